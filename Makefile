@@ -1,0 +1,52 @@
+# berth: see README.md. Every target installs what it needs.
+SHELL   := /bin/bash
+GO      ?= go
+HOSTS   ?= 3
+LAB_DIR ?= /tmp/berth-lab
+BIN     := bin/berth
+export BERTH_LAB_DIR := $(LAB_DIR)
+
+.PHONY: all build test unit e2e fuzz lint lab-up lab-down demo bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/berth
+
+# make test: unit tests, a short fuzz run, then the end-to-end tests on a
+# fresh lab, which is torn down again whatever happened.
+test: unit fuzz
+	@set -o pipefail; status=0; \
+	$(MAKE) --no-print-directory lab-up HOSTS=$(HOSTS) || status=$$?; \
+	if [ $$status -eq 0 ]; then $(MAKE) --no-print-directory e2e || status=$$?; fi; \
+	$(MAKE) --no-print-directory lab-down || true; \
+	exit $$status
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 20s ./lang
+
+e2e: build
+	$(GO) test -count=1 -tags e2e -timeout 30m -v ./test/e2e/... 2>&1 | tee /tmp/berth-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
+
+lint:
+	$(GO) vet ./...
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+
+lab-up:
+	bash test/lab/lab.sh up $(HOSTS)
+
+lab-down:
+	bash test/lab/lab.sh down
+
+demo: build
+	bash examples/demo.sh
+
+bench: build
+	bash test/bench/bench.sh
+
+clean:
+	rm -rf bin

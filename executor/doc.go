@@ -1,0 +1,12 @@
+// Package executor carries out a plan: it walks the step graph with bounded
+// parallelism, holds the deployment barrier (no other role starts a new
+// container or stops an old one until the primary role's new container is
+// healthy on the primary host), waits for every branch to finish or clean
+// up, and reports all errors together. It takes the deploy lock and writes
+// the audit line.
+//
+// Its subpackages do one job each: walk (a graph walker that knows nothing
+// about Docker), sshx (one verified SSH connection per host), dockerapi (the
+// Docker Engine API through that connection) and live (the planner's view of
+// a host). executor does not decide what to change: planner does.
+package executor

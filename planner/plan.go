@@ -1,0 +1,178 @@
+package planner
+
+import (
+	"time"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+// FormatVersion is the plan file format written by this berth. Readers
+// refuse an unknown major version.
+const FormatVersion = "1.0"
+
+// Action is what a plan does to one (host, role) or (host, accessory).
+type Action string
+
+const (
+	ActionCreate    Action = "create"    // nothing of it runs yet
+	ActionReplace   Action = "replace"   // another version or config runs
+	ActionUnchanged Action = "unchanged" // the desired container runs
+	ActionRemove    Action = "remove"    // the role, accessory or host left the config
+)
+
+// Symbol is the marker used in human output: + ~ - or a space.
+func (a Action) Symbol() string {
+	switch a {
+	case ActionCreate:
+		return "+"
+	case ActionReplace:
+		return "~"
+	case ActionRemove:
+		return "-"
+	}
+	return " "
+}
+
+// Address names what a change is about: a role or an accessory on a host.
+type Address struct {
+	Host      string `json:"host"`
+	Role      string `json:"role,omitempty"`
+	Accessory string `json:"accessory,omitempty"`
+}
+
+// String gives "h1/web" or "h3/accessory.cache".
+func (a Address) String() string {
+	if a.Accessory != "" {
+		return a.Host + "/accessory." + a.Accessory
+	}
+	return a.Host + "/" + a.Role
+}
+
+// Reason is one difference between the live and the desired container.
+// Secret values never appear: Old and New say "(sensitive)".
+type Reason struct {
+	Field string `json:"field"` // "version", "image", "cmd", "env.KEY", "secret_env.KEY", "ports", "volumes", "healthcheck", "labels", "state"
+	Old   string `json:"old,omitempty"`
+	New   string `json:"new,omitempty"`
+}
+
+// HealthSpec is how the executor decides that a new container is healthy.
+type HealthSpec struct {
+	Kind     string        `json:"kind"` // "cmd" (argv, no shell), "shell", "http", "image" (the image's HEALTHCHECK) or "running"
+	Cmd      []string      `json:"cmd,omitempty"`
+	Shell    string        `json:"shell,omitempty"`
+	HTTPPath string        `json:"http_path,omitempty"`
+	HTTPPort int           `json:"http_port,omitempty"`
+	Interval time.Duration `json:"interval"`
+	Retries  int           `json:"retries,omitempty"`
+	Deadline time.Duration `json:"deadline"`
+}
+
+// ContainerSpec is the container a change wants on a host. It holds no
+// secret value: SecretEnv maps each secret variable to a salted hash, and
+// the executor takes the values from the configuration at apply time.
+type ContainerSpec struct {
+	Name        string            `json:"name"`  // SERVICE-ROLE-VERSION
+	Image       string            `json:"image"` // repo:tag@sha256:... (exactly what was reviewed)
+	Cmd         []string          `json:"cmd,omitempty"`
+	Env         map[string]string `json:"env,omitempty"`
+	SecretEnv   map[string]string `json:"secret_env,omitempty"` // name -> hash
+	Ports       []string          `json:"ports,omitempty"`
+	Volumes     []string          `json:"volumes,omitempty"`
+	Labels      map[string]string `json:"labels"` // includes every berth.* label
+	Health      HealthSpec        `json:"health"`
+	StopTimeout time.Duration     `json:"stop_timeout"`
+	ConfigHash  string            `json:"config_hash"`
+}
+
+// Change is the plan for one Address.
+type Change struct {
+	Address Address  `json:"address"`
+	Action  Action   `json:"action"`
+	Primary bool     `json:"primary,omitempty"` // the primary role on the primary host: the barrier's opener
+	Reasons []Reason `json:"reasons,omitempty"`
+	// Running is the container serving now (the one to stop), if any.
+	Running *Container `json:"running,omitempty"`
+	// Others are the other live containers of this address (retained old
+	// versions, a stopped current one), newest first.
+	Others []Container `json:"others,omitempty"`
+	// Desired is nil for a remove.
+	Desired *ContainerSpec `json:"desired,omitempty"`
+}
+
+// HostSnapshot records a host's live state as the plan saw it.
+type HostSnapshot struct {
+	Name        string `json:"name"`
+	Address     string `json:"address"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// StepKind is one kind of step of the graph.
+type StepKind string
+
+const (
+	StepPull    StepKind = "pull"
+	StepCreate  StepKind = "create"
+	StepStopOld StepKind = "stop_old"
+	StepStart   StepKind = "start"
+	StepHealth  StepKind = "health"
+	StepPrune   StepKind = "prune"
+	StepRemove  StepKind = "remove"
+	StepBarrier StepKind = "barrier"
+)
+
+// Step is one vertex of the apply graph.
+type Step struct {
+	ID        string   `json:"id"` // "h1/web/pull", "barrier"
+	Kind      StepKind `json:"kind"`
+	Address   Address  `json:"address,omitzero"` // zero for the barrier
+	Batch     int      `json:"batch"`            // rolling batch, 0-based
+	DependsOn []string `json:"depends_on,omitempty"`
+}
+
+// Graph is the ordered set of steps. Steps are listed in a topological
+// order with the primary host and role first.
+type Graph struct {
+	Steps []Step `json:"steps"`
+}
+
+// Plan is the reviewed intent: plain data, safe to share (no secret value).
+type Plan struct {
+	FormatVersion string            `json:"format_version"`
+	BerthVersion  string            `json:"berth_version"`
+	CreatedAt     time.Time         `json:"created_at"`
+	Service       string            `json:"service"`
+	Version       string            `json:"version"`
+	ConfigHash    string            `json:"config_hash"`
+	Variables     []lang.Variable   `json:"variables,omitempty"`
+	Images        map[string]string `json:"images"` // "repo:tag" -> "sha256:..."
+	Hosts         []HostSnapshot    `json:"hosts"`
+	Changes       []Change          `json:"changes"`
+	Graph         Graph             `json:"graph"`
+	Targets       []string          `json:"targets,omitempty"`  // --target given; the plan may be partial
+	Excludes      []string          `json:"excludes,omitempty"` // --exclude given
+	Destroy       bool              `json:"destroy,omitempty"`
+}
+
+// Counts returns how many changes of each action the plan has.
+func (p *Plan) Counts() (create, replace, remove, unchanged int) {
+	for _, c := range p.Changes {
+		switch c.Action {
+		case ActionCreate:
+			create++
+		case ActionReplace:
+			replace++
+		case ActionRemove:
+			remove++
+		case ActionUnchanged:
+			unchanged++
+		}
+	}
+	return
+}
+
+// HasChanges reports whether applying the plan would do anything.
+func (p *Plan) HasChanges() bool {
+	c, r, d, _ := p.Counts()
+	return c+r+d > 0
+}

@@ -1,0 +1,75 @@
+package planner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The labels berth puts on every container it starts. The planner finds a
+// service's containers by LabelService and nothing else: containers without
+// it are never read into a plan and never touched.
+const (
+	LabelService   = "berth.service"
+	LabelRole      = "berth.role"
+	LabelAccessory = "berth.accessory"
+	LabelVersion   = "berth.version"
+	LabelConfig    = "berth.config"
+)
+
+// Container is one live container of the service on one host, as read from
+// the host's Docker daemon.
+type Container struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Role       string            `json:"role,omitempty"`
+	Accessory  string            `json:"accessory,omitempty"`
+	Version    string            `json:"version"`
+	ConfigHash string            `json:"config_hash"`
+	Image      string            `json:"image"`    // the reference it was created from (repo:tag@sha256:...)
+	ImageID    string            `json:"image_id"` // local image ID, "sha256:..."
+	State      string            `json:"state"`    // created, running, paused, restarting, exited, dead
+	Health     string            `json:"health,omitempty"`
+	Created    time.Time         `json:"created"`
+	StartedAt  time.Time         `json:"started_at,omitzero"`
+	Labels     map[string]string `json:"labels,omitempty"`
+}
+
+// Running reports whether the container is up.
+func (c Container) Running() bool { return c.State == "running" || c.State == "restarting" }
+
+// HostState is what one host runs for the service.
+type HostState struct {
+	Host       string      `json:"host"`
+	Containers []Container `json:"containers"`
+}
+
+// Fingerprint identifies the live state a plan was computed from. It covers
+// what the plan depends on (IDs, names, states, versions, config hashes,
+// images) and nothing that changes by itself (health, timestamps).
+func (h HostState) Fingerprint() string {
+	lines := make([]string, 0, len(h.Containers))
+	for _, c := range h.Containers {
+		lines = append(lines, strings.Join([]string{c.ID, c.Name, c.Role, c.Accessory, c.Version, c.ConfigHash, c.Image, c.State}, "\x1f"))
+	}
+	sort.Strings(lines)
+	sum := sha256.Sum256([]byte(h.Host + "\x1e" + strings.Join(lines, "\x1e")))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// StateReader reads the live state of one host: every container labelled
+// berth.service=service, running or not. Implementations must not return
+// containers without that label.
+type StateReader interface {
+	ReadState(ctx context.Context, host, service string) (HostState, error)
+}
+
+// DigestResolver resolves an image reference with a tag ("repo:tag") to the
+// digest of its manifest ("sha256:..."), so that apply runs exactly the
+// reviewed image even if the tag moves.
+type DigestResolver interface {
+	Resolve(ctx context.Context, ref string) (string, error)
+}

@@ -47,6 +47,9 @@ type Registry struct {
 	Server   string
 	Username string
 	Password Secret
+	// Insecure allows plain http to this registry, like dockerd's
+	// --insecure-registry (the lab's registry speaks plain http).
+	Insecure bool
 }
 
 // SSH holds the connection settings shared by every host.

@@ -51,14 +51,33 @@ func (a Address) String() string {
 // Reason is one difference between the live and the desired container.
 // Secret values never appear: Old and New say "(sensitive)".
 type Reason struct {
-	Field string `json:"field"` // "version", "image", "cmd", "env.KEY", "secret_env.KEY", "ports", "volumes", "healthcheck", "labels", "state"
+	Field string `json:"field"` // "version", "image", "cmd", "env.KEY", "secret_env.KEY", "ports", "volumes", "healthcheck", "labels", "stop_timeout", "config", "state"
 	Old   string `json:"old,omitempty"`
 	New   string `json:"new,omitempty"`
+	// Op is "added" or "removed" for a map entry (env.KEY, secret_env.KEY)
+	// that exists on one side only; empty for a changed value.
+	Op string `json:"op,omitempty"`
 }
+
+// Reason operations.
+const (
+	OpAdded   = "added"
+	OpRemoved = "removed"
+)
 
 // HealthSpec is how the executor decides that a new container is healthy.
 type HealthSpec struct {
-	Kind     string        `json:"kind"` // "cmd" (argv, no shell), "shell", "http", "image" (the image's HEALTHCHECK) or "running"
+	// Kind is one of:
+	//   "cmd"     run Cmd inside the container without a shell (docker exec argv);
+	//   "shell"   run Shell with /bin/sh -c inside the container;
+	//   "http"    berth polls GET http://CONTAINER:HTTPPort/HTTPPath for a 2xx;
+	//   "auto"    no healthcheck configured: the planner cannot know whether the
+	//             image has a HEALTHCHECK, so the executor uses the image's own
+	//             if the container reports one, else counts the container as
+	//             healthy once it has been running for Deadline (the readiness delay);
+	//   "running" healthy once running for Deadline (never written by the planner
+	//             today; kept for executors that want it explicitly).
+	Kind     string        `json:"kind"`
 	Cmd      []string      `json:"cmd,omitempty"`
 	Shell    string        `json:"shell,omitempty"`
 	HTTPPath string        `json:"http_path,omitempty"`
@@ -105,6 +124,18 @@ type HostSnapshot struct {
 	Name        string `json:"name"`
 	Address     string `json:"address"`
 	Fingerprint string `json:"fingerprint"`
+	// Containers lists what the fingerprint covers, so that a stale check
+	// can say what changed. No secret is in it.
+	Containers []SnapshotContainer `json:"containers,omitempty"`
+}
+
+// SnapshotContainer is one live container as recorded in a plan's HostSnapshot.
+type SnapshotContainer struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	State      string `json:"state"`
+	Version    string `json:"version,omitempty"`
+	ConfigHash string `json:"config_hash,omitempty"`
 }
 
 // StepKind is one kind of step of the graph.

@@ -18,6 +18,10 @@ const (
 	LabelAccessory = "berth.accessory"
 	LabelVersion   = "berth.version"
 	LabelConfig    = "berth.config"
+	// LabelSpec holds a compact JSON summary of the non-secret parts of the
+	// container's spec (see SpecSummary), so that the next plan can say
+	// field by field what changed. Secrets appear in it only as salted hashes.
+	LabelSpec = "berth.spec"
 )
 
 // Container is one live container of the service on one host, as read from

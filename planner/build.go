@@ -1,0 +1,263 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+// DefaultReadParallelism bounds how many hosts Build reads at once.
+const DefaultReadParallelism = 32
+
+// ErrNoPrimary reports a configuration without a primary role with hosts.
+var ErrNoPrimary = errors.New("the configuration has no primary role with a host")
+
+// Options tune Build.
+type Options struct {
+	// Targets and Excludes name hosts, roles, accessories (NAME or
+	// accessory.NAME) or addresses (h1/web). A targeted plan may be partial.
+	Targets, Excludes []string
+	// Destroy plans the removal of every container of the service;
+	// accessories only with IncludeAccessories.
+	Destroy            bool
+	IncludeAccessories bool
+	BerthVersion       string
+	Now                func() time.Time // default time.Now
+	ReadParallelism    int              // default DefaultReadParallelism
+	Logger             *slog.Logger     // default: discard
+}
+
+// Deps are the planner's windows on the world.
+type Deps struct {
+	State   StateReader
+	Digests DigestResolver
+}
+
+// Build reads the live state of the hosts, resolves the image tags to
+// digests and computes the plan. On any error (a host that cannot be read,
+// an image that cannot be resolved) it returns no plan and every error,
+// each naming its host or image.
+//
+// A host removed from the configuration is not read (it is not declared
+// any more), so its containers do not show up as removes: remove them with
+// `berth destroy` while the host is still declared, or by hand.
+func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Plan, error) {
+	if pr := cfg.PrimaryRole(); pr == nil || len(pr.Hosts) == 0 {
+		return nil, ErrNoPrimary
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ReadParallelism <= 0 {
+		opts.ReadParallelism = DefaultReadParallelism
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	hosts := hostsToRead(cfg, opts)
+	refs := imageRefs(cfg, opts)
+
+	var (
+		wg               sync.WaitGroup
+		digests          map[string]string
+		states           map[string]HostState
+		resolveErr, rErr error
+	)
+	wg.Go(func() { digests, resolveErr = resolveAll(ctx, deps.Digests, refs) })
+	wg.Go(func() { states, rErr = readHosts(ctx, deps.State, cfg, hosts, opts.ReadParallelism) })
+	wg.Wait()
+	if err := errors.Join(rErr, resolveErr); err != nil {
+		return nil, err
+	}
+	log.Debug("plan inputs read", "hosts", len(states), "images", len(digests))
+
+	changes := diff(diffInput{cfg: cfg, states: states, digests: digests, destroy: opts.Destroy, includeAccessories: opts.IncludeAccessories})
+	changes = filterTargets(changes, opts.Targets, opts.Excludes)
+	changes = orderChanges(changes, cfg)
+	g, err := BuildGraph(changes, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{
+		FormatVersion: FormatVersion,
+		BerthVersion:  opts.BerthVersion,
+		CreatedAt:     opts.Now().UTC().Truncate(time.Second),
+		Service:       cfg.Service.Name,
+		Version:       cfg.Version.Full,
+		ConfigHash:    cfg.Hash,
+		Variables:     safeVariables(cfg.Variables),
+		Images:        digests,
+		Changes:       changes,
+		Graph:         g,
+		Targets:       slices.Clone(opts.Targets),
+		Excludes:      slices.Clone(opts.Excludes),
+		Destroy:       opts.Destroy,
+	}
+	for _, h := range hosts {
+		p.Hosts = append(p.Hosts, snapshot(cfg.Host(h), states[h]))
+	}
+	return p, nil
+}
+
+// hostsToRead is every declared host in plan order, minus hosts excluded by
+// name; with targets that are all host names, only those hosts.
+func hostsToRead(cfg *lang.Config, opts Options) []string {
+	var out []string
+	onlyHosts := len(opts.Targets) > 0
+	for _, t := range opts.Targets {
+		if cfg.Host(t) == nil {
+			onlyHosts = false
+		}
+	}
+	for _, h := range hostOrder(cfg) {
+		if onlyHosts && !slices.Contains(opts.Targets, h) {
+			continue
+		}
+		if slices.Contains(opts.Excludes, h) {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// imageRefs are the distinct image references to resolve.
+func imageRefs(cfg *lang.Config, opts Options) []string {
+	if opts.Destroy {
+		return nil
+	}
+	var refs []string
+	if len(cfg.Roles) > 0 {
+		refs = append(refs, ServiceRef(cfg))
+	}
+	for i := range cfg.Accessories {
+		a := &cfg.Accessories[i]
+		if _, d := splitDigest(a.Image); d != "" {
+			continue // pinned by digest already
+		}
+		if r := AccessoryRef(a); !slices.Contains(refs, r) {
+			refs = append(refs, r)
+		}
+	}
+	return refs
+}
+
+func resolveAll(ctx context.Context, r DigestResolver, refs []string) (map[string]string, error) {
+	out := make(map[string]string, len(refs))
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, ref := range refs {
+		wg.Go(func() {
+			d, err := r.Resolve(ctx, ref)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("image %s: %w", ref, err))
+				return
+			}
+			out[ref] = d
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func readHosts(ctx context.Context, r StateReader, cfg *lang.Config, hosts []string, parallel int) (map[string]HostState, error) {
+	out := make(map[string]HostState, len(hosts))
+	errs := make([]error, len(hosts)) // kept in host order for a stable message
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, parallel)
+	)
+	for i, h := range hosts {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				errs[i] = hostErr(cfg, h, ctx.Err())
+				return
+			}
+			st, err := r.ReadState(ctx, h, cfg.Service.Name)
+			if err != nil {
+				errs[i] = hostErr(cfg, h, err)
+				return
+			}
+			st.Host = h
+			st.Containers = onlyService(st.Containers, cfg.Service.Name)
+			mu.Lock()
+			out[h] = st
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// onlyService drops any container not labelled with the service, should a
+// reader return one: berth never reads other containers into a plan.
+func onlyService(cs []Container, service string) []Container {
+	return slices.DeleteFunc(cs, func(c Container) bool {
+		return c.Labels != nil && c.Labels[LabelService] != service
+	})
+}
+
+func hostErr(cfg *lang.Config, host string, err error) error {
+	if h := cfg.Host(host); h != nil && h.Address != "" {
+		return fmt.Errorf("host %s (%s): %w", host, h.Address, err)
+	}
+	return fmt.Errorf("host %s: %w", host, err)
+}
+
+func snapshot(h *lang.Host, st HostState) HostSnapshot {
+	s := HostSnapshot{Name: st.Host, Fingerprint: st.Fingerprint()}
+	if h != nil {
+		s.Name, s.Address = h.Name, h.Address
+	}
+	for _, c := range st.Containers {
+		s.Containers = append(s.Containers, SnapshotContainer{ID: c.ID, Name: c.Name, State: c.State, Version: c.Version, ConfigHash: c.ConfigHash})
+	}
+	slices.SortFunc(s.Containers, func(a, b SnapshotContainer) int {
+		if a.Name != b.Name {
+			if a.Name < b.Name {
+				return -1
+			}
+			return 1
+		}
+		if a.ID < b.ID {
+			return -1
+		}
+		return 0
+	})
+	return s
+}
+
+// safeVariables copies the variables, keeping only a hash of sensitive ones.
+func safeVariables(vs []lang.Variable) []lang.Variable {
+	out := slices.Clone(vs)
+	for i := range out {
+		if out[i].Sensitive {
+			out[i].Value = ""
+		} else {
+			out[i].Hash = ""
+		}
+	}
+	return out
+}

@@ -1,0 +1,399 @@
+package planner
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+// diffInput is everything the diff needs; it is a pure function of it.
+type diffInput struct {
+	cfg     *lang.Config
+	states  map[string]HostState // by host name; hosts that were not read are absent
+	digests map[string]string    // image ref "repo:tag" -> "sha256:..."
+	destroy bool
+	// includeAccessories makes a destroy remove accessories too.
+	includeAccessories bool
+}
+
+// groupKey identifies the containers of one role or accessory on a host.
+type groupKey struct {
+	role, accessory string
+}
+
+// diff computes the changes, ordered: primary host first then config host
+// order; within a host the primary role first, then role order, then
+// accessories, then removes.
+func diff(in diffInput) []Change {
+	cfg := in.cfg
+	var primaryHost string
+	if pr := cfg.PrimaryRole(); pr != nil && len(pr.Hosts) > 0 {
+		primaryHost = pr.Hosts[0]
+	}
+	var changes []Change
+	for _, host := range hostOrder(cfg) {
+		st, ok := in.states[host]
+		if !ok {
+			continue
+		}
+		groups := groupContainers(st.Containers, cfg.Service.Name)
+		if in.destroy {
+			changes = append(changes, destroyChanges(host, groups, in.includeAccessories)...)
+			continue
+		}
+		for _, r := range rolesPrimaryFirst(cfg) {
+			if !slices.Contains(r.Hosts, host) {
+				continue
+			}
+			key := groupKey{role: r.Name}
+			d := Spec(cfg, r, host, in.digests[ServiceRef(cfg)])
+			primary := r.Primary && host == primaryHost
+			changes = append(changes, decide(Address{Host: host, Role: r.Name}, &d, groups[key], primary))
+			delete(groups, key)
+		}
+		for i := range cfg.Accessories {
+			a := &cfg.Accessories[i]
+			if !slices.Contains(a.Hosts, host) {
+				continue
+			}
+			key := groupKey{accessory: a.Name}
+			d := AccessorySpec(cfg, a, host, accessoryDigest(a, in.digests))
+			changes = append(changes, decide(Address{Host: host, Accessory: a.Name}, &d, groups[key], false))
+			delete(groups, key)
+		}
+		changes = append(changes, leftoverRemoves(cfg, host, groups)...)
+	}
+	return changes
+}
+
+// accessoryDigest is the digest pinned in the accessory's image, else the resolved one.
+func accessoryDigest(a *lang.Accessory, digests map[string]string) string {
+	if _, d := splitDigest(a.Image); d != "" {
+		return d
+	}
+	return digests[AccessoryRef(a)]
+}
+
+// hostOrder is the primary host first, then the configuration's host order.
+func hostOrder(cfg *lang.Config) []string {
+	var out []string
+	if pr := cfg.PrimaryRole(); pr != nil && len(pr.Hosts) > 0 {
+		out = append(out, pr.Hosts[0])
+	}
+	for _, h := range cfg.Hosts {
+		if !slices.Contains(out, h.Name) {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
+// rolesPrimaryFirst returns the roles with the primary role first.
+func rolesPrimaryFirst(cfg *lang.Config) []*lang.Role {
+	out := make([]*lang.Role, 0, len(cfg.Roles))
+	for i := range cfg.Roles {
+		if cfg.Roles[i].Primary {
+			out = append(out, &cfg.Roles[i])
+		}
+	}
+	for i := range cfg.Roles {
+		if !cfg.Roles[i].Primary {
+			out = append(out, &cfg.Roles[i])
+		}
+	}
+	return out
+}
+
+// groupContainers groups the service's containers by role or accessory,
+// newest first. Containers of another service or without a role or
+// accessory label are left out: berth never touches them.
+func groupContainers(cs []Container, service string) map[groupKey][]Container {
+	groups := map[groupKey][]Container{}
+	for _, c := range cs {
+		if c.Labels != nil && c.Labels[LabelService] != service {
+			continue
+		}
+		if (c.Role == "") == (c.Accessory == "") {
+			continue
+		}
+		k := groupKey{role: c.Role, accessory: c.Accessory}
+		groups[k] = append(groups[k], c)
+	}
+	for _, g := range groups {
+		slices.SortStableFunc(g, func(a, b Container) int {
+			if c := b.Created.Compare(a.Created); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.Name, a.Name)
+		})
+	}
+	return groups
+}
+
+// split returns the newest running container of a group and the others.
+func split(group []Container) (*Container, []Container) {
+	for i, c := range group {
+		if c.Running() {
+			others := slices.Concat(group[:i:i], group[i+1:])
+			return &c, nilIfEmpty(others)
+		}
+	}
+	return nil, nilIfEmpty(slices.Clone(group))
+}
+
+func nilIfEmpty(cs []Container) []Container {
+	if len(cs) == 0 {
+		return nil
+	}
+	return cs
+}
+
+// decide compares the live containers of one address with the desired spec.
+func decide(addr Address, d *ContainerSpec, group []Container, primary bool) Change {
+	ch := Change{Address: addr, Primary: primary, Desired: d}
+	ch.Running, ch.Others = split(group)
+	if len(group) == 0 {
+		ch.Action = ActionCreate
+		return ch
+	}
+	current := group[0]
+	if ch.Running != nil {
+		current = *ch.Running
+	}
+	ch.Reasons = reasons(current, d)
+	if ch.Running != nil && len(ch.Reasons) == 0 {
+		ch.Action = ActionUnchanged
+		return ch
+	}
+	ch.Action = ActionReplace
+	return ch
+}
+
+func destroyChanges(host string, groups map[groupKey][]Container, accessories bool) []Change {
+	var out []Change
+	for _, k := range sortedKeys(groups) {
+		if k.accessory != "" && !accessories {
+			continue
+		}
+		ch := Change{Address: Address{Host: host, Role: k.role, Accessory: k.accessory}, Action: ActionRemove,
+			Reasons: []Reason{{Field: "destroy", New: "every container of the service is removed"}}}
+		ch.Running, ch.Others = split(groups[k])
+		out = append(out, ch)
+	}
+	return out
+}
+
+// leftoverRemoves are the groups no role or accessory of the config claims
+// on this host: the role or accessory left the config, or this host left it.
+func leftoverRemoves(cfg *lang.Config, host string, groups map[groupKey][]Container) []Change {
+	var out []Change
+	for _, k := range sortedKeys(groups) {
+		ch := Change{Address: Address{Host: host, Role: k.role, Accessory: k.accessory}, Action: ActionRemove}
+		ch.Running, ch.Others = split(groups[k])
+		ch.Reasons = []Reason{removeReason(cfg, k, host)}
+		out = append(out, ch)
+	}
+	return out
+}
+
+func removeReason(cfg *lang.Config, k groupKey, host string) Reason {
+	if k.role != "" {
+		for _, r := range cfg.Roles {
+			if r.Name == k.role {
+				return Reason{Field: "hosts", Old: host, New: "(host no longer in role " + k.role + ")"}
+			}
+		}
+		return Reason{Field: "role", Old: k.role, New: "(no longer in the configuration)"}
+	}
+	for _, a := range cfg.Accessories {
+		if a.Name == k.accessory {
+			return Reason{Field: "hosts", Old: host, New: "(host no longer in accessory " + k.accessory + ")"}
+		}
+	}
+	return Reason{Field: "accessory", Old: k.accessory, New: "(no longer in the configuration)"}
+}
+
+func sortedKeys(groups map[groupKey][]Container) []groupKey {
+	keys := slices.Collect(maps.Keys(groups))
+	slices.SortFunc(keys, func(a, b groupKey) int {
+		// roles before accessories, then by name
+		return cmp.Or(cmp.Compare(len(a.accessory), 0)-cmp.Compare(len(b.accessory), 0), cmp.Compare(a.role, b.role), cmp.Compare(a.accessory, b.accessory))
+	})
+	return keys
+}
+
+// reasons lists what differs between a live container and the desired
+// spec; empty when the container is the desired one and runs.
+func reasons(c Container, d *ContainerSpec) []Reason {
+	var rs []Reason
+	newVersion := d.Labels[LabelVersion]
+	versionChanged := c.Version != newVersion
+	if versionChanged {
+		rs = append(rs, Reason{Field: "version", Old: orNone(c.Version), New: newVersion})
+	}
+	if c.ConfigHash != d.ConfigHash {
+		rs = append(rs, configReasons(c, d, versionChanged)...)
+	}
+	if !c.Running() {
+		rs = append(rs, Reason{Field: "state", Old: orNone(c.State), New: "running"})
+	}
+	return rs
+}
+
+// configReasons says field by field what changed when the container carries
+// a LabelSpec; otherwise only what is known: the digest and "config".
+func configReasons(c Container, d *ContainerSpec, versionChanged bool) []Reason {
+	newS, _ := ParseSpecSummary(d.Labels[LabelSpec])
+	oldS, ok := ParseSpecSummary(c.Labels[LabelSpec])
+	if !ok {
+		var rs []Reason
+		_, oldDigest := splitDigest(c.Image)
+		if !versionChanged && oldDigest != newS.Digest {
+			rs = append(rs, Reason{Field: "image", Old: shortDigest(orNone(oldDigest)), New: shortDigest(newS.Digest)})
+		}
+		return append(rs, Reason{Field: "config", Old: shortDigest(orNone(c.ConfigHash)), New: shortDigest(d.ConfigHash)})
+	}
+	rs := summaryReasons(oldS, newS, versionChanged)
+	if len(rs) == 0 {
+		rs = append(rs, Reason{Field: "config", Old: shortDigest(orNone(c.ConfigHash)), New: shortDigest(d.ConfigHash)})
+	}
+	return rs
+}
+
+func summaryReasons(o, n SpecSummary, versionChanged bool) []Reason {
+	var rs []Reason
+	if !versionChanged && o.Digest != n.Digest {
+		rs = append(rs, Reason{Field: "image", Old: shortDigest(orNone(o.Digest)), New: shortDigest(n.Digest)})
+	}
+	if !slices.Equal(o.Cmd, n.Cmd) {
+		rs = append(rs, Reason{Field: "cmd", Old: argv(o.Cmd), New: argv(n.Cmd)})
+	}
+	rs = append(rs, mapReasons("env.", o.Env, n.Env, false)...)
+	rs = append(rs, mapReasons("secret_env.", o.SecretEnv, n.SecretEnv, true)...)
+	if !slices.Equal(o.Ports, n.Ports) {
+		rs = append(rs, Reason{Field: "ports", Old: list(o.Ports), New: list(n.Ports)})
+	}
+	if !slices.Equal(o.Volumes, n.Volumes) {
+		rs = append(rs, Reason{Field: "volumes", Old: list(o.Volumes), New: list(n.Volumes)})
+	}
+	if oh, nh := o.Health.Describe(), n.Health.Describe(); oh != nh {
+		rs = append(rs, Reason{Field: "healthcheck", Old: oh, New: nh})
+	}
+	rs = append(rs, mapReasons("labels.", o.Labels, n.Labels, false)...)
+	if o.StopTimeout != n.StopTimeout {
+		rs = append(rs, Reason{Field: "stop_timeout", Old: o.StopTimeout.String(), New: n.StopTimeout.String()})
+	}
+	return rs
+}
+
+// mapReasons diffs two maps key by key; sensitive values show as "(sensitive)".
+func mapReasons(prefix string, o, n map[string]string, sensitive bool) []Reason {
+	show := func(v string) string {
+		if sensitive {
+			return "(sensitive)"
+		}
+		return v
+	}
+	keys := slices.Sorted(maps.Keys(o))
+	for k := range n {
+		if _, ok := o[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var rs []Reason
+	for _, k := range keys {
+		ov, inO := o[k]
+		nv, inN := n[k]
+		switch {
+		case !inO:
+			rs = append(rs, Reason{Field: prefix + k, New: show(nv), Op: OpAdded})
+		case !inN:
+			rs = append(rs, Reason{Field: prefix + k, Old: show(ov), Op: OpRemoved})
+		case ov != nv:
+			rs = append(rs, Reason{Field: prefix + k, Old: show(ov), New: show(nv)})
+		}
+	}
+	return rs
+}
+
+// Describe renders a health check in one line, e.g. `cmd ["/app","check"] every 1s, 3 retries, deadline 30s`.
+func (h HealthSpec) Describe() string {
+	var what string
+	switch h.Kind {
+	case "cmd":
+		what = "cmd " + argv(h.Cmd)
+	case "shell":
+		what = fmt.Sprintf("shell %q", h.Shell)
+	case "http":
+		what = fmt.Sprintf("http GET :%d%s", h.HTTPPort, h.HTTPPath)
+	case "auto":
+		return "image HEALTHCHECK, else running for " + h.Deadline.String()
+	default:
+		what = h.Kind
+	}
+	s := what + " every " + h.Interval.String()
+	if h.Retries > 0 {
+		s += fmt.Sprintf(", %d retries", h.Retries)
+	}
+	return s + ", deadline " + h.Deadline.String()
+}
+
+func argv(a []string) string {
+	if len(a) == 0 {
+		return "(image default)"
+	}
+	q := make([]string, len(a))
+	for i, s := range a {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func list(a []string) string {
+	if len(a) == 0 {
+		return "(none)"
+	}
+	return strings.Join(a, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// matchAny reports whether addr is named by any entry of names: its host,
+// its role, its accessory (as NAME or accessory.NAME) or its full address.
+func matchAny(addr Address, names []string) bool {
+	for _, n := range names {
+		switch {
+		case n == addr.Host, n == addr.String(),
+			addr.Role != "" && n == addr.Role,
+			addr.Accessory != "" && (n == addr.Accessory || n == "accessory."+addr.Accessory):
+			return true
+		}
+	}
+	return false
+}
+
+// filterTargets keeps the changes that --target names (all when none) and
+// --exclude does not.
+func filterTargets(changes []Change, targets, excludes []string) []Change {
+	var out []Change
+	for _, c := range changes {
+		if len(targets) > 0 && !matchAny(c.Address, targets) {
+			continue
+		}
+		if matchAny(c.Address, excludes) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}

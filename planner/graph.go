@@ -1,0 +1,291 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+// BarrierID is the ID of the deployment barrier step.
+const BarrierID = "barrier"
+
+// ErrGraph reports a graph that cannot be walked: a cycle, a dependency on
+// a step that does not exist, a duplicate step.
+var ErrGraph = errors.New("invalid step graph")
+
+// BuildGraph turns the changes into the apply graph. Its semantics, which
+// the executor relies on:
+//
+//   - A create or replace of a role on host H: H/R/pull → H/R/create, then
+//     the cutover. When the role publishes host ports and an old container
+//     runs, the old one must release the ports first: stop_old → start →
+//     health. Otherwise start → health → stop_old (stop_old only when a
+//     container runs). prune comes last.
+//   - A remove is the single step H/R/remove.
+//   - "barrier" depends on the primary change's health step (the primary
+//     role on its primary host) when that change is a create or replace;
+//     otherwise it has no dependency and opens at once.
+//   - The first cutover step (start or stop_old) of every other role change,
+//     and every role remove, depends on the barrier. pull and create never
+//     do: preparing ahead of the barrier is harmless.
+//   - Accessories (pull → create → stop_old → start → health → prune, or
+//     remove) never wait for the barrier nor for a batch: their image is
+//     pinned on its own and is not the build under review, and a new app
+//     version may need the new accessory to become healthy at all.
+//   - Rolling: hosts are ordered primary host first, then configuration
+//     order; only hosts with role steps count; cfg.Deploy.Batch hosts per
+//     batch (0: one batch). The first cutover step of every role change in
+//     batch k>0 depends on the final step of every role change in batch
+//     k-1. The primary host is always in batch 0, so no batch ever waits on
+//     a barrier that nothing can open.
+//
+// Steps are listed in a topological order, primary first. BuildGraph checks
+// that every dependency exists and that there is no cycle.
+func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
+	changes = orderChanges(changes, cfg)
+	batchOf := assignBatches(changes, cfg.Deploy.Batch)
+
+	var primary *Change
+	for i := range changes {
+		c := &changes[i]
+		if c.Primary && (c.Action == ActionCreate || c.Action == ActionReplace) {
+			primary = c
+		}
+	}
+	var steps []Step
+	if primary != nil {
+		steps = append(steps, changeSteps(*primary, 0, nil)...)
+		steps = append(steps, Step{ID: BarrierID, Kind: StepBarrier, DependsOn: []string{stepID(primary.Address, StepHealth)}})
+	} else {
+		steps = append(steps, Step{ID: BarrierID, Kind: StepBarrier})
+	}
+	var prevFinals, curFinals []string
+	cur := 0
+	for _, c := range changes {
+		if c.Action == ActionUnchanged || (primary != nil && c.Address == primary.Address) {
+			if primary != nil && c.Address == primary.Address {
+				curFinals = append(curFinals, finalStep(c))
+			}
+			continue
+		}
+		if c.Address.Accessory != "" {
+			steps = append(steps, changeSteps(c, batchOf[c.Address.Host], nil)...)
+			continue
+		}
+		b := batchOf[c.Address.Host]
+		if b != cur {
+			prevFinals, curFinals, cur = curFinals, nil, b
+		}
+		gate := append([]string{BarrierID}, prevFinals...)
+		steps = append(steps, changeSteps(c, b, gate)...)
+		curFinals = append(curFinals, finalStep(c))
+	}
+	g := Graph{Steps: steps}
+	sorted, err := g.sorted()
+	if err != nil {
+		return Graph{}, err
+	}
+	return Graph{Steps: sorted}, nil
+}
+
+// orderChanges sorts the changes the way a plan lists them: primary host
+// first, then configuration host order; within a host the primary role,
+// then role order, then accessories, then removes. The sort is stable.
+func orderChanges(changes []Change, cfg *lang.Config) []Change {
+	hostRank := map[string]int{}
+	for i, h := range hostOrder(cfg) {
+		hostRank[h] = i
+	}
+	roleRank := map[string]int{}
+	for i, r := range rolesPrimaryFirst(cfg) {
+		roleRank[r.Name] = i
+	}
+	accRank := map[string]int{}
+	for i, a := range cfg.Accessories {
+		accRank[a.Name] = i
+	}
+	rank := func(c Change) (int, int) {
+		h, ok := hostRank[c.Address.Host]
+		if !ok {
+			h = len(hostRank)
+		}
+		switch {
+		case c.Action == ActionRemove:
+			return h, 2 << 20
+		case c.Address.Accessory != "":
+			return h, 1<<20 + accRank[c.Address.Accessory]
+		default:
+			return h, roleRank[c.Address.Role]
+		}
+	}
+	out := slices.Clone(changes)
+	slices.SortStableFunc(out, func(a, b Change) int {
+		ah, ak := rank(a)
+		bh, bk := rank(b)
+		if ah != bh {
+			return ah - bh
+		}
+		return ak - bk
+	})
+	return out
+}
+
+// assignBatches gives every host with role steps its rolling batch, in the
+// order of the (ordered) changes; batch <= 0 means a single batch.
+func assignBatches(changes []Change, batch int) map[string]int {
+	out := map[string]int{}
+	n := 0
+	for _, c := range changes {
+		if c.Address.Accessory != "" || c.Action == ActionUnchanged {
+			continue
+		}
+		if _, ok := out[c.Address.Host]; ok {
+			continue
+		}
+		if batch > 0 {
+			out[c.Address.Host] = n / batch
+		} else {
+			out[c.Address.Host] = 0
+		}
+		n++
+	}
+	return out
+}
+
+func stepID(a Address, k StepKind) string { return a.String() + "/" + string(k) }
+
+// finalStep is the ID of the last step of a change.
+func finalStep(c Change) string {
+	if c.Action == ActionRemove {
+		return stepID(c.Address, StepRemove)
+	}
+	return stepID(c.Address, StepPrune)
+}
+
+// changeSteps lists the steps of one change; gate are the dependencies of
+// its first cutover step (the barrier and the previous batch).
+func changeSteps(c Change, batch int, gate []string) []Step {
+	mk := func(k StepKind, deps ...string) Step {
+		return Step{ID: stepID(c.Address, k), Kind: k, Address: c.Address, Batch: batch, DependsOn: deps}
+	}
+	if c.Action == ActionRemove {
+		return []Step{mk(StepRemove, gate...)}
+	}
+	var seq []StepKind
+	hasOld := c.Running != nil
+	switch {
+	case c.Address.Accessory != "" && hasOld,
+		c.Desired != nil && len(c.Desired.Ports) > 0 && hasOld:
+		seq = []StepKind{StepStopOld, StepStart, StepHealth}
+	case hasOld:
+		seq = []StepKind{StepStart, StepHealth, StepStopOld}
+	default:
+		seq = []StepKind{StepStart, StepHealth}
+	}
+	steps := []Step{mk(StepPull), mk(StepCreate, stepID(c.Address, StepPull))}
+	prev := stepID(c.Address, StepCreate)
+	for i, k := range append(seq, StepPrune) {
+		deps := []string{prev}
+		if i == 0 {
+			deps = append(deps, gate...)
+		}
+		steps = append(steps, mk(k, deps...))
+		prev = stepID(c.Address, k)
+	}
+	return steps
+}
+
+// Step returns the step with the given ID.
+func (g Graph) Step(id string) (Step, bool) {
+	for _, s := range g.Steps {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+// Validate checks that step IDs are unique, every dependency exists and
+// there is no cycle. A graph read from a plan file should pass it before
+// it is walked.
+func (g Graph) Validate() error {
+	_, err := g.sorted()
+	return err
+}
+
+// sorted returns the steps in a topological order that keeps the listed
+// order wherever the dependencies allow (Kahn's algorithm, lowest index first).
+func (g Graph) sorted() ([]Step, error) {
+	index := make(map[string]int, len(g.Steps))
+	for i, s := range g.Steps {
+		if _, dup := index[s.ID]; dup {
+			return nil, fmt.Errorf("%w: duplicate step %s", ErrGraph, s.ID)
+		}
+		index[s.ID] = i
+	}
+	indeg := make([]int, len(g.Steps))
+	dependents := make([][]int, len(g.Steps))
+	for i, s := range g.Steps {
+		seen := map[string]bool{}
+		for _, d := range s.DependsOn {
+			j, ok := index[d]
+			if !ok {
+				return nil, fmt.Errorf("%w: step %s depends on %s, which does not exist", ErrGraph, s.ID, d)
+			}
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			indeg[i]++
+			dependents[j] = append(dependents[j], i)
+		}
+	}
+	done := make([]bool, len(g.Steps))
+	out := make([]Step, 0, len(g.Steps))
+	for len(out) < len(g.Steps) {
+		next := -1
+		for i := range g.Steps {
+			if !done[i] && indeg[i] == 0 {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			var stuck []string
+			for i, s := range g.Steps {
+				if !done[i] {
+					stuck = append(stuck, s.ID)
+				}
+			}
+			return nil, fmt.Errorf("%w: cycle among %s", ErrGraph, strings.Join(stuck, ", "))
+		}
+		done[next] = true
+		out = append(out, g.Steps[next])
+		for _, j := range dependents[next] {
+			indeg[j]--
+		}
+	}
+	return out, nil
+}
+
+// String renders the graph one step per line, in order:
+// "h2/web/start [batch 1] <- h2/web/create, barrier, h1/web/prune".
+// It is the golden text of graph tests.
+func (g Graph) String() string {
+	var b strings.Builder
+	for _, s := range g.Steps {
+		b.WriteString(s.ID)
+		if s.Batch > 0 {
+			b.WriteString(" [batch " + strconv.Itoa(s.Batch) + "]")
+		}
+		if len(s.DependsOn) > 0 {
+			b.WriteString(" <- " + strings.Join(s.DependsOn, ", "))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

@@ -1,0 +1,113 @@
+package planner
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Errors of ReadFile.
+var (
+	// ErrNotPlanFile: the file is not a berth plan file (not JSON, or no format_version).
+	ErrNotPlanFile = errors.New("not a berth plan file")
+	// ErrPlanVersion: the plan file's format version is not one this berth reads.
+	ErrPlanVersion = errors.New("unsupported plan file format version")
+)
+
+// supportedMajor is the plan file major version this berth reads and writes.
+const supportedMajor = 1
+
+// WriteFile writes the plan as indented JSON, atomically (a temporary file
+// in the same directory, then a rename), mode 0644. A plan holds no secret
+// value, so the file is safe to share.
+func WriteFile(path string, p *Plan) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
+	b = append(b, '\n')
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write plan file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write plan file %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write plan file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write plan file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write plan file %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadFile reads a plan file. It reads the format version first and refuses
+// a major version it does not know, with a message that says what to do.
+func ReadFile(path string) (*Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	return Decode(path, b)
+}
+
+// Decode parses the bytes of a plan file; name is used in error messages.
+func Decode(name string, b []byte) (*Plan, error) {
+	var head struct {
+		FormatVersion *string `json:"format_version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("plan file %s: %w (it is not JSON: %v)", name, ErrNotPlanFile, jsonErr(err))
+	}
+	if head.FormatVersion == nil || *head.FormatVersion == "" {
+		return nil, fmt.Errorf("plan file %s: %w (no format_version)", name, ErrNotPlanFile)
+	}
+	v := *head.FormatVersion
+	major, err := majorOf(v)
+	if err != nil {
+		return nil, fmt.Errorf("plan file %s: %w %q", name, ErrPlanVersion, v)
+	}
+	if major > supportedMajor {
+		return nil, fmt.Errorf("plan file %s: format version %s is newer than this berth supports (%d.x); upgrade berth: %w", name, v, supportedMajor, ErrPlanVersion)
+	}
+	if major < supportedMajor {
+		return nil, fmt.Errorf("plan file %s: format version %s is older than this berth supports (%d.x); make a new plan: %w", name, v, supportedMajor, ErrPlanVersion)
+	}
+	var p Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("plan file %s: %w (%v)", name, ErrNotPlanFile, jsonErr(err))
+	}
+	if err := p.Graph.Validate(); err != nil {
+		return nil, fmt.Errorf("plan file %s: %w", name, err)
+	}
+	return &p, nil
+}
+
+func majorOf(v string) (int, error) {
+	m, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(m)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad version %q", v)
+	}
+	return n, nil
+}
+
+// jsonErr shortens a JSON error to its message; it never carries input bytes beyond a token.
+func jsonErr(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+	}
+	return err.Error()
+}

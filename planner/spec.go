@@ -1,0 +1,224 @@
+package planner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+// Defaults of a health check when the configuration leaves a value out.
+const (
+	defaultHealthInterval = time.Second
+	defaultHealthDeadline = 30 * time.Second
+	defaultReadiness      = 3 * time.Second
+)
+
+// SpecSummary is the non-secret part of a container spec that shapes the
+// container. It is what the config hash is computed over, and its compact
+// JSON is stored in the LabelSpec label so that the next plan can diff
+// field by field. Secrets appear only as salted hashes.
+type SpecSummary struct {
+	Digest      string            `json:"digest"`
+	Cmd         []string          `json:"cmd,omitempty"`
+	Env         map[string]string `json:"env,omitempty"`
+	SecretEnv   map[string]string `json:"secret_env,omitempty"`
+	Ports       []string          `json:"ports,omitempty"`
+	Volumes     []string          `json:"volumes,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"` // the user's labels only
+	Health      HealthSpec        `json:"health"`
+	StopTimeout time.Duration     `json:"stop_timeout"`
+}
+
+// Spec is the container that role wants on host, running the service image
+// at the configuration's version with the given manifest digest.
+func Spec(cfg *lang.Config, role *lang.Role, host string, digest string) ContainerSpec {
+	short := cfg.Version.Short
+	if short == "" {
+		short = cfg.Version.Full
+	}
+	s := SpecSummary{
+		Digest:      digest,
+		Cmd:         slices.Clone(role.Cmd),
+		Env:         maps.Clone(role.Env),
+		SecretEnv:   secretHashes(role.SecretEnv, cfg.Service.Name+"/"+role.Name),
+		Ports:       portStrings(role.Ports),
+		Volumes:     slices.Clone(role.Volumes),
+		Labels:      maps.Clone(role.Labels),
+		Health:      healthSpec(role.Healthcheck, cfg.Deploy),
+		StopTimeout: cfg.Deploy.StopTimeout,
+	}
+	labels := map[string]string{LabelRole: role.Name}
+	return finishSpec(cfg, s, labels, cfg.Service.Name+"-"+role.Name+"-"+short,
+		ServiceRef(cfg), cfg.Version.Full)
+}
+
+// AccessorySpec is the container of accessory acc on host. Its name is fixed
+// ("SERVICE-ACCESSORY") and its version is the tag of its image.
+func AccessorySpec(cfg *lang.Config, acc *lang.Accessory, host string, digest string) ContainerSpec {
+	s := SpecSummary{
+		Digest:      digest,
+		Cmd:         slices.Clone(acc.Cmd),
+		Env:         maps.Clone(acc.Env),
+		SecretEnv:   secretHashes(acc.SecretEnv, cfg.Service.Name+"/accessory."+acc.Name),
+		Ports:       portStrings(acc.Ports),
+		Volumes:     slices.Clone(acc.Volumes),
+		Labels:      maps.Clone(acc.Labels),
+		Health:      healthSpec(nil, cfg.Deploy),
+		StopTimeout: cfg.Deploy.StopTimeout,
+	}
+	labels := map[string]string{LabelAccessory: acc.Name}
+	ref := AccessoryRef(acc)
+	return finishSpec(cfg, s, labels, cfg.Service.Name+"-"+acc.Name, ref, imageTag(ref))
+}
+
+// ServiceRef is the image reference the service's roles run: "repo:version".
+func ServiceRef(cfg *lang.Config) string { return cfg.Service.Image + ":" + cfg.Version.Full }
+
+// AccessoryRef is an accessory's image reference "repo:tag" without any
+// digest, ":latest" added when it has no tag.
+func AccessoryRef(acc *lang.Accessory) string {
+	ref, _ := splitDigest(acc.Image)
+	slash := strings.LastIndex(ref, "/")
+	if strings.LastIndex(ref, ":") <= slash {
+		ref += ":latest"
+	}
+	return ref
+}
+
+func finishSpec(cfg *lang.Config, s SpecSummary, own map[string]string, name, ref, version string) ContainerSpec {
+	labels := maps.Clone(s.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	maps.Copy(labels, own)
+	labels[LabelService] = cfg.Service.Name
+	labels[LabelVersion] = version
+	hash := s.Hash()
+	labels[LabelConfig] = hash
+	labels[LabelSpec] = s.JSON()
+	image := ref
+	if s.Digest != "" {
+		image += "@" + s.Digest
+	}
+	return ContainerSpec{
+		Name:        name,
+		Image:       image,
+		Cmd:         s.Cmd,
+		Env:         s.Env,
+		SecretEnv:   s.SecretEnv,
+		Ports:       s.Ports,
+		Volumes:     s.Volumes,
+		Labels:      labels,
+		Health:      s.Health,
+		StopTimeout: s.StopTimeout,
+		ConfigHash:  hash,
+	}
+}
+
+// JSON is the compact, canonical encoding of s (map keys sorted).
+func (s SpecSummary) JSON() string {
+	b, err := json.Marshal(s)
+	if err != nil { // cannot happen: plain strings, slices and maps
+		return "{}"
+	}
+	return string(b)
+}
+
+// Hash is the config hash of s: "sha256:<hex>" of its canonical JSON.
+// The version is not part of it; it is a label of its own.
+func (s SpecSummary) Hash() string {
+	sum := sha256.Sum256([]byte("berth-config-v1\x00" + s.JSON()))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ParseSpecSummary decodes a LabelSpec label; ok is false when it is
+// missing or malformed (a container started by another tool version).
+func ParseSpecSummary(label string) (SpecSummary, bool) {
+	var s SpecSummary
+	if label == "" || json.Unmarshal([]byte(label), &s) != nil {
+		return SpecSummary{}, false
+	}
+	return s, true
+}
+
+func secretHashes(secrets map[string]lang.Secret, salt string) map[string]string {
+	if len(secrets) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(secrets))
+	for k, v := range secrets {
+		out[k] = v.Hash(salt + "/" + k)
+	}
+	return out
+}
+
+func portStrings(ports []lang.Port) []string {
+	if len(ports) == 0 {
+		return nil
+	}
+	out := make([]string, len(ports))
+	for i, p := range ports {
+		out[i] = p.String()
+	}
+	return out
+}
+
+func healthSpec(hc *lang.Healthcheck, d lang.Deploy) HealthSpec {
+	if hc == nil {
+		delay := d.ReadinessDelay
+		if delay == 0 {
+			delay = defaultReadiness
+		}
+		return HealthSpec{Kind: "auto", Interval: defaultHealthInterval, Deadline: delay}
+	}
+	h := HealthSpec{Interval: hc.Interval, Retries: hc.Retries, Deadline: hc.Deadline}
+	if h.Interval == 0 {
+		h.Interval = defaultHealthInterval
+	}
+	if h.Deadline == 0 {
+		h.Deadline = defaultHealthDeadline
+	}
+	switch {
+	case len(hc.Cmd) > 0:
+		h.Kind, h.Cmd = "cmd", slices.Clone(hc.Cmd)
+	case hc.Shell != "":
+		h.Kind, h.Shell = "shell", hc.Shell
+	case hc.HTTP != nil:
+		h.Kind, h.HTTPPath, h.HTTPPort = "http", hc.HTTP.Path, hc.HTTP.Port
+	default:
+		h.Kind = "auto"
+	}
+	return h
+}
+
+// splitDigest splits "repo:tag@sha256:..." into "repo:tag" and "sha256:...".
+func splitDigest(ref string) (string, string) {
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, ""
+}
+
+// imageTag returns the tag of "host:port/repo:tag", or "latest".
+func imageTag(ref string) string {
+	ref, _ = splitDigest(ref)
+	slash := strings.LastIndex(ref, "/")
+	if i := strings.LastIndex(ref, ":"); i > slash {
+		return ref[i+1:]
+	}
+	return "latest"
+}
+
+// shortDigest abbreviates "sha256:abcdef..." to "sha256:abcdef123456…".
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12] + "…"
+	}
+	return d
+}

@@ -1,0 +1,90 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+// ErrStale reports a plan whose configuration or hosts moved on since it
+// was made. A *StaleError matches it with errors.Is.
+var ErrStale = errors.New("plan is stale")
+
+// StaleError lists what changed since the plan was made.
+type StaleError struct {
+	Problems []string
+}
+
+func (e *StaleError) Error() string {
+	return "plan is stale, make a new one: " + strings.Join(e.Problems, "; ")
+}
+
+// Is makes errors.Is(err, ErrStale) true.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
+
+// CheckStale re-reads the hosts the plan recorded and compares their
+// fingerprints, and compares the configuration's hash. It returns nil, a
+// *StaleError saying what changed, or the error of a host that could not
+// be read (naming it).
+func CheckStale(ctx context.Context, p *Plan, cfg *lang.Config, r StateReader) error {
+	var problems []string
+	if cfg.Hash != p.ConfigHash {
+		problems = append(problems, fmt.Sprintf("the configuration changed (config hash %s → %s)", shortDigest(p.ConfigHash), shortDigest(cfg.Hash)))
+	}
+	hosts := make([]string, len(p.Hosts))
+	for i, h := range p.Hosts {
+		hosts[i] = h.Name
+	}
+	states, err := readHosts(ctx, r, cfg, hosts, DefaultReadParallelism)
+	if err != nil {
+		return err
+	}
+	for _, h := range p.Hosts {
+		now := snapshot(cfg.Host(h.Name), states[h.Name])
+		if now.Fingerprint == h.Fingerprint {
+			continue
+		}
+		what := describeMoves(h.Containers, now.Containers)
+		if len(what) == 0 {
+			what = []string{"live state differs"}
+		}
+		problems = append(problems, fmt.Sprintf("host %s changed: %s", h.Name, strings.Join(what, ", ")))
+	}
+	if len(problems) > 0 {
+		return &StaleError{Problems: problems}
+	}
+	return nil
+}
+
+// describeMoves says which containers appeared, disappeared or changed.
+func describeMoves(before, after []SnapshotContainer) []string {
+	byID := func(cs []SnapshotContainer) map[string]SnapshotContainer {
+		m := make(map[string]SnapshotContainer, len(cs))
+		for _, c := range cs {
+			m[c.ID] = c
+		}
+		return m
+	}
+	old, cur := byID(before), byID(after)
+	var out []string
+	for _, c := range before {
+		n, ok := cur[c.ID]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("container %s was removed", c.Name))
+		case n.State != c.State:
+			out = append(out, fmt.Sprintf("container %s %s → %s", c.Name, c.State, n.State))
+		case n != c:
+			out = append(out, fmt.Sprintf("container %s changed", c.Name))
+		}
+	}
+	for _, c := range after {
+		if _, ok := old[c.ID]; !ok {
+			out = append(out, fmt.Sprintf("container %s (%s) appeared", c.Name, c.State))
+		}
+	}
+	return out
+}

@@ -258,7 +258,8 @@ func configReasons(c Container, d *ContainerSpec, versionChanged bool) []Reason 
 		return append(rs, Reason{Field: "config", Old: shortDigest(orNone(c.ConfigHash)), New: shortDigest(d.ConfigHash)})
 	}
 	rs := summaryReasons(oldS, newS, versionChanged)
-	if len(rs) == 0 {
+	// A new version comes with a new digest; that alone needs no reason.
+	if len(rs) == 0 && !(versionChanged && oldS.Digest != newS.Digest) {
 		rs = append(rs, Reason{Field: "config", Old: shortDigest(orNone(c.ConfigHash)), New: shortDigest(d.ConfigHash)})
 	}
 	return rs

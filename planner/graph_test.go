@@ -1,0 +1,184 @@
+package planner
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fourHosts: web (primary) on h1..h4, rolling batches of 2, v1 running everywhere.
+func fourHostPlan(t *testing.T, batch int, order []string) *Plan {
+	t.Helper()
+	old := testConfig("v1")
+	cfg := testConfig("v2")
+	for _, c := range []*lcfg{old, cfg} {
+		c.Hosts = append(c.Hosts, c.Hosts[0])
+		c.Hosts[3].Name, c.Hosts[3].Address = "h4", "10.77.0.14"
+		c.Roles[0].Hosts = order
+		c.Roles = c.Roles[:1]
+		c.Accessories = nil
+		c.Deploy.Batch = batch
+	}
+	return build(t, cfg, deployed(old, digestV1), Options{})
+}
+
+func TestGraphRollingBatches(t *testing.T) {
+	p := fourHostPlan(t, 2, []string{"h1", "h2", "h3", "h4"})
+	golden(t, "graph_batches", p.Graph.String())
+	// The first cutover step of batch 1 waits for every final step of batch 0.
+	s, _ := p.Graph.Step("h3/web/stop_old")
+	if s.Batch != 1 || !slices.Contains(s.DependsOn, "h1/web/prune") || !slices.Contains(s.DependsOn, "h2/web/prune") || !slices.Contains(s.DependsOn, BarrierID) {
+		t.Errorf("h3/web/stop_old = %+v", s)
+	}
+	// pull and create may run ahead of the barrier and of earlier batches.
+	for _, id := range []string{"h4/web/pull", "h4/web/create", "h2/web/create"} {
+		s, _ := p.Graph.Step(id)
+		if slices.Contains(s.DependsOn, BarrierID) || slices.ContainsFunc(s.DependsOn, func(d string) bool { return strings.HasSuffix(d, "/prune") }) {
+			t.Errorf("%s waits: %v", id, s.DependsOn)
+		}
+	}
+}
+
+// The primary host listed last in the config's host list (but first in the
+// role) still lands in batch 0: otherwise batch 0 would wait on a barrier
+// that only a later batch can open, and the apply would hang. BuildGraph's
+// cycle check would reject such a graph; this test makes sure it is not built.
+func TestGraphPrimaryHostAlwaysInFirstBatch(t *testing.T) {
+	cfg := testConfig("v2")
+	old := testConfig("v1")
+	for _, c := range []*lcfg{old, cfg} {
+		c.Hosts = []lcfgHost{{Name: "h3", Address: "10.77.0.13"}, {Name: "h2", Address: "10.77.0.12"}, {Name: "h1", Address: "10.77.0.11"}}
+		c.Roles[0].Hosts = []string{"h1", "h2"}
+		c.Deploy.Batch = 1
+	}
+	p := build(t, cfg, deployed(old, digestV1), Options{})
+	for _, s := range p.Graph.Steps {
+		if s.Address.Host == "h1" && s.Batch != 0 {
+			t.Errorf("primary host step %s in batch %d", s.ID, s.Batch)
+		}
+	}
+	if p.Graph.Steps[0].ID != "h1/web/pull" {
+		t.Errorf("graph does not start with the primary: %s", p.Graph.Steps[0].ID)
+	}
+	if p.Changes[0].Address.String() != "h1/web" {
+		t.Errorf("changes do not start with the primary: %s", summary(p))
+	}
+	if err := p.Graph.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	walkAll(t, p.Graph)
+	golden(t, "graph_primary_last_in_config", p.Graph.String())
+}
+
+// walkAll runs the graph the way a walker does (a step runs once all its
+// dependencies ran) and fails if some step can never run.
+func walkAll(t *testing.T, g Graph) {
+	t.Helper()
+	done := map[string]bool{}
+	for progress := true; progress; {
+		progress = false
+		for _, s := range g.Steps {
+			if done[s.ID] {
+				continue
+			}
+			ready := true
+			for _, d := range s.DependsOn {
+				ready = ready && done[d]
+			}
+			if ready {
+				done[s.ID], progress = true, true
+			}
+		}
+	}
+	for _, s := range g.Steps {
+		if !done[s.ID] {
+			t.Errorf("step %s can never run", s.ID)
+		}
+	}
+}
+
+func TestGraphPortlessRoleStartsBeforeStoppingOld(t *testing.T) {
+	p := build(t, testConfig("v2"), deployed(testConfig("v1"), digestV1), Options{})
+	s, _ := p.Graph.Step("h3/worker/stop_old")
+	if !slices.Equal(s.DependsOn, []string{"h3/worker/health"}) {
+		t.Errorf("worker stop_old = %+v", s)
+	}
+	s, _ = p.Graph.Step("h1/web/stop_old")
+	if !slices.Equal(s.DependsOn, []string{"h1/web/create"}) {
+		t.Errorf("primary web stop_old (port 80 published) = %+v", s)
+	}
+}
+
+func TestGraphAccessoryIgnoresBarrier(t *testing.T) {
+	old := testConfig("v1")
+	cfg := testConfig("v2")
+	cfg.Accessories[0].Image = "10.77.0.1:5000/cache:8"
+	d := newDigests()
+	d.m["10.77.0.1:5000/cache:8"] = "sha256:8888888888888888888888888888888888888888888888888888888888888888"
+	hosts := deployed(old, digestV1)
+	pp, err := Build(t.Context(), cfg, Deps{State: hosts, Digests: d}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := pp.Changes[3]
+	if ch.Address.String() != "h3/accessory.cache" || ch.Action != ActionReplace {
+		t.Fatalf("accessory change = %+v", ch)
+	}
+	var ids []string
+	for _, s := range pp.Graph.Steps {
+		if s.Address.Accessory != "" {
+			ids = append(ids, s.ID)
+			if slices.Contains(s.DependsOn, BarrierID) {
+				t.Errorf("accessory step %s waits for the barrier", s.ID)
+			}
+		}
+	}
+	want := []string{"pull", "create", "stop_old", "start", "health", "prune"}
+	for i := range want {
+		want[i] = "h3/accessory.cache/" + want[i]
+	}
+	if !slices.Equal(ids, want) {
+		t.Errorf("accessory steps = %v", ids)
+	}
+}
+
+func TestBuildWithoutDigestForMissingImage(t *testing.T) {
+	// A plan with an unknown accessory image fails: no partial plan.
+	cfg := testConfig("v1")
+	cfg.Accessories[0].Image = "10.77.0.1:5000/cache:404"
+	_, err := Build(t.Context(), cfg, Deps{State: &fakeHosts{}, Digests: newDigests()}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "image 10.77.0.1:5000/cache:404") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestGraphValidate(t *testing.T) {
+	cyc := Graph{Steps: []Step{
+		{ID: "a", DependsOn: []string{"c"}},
+		{ID: "b", DependsOn: []string{"a"}},
+		{ID: "c", DependsOn: []string{"b"}},
+		{ID: "d"},
+	}}
+	err := cyc.Validate()
+	if !errors.Is(err, ErrGraph) || !strings.Contains(err.Error(), "cycle among a, b, c") {
+		t.Errorf("cycle: %v", err)
+	}
+	missing := Graph{Steps: []Step{{ID: "a", DependsOn: []string{"zz"}}}}
+	if err := missing.Validate(); !errors.Is(err, ErrGraph) || !strings.Contains(err.Error(), "zz") {
+		t.Errorf("missing dependency: %v", err)
+	}
+	dup := Graph{Steps: []Step{{ID: "a"}, {ID: "a"}}}
+	if err := dup.Validate(); !errors.Is(err, ErrGraph) {
+		t.Errorf("duplicate: %v", err)
+	}
+	// Out-of-order steps are put in topological order, otherwise keeping theirs.
+	g := Graph{Steps: []Step{{ID: "b", DependsOn: []string{"a"}}, {ID: "x"}, {ID: "a"}}}
+	s, err := g.sorted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := (Graph{Steps: s}).String(); got != "x\na\nb <- a\n" {
+		t.Errorf("sorted = %q", got)
+	}
+}

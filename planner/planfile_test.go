@@ -1,0 +1,121 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestPlanFileRoundTrip(t *testing.T) {
+	p := build(t, testConfig("v2"), deployed(testConfig("v1"), digestV1), Options{})
+	path := filepath.Join(t.TempDir(), "plan.json")
+	if err := WriteFile(path, p); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode = %v", st.Mode())
+	}
+	b, _ := os.ReadFile(path)
+	if strings.Contains(string(b), secretValue) {
+		t.Error("plan file contains a secret value")
+	}
+	got, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, p) {
+		t.Errorf("plan changed in a round trip:\n%+v\n%+v", got, p)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+func TestReadFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content string
+		is            error
+		msg           string
+	}{
+		{"text", "hello", ErrNotPlanFile, "not JSON"},
+		{"noversion", `{"service":"shop"}`, ErrNotPlanFile, "no format_version"},
+		{"newer", `{"format_version":"2.0","future":true}`, ErrPlanVersion, "format version 2.0 is newer than this berth supports (1.x); upgrade berth"},
+		{"older", `{"format_version":"0.9"}`, ErrPlanVersion, "older"},
+		{"garbage", `{"format_version":"x.y"}`, ErrPlanVersion, `"x.y"`},
+		{"cycle", `{"format_version":"1.0","graph":{"steps":[{"id":"a","depends_on":["a"]}]}}`, ErrGraph, "cycle"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, tt.name+".json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadFile(path)
+			if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.msg) || !strings.Contains(err.Error(), path) {
+				t.Errorf("err = %v, want %v containing %q and the path", err, tt.is, tt.msg)
+			}
+		})
+	}
+	// A newer minor version is read; unknown fields are ignored.
+	path := filepath.Join(dir, "minor.json")
+	_ = os.WriteFile(path, []byte(`{"format_version":"1.7","service":"shop","later_field":1}`), 0o644)
+	if p, err := ReadFile(path); err != nil || p.Service != "shop" {
+		t.Errorf("minor version: %v %+v", err, p)
+	}
+}
+
+func TestCheckStale(t *testing.T) {
+	cfg := testConfig("v2")
+	hosts := deployed(testConfig("v1"), digestV1)
+	p := build(t, cfg, hosts, Options{})
+	ctx := context.Background()
+	if err := CheckStale(ctx, p, cfg, hosts); err != nil {
+		t.Fatalf("fresh plan is stale: %v", err)
+	}
+	// Health and timestamps change by themselves: not stale.
+	hosts.states["h1"][0].Health = "unhealthy"
+	if err := CheckStale(ctx, p, cfg, hosts); err != nil {
+		t.Fatalf("health change made the plan stale: %v", err)
+	}
+
+	hosts.states["h2"][0].State = "exited"
+	extra := testConfig("v3")
+	hosts.put("h3", live("new9", Spec(extra, &extra.Roles[1], "h3", digestV2), "running", t0))
+	cfg2 := testConfig("v2")
+	cfg2.Hash = "sha256:changedchangedchanged"
+	err := CheckStale(ctx, p, cfg2, hosts)
+	var se *StaleError
+	if !errors.As(err, &se) || !errors.Is(err, ErrStale) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{"stale", "configuration changed", "host h2 changed: container shop-web-v1 running → exited", "host h3 changed: container shop-worker-v3 (running) appeared"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "host h1") {
+		t.Errorf("h1 did not change: %v", err)
+	}
+
+	hosts.states["h2"] = nil
+	err = CheckStale(ctx, p, cfg, hosts)
+	if err == nil || !strings.Contains(err.Error(), "container shop-web-v1 was removed") {
+		t.Errorf("removed container: %v", err)
+	}
+
+	hosts.errs = map[string]error{"h3": errors.New("connection refused")}
+	err = CheckStale(ctx, p, cfg, hosts)
+	if err == nil || errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "host h3 (10.77.0.13): connection refused") {
+		t.Errorf("unreachable host: %v", err)
+	}
+}

@@ -74,8 +74,8 @@ const (
 
 func newDigests() *fakeDigests {
 	return &fakeDigests{m: map[string]string{
-		"10.77.0.1:5000/shop:v1":  digestV1,
-		"10.77.0.1:5000/shop:v2":  digestV2,
+		"10.77.0.1:5000/shop:v1": digestV1,
+		"10.77.0.1:5000/shop:v2": digestV2,
 		"10.77.0.1:5000/cache:7": digestCache,
 	}}
 }
@@ -94,10 +94,10 @@ func testConfig(version string) *lang.Config {
 		Roles: []lang.Role{
 			{
 				Name: "web", Primary: true, Hosts: []string{"h1", "h2"},
-				Cmd:       []string{"/app", "serve"},
-				Ports:     []lang.Port{{HostPort: 80, ContainerPort: 8080}},
-				Env:       map[string]string{"LOG_LEVEL": "info"},
-				SecretEnv: map[string]lang.Secret{"DB_PASSWORD": lang.NewSecret(`env("DB_PASSWORD")`, secretValue)},
+				Cmd:         []string{"/app", "serve"},
+				Ports:       []lang.Port{{HostPort: 80, ContainerPort: 8080}},
+				Env:         map[string]string{"LOG_LEVEL": "info"},
+				SecretEnv:   map[string]lang.Secret{"DB_PASSWORD": lang.NewSecret(`env("DB_PASSWORD")`, secretValue)},
 				Healthcheck: &lang.Healthcheck{Cmd: []string{"/app", "check"}, Interval: time.Second, Retries: 3, Deadline: 30 * time.Second},
 			},
 			{Name: "worker", Hosts: []string{"h3"}, Cmd: []string{"/app", "work"}},
@@ -183,4 +183,5 @@ func golden(t *testing.T, name, got string) {
 type lcfg = lang.Config
 
 func newSecret(v string) lang.Secret { return lang.NewSecret(`env("DB_PASSWORD")`, v) }
+
 type lcfgHost = lang.Host

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+
+	"github.com/berth-sh/berth/lang"
+	"github.com/spf13/pflag"
+)
+
+// varFlags are the --var and --var-file options of every command that
+// loads the configuration.
+type varFlags struct {
+	vars     []string
+	varFiles []string
+}
+
+func (v *varFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&v.vars, "var", nil, "set a variable: NAME=VALUE (repeatable; wins over --var-file and BERTH_VAR_NAME)")
+	fs.StringArrayVar(&v.varFiles, "var-file", nil, "read variables from an HCL file of NAME = VALUE lines (repeatable)")
+}
+
+// loadOptions are the lang options for the configuration in a.chdir.
+func (a *app) loadOptions(vf varFlags) lang.Options {
+	return lang.Options{Dir: a.chdir, Vars: vf.vars, VarFiles: vf.varFiles, Environ: a.environ}
+}
+
+// loadConfig loads the configuration for plan, apply and the other commands
+// that act on hosts. Warnings and errors go to a.Err with the offending
+// source lines; on errors it returns errSilent.
+func (a *app) loadConfig(ctx context.Context, vf varFlags) (*lang.Config, error) {
+	res := lang.Load(ctx, a.loadOptions(vf))
+	if err := lang.WriteDiagnostics(a.Err, res.Files, res.Diags, 0, false); err != nil {
+		return nil, err
+	}
+	if res.Diags.HasErrors() {
+		return nil, errSilent
+	}
+	return res.Config, nil
+}

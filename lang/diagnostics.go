@@ -1,0 +1,70 @@
+package lang
+
+import (
+	"io"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// WriteDiagnostics renders diags the way Terraform does: severity, summary,
+// file:line:col, the offending source lines and the detail. width wraps
+// the detail (0: no wrapping).
+func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
+	if len(diags) == 0 {
+		return nil
+	}
+	return hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(diags)
+}
+
+// DiagnosticsReport is the JSON form of a validation, for `validate --json`.
+type DiagnosticsReport struct {
+	Valid        bool             `json:"valid"`
+	ErrorCount   int              `json:"error_count"`
+	WarningCount int              `json:"warning_count"`
+	Diagnostics  []JSONDiagnostic `json:"diagnostics"`
+}
+
+// JSONDiagnostic is one diagnostic in JSON.
+type JSONDiagnostic struct {
+	Severity string     `json:"severity"` // "error" or "warning"
+	Summary  string     `json:"summary"`
+	Detail   string     `json:"detail,omitempty"`
+	Range    *JSONRange `json:"range,omitempty"`
+}
+
+// JSONRange locates a diagnostic; lines and columns start at 1.
+type JSONRange struct {
+	Filename string  `json:"filename"`
+	Start    JSONPos `json:"start"`
+	End      JSONPos `json:"end"`
+}
+
+// JSONPos is a position in a file.
+type JSONPos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Byte   int `json:"byte"`
+}
+
+// DiagnosticsJSON converts diags for `validate --json`.
+func DiagnosticsJSON(diags hcl.Diagnostics) DiagnosticsReport {
+	r := DiagnosticsReport{Diagnostics: []JSONDiagnostic{}}
+	for _, d := range diags {
+		jd := JSONDiagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+		if d.Severity == hcl.DiagWarning {
+			jd.Severity = "warning"
+			r.WarningCount++
+		} else {
+			r.ErrorCount++
+		}
+		if d.Subject != nil {
+			s := d.Subject
+			jd.Range = &JSONRange{Filename: s.Filename,
+				Start: JSONPos{Line: s.Start.Line, Column: s.Start.Column, Byte: s.Start.Byte},
+				End:   JSONPos{Line: s.End.Line, Column: s.End.Column, Byte: s.End.Byte}}
+		}
+		r.Diagnostics = append(r.Diagnostics, jd)
+	}
+	r.Valid = r.ErrorCount == 0
+	return r
+}

@@ -1,0 +1,388 @@
+package lang
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// mark is the type of the cty marks lang puts on values.
+type mark string
+
+// sensitive marks a value that must never be printed: the value of a
+// sensitive variable, and everything env() returns.
+const sensitive mark = "sensitive"
+
+// scope is what an expression may refer to.
+type scope struct {
+	vars   map[string]bool
+	locals map[string]bool
+	hosts  map[string]bool
+}
+
+// eval evaluates expr in the loader's context after checking that every
+// variable, local and host it refers to is declared. The result may be
+// unknown (after an error, or in validate mode) and may carry marks.
+func (l *loader) eval(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	for _, t := range expr.Variables() {
+		diags = append(diags, l.checkRef(t)...)
+	}
+	if diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	v, d := expr.Value(l.evalCtx)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	return v, diags
+}
+
+// checkRef reports a reference to an undeclared variable, local or host.
+func (l *loader) checkRef(t hcl.Traversal) hcl.Diagnostics {
+	root := t.RootName()
+	var kind string
+	var declared map[string]bool
+	switch root {
+	case "var":
+		kind, declared = "variable", l.scope.vars
+	case "local":
+		kind, declared = "local value", l.scope.locals
+	case "host":
+		kind, declared = "host", l.scope.hosts
+	default:
+		return nil
+	}
+	name, ok := traversalAttr(t, 1)
+	if !ok {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid reference",
+			Detail:   fmt.Sprintf("A reference to a %s looks like %s.NAME.", kind, root),
+			Subject:  t.SourceRange().Ptr(),
+		}}
+	}
+	if declared[name] {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Reference to undeclared " + kind,
+		Detail:   fmt.Sprintf("No %s named %q is declared.", kind, name),
+		Subject:  t.SourceRange().Ptr(),
+	}}
+}
+
+// traversalAttr returns the name of step i of t when it is an attribute
+// (or a string index).
+func traversalAttr(t hcl.Traversal, i int) (string, bool) {
+	if len(t) <= i {
+		return "", false
+	}
+	switch s := t[i].(type) {
+	case hcl.TraverseAttr:
+		return s.Name, true
+	case hcl.TraverseIndex:
+		if s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull() && !s.Key.IsMarked() {
+			return s.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+// value evaluates expr, converts it to ty and refuses sensitive values.
+// ok is false when the value is null, unknown or had an error.
+func (l *loader) value(expr hcl.Expression, ty cty.Type, name string) (cty.Value, bool) {
+	v, diags := l.eval(expr)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, false
+	}
+	if v.ContainsMarked() {
+		l.diags = append(l.diags, sensitiveDiag(expr, name))
+		return cty.NilVal, false
+	}
+	return l.convert(v, expr, ty, name)
+}
+
+// convert converts v to ty with a diagnostic on expr when it cannot.
+func (l *loader) convert(v cty.Value, expr hcl.Expression, ty cty.Type, name string) (cty.Value, bool) {
+	if v.IsNull() || !v.IsWhollyKnown() {
+		return cty.NilVal, false
+	}
+	c, err := convert.Convert(v, ty)
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail:   fmt.Sprintf("Inappropriate value for %q: %s.", name, convertMsg(err, ty)),
+			Subject:  expr.Range().Ptr(),
+		})
+		return cty.NilVal, false
+	}
+	if c.IsNull() || !c.IsWhollyKnown() {
+		return cty.NilVal, false
+	}
+	return c, true
+}
+
+func convertMsg(err error, ty cty.Type) string {
+	if ty.IsPrimitiveType() {
+		return ty.FriendlyName() + " required"
+	}
+	return err.Error()
+}
+
+func sensitiveDiag(expr hcl.Expression, name string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "sensitive value in a non-secret attribute",
+		Detail: fmt.Sprintf("The value of %q comes from a sensitive variable or env(), and %q would be printed in plans and logs. "+
+			"Pass secrets through secret_env (or registry.password) instead.", name, name),
+		Subject: expr.Range().Ptr(),
+	}
+}
+
+func (l *loader) str(attr *hcl.Attribute) (string, bool) {
+	if attr == nil {
+		return "", false
+	}
+	v, ok := l.value(attr.Expr, cty.String, attr.Name)
+	if !ok {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+func (l *loader) boolean(attr *hcl.Attribute) (bool, bool) {
+	if attr == nil {
+		return false, false
+	}
+	v, ok := l.value(attr.Expr, cty.Bool, attr.Name)
+	if !ok {
+		return false, false
+	}
+	return v.True(), true
+}
+
+// integer reads a whole number in [min, max].
+func (l *loader) integer(attr *hcl.Attribute, lo, hi int) (int, bool) {
+	if attr == nil {
+		return 0, false
+	}
+	v, ok := l.value(attr.Expr, cty.Number, attr.Name)
+	if !ok {
+		return 0, false
+	}
+	bf := v.AsBigFloat()
+	i, acc := bf.Int64()
+	if !bf.IsInt() || acc != 0 || i < int64(lo) || i > int64(hi) {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid number",
+			Detail:   fmt.Sprintf("%q must be a whole number from %d to %d.", attr.Name, lo, hi),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+		return 0, false
+	}
+	return int(i), true
+}
+
+// duration reads a positive Go duration such as "10s" or "1m30s".
+func (l *loader) duration(attr *hcl.Attribute) (time.Duration, bool) {
+	s, ok := l.str(attr)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid duration",
+			Detail:   fmt.Sprintf("%q must be a positive duration such as \"500ms\", \"10s\" or \"5m\"; %q is not.", attr.Name, s),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+		return 0, false
+	}
+	return d, true
+}
+
+// elem is one element of a list or map attribute with its own range.
+type elem struct {
+	key  string
+	expr hcl.Expression
+	val  cty.Value // known, non-null, unmarked unless secret
+}
+
+// strList reads a list of strings, element by element when the expression
+// is a literal list so that diagnostics point at the element.
+func (l *loader) strList(attr *hcl.Attribute) ([]elem, bool) {
+	if attr == nil {
+		return nil, false
+	}
+	if _, isTuple := attr.Expr.(*hclsyntax.TupleConsExpr); isTuple {
+		exprs, diags := hcl.ExprList(attr.Expr)
+		if !diags.HasErrors() {
+			out := []elem{}
+			all := true
+			for _, e := range exprs {
+				v, ok := l.value(e, cty.String, attr.Name)
+				if !ok {
+					all = false
+					continue
+				}
+				out = append(out, elem{expr: e, val: v})
+			}
+			return out, all
+		}
+	}
+	v, ok := l.value(attr.Expr, cty.List(cty.String), attr.Name)
+	if !ok {
+		return nil, false
+	}
+	out := []elem{}
+	for it := v.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		if ev.IsNull() || !ev.IsKnown() {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid list element",
+				Detail:   fmt.Sprintf("%q must not contain null.", attr.Name),
+				Subject:  attr.Expr.Range().Ptr(),
+			})
+			return nil, false
+		}
+		out = append(out, elem{expr: attr.Expr, val: ev})
+	}
+	return out, true
+}
+
+// strMap reads a map of strings; with secret, sensitive values are
+// allowed (and kept marked).
+func (l *loader) strMap(attr *hcl.Attribute, secret bool) ([]elem, bool) {
+	if attr == nil {
+		return nil, false
+	}
+	if _, isObj := attr.Expr.(*hclsyntax.ObjectConsExpr); isObj {
+		pairs, diags := hcl.ExprMap(attr.Expr)
+		if !diags.HasErrors() {
+			var out []elem
+			all := true
+			for _, p := range pairs {
+				k, ok := l.value(p.Key, cty.String, attr.Name+" key")
+				if !ok {
+					all = false
+					continue
+				}
+				v, ok := l.mapValue(p.Value, attr.Name, secret)
+				if !ok {
+					all = false
+					continue
+				}
+				out = append(out, elem{key: k.AsString(), expr: p.Value, val: v})
+			}
+			return out, all
+		}
+	}
+	v, diags := l.eval(attr.Expr)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return nil, false
+	}
+	if !secret && v.ContainsMarked() {
+		l.diags = append(l.diags, sensitiveDiag(attr.Expr, attr.Name))
+		return nil, false
+	}
+	if v.IsNull() || !v.IsWhollyKnown() {
+		return nil, false
+	}
+	uv, pvm := v.UnmarkDeepWithPaths()
+	c, err := convert.Convert(uv, cty.Map(cty.String))
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail:   fmt.Sprintf("Inappropriate value for %q: a map of strings is required.", attr.Name),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+		return nil, false
+	}
+	marked := len(pvm) > 0 || v.IsMarked()
+	var out []elem
+	for it := c.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		if ev.IsNull() {
+			continue
+		}
+		if marked {
+			ev = ev.Mark(sensitive)
+		}
+		out = append(out, elem{key: k.AsString(), expr: attr.Expr, val: ev})
+	}
+	return out, true
+}
+
+func (l *loader) mapValue(expr hcl.Expression, name string, secret bool) (cty.Value, bool) {
+	if !secret {
+		return l.value(expr, cty.String, name)
+	}
+	v, diags := l.eval(expr)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, false
+	}
+	uv, marks := v.UnmarkDeep()
+	c, ok := l.convert(uv, expr, cty.String, name)
+	if !ok {
+		return cty.NilVal, false
+	}
+	return c.WithMarks(marks), true
+}
+
+// secret reads a string that may be sensitive into a Secret whose Ref says
+// where it came from.
+func (l *loader) secret(attr *hcl.Attribute) (Secret, bool) {
+	if attr == nil {
+		return Secret{}, false
+	}
+	v, ok := l.mapValue(attr.Expr, attr.Name, true)
+	if !ok {
+		return Secret{}, false
+	}
+	return l.newSecret(attr.Expr, v), true
+}
+
+func (l *loader) newSecret(expr hcl.Expression, v cty.Value) Secret {
+	uv, _ := v.UnmarkDeep()
+	return NewSecret(l.secretRef(expr), uv.AsString())
+}
+
+// secretRef describes where a secret comes from without showing it:
+// `env("NAME")`, `var.name`, `local.name`, else the expression's position.
+func (l *loader) secretRef(expr hcl.Expression) string {
+	switch e := expr.(type) {
+	case *hclsyntax.ScopeTraversalExpr:
+		return string(e.SrcRange.SliceBytes(l.source(e.SrcRange.Filename)))
+	case *hclsyntax.FunctionCallExpr:
+		if e.Name == "env" && len(e.Args) == 1 {
+			if lit, ok := e.Args[0].(*hclsyntax.TemplateExpr); ok && lit.IsStringLiteral() {
+				r := e.Range()
+				return string(r.SliceBytes(l.source(r.Filename)))
+			}
+		}
+	}
+	r := expr.Range()
+	return fmt.Sprintf("expression at %s:%d", r.Filename, r.Start.Line)
+}
+
+func (l *loader) source(filename string) []byte {
+	if f := l.parser.Files()[filename]; f != nil {
+		return f.Bytes
+	}
+	return nil
+}

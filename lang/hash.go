@@ -1,0 +1,57 @@
+package lang
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// variables returns the final variable values for a plan, sorted by name;
+// sensitive ones carry only a salted hash.
+func (l *loader) variables(vars []*variable, salt string) []Variable {
+	out := make([]Variable, 0, len(vars))
+	for _, v := range vars {
+		rendered := renderValue(v.value)
+		if v.sensitive {
+			out = append(out, Variable{Name: v.name, Sensitive: true, Hash: NewSecret("var."+v.name, rendered).Hash(salt)})
+			continue
+		}
+		out = append(out, Variable{Name: v.name, Value: rendered})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// hash is "sha256:<hex>" over the files (base name and contents), every
+// variable's final value (sensitive ones by hash) and every env() value
+// read (by hash).
+func (l *loader) hash(cfg *Config) string {
+	h := sha256.New()
+	write := func(parts ...string) {
+		for _, p := range parts {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+	}
+	for _, f := range l.files {
+		b := l.source(f)
+		if b == nil {
+			b, _ = os.ReadFile(f)
+		}
+		write("file", filepath.Base(f), string(b))
+	}
+	for _, v := range cfg.Variables {
+		write("var", v.Name, v.Value, v.Hash)
+	}
+	names := make([]string, 0, len(l.envReads))
+	for n := range l.envReads {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		write("env", n, NewSecret("", l.envReads[n]).Hash(cfg.Service.Name))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,167 @@
+package lang
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+)
+
+// Options says where the configuration is and where variable values come from.
+type Options struct {
+	// Dir is the configuration directory; every *.hcl file in it is read.
+	// Diagnostic filenames are relative to it as given ("berth.hcl" for ".").
+	Dir string
+	// Vars are "name=value" pairs from --var, in order; the last one wins.
+	Vars []string
+	// VarFiles are HCL files of "name = value" attributes, from --var-file.
+	VarFiles []string
+	// Environ is the environment in os.Environ() form: BERTH_VAR_<name>
+	// variables and the values env() reads. Nothing reads os.Getenv.
+	Environ []string
+	// Validate loads for `berth validate`: a variable with no value and an
+	// env() of an unset variable are unknown instead of errors, and checks
+	// that need their value are skipped.
+	Validate bool
+}
+
+// Result is what Load returns. Files holds every parsed file, keyed by the
+// filename its diagnostics carry, for WriteDiagnostics.
+type Result struct {
+	Config *Config // nil when Diags.HasErrors()
+	Files  map[string]*hcl.File
+	Diags  hcl.Diagnostics
+}
+
+// maxFileSize bounds every configuration, variable and file() read.
+const maxFileSize = 4 << 20
+
+// Load reads, evaluates and validates the configuration in opts.Dir. It
+// never panics on bad input; every problem is a diagnostic in the result.
+func Load(ctx context.Context, opts Options) *Result {
+	if opts.Dir == "" {
+		opts.Dir = "."
+	}
+	l := newLoader(ctx, opts)
+	cfg := l.load()
+	diags := l.scrub(l.diags)
+	res := &Result{Files: l.parser.Files(), Diags: diags}
+	if !diags.HasErrors() {
+		res.Config = cfg
+	}
+	return res
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	ctx    context.Context
+	opts   Options
+	parser *hclparse.Parser
+	env    map[string]string
+	diags  hcl.Diagnostics
+
+	files    []string    // config file names as in diagnostics, sorted
+	bodies   []*hcl.File // parallel to files
+	secrets  []string    // values to scrub from diagnostics
+	envReads map[string]string
+
+	evalCtx       *hcl.EvalContext
+	scope         scope
+	primaryRanges map[string]hcl.Range
+}
+
+func newLoader(ctx context.Context, opts Options) *loader {
+	env := map[string]string{}
+	for _, kv := range opts.Environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return &loader{ctx: ctx, opts: opts, parser: hclparse.NewParser(), env: env, envReads: map[string]string{}, primaryRanges: map[string]hcl.Range{}}
+}
+
+// readFiles parses every *.hcl file of the directory.
+func (l *loader) readFiles() {
+	entries, err := os.ReadDir(l.opts.Dir)
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read the configuration directory",
+			Detail:   err.Error(),
+		})
+		return
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		path := filepath.Join(l.opts.Dir, n)
+		f, diags := l.parseFile(path)
+		l.diags = append(l.diags, diags...)
+		if f != nil {
+			l.files = append(l.files, path)
+			l.bodies = append(l.bodies, f)
+		}
+	}
+	if len(names) == 0 {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No configuration files",
+			Detail:   "The directory " + l.opts.Dir + " contains no *.hcl file.",
+		})
+	}
+}
+
+// parseFile reads and parses one HCL file, refusing anything too large.
+func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
+	src, err := readLimited(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read file",
+			Detail:   err.Error(),
+		}}
+	}
+	f, diags := l.parser.ParseHCL(src, path)
+	if f == nil || f.Body == nil {
+		return nil, diags
+	}
+	return f, diags
+}
+
+// readLimited reads a regular file of at most maxFileSize bytes.
+func readLimited(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &os.PathError{Op: "read", Path: path, Err: errNotRegular}
+	}
+	if st.Size() > maxFileSize {
+		return nil, &os.PathError{Op: "read", Path: path, Err: errTooLarge}
+	}
+	return os.ReadFile(path)
+}
+
+// scrub replaces every known secret value in diagnostic texts.
+func (l *loader) scrub(diags hcl.Diagnostics) hcl.Diagnostics {
+	for _, d := range diags {
+		for _, s := range l.secrets {
+			if len(s) < 3 {
+				continue
+			}
+			d.Summary = strings.ReplaceAll(d.Summary, s, "(sensitive)")
+			d.Detail = strings.ReplaceAll(d.Detail, s, "(sensitive)")
+		}
+	}
+	return diags
+}

@@ -1,0 +1,367 @@
+package lang
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Defaults applied when the configuration says nothing.
+const (
+	defaultConnectTimeout = 10 * time.Second
+	defaultCommandTimeout = 5 * time.Minute
+	defaultParallelism    = 10
+	defaultRetain         = 3
+	defaultStopTimeout    = 10 * time.Second
+	defaultReadiness      = 3 * time.Second
+	defaultBarrierTimeout = 5 * time.Minute
+	defaultHCInterval     = time.Second
+	defaultHCRetries      = 3
+	defaultHCDeadline     = 30 * time.Second
+)
+
+// container is what roles and accessories share.
+type container struct {
+	Cmd       []string
+	Ports     []Port
+	Env       map[string]string
+	SecretEnv map[string]Secret
+	Volumes   []string
+	Labels    map[string]string
+}
+
+func (l *loader) decodeContainer(at hcl.Attributes) container {
+	var c container
+	if els, ok := l.strList(at["cmd"]); ok {
+		c.Cmd = []string{}
+		for _, e := range els {
+			c.Cmd = append(c.Cmd, e.val.AsString())
+		}
+		if len(c.Cmd) == 0 {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty command",
+				Detail: "cmd is a non-empty list such as [\"/app\", \"serve\"]; leave it out to run the image's own command.", Subject: at["cmd"].Expr.Range().Ptr()})
+		}
+	}
+	if els, ok := l.strList(at["ports"]); ok {
+		seen := map[string]bool{}
+		for _, e := range els {
+			p, err := parsePort(e.val.AsString())
+			if err != nil {
+				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid port mapping",
+					Detail: fmt.Sprintf("%q: %s.", e.val.AsString(), err), Subject: e.expr.Range().Ptr()})
+				continue
+			}
+			key := fmt.Sprintf("%s:%d/%s", p.HostIP, p.HostPort, p.Protocol)
+			if seen[key] {
+				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate port mapping",
+					Detail: fmt.Sprintf("The host port %d/%s is published twice.", p.HostPort, p.Protocol), Subject: e.expr.Range().Ptr()})
+				continue
+			}
+			seen[key] = true
+			c.Ports = append(c.Ports, p)
+		}
+	}
+	if els, ok := l.strMap(at["env"], false); ok {
+		c.Env = map[string]string{}
+		for _, e := range els {
+			if l.checkEnvName(e) {
+				c.Env[e.key] = e.val.AsString()
+			}
+		}
+	}
+	if els, ok := l.strMap(at["secret_env"], true); ok {
+		c.SecretEnv = map[string]Secret{}
+		for _, e := range els {
+			if !l.checkEnvName(e) {
+				continue
+			}
+			if _, dup := c.Env[e.key]; dup {
+				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate environment variable",
+					Detail: fmt.Sprintf("%s is set in both env and secret_env.", e.key), Subject: e.expr.Range().Ptr()})
+				continue
+			}
+			c.SecretEnv[e.key] = l.newSecret(e.expr, e.val)
+		}
+	}
+	if els, ok := l.strList(at["volumes"]); ok {
+		for _, e := range els {
+			if err := checkVolume(e.val.AsString()); err != nil {
+				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid volume",
+					Detail: fmt.Sprintf("%q: %s.", e.val.AsString(), err), Subject: e.expr.Range().Ptr()})
+				continue
+			}
+			c.Volumes = append(c.Volumes, e.val.AsString())
+		}
+	}
+	if els, ok := l.strMap(at["labels"], false); ok {
+		c.Labels = map[string]string{}
+		for _, e := range els {
+			if strings.HasPrefix(e.key, "berth.") || e.key == "" {
+				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Reserved label",
+					Detail: fmt.Sprintf("The label %q is empty or in the berth. namespace, which berth sets itself.", e.key), Subject: e.expr.Range().Ptr()})
+				continue
+			}
+			c.Labels[e.key] = e.val.AsString()
+		}
+	}
+	return c
+}
+
+func (l *loader) checkEnvName(e elem) bool {
+	if envNameRe.MatchString(e.key) {
+		return true
+	}
+	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid environment variable name",
+		Detail: fmt.Sprintf("%q is not a valid environment variable name (letters, digits and '_', not starting with a digit).", e.key), Subject: e.expr.Range().Ptr()})
+	return false
+}
+
+func (l *loader) decodeRole(b *hcl.Block) (Role, bool) {
+	r := Role{Name: b.Labels[0]}
+	l.checkName(b, "role")
+	content, diags := b.Body.Content(roleSchema)
+	l.diags = append(l.diags, diags...)
+	at := content.Attributes
+	r.Primary, _ = l.boolean(at["primary"])
+	if a := at["primary"]; a != nil && r.Primary {
+		l.primaryRanges[r.Name] = a.Expr.Range()
+	}
+	if a := at["hosts"]; a == nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Role with no hosts",
+			Detail: fmt.Sprintf("The role %q needs hosts = [host.NAME, ...].", r.Name), Subject: b.DefRange.Ptr()})
+	} else {
+		r.Hosts = l.hostList(a, "role "+r.Name)
+	}
+	c := l.decodeContainer(at)
+	r.Cmd, r.Ports, r.Env, r.SecretEnv, r.Volumes, r.Labels = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels
+	hcs := l.single(content.Blocks)
+	if len(hcs) == 1 {
+		r.Healthcheck = l.decodeHealthcheck(hcs[0])
+	}
+	return r, true
+}
+
+// hostList reads `hosts = [host.a, host.b]` by inspecting the references.
+func (l *loader) hostList(a *hcl.Attribute, owner string) []string {
+	exprs, diags := hcl.ExprList(a.Expr)
+	if diags.HasErrors() {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid hosts",
+			Detail: "hosts is a list of host references such as [host.h1, host.h2].", Subject: a.Expr.Range().Ptr()})
+		return nil
+	}
+	if len(exprs) == 0 {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Role with no hosts",
+			Detail: fmt.Sprintf("The list of hosts of %s is empty.", owner), Subject: a.Expr.Range().Ptr()})
+		return nil
+	}
+	names := []string{}
+	seen := map[string]bool{}
+	for _, e := range exprs {
+		name, ok := l.hostRef(e)
+		if !ok {
+			continue
+		}
+		if seen[name] {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate host",
+				Detail: fmt.Sprintf("host.%s is listed twice in %s.", name, owner), Subject: e.Range().Ptr()})
+			continue
+		}
+		seen[name] = true
+		names = append(names, name)
+	}
+	return names
+}
+
+// hostRef reads one `host.NAME` reference.
+func (l *loader) hostRef(e hcl.Expression) (string, bool) {
+	t, diags := hcl.AbsTraversalForExpr(e)
+	name, ok := traversalAttr(t, 1)
+	if diags.HasErrors() || t.RootName() != "host" || len(t) != 2 || !ok {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid host reference",
+			Detail: "A host is referred to as host.NAME, where NAME is the label of a host block.", Subject: e.Range().Ptr()})
+		return "", false
+	}
+	if d := l.checkRef(t); d.HasErrors() {
+		l.diags = append(l.diags, d...)
+		return "", false
+	}
+	return name, true
+}
+
+func (l *loader) decodeHealthcheck(b *hcl.Block) *Healthcheck {
+	content, diags := b.Body.Content(healthcheckSchema)
+	l.diags = append(l.diags, diags...)
+	at := content.Attributes
+	hc := &Healthcheck{Interval: defaultHCInterval, Retries: defaultHCRetries, Deadline: defaultHCDeadline}
+	if at["cmd"] != nil && at["http"] != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Conflicting health checks",
+			Detail: "A healthcheck has either cmd or http, not both.", Subject: at["http"].NameRange.Ptr()})
+	} else if a := at["cmd"]; a != nil {
+		l.healthCmd(a, hc)
+	} else if a := at["http"]; a != nil {
+		hc.HTTP = l.healthHTTP(a)
+	}
+	if v, ok := l.duration(at["interval"]); ok {
+		hc.Interval = v
+	}
+	if v, ok := l.integer(at["retries"], 1, 1000); ok {
+		hc.Retries = v
+	}
+	if v, ok := l.duration(at["deadline"]); ok {
+		hc.Deadline = v
+	}
+	return hc
+}
+
+// healthCmd reads cmd: a list runs without a shell, a string with one.
+func (l *loader) healthCmd(a *hcl.Attribute, hc *Healthcheck) {
+	v, diags := l.eval(a.Expr)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return
+	}
+	if v.ContainsMarked() {
+		l.diags = append(l.diags, sensitiveDiag(a.Expr, "cmd"))
+		return
+	}
+	if v.IsKnown() && !v.IsNull() && v.Type() == cty.String {
+		hc.Shell = v.AsString()
+		if strings.TrimSpace(hc.Shell) == "" {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty command",
+				Detail: "The health check command is empty.", Subject: a.Expr.Range().Ptr()})
+		}
+		return
+	}
+	els, ok := l.strList(a)
+	if !ok {
+		return
+	}
+	hc.Cmd = []string{}
+	for _, e := range els {
+		hc.Cmd = append(hc.Cmd, e.val.AsString())
+	}
+	if len(hc.Cmd) == 0 {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty command",
+			Detail: "The health check command is empty.", Subject: a.Expr.Range().Ptr()})
+	}
+}
+
+// healthHTTP reads http = { path = "/up", port = 8080 }.
+func (l *loader) healthHTTP(a *hcl.Attribute) *HTTPCheck {
+	v, ok := l.value(a.Expr, cty.Map(cty.String), "http")
+	if !ok {
+		return nil
+	}
+	m := v.AsValueMap()
+	h := &HTTPCheck{Path: "/up"}
+	bad := func(detail string) *HTTPCheck {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid http health check",
+			Detail: detail, Subject: a.Expr.Range().Ptr()})
+		return nil
+	}
+	for k := range m {
+		if k != "path" && k != "port" {
+			return bad(fmt.Sprintf("Unknown key %q: http takes path and port.", k))
+		}
+	}
+	if p, ok := m["path"]; ok {
+		h.Path = p.AsString()
+		if !strings.HasPrefix(h.Path, "/") {
+			return bad(fmt.Sprintf("The path %q must start with /.", h.Path))
+		}
+	}
+	p, ok := m["port"]
+	if !ok {
+		return bad("http needs the container port to poll, e.g. { path = \"/up\", port = 8080 }.")
+	}
+	n, err := portNumber(p.AsString())
+	if err != nil {
+		return bad(err.Error() + ".")
+	}
+	h.Port = n
+	return h
+}
+
+func (l *loader) decodeAccessory(b *hcl.Block) (Accessory, bool) {
+	acc := Accessory{Name: b.Labels[0]}
+	l.checkName(b, "accessory")
+	content, diags := b.Body.Content(accessorySchema)
+	l.diags = append(l.diags, diags...)
+	at := content.Attributes
+	if s, ok := l.str(at["image"]); ok {
+		ref, err := parseImage(s)
+		switch {
+		case err != nil:
+			l.diags = append(l.diags, imageDiag(at["image"], err.Error()))
+		case ref.Tag == "" && ref.Digest == "":
+			l.diags = append(l.diags, imageDiag(at["image"], fmt.Sprintf("An accessory image is pinned with a tag or digest, e.g. %q.", s+":1")))
+		default:
+			acc.Image = s
+		}
+	}
+	switch {
+	case at["host"] != nil && at["hosts"] != nil:
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Conflicting host and hosts",
+			Detail: "An accessory has either host = host.NAME or hosts = [...], not both.", Subject: at["hosts"].NameRange.Ptr()})
+	case at["host"] != nil:
+		if name, ok := l.hostRef(at["host"].Expr); ok {
+			acc.Hosts = []string{name}
+		}
+	case at["hosts"] != nil:
+		acc.Hosts = l.hostList(at["hosts"], "accessory "+acc.Name)
+	default:
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Accessory with no host",
+			Detail: fmt.Sprintf("The accessory %q needs host = host.NAME or hosts = [...].", acc.Name), Subject: b.DefRange.Ptr()})
+	}
+	c := l.decodeContainer(at)
+	acc.Cmd, acc.Ports, acc.Env, acc.SecretEnv, acc.Volumes, acc.Labels = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels
+	return acc, true
+}
+
+// decodeDeploy fills d with defaults and the deploy block; it returns the
+// version attribute, if any.
+func (l *loader) decodeDeploy(blocks []*hcl.Block, d *Deploy) *hcl.Attribute {
+	*d = Deploy{Parallelism: defaultParallelism, Retain: defaultRetain, StopTimeout: defaultStopTimeout,
+		OnFailure: "stop", ReadinessDelay: defaultReadiness, BarrierTimeout: defaultBarrierTimeout}
+	if len(blocks) == 0 {
+		return nil
+	}
+	content, diags := blocks[0].Body.Content(deploySchema)
+	l.diags = append(l.diags, diags...)
+	at := content.Attributes
+	if v, ok := l.integer(at["parallelism"], 1, 1000); ok {
+		d.Parallelism = v
+	}
+	if v, ok := l.integer(at["retain"], 0, 100); ok {
+		d.Retain = v
+	}
+	if v, ok := l.duration(at["stop_timeout"]); ok {
+		d.StopTimeout = v
+	}
+	if v, ok := l.str(at["on_failure"]); ok {
+		if v != "stop" && v != "rollback" {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid on_failure",
+				Detail: `on_failure is "stop" (the default) or "rollback".`, Subject: at["on_failure"].Expr.Range().Ptr()})
+		} else {
+			d.OnFailure = v
+		}
+	}
+	if v, ok := l.duration(at["readiness_delay"]); ok {
+		d.ReadinessDelay = v
+	}
+	if v, ok := l.duration(at["barrier_timeout"]); ok {
+		d.BarrierTimeout = v
+	}
+	rolling := l.single(content.Blocks)
+	if len(rolling) == 1 {
+		rc, diags := rolling[0].Body.Content(rollingSchema)
+		l.diags = append(l.diags, diags...)
+		if v, ok := l.integer(rc.Attributes["batch"], 1, 1000); ok {
+			d.Batch = v
+		}
+	}
+	return at["version"]
+}

@@ -1,0 +1,57 @@
+package lang
+
+import "github.com/hashicorp/hcl/v2"
+
+var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "service", LabelNames: []string{"name"}},
+	{Type: "variable", LabelNames: []string{"name"}},
+	{Type: "locals"},
+	{Type: "registry"},
+	{Type: "ssh"},
+	{Type: "host", LabelNames: []string{"name"}},
+	{Type: "role", LabelNames: []string{"name"}},
+	{Type: "accessory", LabelNames: []string{"name"}},
+	{Type: "deploy"},
+}}
+
+var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}}}
+
+var registrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "server", Required: true}, {Name: "username"}, {Name: "password"}, {Name: "insecure"},
+}}
+
+var sshSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "user"}, {Name: "port"}, {Name: "identity"}, {Name: "known_hosts"}, {Name: "known_hosts_policy"},
+	{Name: "proxy_jump"}, {Name: "connect_timeout"}, {Name: "command_timeout"},
+}}
+
+var hostSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "address", Required: true}, {Name: "user"}, {Name: "port"},
+}}
+
+var containerAttrs = []hcl.AttributeSchema{
+	{Name: "cmd"}, {Name: "ports"}, {Name: "env"}, {Name: "secret_env"}, {Name: "volumes"}, {Name: "labels"},
+}
+
+var roleSchema = &hcl.BodySchema{
+	Attributes: append([]hcl.AttributeSchema{{Name: "primary"}, {Name: "hosts"}}, containerAttrs...),
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "healthcheck"}},
+}
+
+var healthcheckSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "cmd"}, {Name: "http"}, {Name: "interval"}, {Name: "retries"}, {Name: "deadline"},
+}}
+
+var accessorySchema = &hcl.BodySchema{
+	Attributes: append([]hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "host"}, {Name: "hosts"}}, containerAttrs...),
+}
+
+var deploySchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "version"}, {Name: "parallelism"}, {Name: "retain"}, {Name: "stop_timeout"},
+		{Name: "on_failure"}, {Name: "readiness_delay"}, {Name: "barrier_timeout"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "rolling"}},
+}
+
+var rollingSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "batch"}}}

@@ -1,0 +1,220 @@
+package sshx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Conn is one SSH connection to a host. It is safe for concurrent use: each
+// Run opens its own session and each DialContext its own channel.
+type Conn struct {
+	host       string
+	addr       string
+	client     *ssh.Client
+	bastion    *ssh.Client
+	cmdTimeout time.Duration
+	log        *slog.Logger
+	dead       chan struct{} // closed when the connection ended
+	deadErr    error         // why; set before dead is closed
+}
+
+func newConn(host, addr string, client *ssh.Client, bastion *ssh.Client, cmdTimeout, keepalive time.Duration, log *slog.Logger) *Conn {
+	c := &Conn{host: host, addr: addr, client: client, bastion: bastion, cmdTimeout: cmdTimeout, log: log, dead: make(chan struct{})}
+	go func() {
+		err := client.Wait()
+		if bastion != nil {
+			_ = bastion.Close()
+		}
+		c.deadErr = err
+		close(c.dead)
+	}()
+	go c.keepalive(keepalive)
+	return c
+}
+
+// Host is the configured name of the host.
+func (c *Conn) Host() string { return c.host }
+
+// Alive reports whether the connection is still up, as far as is known.
+func (c *Conn) Alive() bool {
+	select {
+	case <-c.dead:
+		return false
+	default:
+		return true
+	}
+}
+
+// Close ends the connection.
+func (c *Conn) Close() error {
+	err := c.client.Close()
+	if c.bastion != nil {
+		_ = c.bastion.Close()
+	}
+	return err
+}
+
+// keepalive sends keepalive@openssh.com every interval and closes the
+// connection when a reply has not come back within two intervals.
+func (c *Conn) keepalive(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.dead:
+			return
+		case <-t.C:
+		}
+		replied := make(chan error, 1)
+		go func() {
+			_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+			replied <- err
+		}()
+		select {
+		case <-c.dead:
+			return
+		case err := <-replied:
+			if err == nil {
+				continue
+			}
+			c.log.Debug("ssh keepalive failed", "host", c.host, "err", err)
+		case <-time.After(2 * interval):
+			c.log.Debug("ssh keepalive unanswered, closing", "host", c.host)
+		}
+		_ = c.client.Close()
+		return
+	}
+}
+
+// lost wraps err as a lost connection if the connection is gone.
+func (c *Conn) lost(what string, err error) error {
+	if !c.Alive() || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("host %s (%s): %w: connection lost during %s: %v", c.host, c.addr, ErrUnreachable, what, err)
+	}
+	return fmt.Errorf("host %s (%s): %s: %w", c.host, c.addr, what, err)
+}
+
+// Run runs cmd in a new session, feeding it stdin (may be nil), and returns
+// its stdout. A non-zero exit gives an *ExitError carrying stderr. The
+// command is bounded by the command timeout unless ctx ends earlier; when it
+// does, the remote process is sent SIGTERM and the session is closed.
+func (c *Conn) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cmdTimeout)
+	defer cancel()
+	type result struct {
+		sess *ssh.Session
+		err  error
+	}
+	opened := make(chan result, 1)
+	go func() {
+		s, err := c.client.NewSession()
+		opened <- result{s, err}
+	}()
+	var sess *ssh.Session
+	select {
+	case r := <-opened:
+		if r.err != nil {
+			return nil, c.lost("opening a session", r.err)
+		}
+		sess = r.sess
+	case <-ctx.Done():
+		go func() {
+			if r := <-opened; r.sess != nil {
+				_ = r.sess.Close()
+			}
+		}()
+		return nil, c.ctxErr(ctx, cmd)
+	case <-c.dead:
+		return nil, c.lost("opening a session", c.deadErr)
+	}
+	defer sess.Close()
+
+	var stdout bytes.Buffer
+	sess.Stdout, sess.Stderr = &stdout, &limitedBuffer{max: 8 << 10}
+	if stdin != nil {
+		sess.Stdin = stdin
+	}
+	stderrBuf := sess.Stderr.(*limitedBuffer)
+	if err := sess.Start(cmd); err != nil {
+		return nil, c.lost("starting "+quote(cmd), err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Wait() }()
+	select {
+	case err := <-done:
+		return stdout.Bytes(), c.exitErr(cmd, err, stderrBuf.String())
+	case <-ctx.Done():
+		_ = sess.Signal(ssh.SIGTERM)
+		_ = sess.Close()
+		return nil, c.ctxErr(ctx, cmd)
+	case <-c.dead:
+		return nil, c.lost("running "+quote(cmd), c.deadErr)
+	}
+}
+
+func (c *Conn) exitErr(cmd string, err error, stderr string) error {
+	if err == nil {
+		return nil
+	}
+	var ee *ssh.ExitError
+	if errors.As(err, &ee) {
+		return &ExitError{Host: c.host, Cmd: cmd, Status: ee.ExitStatus(), Signal: ee.Signal(), Stderr: strings.TrimSpace(stderr)}
+	}
+	var em *ssh.ExitMissingError
+	if errors.As(err, &em) {
+		return fmt.Errorf("host %s (%s): %w: command %q ended without an exit status (connection lost?)", c.host, c.addr, ErrUnreachable, cmd)
+	}
+	return c.lost("running "+quote(cmd), err)
+}
+
+func (c *Conn) ctxErr(ctx context.Context, cmd string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("host %s: command %q: %w (deadline reached): %w", c.host, cmd, ErrCommandTimeout, ctx.Err())
+	}
+	return fmt.Errorf("host %s: command %q: %w", c.host, cmd, ctx.Err())
+}
+
+// DialContext opens a connection from the host to addr: network "unix" for
+// a socket path such as /var/run/docker.sock, or "tcp" for "ip:port". The
+// connection travels inside the SSH connection; it does not support
+// deadlines.
+func (c *Conn) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if !c.Alive() {
+		return nil, c.lost("forwarding to "+network+" "+addr, c.deadErr)
+	}
+	conn, err := c.client.DialContext(ctx, network, addr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("host %s: forwarding to %s %s: %w", c.host, network, addr, ctx.Err())
+		}
+		return nil, c.lost("forwarding to "+network+" "+addr, err)
+	}
+	return conn, nil
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// limitedBuffer keeps the last max bytes written to it.
+type limitedBuffer struct {
+	max int
+	buf []byte
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	b.buf = append(b.buf, p...)
+	if len(b.buf) > b.max {
+		b.buf = b.buf[len(b.buf)-b.max:]
+	}
+	return len(p), nil
+}
+
+func (b *limitedBuffer) String() string { return string(b.buf) }

@@ -1,0 +1,347 @@
+package sshx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+// Defaults used when lang.SSH leaves a setting zero.
+const (
+	DefaultUser              = "root"
+	DefaultPort              = 22
+	DefaultConnectTimeout    = 10 * time.Second
+	DefaultCommandTimeout    = 5 * time.Minute
+	DefaultKeepaliveInterval = 15 * time.Second
+)
+
+// Options configure a Pool.
+type Options struct {
+	Config  lang.SSH
+	Hosts   []lang.Host
+	Environ []string // SSH_AUTH_SOCK is taken from here, never from the process
+	Logger  *slog.Logger
+	// KeepaliveInterval is how often an idle connection is probed; a
+	// connection that misses a reply for two intervals is closed.
+	// 0 = DefaultKeepaliveInterval.
+	KeepaliveInterval time.Duration
+}
+
+// Pool holds at most one SSH connection per host.
+type Pool struct {
+	cfg       lang.SSH
+	hosts     map[string]lang.Host
+	environ   []string
+	log       *slog.Logger
+	keys      *hostKeys
+	keepalive time.Duration
+
+	credMu sync.Mutex
+	creds  *credentials
+
+	mu       sync.Mutex
+	conns    map[string]*Conn
+	inflight map[string]*dialCall
+	closed   bool
+
+	dials atomic.Int64
+}
+
+type dialCall struct {
+	done chan struct{}
+	conn *Conn
+	err  error
+}
+
+// NewPool checks the options and returns a pool. It does not dial and does
+// not read the identity file yet: that happens on the first Conn.
+func NewPool(opts Options) (*Pool, error) {
+	cfg := opts.Config
+	if cfg.User == "" {
+		cfg.User = DefaultUser
+	}
+	if cfg.Port == 0 {
+		cfg.Port = DefaultPort
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.CommandTimeout <= 0 {
+		cfg.CommandTimeout = DefaultCommandTimeout
+	}
+	switch cfg.HostKeyPolicy {
+	case "":
+		cfg.HostKeyPolicy = PolicyStrict
+	case PolicyStrict, PolicyAcceptNew:
+	default:
+		return nil, fmt.Errorf("ssh: known_hosts policy %q is not one of %q, %q", cfg.HostKeyPolicy, PolicyStrict, PolicyAcceptNew)
+	}
+	if cfg.KnownHosts == "" {
+		return nil, errors.New("ssh: no known_hosts file is configured: host keys are always verified")
+	}
+	if cfg.ProxyJump != "" {
+		if _, _, _, err := parseJump(cfg.ProxyJump); err != nil {
+			return nil, err
+		}
+	}
+	hosts := make(map[string]lang.Host, len(opts.Hosts))
+	for _, h := range opts.Hosts {
+		if h.Name == "" || h.Address == "" {
+			return nil, fmt.Errorf("ssh: host %q has no name or no address", h.Name)
+		}
+		if _, dup := hosts[h.Name]; dup {
+			return nil, fmt.Errorf("ssh: host %q is declared twice", h.Name)
+		}
+		hosts[h.Name] = h
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ka := opts.KeepaliveInterval
+	if ka <= 0 {
+		ka = DefaultKeepaliveInterval
+	}
+	return &Pool{
+		cfg:       cfg,
+		hosts:     hosts,
+		environ:   opts.Environ,
+		log:       log,
+		keys:      &hostKeys{path: cfg.KnownHosts, acceptNew: cfg.HostKeyPolicy == PolicyAcceptNew},
+		keepalive: ka,
+		conns:     map[string]*Conn{},
+		inflight:  map[string]*dialCall{},
+	}, nil
+}
+
+// Dials returns how many connections the pool has opened so far.
+func (p *Pool) Dials() int { return int(p.dials.Load()) }
+
+// Conn returns the connection to host, dialling it if there is none or the
+// previous one died. Concurrent callers for one host share one dial. The
+// dial is bounded by ConnectTimeout and goes on if ctx ends first (the
+// connection then waits in the pool for the next caller).
+func (p *Pool) Conn(ctx context.Context, host string) (*Conn, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, fmt.Errorf("host %s: ssh pool is closed", host)
+	}
+	if c := p.conns[host]; c != nil && c.Alive() {
+		p.mu.Unlock()
+		return c, nil
+	}
+	call := p.inflight[host]
+	if call == nil {
+		h, ok := p.hosts[host]
+		if !ok {
+			p.mu.Unlock()
+			return nil, fmt.Errorf("host %s: %w (not declared in the configuration)", host, ErrUnknownHost)
+		}
+		call = &dialCall{done: make(chan struct{})}
+		p.inflight[host] = call
+		go p.runDial(context.WithoutCancel(ctx), h, call)
+	}
+	p.mu.Unlock()
+	select {
+	case <-call.done:
+		return call.conn, call.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("host %s: waiting for the ssh connection: %w", host, ctx.Err())
+	}
+}
+
+func (p *Pool) runDial(ctx context.Context, h lang.Host, call *dialCall) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.ConnectTimeout)
+	defer cancel()
+	start := time.Now()
+	c, err := p.dial(ctx, h)
+	p.mu.Lock()
+	delete(p.inflight, h.Name)
+	if err == nil && p.closed {
+		_ = c.Close()
+		c, err = nil, fmt.Errorf("host %s: ssh pool is closed", h.Name)
+	}
+	if err == nil {
+		if old := p.conns[h.Name]; old != nil {
+			_ = old.Close()
+		}
+		p.conns[h.Name] = c
+	}
+	p.mu.Unlock()
+	if err != nil {
+		p.log.Debug("ssh dial failed", "host", h.Name, "err", err)
+	} else {
+		p.log.Debug("ssh connected", "host", h.Name, "addr", c.addr, "took", time.Since(start))
+	}
+	call.conn, call.err = c, err
+	close(call.done)
+}
+
+// Close closes every connection. Conns handed out stop working.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	conns := p.conns
+	p.conns = map[string]*Conn{}
+	p.mu.Unlock()
+	var errs []error
+	for _, c := range conns {
+		if err := c.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	p.credMu.Lock()
+	p.creds.close()
+	p.creds = nil
+	p.credMu.Unlock()
+	return errors.Join(errs...)
+}
+
+func (p *Pool) credentials() (*credentials, error) {
+	p.credMu.Lock()
+	defer p.credMu.Unlock()
+	if p.creds != nil {
+		return p.creds, nil
+	}
+	c, err := loadCredentials(p.cfg.Identity, p.environ)
+	if err != nil {
+		return nil, err
+	}
+	p.creds = c
+	return c, nil
+}
+
+func (p *Pool) dial(ctx context.Context, h lang.Host) (*Conn, error) {
+	creds, err := p.credentials()
+	if err != nil {
+		return nil, fmt.Errorf("host %s: %w", h.Name, err)
+	}
+	user, port := h.User, h.Port
+	if user == "" {
+		user = p.cfg.User
+	}
+	if port == 0 {
+		port = p.cfg.Port
+	}
+	addr := net.JoinHostPort(h.Address, strconv.Itoa(port))
+
+	var bastion *ssh.Client
+	var raw net.Conn
+	if p.cfg.ProxyJump != "" {
+		bastion, raw, err = p.dialViaJump(ctx, h.Name, addr, creds)
+	} else {
+		raw, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			err = fmt.Errorf("host %s (%s): %w: %v; check that the host is up and sshd listens on port %d", h.Name, addr, ErrUnreachable, err, port)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.dials.Add(1)
+	client, err := p.handshake(ctx, raw, h.Name, addr, user, creds)
+	if err != nil {
+		if bastion != nil {
+			_ = bastion.Close()
+		}
+		return nil, err
+	}
+	return newConn(h.Name, addr, client, bastion, p.cfg.CommandTimeout, p.keepalive, p.log), nil
+}
+
+// handshake runs the SSH handshake over raw, bounded by ctx.
+func (p *Pool) handshake(ctx context.Context, raw net.Conn, name, addr, user string, creds *credentials) (*ssh.Client, error) {
+	config := &ssh.ClientConfig{
+		User:              user,
+		Auth:              []ssh.AuthMethod{creds.method},
+		HostKeyCallback:   p.keys.callback(name),
+		HostKeyAlgorithms: p.keys.algorithms(addr),
+		Timeout:           p.cfg.ConnectTimeout,
+	}
+	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
+	c, chans, reqs, err := ssh.NewClientConn(raw, addr, config)
+	interrupted := !stop()
+	if err != nil {
+		_ = raw.Close()
+		switch {
+		case errors.Is(err, ErrUnknownHostKey), errors.Is(err, ErrHostKeyMismatch):
+			return nil, unwrapOurs(err)
+		case strings.Contains(err.Error(), "unable to authenticate"):
+			return nil, fmt.Errorf("host %s (%s): %w for user %s with %s: check that the key is in ~%s/.ssh/authorized_keys on the host",
+				name, addr, ErrAuth, user, creds.desc, user)
+		case interrupted:
+			return nil, fmt.Errorf("host %s (%s): %w: ssh handshake did not finish within %s", name, addr, ErrUnreachable, p.cfg.ConnectTimeout)
+		default:
+			return nil, fmt.Errorf("host %s (%s): %w: ssh handshake: %v", name, addr, ErrUnreachable, err)
+		}
+	}
+	return ssh.NewClient(c, chans, reqs), nil
+}
+
+// unwrapOurs strips the library's "ssh: handshake failed: " prefix from an
+// error that the host key callback produced, keeping it matchable.
+func unwrapOurs(err error) error {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if strings.HasPrefix(e.Error(), "host ") {
+			return e
+		}
+	}
+	return err
+}
+
+// dialViaJump connects to the bastion and opens a TCP channel through it to addr.
+func (p *Pool) dialViaJump(ctx context.Context, name, addr string, creds *credentials) (*ssh.Client, net.Conn, error) {
+	juser, jhost, jport, _ := parseJump(p.cfg.ProxyJump)
+	if juser == "" {
+		juser = p.cfg.User
+	}
+	jaddr := net.JoinHostPort(jhost, strconv.Itoa(jport))
+	jname := "bastion " + jhost
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", jaddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("host %s: proxy_jump %s (%s): %w: %v", name, jhost, jaddr, ErrUnreachable, err)
+	}
+	p.dials.Add(1)
+	bastion, err := p.handshake(ctx, raw, jname, jaddr, juser, creds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("host %s: via proxy_jump: %w", name, err)
+	}
+	conn, err := bastion.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		_ = bastion.Close()
+		return nil, nil, fmt.Errorf("host %s (%s): %w through proxy_jump %s: %v", name, addr, ErrUnreachable, jhost, err)
+	}
+	return bastion, conn, nil
+}
+
+// parseJump splits "[user@]host[:port]".
+func parseJump(s string) (user, host string, port int, err error) {
+	rest := s
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		user, rest = rest[:i], rest[i+1:]
+	}
+	host, port = rest, DefaultPort
+	if h, ps, e := net.SplitHostPort(rest); e == nil {
+		n, perr := strconv.Atoi(ps)
+		if perr != nil || n <= 0 || n > 65535 {
+			return "", "", 0, fmt.Errorf("ssh: proxy_jump %q: bad port %q", s, ps)
+		}
+		host, port = h, n
+	}
+	if host == "" || strings.ContainsAny(host, " /,") {
+		return "", "", 0, fmt.Errorf("ssh: proxy_jump %q is not [user@]host[:port]", s)
+	}
+	return user, host, port, nil
+}

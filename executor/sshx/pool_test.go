@@ -1,0 +1,526 @@
+package sshx
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+type fixture struct {
+	srv        *testServer
+	dir        string
+	identity   string
+	knownHosts string
+}
+
+// newFixture starts a server that trusts a fresh client key and writes a
+// known_hosts file holding the server's key.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	srv := startServer(t)
+	id, pub := writeKey(t, dir, "")
+	srv.authorize(pub)
+	kh := filepath.Join(dir, "known_hosts")
+	writeKnownHosts(t, kh, srv.addr, srv.hostKeys[0].PublicKey())
+	return &fixture{srv: srv, dir: dir, identity: id, knownHosts: kh}
+}
+
+func writeKnownHosts(t *testing.T, path, addr string, keys ...ssh.PublicKey) {
+	t.Helper()
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(knownhosts.Line([]string{knownhosts.Normalize(addr)}, k) + "\n")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) pool(t *testing.T, mod func(*Options)) *Pool {
+	t.Helper()
+	opts := Options{
+		Config: lang.SSH{User: "deploy", Identity: f.identity, KnownHosts: f.knownHosts,
+			ConnectTimeout: 3 * time.Second, CommandTimeout: 10 * time.Second},
+		Hosts: []lang.Host{{Name: "h1", Address: "127.0.0.1", Port: f.srv.port()}},
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	p, err := NewPool(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+func run(t *testing.T, p *Pool, cmd string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := p.Conn(ctx, "h1")
+	if err != nil {
+		return "", err
+	}
+	out, err := c.Run(ctx, cmd, nil)
+	return string(out), err
+}
+
+func TestRunOnKnownHost(t *testing.T) {
+	f := newFixture(t)
+	p := f.pool(t, nil)
+	out, err := run(t, p, "hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "testhost\n" {
+		t.Fatalf("stdout = %q", out)
+	}
+	c, _ := p.Conn(context.Background(), "h1")
+	if c.Host() != "h1" {
+		t.Fatalf("Host() = %q", c.Host())
+	}
+	in, err := c.Run(context.Background(), "cat", strings.NewReader("from stdin"))
+	if err != nil || string(in) != "from stdin" {
+		t.Fatalf("cat: %q, %v", in, err)
+	}
+}
+
+func TestExitErrorCarriesStatusAndStderr(t *testing.T) {
+	f := newFixture(t)
+	_, err := run(t, f.pool(t, nil), "fail 3 disk full")
+	var ee *ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("err = %v, want *ExitError", err)
+	}
+	if ee.Status != 3 || ee.Stderr != "disk full" || ee.Host != "h1" || ee.Cmd != "fail 3 disk full" {
+		t.Fatalf("ExitError = %+v", ee)
+	}
+	if !strings.Contains(err.Error(), "host h1") {
+		t.Fatalf("error does not name the host: %v", err)
+	}
+}
+
+func TestUnknownHostKeyRefused(t *testing.T) {
+	f := newFixture(t)
+	if err := os.WriteFile(f.knownHosts, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, f.pool(t, nil), "hostname")
+	if !errors.Is(err, ErrUnknownHostKey) {
+		t.Fatalf("err = %v, want ErrUnknownHostKey", err)
+	}
+	for _, want := range []string{"host h1 (" + f.srv.addr + ")", f.knownHosts, "ssh-keyscan", "accept-new"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if b, _ := os.ReadFile(f.knownHosts); len(b) != 0 {
+		t.Fatalf("strict policy wrote known_hosts: %q", b)
+	}
+}
+
+func TestMissingKnownHostsFileRefused(t *testing.T) {
+	f := newFixture(t)
+	f.knownHosts = filepath.Join(f.dir, "nope", "known_hosts")
+	_, err := run(t, f.pool(t, nil), "hostname")
+	if !errors.Is(err, ErrUnknownHostKey) {
+		t.Fatalf("err = %v, want ErrUnknownHostKey", err)
+	}
+}
+
+func TestHostKeyMismatchRefused(t *testing.T) {
+	for _, policy := range []string{PolicyStrict, PolicyAcceptNew} {
+		t.Run(policy, func(t *testing.T) {
+			f := newFixture(t)
+			other := newEd25519Signer(t).PublicKey()
+			writeKnownHosts(t, f.knownHosts, f.srv.addr, other)
+			before, _ := os.ReadFile(f.knownHosts)
+			_, err := run(t, f.pool(t, func(o *Options) { o.Config.HostKeyPolicy = policy }), "hostname")
+			if !errors.Is(err, ErrHostKeyMismatch) {
+				t.Fatalf("err = %v, want ErrHostKeyMismatch", err)
+			}
+			if !strings.Contains(err.Error(), "man in the middle") || !strings.Contains(err.Error(), "host h1") {
+				t.Errorf("error does not explain itself: %v", err)
+			}
+			after, _ := os.ReadFile(f.knownHosts)
+			if !bytes.Equal(before, after) {
+				t.Fatalf("known_hosts changed on a mismatch")
+			}
+		})
+	}
+}
+
+func TestAcceptNewRecordsKey(t *testing.T) {
+	f := newFixture(t)
+	f.knownHosts = filepath.Join(f.dir, "fresh", "known_hosts")
+	p := f.pool(t, func(o *Options) { o.Config.HostKeyPolicy = PolicyAcceptNew })
+	if _, err := run(t, p, "hostname"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(f.knownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := knownhosts.Line([]string{knownhosts.Normalize(f.srv.addr)}, f.srv.hostKeys[0].PublicKey())
+	if strings.TrimSpace(string(b)) != want {
+		t.Fatalf("known_hosts = %q, want %q", b, want)
+	}
+	// The recorded key now satisfies the strict policy.
+	if _, err := run(t, f.pool(t, nil), "hostname"); err != nil {
+		t.Fatalf("strict after accept-new: %v", err)
+	}
+}
+
+func TestAuthRefusedNamesUserAndIdentity(t *testing.T) {
+	f := newFixture(t)
+	other, _ := writeKey(t, f.dir, "")
+	f.identity = other
+	_, err := run(t, f.pool(t, nil), "hostname")
+	if !errors.Is(err, ErrAuth) {
+		t.Fatalf("err = %v, want ErrAuth", err)
+	}
+	for _, want := range []string{"host h1", "user deploy", other} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+}
+
+func TestEncryptedKeyWithoutAgent(t *testing.T) {
+	f := newFixture(t)
+	f.identity, _ = writeKey(t, f.dir, "hunter2")
+	_, err := run(t, f.pool(t, nil), "hostname")
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "passphrase") || !strings.Contains(err.Error(), "ssh-add") {
+		t.Fatalf("err = %v, want ErrAuth explaining the passphrase", err)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Fatal("passphrase leaked")
+	}
+}
+
+func TestAgentAuth(t *testing.T) {
+	f := newFixture(t)
+	keyring := agent.NewKeyring()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.authorize(signer.PublicKey())
+	sock := filepath.Join(f.dir, "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _ = agent.ServeAgent(keyring, c) }()
+		}
+	}()
+	p := f.pool(t, func(o *Options) {
+		o.Config.Identity = ""
+		o.Environ = []string{"HOME=/nowhere", "SSH_AUTH_SOCK=" + sock}
+	})
+	if _, err := run(t, p, "hostname"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNoCredentials(t *testing.T) {
+	f := newFixture(t)
+	_, err := run(t, f.pool(t, func(o *Options) { o.Config.Identity = "" }), "hostname")
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "SSH_AUTH_SOCK") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOneConnectionSharedByManyGoroutines(t *testing.T) {
+	f := newFixture(t)
+	p := f.pool(t, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for g := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5 {
+				c, err := p.Conn(context.Background(), "h1")
+				if err != nil {
+					errs <- err
+					return
+				}
+				want := fmt.Sprintf("g%d-%d", g, i)
+				out, err := c.Run(context.Background(), "echo "+want, nil)
+				if err != nil || string(out) != want+"\n" {
+					errs <- fmt.Errorf("echo %s: %q %v", want, out, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if p.Dials() != 1 || f.srv.conns.Load() != 1 {
+		t.Fatalf("Dials() = %d, server connections = %d; want 1", p.Dials(), f.srv.conns.Load())
+	}
+}
+
+func TestCommandTimeout(t *testing.T) {
+	f := newFixture(t)
+	p := f.pool(t, func(o *Options) { o.Config.CommandTimeout = 200 * time.Millisecond })
+	start := time.Now()
+	_, err := run(t, p, "sleep 30")
+	if !errors.Is(err, ErrCommandTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrCommandTimeout", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("timeout took %s", d)
+	}
+	waitEnded(t, f.srv, "sleep 30")
+}
+
+func TestContextCancelEndsRemoteCommand(t *testing.T) {
+	f := newFixture(t)
+	p := f.pool(t, nil)
+	c, err := p.Conn(context.Background(), "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
+	_, err = c.Run(ctx, "sleep 30", nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	select {
+	case sig := <-f.srv.signals:
+		if sig != "TERM" {
+			t.Fatalf("signal = %q", sig)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("server got no signal")
+	}
+	waitEnded(t, f.srv, "sleep 30")
+	// The connection survives a cancelled command.
+	if out, err := c.Run(context.Background(), "echo still", nil); err != nil || string(out) != "still\n" {
+		t.Fatalf("after cancel: %q %v", out, err)
+	}
+}
+
+func waitEnded(t *testing.T, srv *testServer, cmd string) {
+	t.Helper()
+	deadline := time.After(3 * time.Second)
+	for {
+		select {
+		case c := <-srv.ended:
+			if c == cmd {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("session %q did not end on the server", cmd)
+		}
+	}
+}
+
+func TestDeadHostNoticedAndRedialled(t *testing.T) {
+	f := newFixture(t)
+	fr := startFreezer(t, f.srv.addr)
+	// known_hosts must hold the key under the proxy's address.
+	writeKnownHosts(t, f.knownHosts, fr.ln.Addr().String(), f.srv.hostKeys[0].PublicKey())
+	_, portStr, _ := net.SplitHostPort(fr.ln.Addr().String())
+	var port int
+	fmt.Sscan(portStr, &port)
+	p := f.pool(t, func(o *Options) {
+		o.Hosts[0].Port = port
+		o.KeepaliveInterval = 100 * time.Millisecond
+	})
+	c, err := p.Conn(context.Background(), "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr.frozen.Store(true)
+	deadline := time.Now().Add(3 * time.Second)
+	for c.Alive() {
+		if time.Now().After(deadline) {
+			t.Fatal("a frozen connection was not noticed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := c.Run(context.Background(), "echo x", nil); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("Run on a dead connection: %v, want ErrUnreachable", err)
+	}
+	fr.frozen.Store(false)
+	out, err := run(t, p, "echo back")
+	if err != nil || out != "back\n" {
+		t.Fatalf("after redial: %q %v", out, err)
+	}
+	if p.Dials() != 2 {
+		t.Fatalf("Dials() = %d, want 2", p.Dials())
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	f := newFixture(t)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().(*net.TCPAddr)
+	ln.Close()
+	_, err := run(t, f.pool(t, func(o *Options) { o.Hosts[0].Port = addr.Port }), "hostname")
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "host h1") {
+		t.Fatalf("err = %v, want ErrUnreachable naming h1", err)
+	}
+}
+
+func TestUnknownHostName(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.pool(t, nil).Conn(context.Background(), "h9")
+	if !errors.Is(err, ErrUnknownHost) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestDialContextForwardsUnixAndTCP(t *testing.T) {
+	f := newFixture(t)
+	p := f.pool(t, nil)
+	c, err := p.Conn(context.Background(), "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pong "+r.URL.Path) })
+
+	tcpSrv := httptest.NewServer(handler)
+	t.Cleanup(tcpSrv.Close)
+	sock := filepath.Join(f.dir, "d.sock")
+	ul, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unixSrv := httptest.NewUnstartedServer(handler)
+	unixSrv.Listener = ul
+	unixSrv.Start()
+	t.Cleanup(unixSrv.Close)
+
+	for _, tc := range []struct{ network, addr string }{
+		{"unix", sock},
+		{"tcp", strings.TrimPrefix(tcpSrv.URL, "http://")},
+	} {
+		hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return c.DialContext(ctx, tc.network, tc.addr)
+		}}}
+		for range 3 {
+			resp, err := hc.Get("http://remote/_ping")
+			if err != nil {
+				t.Fatalf("%s: %v", tc.network, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "pong /_ping" {
+				t.Fatalf("%s: body %q", tc.network, b)
+			}
+		}
+		hc.CloseIdleConnections()
+	}
+	if _, err := c.DialContext(context.Background(), "unix", filepath.Join(f.dir, "missing.sock")); err == nil || !strings.Contains(err.Error(), "host h1") {
+		t.Fatalf("dial to a missing socket: %v", err)
+	}
+	if p.Dials() != 1 {
+		t.Fatalf("Dials() = %d", p.Dials())
+	}
+}
+
+func TestProxyJump(t *testing.T) {
+	f := newFixture(t)
+	target := startServer(t)
+	target.authorize(f.srv.authKeys[0])
+	writeKnownHosts(t, f.knownHosts, f.srv.addr, f.srv.hostKeys[0].PublicKey())
+	line := knownhosts.Line([]string{knownhosts.Normalize(target.addr)}, target.hostKeys[0].PublicKey())
+	fh, _ := os.OpenFile(f.knownHosts, os.O_APPEND|os.O_WRONLY, 0)
+	fh.WriteString(line + "\n")
+	fh.Close()
+	p := f.pool(t, func(o *Options) {
+		o.Config.ProxyJump = "jumper@" + f.srv.addr
+		o.Hosts[0].Port = target.port()
+	})
+	out, err := run(t, p, "echo via bastion")
+	if err != nil || out != "via bastion\n" {
+		t.Fatalf("%q %v", out, err)
+	}
+	if target.conns.Load() != 1 || f.srv.conns.Load() != 1 {
+		t.Fatalf("connections: target %d bastion %d", target.conns.Load(), f.srv.conns.Load())
+	}
+}
+
+func TestAdvertisesRecordedHostKeyAlgorithm(t *testing.T) {
+	f := newFixture(t)
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaSigner, _ := ssh.NewSignerFromKey(rsaKey)
+	srv := startServer(t, newEd25519Signer(t), rsaSigner)
+	srv.authorize(f.srv.authKeys[0])
+	// Only the RSA key is recorded; the ed25519 key would be preferred by default.
+	writeKnownHosts(t, f.knownHosts, srv.addr, rsaSigner.PublicKey())
+	p := f.pool(t, func(o *Options) { o.Hosts[0].Port = srv.port() })
+	if _, err := run(t, p, "hostname"); err != nil {
+		t.Fatalf("with only an RSA key recorded: %v", err)
+	}
+}
+
+func TestNewPoolValidates(t *testing.T) {
+	base := lang.SSH{KnownHosts: "/x"}
+	for name, o := range map[string]Options{
+		"policy":       {Config: lang.SSH{KnownHosts: "/x", HostKeyPolicy: "yolo"}},
+		"no knownhost": {Config: lang.SSH{}},
+		"jump":         {Config: lang.SSH{KnownHosts: "/x", ProxyJump: "ops@bastion:notaport"}},
+		"dup host":     {Config: base, Hosts: []lang.Host{{Name: "a", Address: "x"}, {Name: "a", Address: "y"}}},
+		"no address":   {Config: base, Hosts: []lang.Host{{Name: "a"}}},
+	} {
+		if _, err := NewPool(o); err == nil {
+			t.Errorf("%s: NewPool accepted %+v", name, o)
+		}
+	}
+}
+
+func TestParseJump(t *testing.T) {
+	for in, want := range map[string]string{
+		"bastion":             "|bastion|22",
+		"ops@bastion":         "ops|bastion|22",
+		"ops@10.0.0.1:2222":   "ops|10.0.0.1|2222",
+		"[2001:db8::1]:2200":  "|2001:db8::1|2200",
+		"a@b@bastion.example": "a@b|bastion.example|22",
+	} {
+		u, h, p, err := parseJump(in)
+		if got := fmt.Sprintf("%s|%s|%d", u, h, p); err != nil || got != want {
+			t.Errorf("parseJump(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+}

@@ -1,0 +1,201 @@
+// Package progress renders an apply's progress for people: plain
+// timestamped lines when the output is not a terminal (CI logs), and one
+// live line per (host, role) on a terminal, redrawn as its steps advance.
+// It implements executor.Reporter and does nothing else.
+package progress
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-sh/berth/executor/walk"
+	"github.com/berth-sh/berth/planner"
+)
+
+// Lines writes one timestamped line per step start, end and event.
+type Lines struct {
+	mu  sync.Mutex
+	w   io.Writer
+	now func() time.Time
+}
+
+// NewLines reports to w; now defaults to time.Now.
+func NewLines(w io.Writer, now func() time.Time) *Lines {
+	if now == nil {
+		now = time.Now
+	}
+	return &Lines{w: w, now: now}
+}
+
+func (l *Lines) printf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, "%s  "+format+"\n", append([]any{l.now().Format("15:04:05.000")}, a...)...)
+}
+
+func (l *Lines) StepStarted(s planner.Step) {
+	if s.Kind == planner.StepBarrier {
+		return
+	}
+	l.printf("%-28s %-9s started", label(s), s.Kind)
+}
+
+func (l *Lines) StepFinished(s planner.Step, st walk.Status, err error, d time.Duration) {
+	switch {
+	case s.Kind == planner.StepBarrier && st == walk.Succeeded:
+		return // the Event says it better
+	case s.Kind == planner.StepBarrier:
+		l.printf("%-28s closed: the primary role did not turn healthy", "barrier")
+	case st == walk.Failed:
+		l.printf("%-28s %-9s failed after %s: %s", label(s), s.Kind, round(d), firstLine(err))
+	case st == walk.Succeeded:
+		l.printf("%-28s %-9s done in %s", label(s), s.Kind, round(d))
+	default:
+		l.printf("%-28s %-9s %s", label(s), s.Kind, st)
+	}
+}
+
+func (l *Lines) Event(a planner.Address, msg string) {
+	name := "apply"
+	if a != (planner.Address{}) {
+		name = a.String()
+	}
+	l.printf("%-28s %s", name, msg)
+}
+
+func label(s planner.Step) string {
+	if s.Kind == planner.StepBarrier {
+		return "barrier"
+	}
+	return s.Address.String()
+}
+
+func round(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(10 * time.Millisecond)
+}
+
+func firstLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// Live keeps one line per (host, role) on a terminal and redraws them in
+// place: "h2/web  health  running 1.2s". Events print above the lines.
+type Live struct {
+	mu     sync.Mutex
+	w      io.Writer
+	now    func() time.Time
+	rows   map[string]*row
+	order  []string
+	drawn  int
+	events []string
+}
+
+type row struct {
+	step   string
+	state  string
+	since  time.Time
+	failed bool
+}
+
+// NewLive reports to the terminal w.
+func NewLive(w io.Writer, now func() time.Time) *Live {
+	if now == nil {
+		now = time.Now
+	}
+	return &Live{w: w, now: now, rows: map[string]*row{}}
+}
+
+func (l *Live) set(s planner.Step, state string, failed bool) {
+	key := label(s)
+	r, ok := l.rows[key]
+	if !ok {
+		r = &row{}
+		l.rows[key] = r
+		l.order = append(l.order, key)
+		sort.SliceStable(l.order, func(i, j int) bool { return l.order[i] == "barrier" && l.order[j] != "barrier" })
+	}
+	r.step, r.state, r.failed = string(s.Kind), state, failed || r.failed
+	r.since = l.now()
+}
+
+func (l *Live) StepStarted(s planner.Step) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s.Kind == planner.StepBarrier {
+		return
+	}
+	l.set(s, "running", false)
+	l.redraw()
+}
+
+func (l *Live) StepFinished(s planner.Step, st walk.Status, err error, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	state := st.String() + " in " + round(d).String()
+	if st == walk.Failed {
+		state = "FAILED: " + firstLine(err)
+	} else if st != walk.Succeeded {
+		state = st.String()
+	}
+	if s.Kind == planner.StepBarrier {
+		if st == walk.Succeeded {
+			state = "open"
+		} else {
+			state = "CLOSED"
+		}
+	}
+	l.set(s, state, st == walk.Failed)
+	l.redraw()
+}
+
+func (l *Live) Event(a planner.Address, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	name := "apply"
+	if a != (planner.Address{}) {
+		name = a.String()
+	}
+	l.events = append(l.events, name+": "+msg)
+	l.redraw()
+}
+
+// Tick redraws the elapsed times; call it every few hundred milliseconds.
+func (l *Live) Tick() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.redraw()
+}
+
+// redraw moves the cursor up over the lines drawn last time and rewrites
+// them; new events are printed above, once.
+func (l *Live) redraw() {
+	var b strings.Builder
+	if l.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", l.drawn)
+	}
+	for _, e := range l.events {
+		b.WriteString("\x1b[2K" + e + "\n")
+	}
+	l.events = nil
+	for _, key := range l.order {
+		r := l.rows[key]
+		state := r.state
+		if state == "running" {
+			state = "running " + round(l.now().Sub(r.since)).Truncate(100*time.Millisecond).String()
+		}
+		fmt.Fprintf(&b, "\x1b[2K  %-28s %-9s %s\n", key, r.step, state)
+	}
+	l.drawn = len(l.order)
+	_, _ = io.WriteString(l.w, b.String())
+}

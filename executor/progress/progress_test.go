@@ -1,0 +1,54 @@
+package progress
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-sh/berth/executor/walk"
+	"github.com/berth-sh/berth/planner"
+)
+
+func fixed() time.Time { return time.Date(2026, 11, 30, 8, 1, 2, 345e6, time.UTC) }
+
+func TestLinesAreTimestampedAndNameTheStep(t *testing.T) {
+	var b strings.Builder
+	l := NewLines(&b, fixed)
+	s := planner.Step{ID: "h2/web/health", Kind: planner.StepHealth, Address: planner.Address{Host: "h2", Role: "web"}}
+	l.StepStarted(s)
+	l.StepFinished(s, walk.Failed, errors.New("did not turn healthy\nmore detail"), 1500*time.Millisecond)
+	l.StepFinished(planner.Step{ID: "barrier", Kind: planner.StepBarrier}, walk.Skipped, nil, 0)
+	l.Event(planner.Address{Host: "h3", Role: "worker"}, "removed prepared container")
+	got := b.String()
+	for _, want := range []string{
+		"08:01:02.345  h2/web                       health    started\n",
+		"08:01:02.345  h2/web                       health    failed after 1.5s: did not turn healthy\n",
+		"barrier                      closed: the primary role did not turn healthy",
+		"h3/worker                    removed prepared container",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "more detail") {
+		t.Error("multi-line errors belong in the final report, not the progress line")
+	}
+}
+
+func TestLiveRedrawsOneLinePerAddress(t *testing.T) {
+	var b strings.Builder
+	l := NewLive(&b, fixed)
+	a := planner.Address{Host: "h1", Role: "web"}
+	l.StepStarted(planner.Step{ID: "h1/web/pull", Kind: planner.StepPull, Address: a})
+	l.StepFinished(planner.Step{ID: "h1/web/pull", Kind: planner.StepPull, Address: a}, walk.Succeeded, nil, time.Second)
+	l.StepStarted(planner.Step{ID: "h1/web/create", Kind: planner.StepCreate, Address: a})
+	out := b.String()
+	if strings.Count(out, "\x1b[1A") != 2 {
+		t.Fatalf("want the single line redrawn twice, got %q", out)
+	}
+	last := out[strings.LastIndex(out, "\x1b[2K"):]
+	if !strings.Contains(last, "h1/web") || !strings.Contains(last, "create") || !strings.Contains(last, "running") {
+		t.Fatalf("last line %q", last)
+	}
+}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"strings"
 	"time"
 
 	"github.com/berth-sh/berth/lang"
@@ -206,4 +207,31 @@ func (p *Plan) Counts() (create, replace, remove, unchanged int) {
 func (p *Plan) HasChanges() bool {
 	c, r, d, _ := p.Counts()
 	return c+r+d > 0
+}
+
+// Warnings are what a reviewer must know before applying the plan: a
+// targeted (partial) plan, a barrier that guards nothing, a destroy.
+func (p *Plan) Warnings() []string {
+	var out []string
+	if p.Destroy {
+		out = append(out, "This plan removes every container of service "+p.Service+" on the hosts listed.")
+	}
+	if len(p.Targets) > 0 {
+		out = append(out, "Targeting is in effect (--target "+strings.Join(p.Targets, ", ")+"): the plan may be partial, and after apply the hosts may not match the configuration.")
+	}
+	if len(p.Excludes) > 0 {
+		out = append(out, "Exclusion is in effect (--exclude "+strings.Join(p.Excludes, ", ")+"): the plan may be partial, and after apply the hosts may not match the configuration.")
+	}
+	primary, others := false, false
+	for _, c := range p.Changes {
+		if c.Primary && (c.Action == ActionCreate || c.Action == ActionReplace) {
+			primary = true
+		} else if c.Address.Role != "" && c.Action != ActionUnchanged && c.Action != ActionRemove {
+			others = true
+		}
+	}
+	if others && !primary && len(p.Targets)+len(p.Excludes) > 0 {
+		out = append(out, "The primary role on its primary host is not part of this plan: the barrier opens at once, so no health check of the new version guards the other roles' cutover.")
+	}
+	return out
 }

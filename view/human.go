@@ -1,0 +1,234 @@
+package view
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/berth-sh/berth/planner"
+)
+
+// HumanOptions tune the human rendering.
+type HumanOptions struct {
+	Color bool // ANSI colours for the markers and the summary
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiRed    = "\x1b[31m"
+)
+
+// NoChanges is printed when a plan changes nothing.
+const NoChanges = "No changes. The hosts match the configuration."
+
+// Plan writes the plan for a person at a terminal: the changes with their
+// reasons, the steps in order, the warnings, and the summary line.
+func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
+	pw := &errWriter{w: w}
+	paint := func(code, s string) string {
+		if !opts.Color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	what := "deploys"
+	if p.Destroy {
+		what = "destroys"
+	}
+	pw.printf("Plan for service %s: %s version %s.\n", p.Service, what, p.Version)
+	for _, ref := range slices.Sorted(maps.Keys(p.Images)) {
+		pw.printf("  image %s = %s\n", ref, p.Images[ref])
+	}
+	for _, warn := range p.Warnings() {
+		pw.printf("\n%s %s\n", paint(ansiYellow+ansiBold, "Warning:"), warn)
+	}
+	pw.printf("\n")
+
+	width, lwidth := 0, 0
+	var unchanged []string
+	for _, c := range p.Changes {
+		if c.Action != planner.ActionUnchanged {
+			width = max(width, len(c.Address.String()))
+			lwidth = max(lwidth, len(actionLabel(c)))
+		}
+	}
+	for _, c := range p.Changes {
+		if c.Action == planner.ActionUnchanged {
+			unchanged = append(unchanged, c.Address.String())
+			continue
+		}
+		pw.printf("  %s %-*s  %-*s  %s\n", paint(actionColor(c.Action), c.Action.Symbol()), width, c.Address.String(), lwidth, actionLabel(c), containers(c))
+		for _, r := range c.Reasons {
+			pw.printf("      %s\n", ReasonText(r))
+		}
+	}
+	if len(unchanged) > 0 {
+		pw.printf("  Unchanged: %s\n", strings.Join(unchanged, ", "))
+	}
+	if !p.HasChanges() {
+		pw.printf("\n%s\n", NoChanges)
+		return pw.err
+	}
+	pw.printf("\nSteps, in order:\n")
+	for _, line := range StepLines(p.Graph) {
+		pw.printf("  %s\n", line)
+	}
+	pw.printf("\n%s\n", paint(ansiBold, Summary(p)))
+	return pw.err
+}
+
+// Summary is the line `Plan: N to create, N to replace, N to remove, N unchanged.`
+func Summary(p *planner.Plan) string {
+	c, r, d, u := p.Counts()
+	return fmt.Sprintf("Plan: %d to create, %d to replace, %d to remove, %d unchanged.", c, r, d, u)
+}
+
+// ReasonText renders one reason, e.g. "version: v1 → v2",
+// "env.NEW: added = 1", "secret_env.DB_PASSWORD: (sensitive) changed".
+func ReasonText(r planner.Reason) string {
+	sensitive := strings.HasPrefix(r.Field, "secret_env.")
+	switch {
+	case sensitive && r.Op != "":
+		return r.Field + ": (sensitive) " + r.Op
+	case sensitive:
+		return r.Field + ": (sensitive) changed"
+	case r.Op == planner.OpAdded:
+		return r.Field + ": added = " + r.New
+	case r.Op == planner.OpRemoved:
+		return r.Field + ": removed (was " + r.Old + ")"
+	case r.Old == "":
+		return r.Field + ": " + r.New
+	}
+	return r.Field + ": " + r.Old + " → " + r.New
+}
+
+func actionColor(a planner.Action) string {
+	switch a {
+	case planner.ActionCreate:
+		return ansiGreen
+	case planner.ActionReplace:
+		return ansiYellow
+	case planner.ActionRemove:
+		return ansiRed
+	}
+	return ""
+}
+
+func actionLabel(c planner.Change) string {
+	if c.Primary {
+		return "(" + string(c.Action) + ", primary)"
+	}
+	return "(" + string(c.Action) + ")"
+}
+
+// containers names what a change acts on: "shop-web-v1 → shop-web-v2".
+func containers(c planner.Change) string {
+	var old string
+	switch {
+	case c.Running != nil:
+		old = c.Running.Name
+	case len(c.Others) > 0:
+		old = c.Others[0].Name + " (" + c.Others[0].State + ")"
+	}
+	if n := len(c.Others); c.Action == planner.ActionRemove && n > 0 && c.Running != nil {
+		old += fmt.Sprintf(" (+%d stopped)", n)
+	}
+	switch {
+	case c.Desired == nil:
+		return old
+	case old == "":
+		return c.Desired.Name
+	}
+	return old + " → " + c.Desired.Name
+}
+
+// StepLines renders the graph compactly, one line per address in graph
+// order, with the waits where they happen:
+// "h2/web  pull, create, (wait: barrier), stop_old, start, health, prune".
+func StepLines(g planner.Graph) []string {
+	type row struct {
+		addr  string
+		batch int
+		parts []string
+	}
+	var rows []*row
+	byAddr := map[string]*row{}
+	batched := false
+	for _, s := range g.Steps {
+		batched = batched || s.Batch > 0
+	}
+	for _, s := range g.Steps {
+		if s.Kind == planner.StepBarrier {
+			r := &row{addr: "barrier"}
+			if len(s.DependsOn) == 0 {
+				r.parts = []string{"opens at once (no primary change to wait for)"}
+			} else {
+				r.parts = []string{"opens when " + strings.Join(s.DependsOn, ", ") + " passes"}
+			}
+			rows = append(rows, r)
+			continue
+		}
+		key := s.Address.String()
+		r, ok := byAddr[key]
+		if !ok {
+			r = &row{addr: key, batch: s.Batch}
+			byAddr[key] = r
+			rows = append(rows, r)
+		}
+		if w := waits(s, key); w != "" {
+			r.parts = append(r.parts, "(wait: "+w+")")
+		}
+		r.parts = append(r.parts, string(s.Kind))
+	}
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r.addr))
+	}
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		prefix := ""
+		if batched {
+			prefix = "         "
+			if r.addr != "barrier" {
+				prefix = fmt.Sprintf("batch %-2d ", r.batch)
+			}
+		}
+		out = append(out, fmt.Sprintf("%s%-*s  %s", prefix, width, r.addr, strings.Join(r.parts, ", ")))
+	}
+	return out
+}
+
+// waits names what a step waits for outside its own address.
+func waits(s planner.Step, addr string) string {
+	var w []string
+	batch := false
+	for _, d := range s.DependsOn {
+		switch {
+		case d == planner.BarrierID:
+			w = append(w, "barrier")
+		case !strings.HasPrefix(d, addr+"/"):
+			batch = true
+		}
+	}
+	if batch {
+		w = append(w, fmt.Sprintf("batch %d", s.Batch-1))
+	}
+	return strings.Join(w, ", ")
+}
+
+// errWriter keeps the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, a ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, a...)
+	}
+}

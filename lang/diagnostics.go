@@ -1,7 +1,10 @@
 package lang
 
 import (
+	"bytes"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -10,10 +13,22 @@ import (
 // file:line:col, the offending source lines and the detail. width wraps
 // the detail (0: no wrapping).
 func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
-	if len(diags) == 0 {
-		return nil
+	for _, d := range diags {
+		var buf bytes.Buffer
+		if err := hcl.NewDiagnosticTextWriter(&buf, files, width, color).WriteDiagnostic(d); err != nil {
+			return err
+		}
+		out := buf.String()
+		if s := d.Subject; s != nil {
+			// "on FILE line N" becomes "on FILE:N:COL", a position editors understand.
+			out = strings.Replace(out, fmt.Sprintf("  on %s line %d", s.Filename, s.Start.Line),
+				fmt.Sprintf("  on %s:%d:%d", s.Filename, s.Start.Line, s.Start.Column), 1)
+		}
+		if _, err := io.WriteString(w, out); err != nil {
+			return err
+		}
 	}
-	return hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(diags)
+	return nil
 }
 
 // DiagnosticsReport is the JSON form of a validation, for `validate --json`.

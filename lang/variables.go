@@ -113,6 +113,7 @@ func (l *loader) decodeVariable(b *hcl.Block) *variable {
 			if c, err := convert.Convert(val, v.ty); err != nil {
 				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid default value for variable",
 					Detail: fmt.Sprintf("The default of %q is not a %s: %s.", v.name, v.ty.FriendlyName(), err), Subject: a.Expr.Range().Ptr()})
+				v.value = cty.DynamicVal
 			} else {
 				v.def, v.value = c, c
 				v.defRange = a.Expr.Range()

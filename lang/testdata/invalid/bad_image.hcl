@@ -1,0 +1,8 @@
+service "shop" {
+  image = "10.77.0.1:5000/Shop" # ERROR: Invalid image reference
+}
+host "h1" { address = "10.77.0.11" }
+role "web" {
+  hosts = [host.h1]
+}
+deploy { version = "v1" }

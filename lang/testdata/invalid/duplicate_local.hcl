@@ -1,0 +1,14 @@
+service "shop" {
+  image = "10.77.0.1:5000/shop"
+}
+host "h1" { address = "10.77.0.11" }
+role "web" {
+  hosts = [host.h1]
+}
+deploy { version = "v1" }
+locals {
+  a = 1
+}
+locals {
+  a = 2 # ERROR: Duplicate local value
+}

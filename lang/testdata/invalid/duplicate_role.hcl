@@ -1,0 +1,11 @@
+service "shop" {
+  image = "10.77.0.1:5000/shop"
+}
+host "h1" { address = "10.77.0.11" }
+role "web" {
+  hosts = [host.h1]
+}
+role "web" { # ERROR: Duplicate role block
+  hosts = [host.h1]
+}
+deploy { version = "v1" }

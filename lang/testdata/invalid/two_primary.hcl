@@ -1,0 +1,13 @@
+service "shop" {
+  image = "10.77.0.1:5000/shop"
+}
+host "h1" { address = "10.77.0.11" }
+role "api" {
+  primary = true
+  hosts   = [host.h1]
+}
+role "worker" {
+  primary = true # ERROR: Several primary roles
+  hosts   = [host.h1]
+}
+deploy { version = "v1" }

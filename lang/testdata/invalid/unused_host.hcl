@@ -1,0 +1,9 @@
+service "shop" {
+  image = "10.77.0.1:5000/shop"
+}
+host "h1" { address = "10.77.0.11" }
+host "h2" { address = "10.77.0.12" } # WARNING: Unused host
+role "web" {
+  hosts = [host.h1]
+}
+deploy { version = "v1" }

@@ -1,0 +1,16 @@
+service "shop" {
+  image = "10.77.0.1:5000/shop"
+}
+host "h1" { address = "10.77.0.11" }
+role "web" {
+  hosts = [host.h1]
+}
+deploy { version = "v1" }
+variable "replicas" {
+  type    = number
+  default = 0 # ERROR: Invalid value for variable
+  validation {
+    condition     = var.replicas > 0
+    error_message = "replicas must be positive."
+  }
+}

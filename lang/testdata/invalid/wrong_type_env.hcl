@@ -1,0 +1,9 @@
+service "shop" {
+  image = "10.77.0.1:5000/shop"
+}
+host "h1" { address = "10.77.0.11" }
+role "web" {
+  hosts = [host.h1]
+  env   = ["LOG_LEVEL=info"] # ERROR: Incorrect attribute value type
+}
+deploy { version = "v1" }

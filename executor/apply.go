@@ -1,0 +1,339 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-sh/berth/executor/walk"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
+)
+
+// Options tune an apply.
+type Options struct {
+	// Parallelism bounds the steps running at once; 0 takes the
+	// configuration's deploy.parallelism.
+	Parallelism int
+	Reporter    Reporter
+	Logger      *slog.Logger
+	// Poll is how often berth probes a new container while it waits for it
+	// to turn healthy; default 200ms.
+	Poll time.Duration
+}
+
+// Result says what an apply did, step by step and branch by branch.
+type Result struct {
+	Steps       map[string]walk.Result
+	BarrierOpen bool
+	// Discarded are the branches whose prepared or started new container
+	// was removed again, leaving the old one serving.
+	Discarded []planner.Address
+	// RolledBack are the branches returned to their previous version by
+	// deploy { on_failure = "rollback" }.
+	RolledBack []planner.Address
+}
+
+// ErrBarrierClosed is wrapped by the error of an apply whose primary role
+// never turned healthy on the primary host: nothing else cut over.
+var ErrBarrierClosed = errors.New("deployment barrier closed")
+
+// Apply carries out plan p. The configuration must be the one the plan was
+// made from (the caller checks the plan is not stale); it supplies the
+// secret values, which the plan does not hold.
+//
+// Apply returns only when every branch has finished or cleaned up. Its error
+// joins every failure. Cancelling ctx (Ctrl-C) starts no new step; steps
+// under way finish, or cut their wait short and clean up.
+func Apply(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, opts Options) (*Result, error) {
+	r := newRun(ctx, p, cfg, hosts, opts)
+	vertices := make([]walk.Vertex, 0, len(p.Graph.Steps))
+	for _, s := range p.Graph.Steps {
+		vertices = append(vertices, walk.Vertex{ID: s.ID, DependsOn: s.DependsOn})
+	}
+	par := opts.Parallelism
+	if par <= 0 {
+		par = cfg.Deploy.Parallelism
+	}
+	steps, walkErr := walk.Walk(ctx, vertices, r.step, walk.Options{Parallelism: par, Reporter: stepReporter{r}})
+	res := &Result{Steps: steps}
+	if steps == nil { // the graph itself is invalid: nothing ran
+		return res, walkErr
+	}
+	if b, ok := steps[barrierID(p)]; ok {
+		res.BarrierOpen = b.Status == walk.Succeeded
+	} else {
+		res.BarrierOpen = true
+	}
+	errs := []error{walkErr}
+	if err := r.primaryFailure(steps); err != nil {
+		errs = append([]error{err}, errs...)
+	}
+	res.Discarded, errs = r.cleanUp(errs)
+	if walkErr != nil && res.BarrierOpen && cfg.Deploy.OnFailure == "rollback" {
+		var err error
+		res.RolledBack, err = r.rollback()
+		errs = append(errs, err)
+	}
+	return res, errors.Join(errs...)
+}
+
+// run is the state of one apply.
+type run struct {
+	interrupt context.Context // cancelled on Ctrl-C
+	plan      *planner.Plan
+	cfg       *lang.Config
+	hosts     Hosts
+	opts      Options
+	log       *slog.Logger
+	rep       Reporter
+	steps     map[string]planner.Step
+	branches  map[string]*branch // by Address.String()
+	order     []*branch          // plan order
+}
+
+func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, opts Options) *run {
+	r := &run{
+		interrupt: ctx,
+		plan:      p,
+		cfg:       cfg,
+		hosts:     hosts,
+		opts:      opts,
+		log:       opts.Logger,
+		rep:       opts.Reporter,
+		steps:     make(map[string]planner.Step, len(p.Graph.Steps)),
+		branches:  make(map[string]*branch),
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.rep == nil {
+		r.rep = NopReporter{}
+	}
+	if r.opts.Poll <= 0 {
+		r.opts.Poll = 200 * time.Millisecond
+	}
+	for _, s := range p.Graph.Steps {
+		r.steps[s.ID] = s
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Action == planner.ActionUnchanged {
+			continue
+		}
+		b := &branch{change: c}
+		r.branches[c.Address.String()] = b
+		r.order = append(r.order, b)
+	}
+	return r
+}
+
+// branch is what one (host, role) or (host, accessory) has done so far.
+// Its steps run one after the other, so it needs no lock during the walk.
+type branch struct {
+	change     *planner.Change
+	newID      string // the new container, once created
+	started    bool   // the new container was started
+	healthy    bool   // the new container passed its health check
+	discarded  bool   // the new container was removed again
+	oldStopped bool   // the running container was stopped
+	oldDone    bool   // stop_old ran (the cut-over is complete)
+}
+
+func (b *branch) addr() planner.Address { return b.change.Address }
+
+func barrierID(p *planner.Plan) string {
+	for _, s := range p.Graph.Steps {
+		if s.Kind == planner.StepBarrier {
+			return s.ID
+		}
+	}
+	return ""
+}
+
+// step runs one vertex of the graph.
+func (r *run) step(ctx context.Context, id string) error {
+	s, ok := r.steps[id]
+	if !ok {
+		return fmt.Errorf("unknown step %q", id)
+	}
+	if s.Kind == planner.StepBarrier {
+		r.rep.Event(planner.Address{}, "barrier open: the primary role is healthy, other roles may cut over")
+		return nil
+	}
+	b, ok := r.branches[s.Address.String()]
+	if !ok {
+		return fmt.Errorf("step %s: no change for %s in the plan", id, s.Address)
+	}
+	d, err := r.hosts.Docker(ctx, s.Address.Host)
+	if err != nil {
+		return err
+	}
+	switch s.Kind {
+	case planner.StepPull:
+		return r.pull(ctx, d, b)
+	case planner.StepCreate:
+		return r.create(ctx, d, b)
+	case planner.StepStopOld:
+		return r.stopOld(ctx, d, b)
+	case planner.StepStart:
+		return r.start(ctx, d, b)
+	case planner.StepHealth:
+		return r.health(ctx, d, b)
+	case planner.StepPrune:
+		return r.prune(ctx, d, b)
+	case planner.StepRemove:
+		return r.remove(ctx, d, b)
+	}
+	return fmt.Errorf("step %s: unknown kind %q", id, s.Kind)
+}
+
+// op bounds one Docker call by the configured command timeout.
+func (r *run) op(ctx context.Context) (context.Context, context.CancelFunc) {
+	t := r.cfg.SSH.CommandTimeout
+	if t <= 0 {
+		t = 5 * time.Minute
+	}
+	return context.WithTimeout(ctx, t)
+}
+
+// primaryFailure explains a closed barrier: which container failed and how
+// many steps it held back.
+func (r *run) primaryFailure(steps map[string]walk.Result) error {
+	id := barrierID(r.plan)
+	if id == "" || steps[id].Status == walk.Succeeded {
+		return nil
+	}
+	held := 0
+	for _, s := range r.plan.Graph.Steps {
+		if s.Kind != planner.StepBarrier && steps[s.ID].Status == walk.Skipped {
+			held++
+		}
+	}
+	var primary string
+	for _, b := range r.order {
+		if b.change.Primary {
+			primary = b.addr().String()
+		}
+	}
+	if steps[id].Status == walk.Canceled {
+		return fmt.Errorf("%w: interrupted before %s turned healthy; %d steps did not run", ErrBarrierClosed, primary, held)
+	}
+	return fmt.Errorf("%w: the primary role's new container on %s did not turn healthy; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, held)
+}
+
+// cleanUp finishes or undoes every branch the walk left half-way, in
+// parallel, and returns the branches whose new container was discarded.
+func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
+	ctx := context.WithoutCancel(r.interrupt)
+	var (
+		mu        sync.Mutex
+		wg        sync.WaitGroup
+		discarded []planner.Address
+	)
+	for _, b := range r.order {
+		var job func(Docker) error
+		switch {
+		case b.discarded:
+			mu.Lock()
+			discarded = append(discarded, b.addr())
+			mu.Unlock()
+			continue
+		case b.newID != "" && !b.healthy:
+			// Prepared (or started) but never healthy: the barrier closed, a
+			// dependency failed or the apply was interrupted. Remove it and
+			// leave, or bring back, the old container.
+			job = func(d Docker) error {
+				err := r.discardNew(ctx, d, b)
+				if err == nil {
+					mu.Lock()
+					discarded = append(discarded, b.addr())
+					mu.Unlock()
+				}
+				return err
+			}
+		case b.healthy && b.change.Running != nil && !b.oldStopped && !r.rollingBack():
+			// Healthy but interrupted before stop_old: finish the cut-over.
+			job = func(d Docker) error { return r.stopOld(ctx, d, b) }
+		default:
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := r.hosts.Docker(ctx, b.addr().Host)
+			if err == nil {
+				err = job(d)
+			}
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: clean-up: %w", b.addr(), err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sortAddrs(discarded)
+	return discarded, errs
+}
+
+func (r *run) rollingBack() bool { return r.cfg.Deploy.OnFailure == "rollback" }
+
+// rollback returns every branch that cut over to its previous container.
+func (r *run) rollback() ([]planner.Address, error) {
+	ctx := context.WithoutCancel(r.interrupt)
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		done []planner.Address
+		errs []error
+	)
+	for _, b := range r.order {
+		if !b.healthy || b.discarded || b.change.Address.Accessory != "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := r.hosts.Docker(ctx, b.addr().Host)
+			if err == nil {
+				err = r.discardNew(ctx, d, b)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: rollback: %w", b.addr(), err))
+				return
+			}
+			r.rep.Event(b.addr(), "rolled back to "+describeOld(b.change))
+			done = append(done, b.addr())
+		}()
+	}
+	wg.Wait()
+	sortAddrs(done)
+	return done, errors.Join(errs...)
+}
+
+func describeOld(c *planner.Change) string {
+	if c.Running == nil {
+		return "nothing (the role was new)"
+	}
+	return c.Running.Name
+}
+
+func sortAddrs(a []planner.Address) {
+	sort.Slice(a, func(i, j int) bool { return a[i].String() < a[j].String() })
+}
+
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,294 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/planner"
+)
+
+// fleet is an in-memory model of several hosts' Docker daemons, enough to
+// exercise the executor's ordering, barrier and clean-up without a network.
+// Images behave by tag: "broken" exits at once, "unhealthy" runs but its
+// check fails, "slow" passes its check only once released; anything else is
+// healthy as soon as it runs.
+type fleet struct {
+	mu     sync.Mutex
+	hosts  map[string]*fakeHost
+	events []string // "h1 start shop-web-v2", in order
+	mark   int      // events before it belong to earlier applies
+	slow   chan struct{}
+	// failStart makes Start of an image with this tag fail on a host.
+	failStart map[string]string
+}
+
+type fakeHost struct {
+	f          *fleet
+	name       string
+	containers map[string]*fakeContainer
+	nextID     int
+}
+
+type fakeContainer struct {
+	id, name, image string
+	labels          map[string]string
+	env             []string
+	state           string
+	exit            int
+	created         time.Time
+	started         time.Time
+}
+
+func newFleet(hosts ...string) *fleet {
+	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}}
+	for _, h := range hosts {
+		f.hosts[h] = &fakeHost{f: f, name: h, containers: map[string]*fakeContainer{}}
+	}
+	return f
+}
+
+func (f *fleet) Docker(_ context.Context, host string) (Docker, error) {
+	h, ok := f.hosts[host]
+	if !ok {
+		return nil, fmt.Errorf("host %s: unreachable", host)
+	}
+	return h, nil
+}
+
+func (f *fleet) DialContext(context.Context, string, string, string) (net.Conn, error) {
+	return nil, errors.New("no network in the fake")
+}
+
+func (f *fleet) event(format string, a ...any) {
+	f.events = append(f.events, fmt.Sprintf(format, a...))
+}
+
+// index returns the position of the first event with this text at or
+// after from, or -1.
+func (f *fleet) index(ev string, from int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := max(from, 0); i < len(f.events); i++ {
+		e := f.events[i]
+		if e == ev {
+			return i
+		}
+	}
+	return -1
+}
+
+func (f *fleet) has(prefix string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range f.events {
+		if strings.HasPrefix(e, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// running lists "name" of the running containers on a host, sorted.
+func (f *fleet) running(host string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.hosts[host].containers {
+		if c.state == "running" {
+			out = append(out, c.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// all lists every container on a host as "name:state", sorted.
+func (f *fleet) all(host string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.hosts[host].containers {
+		out = append(out, c.name+":"+c.state)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ReadState makes the fleet a planner.StateReader.
+func (f *fleet) ReadState(_ context.Context, host, service string) (planner.HostState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, ok := f.hosts[host]
+	if !ok {
+		return planner.HostState{}, fmt.Errorf("host %s: unreachable", host)
+	}
+	st := planner.HostState{Host: host}
+	for _, c := range h.containers {
+		if c.labels[planner.LabelService] != service {
+			continue
+		}
+		st.Containers = append(st.Containers, planner.Container{
+			ID: c.id, Name: c.name, Role: c.labels[planner.LabelRole], Accessory: c.labels[planner.LabelAccessory],
+			Version: c.labels[planner.LabelVersion], ConfigHash: c.labels[planner.LabelConfig], Image: c.image,
+			State: c.state, Created: c.created, StartedAt: c.started, Labels: c.labels,
+		})
+	}
+	sort.Slice(st.Containers, func(i, j int) bool { return st.Containers[i].ID < st.Containers[j].ID })
+	return st, nil
+}
+
+// Resolve makes the fleet a planner.DigestResolver: the digest of a tag is
+// derived from the tag.
+func (f *fleet) Resolve(_ context.Context, ref string) (string, error) {
+	return "sha256:" + fmt.Sprintf("%064x", len(ref)*7919+int(ref[len(ref)-1])), nil
+}
+
+func tagOf(image string) string {
+	ref, _, _ := strings.Cut(image, "@")
+	return ref[strings.LastIndexByte(ref, ':')+1:]
+}
+
+func (h *fakeHost) find(id string) (*fakeContainer, error) {
+	c, ok := h.containers[id]
+	if !ok {
+		return nil, fmt.Errorf("container %s: %w", id, dockerapi.ErrNotFound)
+	}
+	return c, nil
+}
+
+func (h *fakeHost) ImageExists(context.Context, string) (bool, error) { return false, nil }
+
+func (h *fakeHost) Pull(_ context.Context, ref string, _ *dockerapi.Auth) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	h.f.event("%s pull %s", h.name, tagOf(ref))
+	return nil
+}
+
+func (h *fakeHost) Create(_ context.Context, name string, spec dockerapi.CreateSpec) (string, error) {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	for _, c := range h.containers {
+		if c.name == name {
+			return "", fmt.Errorf("create %s: %w", name, dockerapi.ErrConflict)
+		}
+	}
+	h.nextID++
+	id := fmt.Sprintf("%s-%04d", h.name, h.nextID)
+	h.containers[id] = &fakeContainer{id: id, name: name, image: spec.Image, labels: spec.Labels, env: spec.Env, state: "created", created: time.Now().Add(time.Duration(h.nextID) * time.Millisecond)}
+	h.f.event("%s create %s", h.name, name)
+	return id, nil
+}
+
+func (h *fakeHost) Start(_ context.Context, id string) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	c, err := h.find(id)
+	if err != nil {
+		return err
+	}
+	if h.f.failStart[h.name] == tagOf(c.image) {
+		h.f.event("%s start-failed %s", h.name, c.name)
+		return errors.New("simulated failure: no space left on device")
+	}
+	h.f.event("%s start %s", h.name, c.name)
+	c.state, c.started = "running", time.Now()
+	if tagOf(c.image) == "broken" {
+		c.state, c.exit = "exited", 1
+	}
+	return nil
+}
+
+func (h *fakeHost) Stop(_ context.Context, id string, _ time.Duration) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	c, err := h.find(id)
+	if err != nil {
+		return err
+	}
+	h.f.event("%s stop %s", h.name, c.name)
+	if c.state == "running" {
+		c.state = "exited"
+	}
+	return nil
+}
+
+func (h *fakeHost) Remove(_ context.Context, id string, _ bool) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	c, err := h.find(id)
+	if err != nil {
+		return err
+	}
+	h.f.event("%s remove %s", h.name, c.name)
+	delete(h.containers, id)
+	return nil
+}
+
+func (h *fakeHost) Rename(_ context.Context, id, name string) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	c, err := h.find(id)
+	if err != nil {
+		return err
+	}
+	h.f.event("%s rename %s %s", h.name, c.name, name)
+	c.name = name
+	return nil
+}
+
+func (h *fakeHost) Inspect(_ context.Context, id string) (dockerapi.ContainerInfo, error) {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	c, err := h.find(id)
+	if err != nil {
+		return dockerapi.ContainerInfo{}, err
+	}
+	var info dockerapi.ContainerInfo
+	info.ID, info.Name, info.Image, info.Labels = c.id, c.name, c.image, c.labels
+	info.State.Status, info.State.Running, info.State.ExitCode, info.State.StartedAt = c.state, c.state == "running", c.exit, c.started
+	return info, nil
+}
+
+func (h *fakeHost) Exec(ctx context.Context, id string, _ []string) (int, []byte, error) {
+	h.f.mu.Lock()
+	c, err := h.find(id)
+	h.f.mu.Unlock()
+	if err != nil {
+		return -1, nil, err
+	}
+	switch tagOf(c.image) {
+	case "unhealthy":
+		return 1, []byte("check: /up answered 503"), nil
+	case "slow":
+		select {
+		case <-h.f.slow:
+		default:
+			return 1, []byte("check: connection refused"), nil
+		}
+	}
+	h.f.mu.Lock()
+	h.f.event("%s healthy %s", h.name, c.name)
+	h.f.mu.Unlock()
+	return 0, []byte("ok"), nil
+}
+
+func (h *fakeHost) Logs(_ context.Context, id string, _ int) ([]byte, error) {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	c, err := h.find(id)
+	if err != nil {
+		return nil, err
+	}
+	if tagOf(c.image) == "broken" {
+		return []byte("fatal: cannot open database\n"), nil
+	}
+	return []byte("listening on :8080\n"), nil
+}

@@ -1,0 +1,198 @@
+package executor
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/planner"
+)
+
+// imageHealthDeadline bounds the wait for an image's own HEALTHCHECK when
+// the configuration sets no health check (the plan's deadline is then the
+// readiness delay).
+const imageHealthDeadline = 60 * time.Second
+
+// HealthError says why a new container never turned healthy, with what its
+// check printed and its last log lines.
+type HealthError struct {
+	Address   planner.Address
+	Container string
+	Reason    string // "exited with code 1", "unhealthy", "deadline 30s passed"
+	Output    string // the last health check output
+	Logs      string // the container's last log lines
+}
+
+func (e *HealthError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: new container %s did not turn healthy: %s", e.Address, e.Container, e.Reason)
+	if o := strings.TrimSpace(e.Output); o != "" {
+		fmt.Fprintf(&b, "\n  health check output:\n%s", indent(o, "    "))
+	}
+	if l := strings.TrimSpace(e.Logs); l != "" {
+		fmt.Fprintf(&b, "\n  last log lines:\n%s", indent(l, "    "))
+	}
+	return b.String()
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// errInterrupted ends a health wait cut short by Ctrl-C.
+var errInterrupted = errors.New("interrupted")
+
+// waitHealthy polls the new container until it is healthy, it exits, its
+// check reports unhealthy, the deadline passes or the apply is interrupted.
+func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
+	h := b.change.Desired.Health
+	deadline := h.Deadline
+	if deadline <= 0 {
+		deadline = 30 * time.Second
+	}
+	start := time.Now()
+	fail := func(reason, output string) error {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		logs, _ := d.Logs(lctx, b.newID, 20)
+		return &HealthError{Address: b.addr(), Container: b.change.Desired.Name, Reason: reason, Output: output, Logs: string(logs)}
+	}
+	var output string
+	for {
+		octx, cancel := r.op(ctx)
+		info, err := d.Inspect(octx, b.newID)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("inspect %s: %w", b.change.Desired.Name, err)
+		}
+		if reason := notRunning(info); reason != "" {
+			return fail(reason, lastHealthOutput(info, output))
+		}
+		ok, out, verdict := r.probe(ctx, d, b, h, info, start)
+		if out != "" {
+			output = out
+		}
+		if ok {
+			return nil
+		}
+		if verdict != "" {
+			return fail(verdict, lastHealthOutput(info, output))
+		}
+		limit := deadline
+		if h.Kind == "auto" && info.HasHealthcheck {
+			limit = max(deadline, imageHealthDeadline)
+		}
+		if time.Since(start) > limit {
+			return fail(fmt.Sprintf("deadline %s passed", limit), lastHealthOutput(info, output))
+		}
+		select {
+		case <-time.After(r.opts.Poll):
+		case <-r.interrupt.Done():
+			return fmt.Errorf("%s: health check of %s: %w", b.addr(), b.change.Desired.Name, errInterrupted)
+		}
+	}
+}
+
+// notRunning says why a container is not up, or "" when it is.
+func notRunning(info dockerapi.ContainerInfo) string {
+	st := info.State
+	switch {
+	case st.Status == "exited" || st.Status == "dead":
+		return fmt.Sprintf("exited with code %d", st.ExitCode)
+	case st.Status == "restarting" || info.RestartCount > 0:
+		return fmt.Sprintf("restarting (exit code %d)", st.ExitCode)
+	case !st.Running:
+		return "not running (" + st.Status + ")"
+	}
+	return ""
+}
+
+// probe checks once. ok: healthy; verdict: a final failure (e.g. Docker
+// marked the container unhealthy); out: what the check printed.
+func (r *run) probe(ctx context.Context, d Docker, b *branch, h planner.HealthSpec, info dockerapi.ContainerInfo, start time.Time) (ok bool, out, verdict string) {
+	if info.State.Health != nil && info.State.Health.Status == "unhealthy" {
+		return false, "", "unhealthy"
+	}
+	switch h.Kind {
+	case "cmd", "shell":
+		argv := h.Cmd
+		if h.Kind == "shell" {
+			argv = []string{"/bin/sh", "-c", h.Shell}
+		}
+		octx, cancel := context.WithTimeout(ctx, max(h.Interval, 5*time.Second))
+		code, o, err := d.Exec(octx, b.newID, argv)
+		cancel()
+		if err != nil {
+			return false, err.Error(), ""
+		}
+		return code == 0, string(o), ""
+	case "http":
+		return r.probeHTTP(ctx, b, h, info)
+	default: // "auto", "running"
+		if info.HasHealthcheck {
+			return info.State.Health != nil && info.State.Health.Status == "healthy", "", ""
+		}
+		up := info.State.StartedAt
+		if up.IsZero() {
+			up = start
+		}
+		return time.Since(up) >= h.Deadline, "", ""
+	}
+}
+
+// probeHTTP sends GET http://CONTAINER-IP:PORT/PATH through the SSH
+// connection to the container's host.
+func (r *run) probeHTTP(ctx context.Context, b *branch, h planner.HealthSpec, info dockerapi.ContainerInfo) (bool, string, string) {
+	if info.IPAddress == "" {
+		return false, "container has no IP address yet", ""
+	}
+	path := h.HTTPPath
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	addr := net.JoinHostPort(info.IPAddress, strconv.Itoa(h.HTTPPort))
+	octx, cancel := context.WithTimeout(ctx, max(h.Interval, 2*time.Second))
+	defer cancel()
+	conn, err := r.hosts.DialContext(octx, b.addr().Host, "tcp", addr)
+	if err != nil {
+		return false, "GET " + path + ": " + err.Error(), ""
+	}
+	defer conn.Close()
+	if dl, ok := octx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	req, _ := http.NewRequestWithContext(octx, http.MethodGet, "http://"+addr+path, nil)
+	req.Header.Set("User-Agent", "berth-healthcheck")
+	req.Close = true
+	if err := req.Write(conn); err != nil {
+		return false, "GET " + path + ": " + err.Error(), ""
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		return false, "GET " + path + ": " + err.Error(), ""
+	}
+	resp.Body.Close()
+	msg := fmt.Sprintf("GET %s: %s", path, resp.Status)
+	return resp.StatusCode >= 200 && resp.StatusCode < 300, msg, ""
+}
+
+// lastHealthOutput prefers Docker's own last check output, else berth's.
+func lastHealthOutput(info dockerapi.ContainerInfo, berth string) string {
+	if h := info.State.Health; h != nil && len(h.Log) > 0 {
+		if o := strings.TrimSpace(h.Log[len(h.Log)-1].Output); o != "" {
+			return o
+		}
+	}
+	return berth
+}

@@ -111,6 +111,15 @@ func TestGolden(t *testing.T) {
 			"dot":   func(b *bytes.Buffer) error { return GraphDOT(b, p.Graph) },
 			"mmd":   func(b *bytes.Buffer) error { return GraphMermaid(b, p.Graph) },
 			"graph": func(b *bytes.Buffer) error { _, err := b.WriteString(p.Graph.String()); return err },
+			"planfile": func(b *bytes.Buffer) error {
+				path := filepath.Join(t.TempDir(), "plan.json")
+				if err := planner.WriteFile(path, p); err != nil {
+					return err
+				}
+				data, err := os.ReadFile(path)
+				b.Write(data)
+				return err
+			},
 		}
 		for ext, render := range renders {
 			t.Run(name+"."+ext, func(t *testing.T) {

@@ -3,15 +3,44 @@ package main
 import (
 	"errors"
 
+	"github.com/berth-sh/berth/planner"
+	"github.com/berth-sh/berth/view"
 	"github.com/spf13/cobra"
 )
 
+type showCmd struct {
+	json, markdown, noColor bool
+}
+
 func newShowCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "show",
-		Short: "not implemented yet",
+	c := &showCmd{}
+	cmd := &cobra.Command{
+		Use:   "show FILE",
+		Short: "Render a saved plan file",
+		Long: `Render a plan file written by 'berth plan --out FILE': for a person (default),
+as a JSON document (--json), or as Markdown to paste into a pull request
+(--markdown: the summary table first, the details in a collapsible section).
+It contacts no host.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("berth show: not implemented yet")
+			if c.json && c.markdown {
+				return errors.New("--json and --markdown exclude each other")
+			}
+			p, err := planner.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			switch {
+			case c.json:
+				return view.PlanJSON(a.Out, p)
+			case c.markdown:
+				return view.PlanMarkdown(a.Out, p)
+			}
+			return view.Plan(a.Out, p, view.HumanOptions{Color: a.color(c.noColor)})
 		},
 	}
+	cmd.Flags().BoolVar(&c.json, "json", false, "print the plan as a JSON document")
+	cmd.Flags().BoolVar(&c.markdown, "markdown", false, "print the plan as Markdown for a pull request")
+	cmd.Flags().BoolVar(&c.noColor, "no-color", false, "no colours in the output")
+	return cmd
 }

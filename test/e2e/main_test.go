@@ -1,0 +1,19 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if lab != nil {
+		lab.closeAll()
+	}
+	if berthTmp != "" {
+		os.RemoveAll(berthTmp)
+	}
+	os.Exit(code)
+}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -235,16 +236,7 @@ func snapshot(h *lang.Host, st HostState) HostSnapshot {
 		s.Containers = append(s.Containers, SnapshotContainer{ID: c.ID, Name: c.Name, State: c.State, Version: c.Version, ConfigHash: c.ConfigHash})
 	}
 	slices.SortFunc(s.Containers, func(a, b SnapshotContainer) int {
-		if a.Name != b.Name {
-			if a.Name < b.Name {
-				return -1
-			}
-			return 1
-		}
-		if a.ID < b.ID {
-			return -1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
 	return s
 }

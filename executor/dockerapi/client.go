@@ -76,7 +76,8 @@ func New(d Dialer, opts ...Option) *Client {
 // Close releases idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
-// APIVersion returns the negotiated API version, negotiating it if needed.
+// APIVersion returns the negotiated API version, asking GET /_ping if no
+// answer of the daemon settled it yet.
 func (c *Client) APIVersion(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	v := c.version
@@ -97,14 +98,29 @@ func (c *Client) APIVersion(ctx context.Context) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", c.wrap("ping", "", &APIError{Status: resp.StatusCode})
 	}
-	v, err = negotiate(resp.Header.Get("API-Version"))
-	if err != nil {
+	if err := c.settle(resp.Header.Get("API-Version")); err != nil {
 		return "", c.wrap("ping", "", err)
 	}
 	c.mu.Lock()
-	c.version = v
+	defer c.mu.Unlock()
+	return c.version, nil
+}
+
+// settle fixes the version to speak from a daemon's API-Version header.
+func (c *Client) settle(daemon string) error {
+	if daemon == "" {
+		return nil // not a Docker answer; try again with the next one
+	}
+	v, err := negotiate(daemon)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.version == "" {
+		c.version = v
+	}
 	c.mu.Unlock()
-	return v, nil
+	return nil
 }
 
 // negotiate picks the version to speak given the daemon's.
@@ -153,9 +169,14 @@ type request struct {
 // do sends r and returns the response when its status is 2xx or 304; other
 // statuses become *APIError. The caller closes the body.
 func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
-	v, err := c.APIVersion(ctx)
-	if err != nil {
-		return nil, err
+	// Until a daemon answered, speak MinAPIVersion, which every supported
+	// daemon accepts; its answer's API-Version header settles the version
+	// for later requests. This saves the round trip of a separate ping.
+	c.mu.Lock()
+	v, negotiated := c.version, c.version != ""
+	c.mu.Unlock()
+	if !negotiated {
+		v = MinAPIVersion
 	}
 	u := url.URL{Scheme: "http", Host: "docker", Path: "/v" + v + r.path, RawQuery: r.query.Encode()}
 	var body io.Reader
@@ -182,6 +203,12 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		return nil, err
 	}
 	c.log.Debug("docker api", "host", c.host, "method", r.method, "path", r.path, "status", resp.StatusCode, "took", time.Since(start))
+	if !negotiated {
+		if err := c.settle(resp.Header.Get("API-Version")); err != nil {
+			resp.Body.Close()
+			return nil, err
+		}
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 || resp.StatusCode == http.StatusNotModified {
 		return resp, nil
 	}

@@ -55,7 +55,7 @@ func (f *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path := r.URL.Path
-	if !strings.HasPrefix(path, "/v"+f.version+"/") && !strings.HasPrefix(path, "/v1.43/") {
+	if !strings.HasPrefix(path, "/v"+f.version+"/") && !strings.HasPrefix(path, "/v1.40/") && !strings.HasPrefix(path, "/v1.43/") {
 		http.Error(w, "unexpected version in "+path, 400)
 		return
 	}
@@ -142,10 +142,10 @@ func TestListParsesRecordedAnswerInOneRequest(t *testing.T) {
 		t.Errorf("worker = %+v", worker)
 	}
 	reqs := f.requests()
-	if len(reqs) != 2 || reqs[0].Path != "/_ping" {
-		t.Fatalf("requests = %+v, want ping + one list", reqs)
+	if len(reqs) != 1 {
+		t.Fatalf("requests = %+v, want one list", reqs)
 	}
-	if q := reqs[1].Query; !strings.Contains(q, "all=1") || !strings.Contains(q, "filters=%7B%22label%22%3A%5B%22berth.service%3De2e-transport%22%5D%7D") {
+	if q := reqs[0].Query; !strings.Contains(q, "all=1") || !strings.Contains(q, "filters=%7B%22label%22%3A%5B%22berth.service%3De2e-transport%22%5D%7D") {
 		t.Errorf("query = %s", q)
 	}
 	if d.dials.Load() != 1 {
@@ -241,7 +241,7 @@ func TestCreateSendsTheAPIShape(t *testing.T) {
 	if err != nil || id != "1c989de872083fb514af93c9ff3038ba548cf28acd5ceb0a7200e2ff3372d40e" {
 		t.Fatalf("id %q, %v", id, err)
 	}
-	r := f.requests()[1]
+	r := f.requests()[0]
 	if r.Query != "name=shop-web-v1" || r.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("request %+v", r)
 	}
@@ -275,8 +275,8 @@ func TestStartStopTreat304AsSuccess(t *testing.T) {
 		t.Error(err)
 	}
 	reqs := f.requests()
-	if reqs[2].Query != "t=3" || reqs[3].Query != "name=x-old" {
-		t.Errorf("queries %q %q", reqs[2].Query, reqs[3].Query)
+	if reqs[1].Query != "t=3" || reqs[2].Query != "name=x-old" {
+		t.Errorf("queries %q %q", reqs[1].Query, reqs[2].Query)
 	}
 }
 
@@ -391,7 +391,7 @@ func TestExecDemuxesAndReadsExitCode(t *testing.T) {
 		t.Fatalf("code %d out %q err %v", code, out, err)
 	}
 	var body map[string]any
-	json.Unmarshal([]byte(f.requests()[1].Body), &body)
+	json.Unmarshal([]byte(f.requests()[0].Body), &body)
 	if b, _ := json.Marshal(body); string(b) != `{"AttachStderr":true,"AttachStdout":true,"Cmd":["/app","bogus"]}` {
 		t.Errorf("exec create body %s", b)
 	}
@@ -414,7 +414,7 @@ func TestLogs(t *testing.T) {
 	if err != nil || strings.Count(string(out), "\n") != 2 || !strings.Contains(string(out), "tick") {
 		t.Fatalf("logs %q %v", out, err)
 	}
-	if q := f.requests()[1].Query; q != "stderr=1&stdout=1&tail=2" {
+	if q := f.requests()[0].Query; q != "stderr=1&stdout=1&tail=2" {
 		t.Errorf("query %s", q)
 	}
 }
@@ -454,7 +454,7 @@ func TestLogsFollowStopsWithContext(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("LogsFollow did not stop")
 	}
-	if q := f.requests()[1].Query; q != "follow=1&since=1700000000&stderr=1&stdout=1" {
+	if q := f.requests()[0].Query; q != "follow=1&since=1700000000&stderr=1&stdout=1" {
 		t.Errorf("query %s", q)
 	}
 }
@@ -484,8 +484,27 @@ func TestVersionNegotiation(t *testing.T) {
 		}
 	}
 	reqs := f.requests()
-	if len(reqs) != 4 || reqs[0].Path != "/_ping" || reqs[1].Path != "/v1.43/containers/json" {
+	if len(reqs) != 3 || reqs[0].Path != "/v1.40/containers/json" || reqs[1].Path != "/v1.43/containers/json" {
 		t.Fatalf("requests %+v", reqs)
+	}
+	if v, _ := c.APIVersion(context.Background()); v != "1.43" || len(f.requests()) != 3 {
+		t.Fatalf("APIVersion = %s after %d requests", v, len(f.requests()))
+	}
+	// A daemon older than MinAPIVersion is refused with a clear message.
+	old := newFakeDaemon(t)
+	old.version = "1.39"
+	old.routes["GET /containers/json"] = func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		io.WriteString(w, `{"message":"client version 1.40 is too new. Maximum supported API version is 1.39"}`)
+	}
+	oc, _ := newTestClient(t, old)
+	if _, err := oc.List(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "upgrade Docker") {
+		t.Fatalf("old daemon: %v", err)
+	}
+	// An explicit ping settles the version without another call.
+	pc, _ := newTestClient(t, f)
+	if v, err := pc.APIVersion(context.Background()); v != "1.43" || err != nil {
+		t.Fatalf("ping: %s %v", v, err)
 	}
 }
 

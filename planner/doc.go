@@ -3,8 +3,16 @@
 // unchanged or remove, and why; the ordered step graph with the primary host
 // and role first and the deployment barrier; and the versioned plan file.
 //
-// The plan is plain data. planner reads live state and resolves image
-// digests only through the StateReader and DigestResolver interfaces it
-// defines; the SSH and Docker implementations live in executor. It never
-// changes a host: executor does.
+// The entry points are Build (read hosts and registry, diff, graph),
+// BuildGraph (the graph's semantics are documented there), Spec and
+// AccessorySpec (the container a change wants, with its config hash),
+// WriteFile/ReadFile (the plan file) and CheckStale (has the world moved
+// on since the plan was made?).
+//
+// The plan is plain data and holds no secret value: secrets appear only as
+// salted hashes. planner reads live state and resolves image digests only
+// through the StateReader and DigestResolver interfaces it defines; the SSH,
+// Docker and registry clients live in executor and planner/registry. It
+// never changes a host (executor does), never parses HCL (lang does) and
+// never formats output for people (view does).
 package planner

@@ -1,0 +1,104 @@
+package live
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/planner"
+)
+
+// Reader reads hosts' live state through a pool of SSH connections.
+type Reader struct {
+	pool      *sshx.Pool
+	newClient func(*sshx.Conn) *dockerapi.Client
+
+	mu      sync.Mutex
+	clients map[string]cached
+}
+
+type cached struct {
+	conn   *sshx.Conn
+	client *dockerapi.Client
+}
+
+var _ planner.StateReader = (*Reader)(nil)
+
+// NewReader returns a reader. newClient builds the Docker client of a
+// connection; nil means dockerapi.New with the host's name in errors.
+func NewReader(pool *sshx.Pool, newClient func(*sshx.Conn) *dockerapi.Client) *Reader {
+	if newClient == nil {
+		newClient = func(c *sshx.Conn) *dockerapi.Client { return dockerapi.New(c, dockerapi.WithHost(c.Host())) }
+	}
+	return &Reader{pool: pool, newClient: newClient, clients: map[string]cached{}}
+}
+
+// Client returns the Docker client of host, shared by every caller. After
+// the connection died and was dialled again, a fresh client is made for it.
+func (r *Reader) Client(ctx context.Context, host string) (*dockerapi.Client, error) {
+	conn, err := r.pool.Conn(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.clients[host]; ok && c.conn == conn {
+		return c.client, nil
+	}
+	if old, ok := r.clients[host]; ok {
+		old.client.Close()
+	}
+	c := r.newClient(conn)
+	r.clients[host] = cached{conn: conn, client: c}
+	return c, nil
+}
+
+// ReadState lists the containers of service on host, running or not, in
+// one request. Containers without the label berth.service=service are
+// never returned. Containers are ordered newest first, then by name.
+func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.HostState, error) {
+	c, err := r.Client(ctx, host)
+	if err != nil {
+		return planner.HostState{}, err
+	}
+	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + service}})
+	if err != nil {
+		return planner.HostState{}, err
+	}
+	return FromSummaries(host, service, list), nil
+}
+
+// FromSummaries maps a container listing to a host state, dropping every
+// container not labelled berth.service=service.
+func FromSummaries(host, service string, list []dockerapi.ContainerSummary) planner.HostState {
+	hs := planner.HostState{Host: host, Containers: []planner.Container{}}
+	for _, s := range list {
+		if s.Labels[planner.LabelService] != service {
+			continue
+		}
+		hs.Containers = append(hs.Containers, planner.Container{
+			ID:         s.ID,
+			Name:       s.Name,
+			Role:       s.Labels[planner.LabelRole],
+			Accessory:  s.Labels[planner.LabelAccessory],
+			Version:    s.Labels[planner.LabelVersion],
+			ConfigHash: s.Labels[planner.LabelConfig],
+			Image:      s.Image,
+			ImageID:    s.ImageID,
+			State:      s.State,
+			Health:     s.Health,
+			Created:    s.Created,
+			Labels:     s.Labels,
+		})
+	}
+	sort.SliceStable(hs.Containers, func(i, j int) bool {
+		a, b := hs.Containers[i], hs.Containers[j]
+		if !a.Created.Equal(b.Created) {
+			return a.Created.After(b.Created)
+		}
+		return a.Name < b.Name
+	})
+	return hs
+}

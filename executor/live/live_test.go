@@ -1,0 +1,158 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/executor/sshx/sshxtest"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
+)
+
+// listing is what the fake daemon answers: two containers of shop, one
+// of another service and one unlabelled (as if the filter were ignored).
+const listing = `[
+ {"Id":"aaa","Names":["/shop-web-v1"],"Image":"10.77.0.1:5000/shop:v1","ImageID":"sha256:111","Created":1700000000,
+  "Labels":{"berth.service":"shop","berth.role":"web","berth.version":"v1","berth.config":"sha256:c1"},
+  "State":"exited","Status":"Exited (0) 2 hours ago"},
+ {"Id":"bbb","Names":["/shop-web-v2"],"Image":"10.77.0.1:5000/shop:v2","ImageID":"sha256:222","Created":1700000100,
+  "Labels":{"berth.service":"shop","berth.role":"web","berth.version":"v2","berth.config":"sha256:c2"},
+  "State":"running","Status":"Up 5 minutes (healthy)"},
+ {"Id":"ccc","Names":["/shop-cache"],"Image":"10.77.0.1:5000/cache:7","ImageID":"sha256:333","Created":1700000050,
+  "Labels":{"berth.service":"shop","berth.accessory":"cache","berth.version":"7","berth.config":"sha256:c3"},
+  "State":"running","Status":"Up 3 days"},
+ {"Id":"ddd","Names":["/other"],"Image":"nginx","ImageID":"sha256:444","Created":1700000200,"Labels":{},"State":"running","Status":"Up"},
+ {"Id":"eee","Names":["/blog-web-v1"],"Image":"blog","ImageID":"sha256:555","Created":1700000300,"Labels":{"berth.service":"blog"},"State":"running","Status":"Up"}
+]`
+
+type fakeDocker struct {
+	mu      sync.Mutex
+	queries []string
+	fail    bool
+}
+
+func startHost(t *testing.T) (*sshxtest.Server, *fakeDocker) {
+	t.Helper()
+	fd := &fakeDocker{}
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Api-Version", "1.41")
+		fd.mu.Lock()
+		fd.queries = append(fd.queries, r.URL.Path+"?"+r.URL.RawQuery)
+		fail := fd.fail
+		fd.mu.Unlock()
+		if fail {
+			w.WriteHeader(500)
+			fmt.Fprint(w, `{"message":"daemon is shutting down"}`)
+			return
+		}
+		if !strings.HasSuffix(r.URL.Path, "/containers/json") {
+			w.WriteHeader(404)
+			return
+		}
+		fmt.Fprint(w, listing)
+	}))
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	s := sshxtest.Start(t, nil)
+	s.MapSocket(dockerapi.DefaultSocket, sock)
+	return s, fd
+}
+
+func newReader(t *testing.T, s *sshxtest.Server) (*Reader, *sshx.Pool) {
+	t.Helper()
+	pool, err := sshx.NewPool(sshx.Options{Config: s.SSH(), Hosts: []lang.Host{s.Host("h1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close() })
+	return NewReader(pool, nil), pool
+}
+
+func TestReadStateOverSSH(t *testing.T) {
+	s, fd := startHost(t)
+	r, pool := newReader(t, s)
+	ctx := context.Background()
+	hs, err := r.ReadState(ctx, "h1", "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range hs.Containers {
+		got = append(got, fmt.Sprintf("%s role=%s acc=%s v=%s cfg=%s %s/%s", c.Name, c.Role, c.Accessory, c.Version, c.ConfigHash, c.State, c.Health))
+	}
+	want := []string{
+		"shop-web-v2 role=web acc= v=v2 cfg=sha256:c2 running/healthy",
+		"shop-cache role= acc=cache v=7 cfg=sha256:c3 running/",
+		"shop-web-v1 role=web acc= v=v1 cfg=sha256:c1 exited/",
+	}
+	if hs.Host != "h1" || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("state of %s:\n%s\nwant\n%s", hs.Host, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if c := hs.Containers[0]; c.ID != "bbb" || c.Image != "10.77.0.1:5000/shop:v2" || c.ImageID != "sha256:222" || !c.Created.Equal(time.Unix(1700000100, 0)) {
+		t.Errorf("container = %+v", c)
+	}
+	// A second read is one more request on the same connection.
+	if _, err := r.ReadState(ctx, "h1", "shop"); err != nil {
+		t.Fatal(err)
+	}
+	fd.mu.Lock()
+	queries := fd.queries
+	fd.mu.Unlock()
+	if len(queries) != 2 || !strings.Contains(queries[0], "filters=%7B%22label%22%3A%5B%22berth.service%3Dshop%22%5D%7D") || !strings.Contains(queries[0], "all=1") {
+		t.Errorf("requests = %q", queries)
+	}
+	if pool.Dials() != 1 || s.Connections() != 1 {
+		t.Errorf("dials %d, connections %d", pool.Dials(), s.Connections())
+	}
+	a, _ := r.Client(ctx, "h1")
+	b, _ := r.Client(ctx, "h1")
+	if a != b {
+		t.Error("Client is not cached per host")
+	}
+}
+
+func TestReadStateErrorsNameTheHost(t *testing.T) {
+	s, fd := startHost(t)
+	fd.fail = true
+	r, _ := newReader(t, s)
+	_, err := r.ReadState(context.Background(), "h1", "shop")
+	if err == nil || !strings.Contains(err.Error(), "host h1") || !strings.Contains(err.Error(), "daemon is shutting down") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = r.ReadState(context.Background(), "h7", "shop")
+	if err == nil || !strings.Contains(err.Error(), "host h7") {
+		t.Fatalf("unknown host: %v", err)
+	}
+}
+
+func TestFromSummariesNeverReturnsOtherContainers(t *testing.T) {
+	list := []dockerapi.ContainerSummary{
+		{ID: "1", Name: "x", Labels: map[string]string{"berth.service": "shop", "berth.role": "web"}},
+		{ID: "2", Name: "y", Labels: nil},
+		{ID: "3", Name: "z", Labels: map[string]string{"berth.service": "shop2"}},
+	}
+	hs := FromSummaries("h1", "shop", list)
+	if len(hs.Containers) != 1 || hs.Containers[0].ID != "1" {
+		t.Fatalf("%+v", hs)
+	}
+	if empty := FromSummaries("h1", "shop", nil); empty.Containers == nil || len(empty.Containers) != 0 {
+		t.Fatalf("empty state should have an empty, non-nil list: %+v", empty)
+	}
+	var _ planner.StateReader = (*Reader)(nil)
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/berth-sh/berth/executor/live"
+	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner/registry"
+)
+
+// connections are the ways a run reaches the hosts and the registry: one
+// SSH connection per host (dialled on first use), the live-state reader
+// and Docker clients over them, and the tag-to-digest resolver.
+type connections struct {
+	pool     *sshx.Pool
+	live     *live.Reader
+	registry *registry.Resolver // anonymous when the config has no registry block
+}
+
+// connect builds the connections of cfg. It does not dial: the first
+// command on a host does. SSH_AUTH_SOCK comes from a.environ.
+func (a *app) connect(ctx context.Context, cfg *lang.Config) (*connections, error) {
+	_ = ctx
+	pool, err := sshx.NewPool(sshx.Options{
+		Config:  cfg.SSH,
+		Hosts:   cfg.Hosts,
+		Environ: a.environ,
+		Logger:  a.logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &connections{
+		pool:     pool,
+		live:     live.NewReader(pool, nil),
+		registry: registry.FromConfig(cfg.Registry),
+	}, nil
+}
+
+// Close closes every SSH connection.
+func (c *connections) Close() error {
+	if c == nil || c.pool == nil {
+		return nil
+	}
+	return c.pool.Close()
+}
+
+// logger returns the debug logger: slog to stderr when BERTH_LOG=debug,
+// else one that discards.
+func (a *app) logger() *slog.Logger {
+	for _, kv := range a.environ {
+		if kv == "BERTH_LOG=debug" {
+			return slog.New(slog.NewTextHandler(a.Err, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+	}
+	return slog.New(slog.DiscardHandler)
+}
+

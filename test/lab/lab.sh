@@ -32,10 +32,16 @@ DOCKERD=/usr/sbin/dockerd
 SSHD=/usr/sbin/sshd
 PACKAGES=(docker.io openssh-server docker-registry apache2-utils iproute2 curl)
 
-CLIENT=$LAB_DIR/client
-KEYS=$LAB_DIR/keys
-BUILD=$LAB_DIR/build
-REG_DIR=$LAB_DIR/registry
+LOCK=/run/berth-lab.lock     # one lab.sh at a time
+ACTIVE=$NS_DIR/lab_dir       # the folder of the lab that is up
+
+set_dirs() {
+	CLIENT=$LAB_DIR/client
+	KEYS=$LAB_DIR/keys
+	BUILD=$LAB_DIR/build
+	REG_DIR=$LAB_DIR/registry
+}
+set_dirs
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -66,7 +72,11 @@ install_packages() {
 alive() {
 	local pid
 	pid=$(cat "$1" 2>/dev/null) || return 1
-	[ -n "$pid" ] && [ -d /proc/"$pid" ] || return 1
+	[ -n "$pid" ] && [ -r /proc/"$pid"/stat ] || return 1
+	# A zombie (killed, not yet reaped) is not alive.
+	local stat; stat=$(cat /proc/"$pid"/stat 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ] || return 1
 	[ -z "${2:-}" ] || [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$2" ]
 }
 
@@ -87,9 +97,11 @@ wait_for() {
 
 cg_dir() { echo /sys/fs/cgroup/pids/$CG_NAME/$1; }
 
-# cg_join UNIT: move this shell into the lab's cgroup for UNIT, so that lab-down
-# finds every process it starts, containers included.
-cg_join() {
+# daemon_prep UNIT: in the subshell that becomes a daemon, let go of the lock
+# and move into the lab's cgroup for UNIT, so that lab-down finds every
+# process it starts, containers included.
+daemon_prep() {
+	exec 9>&-
 	local d; d=$(cg_dir "$1")
 	[ -d /sys/fs/cgroup/pids ] || return 0
 	mkdir -p "$d" && echo $BASHPID >"$d"/cgroup.procs
@@ -142,6 +154,7 @@ export BERTH_LAB_HOSTS='$(cut -d' ' -f2 "$CLIENT"/hosts | paste -sd' ')'
 export BERTH_LAB_SSH_KEY='$CLIENT/id_ed25519'
 export BERTH_LAB_KNOWN_HOSTS='$CLIENT/known_hosts'
 export BERTH_LAB_REGISTRY='$REGISTRY'
+export BERTH_LAB_BUILD_HOST='unix://$BUILD/docker.sock'
 export REGISTRY_USER='$REGISTRY_USER'
 export REGISTRY_PASSWORD='$(cat "$CLIENT"/registry_password)'
 EOF
@@ -288,7 +301,7 @@ host_dockerd_up() {
 	kill_pidfile "$D"/docker.pid dockerd
 	rm -f "$D"/docker.sock
 	(
-		cg_join "$name"
+		daemon_prep "$name"
 		exec setsid nsenter --net="$NETNS" --mount="$MNTNS" --uts="$UTSNS" \
 			$DOCKERD --data-root /run/lab/data --exec-root /run/lab/exec \
 			--pidfile /run/lab/docker.pid -H unix:///run/docker.sock -H unix:///run/lab/docker.sock \
@@ -300,7 +313,7 @@ host_dockerd_up() {
 host_sshd_up() {
 	kill_pidfile "$D"/sshd.pid sshd
 	(
-		cg_join "$name"
+		daemon_prep "$name"
 		exec setsid nsenter --net="$NETNS" --mount="$MNTNS" --uts="$UTSNS" \
 			$SSHD -f /run/lab/sshd_config -E /run/lab/sshd.log </dev/null >/dev/null 2>&1
 	)
@@ -311,7 +324,7 @@ host_up() {
 	host_paths "$1"
 	local fresh=0
 	if ! host_net_ok || ! host_ns_ok; then
-		[ -e "$NETNS" ] && log "$name: rebuilding"
+		[ ! -d "$D" ] || log "$name: rebuilding"
 		host_down "$name"
 		host_paths "$1"
 		fresh=1
@@ -340,7 +353,12 @@ registry_ok() {
 registry_up() {
 	mkdir -p "$REG_DIR"/data
 	# bcrypt; the password goes through stdin, never on a command line.
-	htpasswd -Bin "$REGISTRY_USER" <"$CLIENT"/registry_password >"$REG_DIR"/htpasswd 2>/dev/null
+	local restart=0
+	if ! htpasswd -vi "$REG_DIR"/htpasswd "$REGISTRY_USER" <"$CLIENT"/registry_password >/dev/null 2>&1; then
+		htpasswd -Bin "$REGISTRY_USER" <"$CLIENT"/registry_password >"$REG_DIR"/htpasswd.new 2>/dev/null
+		mv "$REG_DIR"/htpasswd.new "$REG_DIR"/htpasswd
+		restart=1
+	fi
 	[ -s "$REG_DIR"/http_secret ] || (umask 077; gen_secret >"$REG_DIR"/http_secret)
 	(
 		umask 077
@@ -364,10 +382,11 @@ auth:
     path: $REG_DIR/htpasswd
 EOF
 	)
-	if registry_ok; then return 0; fi
+	if [ $restart = 0 ] && registry_ok; then return 0; fi
+	[ ! -e "$REG_DIR"/registry.pid ] || log "registry: restarting"
 	kill_pidfile "$REG_DIR"/registry.pid docker-registry
 	(
-		cg_join registry
+		daemon_prep registry
 		exec setsid docker-registry serve "$REG_DIR"/config.yml </dev/null >>"$REG_DIR"/registry.log 2>&1
 	) &
 	echo $! >"$REG_DIR"/registry.pid
@@ -382,6 +401,7 @@ build_ok() { alive "$BUILD"/docker.pid dockerd && timeout 5 $DOCKER -H unix://"$
 
 build_up() {
 	build_ok && return 0
+	[ ! -e "$BUILD"/docker.pid ] || log "build daemon: restarting"
 	kill_pidfile "$BUILD"/docker.pid dockerd
 	mkdir -p "$BUILD"/{data,exec,etc-docker,docker-config}
 	[ -f "$BUILD"/etc-docker/daemon.json ] || echo '{}' >"$BUILD"/etc-docker/daemon.json
@@ -390,7 +410,7 @@ build_up() {
 	# Own mount namespace (its mounts vanish with it), own /etc/docker; no
 	# bridge, no iptables: it leaves the root namespace's network alone.
 	(
-		cg_join build
+		daemon_prep build
 		exec setsid unshare --mount --propagation private sh -c "
 			mount --bind '$BUILD/etc-docker' /etc/docker &&
 			exec $DOCKERD --data-root '$BUILD/data' --exec-root '$BUILD/exec' \
@@ -457,7 +477,6 @@ images_up() {
 	done
 	[ ${#want[@]} -eq 0 ] && return 0
 	log "building ${#want[@]} test image(s)"
-	build_up
 	build_docker login --username "$REGISTRY_USER" --password-stdin $REGISTRY \
 		<"$CLIENT"/registry_password >>"$BUILD"/build.log 2>&1 || die "docker login to $REGISTRY failed (see $BUILD/build.log)"
 	ctx=$LAB_DIR/images
@@ -485,7 +504,7 @@ lab_hosts() {
 	{
 		ls "$LAB_DIR"/hosts 2>/dev/null || true
 		ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^h[0-9]+$' || true
-	} | sort -u
+	} | sort -uV
 }
 
 up() {
@@ -493,6 +512,7 @@ up() {
 	[[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 200 ] || die "HOSTS must be 1..200, not '$n'"
 	[ "$(id -u)" = 0 ] || die "the lab needs root"
 	install_packages
+	down_other
 	for name in $(lab_hosts); do
 		[ "${name#h}" -le "$n" ] || { log "$name: removing (beyond $n hosts)"; host_down "$name"; }
 	done
@@ -500,8 +520,9 @@ up() {
 	client_files
 	bridge_up
 	ns_dir_up
+	echo "$LAB_DIR" >"$ACTIVE"
 	registry_up
-	images_up &
+	(build_up && images_up) &
 	pids+=($!)
 	for ((i = 1; i <= n; i++)); do
 		host_up h$i &
@@ -513,8 +534,19 @@ up() {
 	log "up: $n host(s), registry $REGISTRY, client files in $CLIENT ($((SECONDS - start)) s)"
 }
 
+# down_other: take down a lab that is up from another folder (it holds the
+# same namespaces, links and addresses).
+down_other() {
+	local other
+	other=$(cat "$ACTIVE" 2>/dev/null) || return 0
+	[ -n "$other" ] && [ "$other" != "$LAB_DIR" ] || return 0
+	log "taking down the lab in $other first"
+	(LAB_DIR=$other; set_dirs; down)
+}
+
 down() {
 	local name
+	down_other
 	for name in $(lab_hosts); do host_down "$name" & done
 	wait
 	kill_pidfile "$REG_DIR"/registry.pid docker-registry
@@ -543,9 +575,14 @@ status() {
 	done
 }
 
+lock() {
+	exec 9>"$LOCK"
+	flock -w 600 9 || die "another lab.sh still holds $LOCK"
+}
+
 case "${1:-}" in
-up) up "${2:-3}" ;;
-down) down ;;
+up) lock; up "${2:-3}" ;;
+down) lock; down ;;
 status) status ;;
 *) echo "usage: $0 up [N] | down | status" >&2; exit 2 ;;
 esac

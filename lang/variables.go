@@ -196,6 +196,7 @@ func (l *loader) setValue(v *variable, val cty.Value, rng *hcl.Range, from strin
 		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
 			Detail:  fmt.Sprintf("The value of %q given by %s is not a %s: %s.", v.name, from, v.ty.FriendlyName(), convertMsg(err, v.ty)),
 			Subject: rng})
+		v.value = cty.DynamicVal
 		return
 	}
 	v.value, v.valueRange = c, rng

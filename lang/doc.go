@@ -2,12 +2,22 @@
 // decoded with hcl/v2 and evaluated with go-cty (variables, locals, the
 // standard functions plus env and file), then validated. Every problem with
 // the user's configuration is an hcl.Diagnostic whose range points at the
-// offending block or expression.
+// offending block or expression; WriteDiagnostics renders them with the
+// source line and DiagnosticsJSON for `berth validate --json`.
+//
+// Variable values come from, lowest first: the default, --var-file files,
+// BERTH_VAR_<name> environment variables, --var options. Values of sensitive
+// variables and everything env() returns carry a cty mark; such a value is
+// accepted only where berth treats it as a secret (secret_env, registry
+// password) and becomes a Secret, which never prints its value. Any other
+// use is an error diagnostic that does not show the value, and every known
+// secret is scrubbed from diagnostic texts as a last line of defence.
 //
 // The result is a Config: plain Go data with no hcl or cty types, which is
-// all the planner and executor ever see. Sensitive values travel as Secret,
-// which never prints its value.
+// all the planner and executor ever see. Format and UnifiedDiff serve
+// `berth fmt`.
 //
 // lang does not talk to hosts or registries (planner and executor do) and it
-// does not decide what to change (planner does).
+// does not decide what to change (planner does). It runs git only to find
+// the version when the configuration does not set one.
 package lang

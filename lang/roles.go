@@ -262,9 +262,12 @@ func (l *loader) healthHTTP(a *hcl.Attribute) *HTTPCheck {
 			Detail: detail, Subject: a.Expr.Range().Ptr()})
 		return nil
 	}
-	for k := range m {
+	for k, e := range m {
 		if k != "path" && k != "port" {
 			return bad(fmt.Sprintf("Unknown key %q: http takes path and port.", k))
+		}
+		if e.IsNull() {
+			delete(m, k)
 		}
 	}
 	if p, ok := m["path"]; ok {

@@ -285,7 +285,7 @@ func (l *loader) checkValidation(v *variable, vc *hcl.BodyContent) {
 	subject := cond.Expr.Range()
 	if v.valueRange != nil {
 		subject = *v.valueRange
-	} else if v.value.RawEquals(v.def) {
+	} else if v.def != cty.NilVal && v.value.RawEquals(v.def) {
 		subject = v.defRange
 	}
 	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",

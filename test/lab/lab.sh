@@ -55,13 +55,16 @@ install_packages() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing ${missing[*]} (once)"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
+	export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+	mkdir -p "$LAB_DIR"
+	local apt_log=$LAB_DIR/apt.log
+	apt-get update -qq >"$apt_log" 2>&1 || { tail -20 "$apt_log" >&2; die "apt-get update failed"; }
 	# policy-rc.d keeps the packages' own daemons from starting: the lab runs its own.
 	local prc=/usr/sbin/policy-rc.d created=0
 	if [ ! -e $prc ]; then printf '#!/bin/sh\nexit 101\n' >$prc; chmod +x $prc; created=1; fi
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$apt_log" 2>&1 || {
 		[ $created = 1 ] && rm -f $prc
+		tail -20 "$apt_log" >&2
 		die "apt-get install ${missing[*]} failed"
 	}
 	[ $created = 1 ] && rm -f $prc

@@ -14,8 +14,8 @@ import (
 // locals, decode every block, validate across blocks, version and hash.
 func (l *loader) load() *Config {
 	l.readFiles()
-	if len(l.bodies) == 0 {
-		return nil
+	if len(l.bodies) == 0 || l.diags.HasErrors() {
+		return nil // after a syntax error, anything else would be noise
 	}
 	blocks := map[string][]*hcl.Block{}
 	for _, f := range l.bodies {

@@ -359,6 +359,11 @@ func (l *loader) secret(attr *hcl.Attribute) (Secret, bool) {
 
 func (l *loader) newSecret(expr hcl.Expression, v cty.Value) Secret {
 	uv, _ := v.UnmarkDeep()
+	if lit, ok := expr.(*hclsyntax.TemplateExpr); ok && lit.IsStringLiteral() {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Secret in plain text",
+			Detail:  "This secret is written in the configuration itself; read it with env(\"NAME\") or a sensitive variable instead.",
+			Subject: expr.Range().Ptr()})
+	}
 	return NewSecret(l.secretRef(expr), uv.AsString())
 }
 

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,5 +147,26 @@ func TestConfigHash(t *testing.T) {
 	}
 	if h() == h("level=other") {
 		t.Error("hash ignores variable values")
+	}
+}
+
+func TestVarFileDiagnostics(t *testing.T) {
+	dir := writeConfig(t, map[string]string{
+		"berth.hcl":  precedenceConfig,
+		"prod.vars":  "level = \"x\"\ncount = \"many\"\nnope  = 1\n",
+		"broken.txt": "level = \n",
+	})
+	res := Load(context.Background(), Options{Dir: dir, Environ: []string{}, VarFiles: []string{filepath.Join(dir, "prod.vars")}})
+	var got []string
+	for _, d := range res.Diags {
+		got = append(got, fmt.Sprintf("%s:%d %s", filepath.Base(d.Subject.Filename), d.Subject.Start.Line, d.Summary))
+	}
+	want := []string{"prod.vars:2 Invalid value for variable", "prod.vars:3 Value for undeclared variable"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	res = Load(context.Background(), Options{Dir: dir, Environ: []string{}, VarFiles: []string{filepath.Join(dir, "broken.txt")}})
+	if !res.Diags.HasErrors() || res.Files[filepath.Join(dir, "broken.txt")] == nil {
+		t.Errorf("broken var file: %v", res.Diags)
 	}
 }

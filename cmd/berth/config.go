@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/berth-sh/berth/lang"
 	"github.com/spf13/pflag"
@@ -16,12 +17,20 @@ type varFlags struct {
 
 func (v *varFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&v.vars, "var", nil, "set a variable: NAME=VALUE (repeatable; wins over --var-file and BERTH_VAR_NAME)")
-	fs.StringArrayVar(&v.varFiles, "var-file", nil, "read variables from an HCL file of NAME = VALUE lines (repeatable)")
+	fs.StringArrayVar(&v.varFiles, "var-file", nil, "read variables from a file of NAME = VALUE lines in HCL, relative to --chdir; not named *.hcl (repeatable)")
 }
 
-// loadOptions are the lang options for the configuration in a.chdir.
+// loadOptions are the lang options for the configuration in a.chdir. Like
+// every path berth takes, --var-file paths are relative to --chdir.
 func (a *app) loadOptions(vf varFlags) lang.Options {
-	return lang.Options{Dir: a.chdir, Vars: vf.vars, VarFiles: vf.varFiles, Environ: a.environ}
+	files := make([]string, len(vf.varFiles))
+	for i, f := range vf.varFiles {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(a.chdir, f)
+		}
+		files[i] = f
+	}
+	return lang.Options{Dir: a.chdir, Vars: vf.vars, VarFiles: files, Environ: a.environ}
 }
 
 // loadConfig loads the configuration for plan, apply and the other commands

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -60,6 +61,7 @@ func (l *loader) load() *Config {
 	l.orderRoles(cfg, blocks)
 	l.checkNames(blocks)
 	l.checkUnusedHosts(cfg, blocks["host"])
+	l.checkRegistry(cfg)
 	cfg.Version = l.version(versionAttr, vars, blocks)
 	cfg.Variables = l.variables(vars, cfg.Service.Name)
 	cfg.Hash = l.hash(cfg)
@@ -208,6 +210,19 @@ func (l *loader) decodeService(blocks []*hcl.Block, cfg *Config) {
 	default:
 		cfg.Service.Image = ref.Repository
 	}
+	l.serviceImage = a
+}
+
+// checkRegistry warns when the service image is not on the configured registry.
+func (l *loader) checkRegistry(cfg *Config) {
+	if cfg.Registry == nil || cfg.Registry.Server == "" || cfg.Service.Image == "" || l.serviceImage == nil {
+		return
+	}
+	if !strings.HasPrefix(cfg.Service.Image, cfg.Registry.Server+"/") {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Image not on the registry",
+			Detail:  fmt.Sprintf("The service image %q is not on the registry %q, so the registry credentials will not be used for it.", cfg.Service.Image, cfg.Registry.Server),
+			Subject: l.serviceImage.Expr.Range().Ptr()})
+	}
 }
 
 func imageDiag(a *hcl.Attribute, detail string) *hcl.Diagnostic {
@@ -294,6 +309,7 @@ func (l *loader) decodeSSH(blocks []*hcl.Block) SSH {
 func (l *loader) decodeHosts(blocks []*hcl.Block) []Host {
 	var hosts []Host
 	objs := map[string]cty.Value{}
+	addrs := map[string]string{}
 	for _, b := range blocks {
 		h := Host{Name: b.Labels[0]}
 		if !hclsyntax.ValidIdentifier(h.Name) {
@@ -313,6 +329,15 @@ func (l *loader) decodeHosts(blocks []*hcl.Block) []Host {
 		}
 		h.User, _ = l.str(content.Attributes["user"])
 		h.Port, _ = l.integer(content.Attributes["port"], 1, 65535)
+		if h.Address != "" {
+			key := fmt.Sprintf("%s:%d", h.Address, h.Port)
+			if other, dup := addrs[key]; dup {
+				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate host address",
+					Detail:  fmt.Sprintf("The hosts %q and %q have the same address; each host block is one machine.", other, h.Name),
+					Subject: content.Attributes["address"].Expr.Range().Ptr()})
+			}
+			addrs[key] = h.Name
+		}
 		hosts = append(hosts, h)
 		objs[h.Name] = cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(h.Name), "address": addr})
 	}

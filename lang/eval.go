@@ -70,10 +70,14 @@ func (l *loader) checkRef(t hcl.Traversal) hcl.Diagnostics {
 	if declared[name] {
 		return nil
 	}
+	detail := fmt.Sprintf("No %s named %q is declared.", kind, name)
+	if s := suggest(name, declared); s != "" {
+		detail += fmt.Sprintf(" Did you mean %s.%s?", root, s)
+	}
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagError,
 		Summary:  "Reference to undeclared " + kind,
-		Detail:   fmt.Sprintf("No %s named %q is declared.", kind, name),
+		Detail:   detail,
 		Subject:  t.SourceRange().Ptr(),
 	}}
 }

@@ -72,6 +72,7 @@ type loader struct {
 	evalCtx       *hcl.EvalContext
 	scope         scope
 	primaryRanges map[string]hcl.Range
+	serviceImage  *hcl.Attribute
 }
 
 func newLoader(ctx context.Context, opts Options) *loader {

@@ -33,10 +33,11 @@ func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnos
 
 // DiagnosticsReport is the JSON form of a validation, for `validate --json`.
 type DiagnosticsReport struct {
-	Valid        bool             `json:"valid"`
-	ErrorCount   int              `json:"error_count"`
-	WarningCount int              `json:"warning_count"`
-	Diagnostics  []JSONDiagnostic `json:"diagnostics"`
+	FormatVersion string           `json:"format_version"` // "1.0"; a new major breaks readers
+	Valid         bool             `json:"valid"`
+	ErrorCount    int              `json:"error_count"`
+	WarningCount  int              `json:"warning_count"`
+	Diagnostics   []JSONDiagnostic `json:"diagnostics"`
 }
 
 // JSONDiagnostic is one diagnostic in JSON.
@@ -63,7 +64,7 @@ type JSONPos struct {
 
 // DiagnosticsJSON converts diags for `validate --json`.
 func DiagnosticsJSON(diags hcl.Diagnostics) DiagnosticsReport {
-	r := DiagnosticsReport{Diagnostics: []JSONDiagnostic{}}
+	r := DiagnosticsReport{FormatVersion: "1.0", Diagnostics: []JSONDiagnostic{}}
 	for _, d := range diags {
 		jd := JSONDiagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
 		if d.Severity == hcl.DiagWarning {

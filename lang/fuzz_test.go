@@ -26,6 +26,11 @@ func FuzzLoad(f *testing.F) {
 		}
 		for _, validate := range []bool{false, true} {
 			res := Load(context.Background(), Options{Dir: dir, Environ: testEnviron, Validate: validate, Vars: []string{"version=v1"}})
+			for _, d := range res.Diags {
+				if d.Summary == InternalErrorSummary {
+					t.Fatal(d.Detail)
+				}
+			}
 			if res.Diags.HasErrors() == (res.Config != nil) {
 				t.Fatalf("Config %v with errors=%v", res.Config != nil, res.Diags.HasErrors())
 			}

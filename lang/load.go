@@ -2,6 +2,7 @@ package lang
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,19 +38,34 @@ type Result struct {
 	Diags  hcl.Diagnostics
 }
 
+// InternalErrorSummary is the summary of the diagnostic Load returns when
+// it hits a bug instead of crashing.
+const InternalErrorSummary = "Internal error"
+
 // maxFileSize bounds every configuration, variable and file() read.
 const maxFileSize = 4 << 20
 
 // Load reads, evaluates and validates the configuration in opts.Dir. It
 // never panics on bad input; every problem is a diagnostic in the result.
-func Load(ctx context.Context, opts Options) *Result {
+func Load(ctx context.Context, opts Options) (res *Result) {
 	if opts.Dir == "" {
 		opts.Dir = "."
 	}
 	l := newLoader(ctx, opts)
+	defer func() {
+		// A bug must not show the user a stack trace: report it as a
+		// diagnostic instead (FuzzLoad fails on it).
+		if r := recover(); r != nil {
+			res = &Result{Files: l.parser.Files(), Diags: l.scrub(append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  InternalErrorSummary,
+				Detail:   fmt.Sprintf("berth failed to load this configuration (%v). Please report it with the configuration that caused it.", r),
+			}))}
+		}
+	}()
 	cfg := l.load()
 	diags := l.scrub(l.diags)
-	res := &Result{Files: l.parser.Files(), Diags: diags}
+	res = &Result{Files: l.parser.Files(), Diags: diags}
 	if !diags.HasErrors() {
 		res.Config = cfg
 	}

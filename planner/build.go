@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -221,11 +222,32 @@ func onlyService(cs []Container, service string) []Container {
 }
 
 func hostErr(cfg *lang.Config, host string, err error) error {
-	if h := cfg.Host(host); h != nil && h.Address != "" {
-		return fmt.Errorf("host %s (%s): %w", host, h.Address, err)
+	e := &HostError{Host: host, Err: err}
+	if h := cfg.Host(host); h != nil {
+		e.Address = h.Address
 	}
-	return fmt.Errorf("host %s: %w", host, err)
+	return e
 }
+
+// HostError is a failure to read one host; its message starts with
+// "host NAME (ADDRESS): ".
+type HostError struct {
+	Host, Address string
+	Err           error
+}
+
+func (e *HostError) Error() string {
+	msg := e.Err.Error()
+	// Say the host once even when the reader's error already names it.
+	msg = strings.TrimPrefix(msg, "host "+e.Host+": ")
+	if e.Address != "" {
+		msg = strings.TrimPrefix(msg, "host "+e.Host+" ("+e.Address+"): ")
+		return "host " + e.Host + " (" + e.Address + "): " + msg
+	}
+	return "host " + e.Host + ": " + msg
+}
+
+func (e *HostError) Unwrap() error { return e.Err }
 
 func snapshot(h *lang.Host, st HostState) HostSnapshot {
 	s := HostSnapshot{Name: st.Host, Fingerprint: st.Fingerprint()}

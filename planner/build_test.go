@@ -308,3 +308,16 @@ func TestBuildVariablesKeepNoSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestHostErrorNamesHostOnce(t *testing.T) {
+	base := errors.New("connection refused")
+	hosts := &fakeHosts{errs: map[string]error{"h2": fmt.Errorf("host h2: docker list: %w", base)}}
+	_, err := Build(context.Background(), testConfig("v1"), Deps{State: hosts, Digests: newDigests()}, Options{})
+	if err == nil || err.Error() != "host h2 (10.77.0.12): docker list: connection refused" {
+		t.Errorf("err = %v", err)
+	}
+	var he *HostError
+	if !errors.As(err, &he) || he.Host != "h2" || !errors.Is(err, base) {
+		t.Errorf("err does not unwrap to a *HostError and its cause: %#v", err)
+	}
+}

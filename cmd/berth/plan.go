@@ -90,6 +90,7 @@ func (a *app) buildPlan(ctx context.Context, cfg *lang.Config, opts planner.Opti
 	}
 	defer closeDeps()
 	opts.BerthVersion = version
+	opts.Logger = a.logger()
 	return planner.Build(ctx, cfg, deps, opts)
 }
 

@@ -34,7 +34,7 @@ func (l *loader) orderRoles(cfg *Config, blocks map[string][]*hcl.Block) {
 	}
 	if primary < 0 {
 		for i, r := range cfg.Roles {
-			if r.Name == "web" {
+			if _, explicit := l.primaryRanges[r.Name]; r.Name == "web" && !explicit {
 				primary = i
 				cfg.Roles[i].Primary = true
 			}

@@ -126,7 +126,7 @@ func (l *loader) decodeRole(b *hcl.Block) (Role, bool) {
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes
 	r.Primary, _ = l.boolean(at["primary"])
-	if a := at["primary"]; a != nil && r.Primary {
+	if a := at["primary"]; a != nil {
 		l.primaryRanges[r.Name] = a.Expr.Range()
 	}
 	if a := at["hosts"]; a == nil {

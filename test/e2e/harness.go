@@ -67,9 +67,9 @@ type LabEnv struct {
 }
 
 var (
-	labOnce sync.Once
-	lab     *LabEnv
-	labErr  error
+	labOnce   sync.Once
+	sharedLab *LabEnv
+	labErr    error
 
 	berthOnce sync.Once
 	berthBin  string
@@ -80,11 +80,11 @@ var (
 // Lab returns the lab, or fails the test with what is missing when it is not up.
 func Lab(t testing.TB) *LabEnv {
 	t.Helper()
-	labOnce.Do(func() { lab, labErr = loadLab() })
+	labOnce.Do(func() { sharedLab, labErr = loadLab() })
 	if labErr != nil {
 		t.Fatalf("the lab is not up (run `make lab-up`): %v", labErr)
 	}
-	return lab
+	return sharedLab
 }
 
 func loadLab() (*LabEnv, error) {

@@ -14,8 +14,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -327,5 +330,84 @@ func TestLabImages(t *testing.T) {
 	lab.MustSSH(t, h, fmt.Sprintf("docker stop -t 10 %s-v3 >/dev/null", svc))
 	if d := time.Since(t0); d > 5*time.Second {
 		t.Errorf("docker stop took %s: app serve ignores SIGTERM", d)
+	}
+}
+
+// TestLabUpRepairsKilledDaemons kills lab daemons with SIGKILL and checks
+// that lab-up restarts exactly those, quickly, and the lab works again.
+func TestLabUpRepairsKilledDaemons(t *testing.T) {
+	lab := Lab(t)
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := lab.Hosts[len(lab.Hosts)-1]
+	pidfiles := map[string]string{
+		h.Name + ": restarting dockerd": filepath.Join(lab.Dir, "hosts", h.Name, "docker.pid"),
+		h.Name + ": restarting sshd":    filepath.Join(lab.Dir, "hosts", h.Name, "sshd.pid"),
+		"registry: restarting":          filepath.Join(lab.Dir, "registry", "registry.pid"),
+		"build daemon: restarting":      filepath.Join(lab.Dir, "build", "docker.pid"),
+	}
+	for _, f := range pidfiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatalf("kill -9 %d (%s): %v", pid, f, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "test", "lab", "lab.sh"), "up", strconv.Itoa(len(lab.Hosts)))
+	cmd.Env = append(os.Environ(), "BERTH_LAB_DIR="+lab.Dir)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("lab.sh up after kill -9: %v\n%s", err, out)
+	}
+	t.Logf("lab-up repaired the lab in %s", took.Round(100*time.Millisecond))
+	for want := range pidfiles {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("lab.sh up did not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "rebuilding") {
+		t.Errorf("lab.sh up rebuilt a host where restarting a daemon was enough:\n%s", out)
+	}
+	if took > 30*time.Second {
+		t.Errorf("repair took %s", took)
+	}
+	// A fresh connection, verified, to the host's new sshd and new dockerd.
+	hostKeys, err := knownhosts.New(lab.KnownHostsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := lab.DialSSH(h.Addr, hostKeys)
+	if err != nil {
+		t.Fatalf("ssh %s after repair: %v", h.Name, err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	got, err := sess.Output("hostname && docker info --format '{{.Name}}'")
+	if err != nil || strings.Join(Lines(string(got)), " ") != h.Name+" "+h.Name {
+		t.Errorf("after repair: %q %v", got, err)
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + Registry + "/v2/")
+	if err != nil {
+		t.Fatalf("registry after repair: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("registry after repair: GET /v2/ %d, want 401", resp.StatusCode)
 	}
 }

@@ -9,8 +9,8 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if lab != nil {
-		lab.closeAll()
+	if sharedLab != nil {
+		sharedLab.closeAll()
 	}
 	if berthTmp != "" {
 		os.RemoveAll(berthTmp)

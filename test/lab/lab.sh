@@ -89,6 +89,19 @@ kill_pidfile() {
 	rm -f "$1"
 }
 
+# drop_containerd EXECROOT: before dockerd starts again, end the containerd a
+# killed dockerd left behind and drop its pid file: dockerd waits for a
+# containerd that "is still running" when the pid file names a zombie.
+drop_containerd() {
+	local f=$1/containerd/containerd.pid pid
+	if alive "$f" containerd; then
+		pid=$(cat "$f")
+		kill -9 "$pid" 2>/dev/null || true
+		wait_for 10 eval '! alive "$f" containerd' || true
+	fi
+	rm -f "$f"
+}
+
 # wait_for SECONDS CMD...: poll CMD until it succeeds or the deadline passes.
 wait_for() {
 	local deadline=$((SECONDS + $1)); shift
@@ -302,6 +315,7 @@ host_ns_up() {
 
 host_dockerd_up() {
 	kill_pidfile "$D"/docker.pid dockerd
+	drop_containerd "$D"/exec
 	rm -f "$D"/docker.sock
 	(
 		daemon_prep "$name"
@@ -326,6 +340,9 @@ host_sshd_up() {
 host_up() {
 	host_paths "$1"
 	local fresh=0
+	# A link set down (a test cutting a host off) is only set up again.
+	ip link set "v-$name" up 2>/dev/null || true
+	ip -n "$name" link set eth0 up 2>/dev/null || true
 	if ! host_net_ok || ! host_ns_ok; then
 		[ ! -d "$D" ] || log "$name: rebuilding"
 		host_down "$name"
@@ -406,6 +423,7 @@ build_up() {
 	build_ok && return 0
 	[ ! -e "$BUILD"/docker.pid ] || log "build daemon: restarting"
 	kill_pidfile "$BUILD"/docker.pid dockerd
+	drop_containerd "$BUILD"/exec
 	mkdir -p "$BUILD"/{data,exec,etc-docker,docker-config}
 	[ -f "$BUILD"/etc-docker/daemon.json ] || echo '{}' >"$BUILD"/etc-docker/daemon.json
 	rm -f "$BUILD"/docker.sock

@@ -240,8 +240,12 @@ func (e *HostError) Error() string {
 	msg := e.Err.Error()
 	// Say the host once even when the reader's error already names it.
 	msg = strings.TrimPrefix(msg, "host "+e.Host+": ")
+	if rest, ok := strings.CutPrefix(msg, "host "+e.Host+" ("); ok {
+		if _, after, found := strings.Cut(rest, "): "); found {
+			msg = after
+		}
+	}
 	if e.Address != "" {
-		msg = strings.TrimPrefix(msg, "host "+e.Host+" ("+e.Address+"): ")
 		return "host " + e.Host + " (" + e.Address + "): " + msg
 	}
 	return "host " + e.Host + ": " + msg

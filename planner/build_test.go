@@ -311,9 +311,12 @@ func TestBuildVariablesKeepNoSecret(t *testing.T) {
 
 func TestHostErrorNamesHostOnce(t *testing.T) {
 	base := errors.New("connection refused")
-	hosts := &fakeHosts{errs: map[string]error{"h2": fmt.Errorf("host h2: docker list: %w", base)}}
+	hosts := &fakeHosts{errs: map[string]error{
+		"h2": fmt.Errorf("host h2: docker list: %w", base),
+		"h3": fmt.Errorf("host h3 (10.77.0.13:22): unreachable: %w", base),
+	}}
 	_, err := Build(context.Background(), testConfig("v1"), Deps{State: hosts, Digests: newDigests()}, Options{})
-	if err == nil || err.Error() != "host h2 (10.77.0.12): docker list: connection refused" {
+	if err == nil || err.Error() != "host h2 (10.77.0.12): docker list: connection refused\nhost h3 (10.77.0.13): unreachable: connection refused" {
 		t.Errorf("err = %v", err)
 	}
 	var he *HostError

@@ -102,9 +102,23 @@ func traversalAttr(t hcl.Traversal, i int) (string, bool) {
 // value evaluates expr, converts it to ty and refuses sensitive values.
 // ok is false when the value is null, unknown or had an error.
 func (l *loader) value(expr hcl.Expression, ty cty.Type, name string) (cty.Value, bool) {
+	return l.valueOf(expr, ty, name, true)
+}
+
+// element is value for an element of a list or map, which must not be null.
+func (l *loader) element(expr hcl.Expression, ty cty.Type, name string) (cty.Value, bool) {
+	return l.valueOf(expr, ty, name, false)
+}
+
+func (l *loader) valueOf(expr hcl.Expression, ty cty.Type, name string, nullOK bool) (cty.Value, bool) {
 	v, diags := l.eval(expr)
 	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() {
+		return cty.NilVal, false
+	}
+	if !nullOK && v.IsNull() {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Null value",
+			Detail: fmt.Sprintf("An element of %q is null.", name), Subject: expr.Range().Ptr()})
 		return cty.NilVal, false
 	}
 	if v.ContainsMarked() {
@@ -235,7 +249,7 @@ func (l *loader) strList(attr *hcl.Attribute) ([]elem, bool) {
 			out := []elem{}
 			all := true
 			for _, e := range exprs {
-				v, ok := l.value(e, cty.String, attr.Name)
+				v, ok := l.element(e, cty.String, attr.Name)
 				if !ok {
 					all = false
 					continue
@@ -278,12 +292,12 @@ func (l *loader) strMap(attr *hcl.Attribute, secret bool) ([]elem, bool) {
 			var out []elem
 			all := true
 			for _, p := range pairs {
-				k, ok := l.value(p.Key, cty.String, attr.Name+" key")
+				k, ok := l.element(p.Key, cty.String, attr.Name+" key")
 				if !ok {
 					all = false
 					continue
 				}
-				v, ok := l.mapValue(p.Value, attr.Name, secret)
+				v, ok := l.mapValue(p.Value, attr.Name, secret, false)
 				if !ok {
 					all = false
 					continue
@@ -331,13 +345,20 @@ func (l *loader) strMap(attr *hcl.Attribute, secret bool) ([]elem, bool) {
 	return out, true
 }
 
-func (l *loader) mapValue(expr hcl.Expression, name string, secret bool) (cty.Value, bool) {
+func (l *loader) mapValue(expr hcl.Expression, name string, secret, nullOK bool) (cty.Value, bool) {
 	if !secret {
-		return l.value(expr, cty.String, name)
+		return l.element(expr, cty.String, name)
 	}
 	v, diags := l.eval(expr)
 	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() {
+		return cty.NilVal, false
+	}
+	if v.IsNull() {
+		if !nullOK {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Null value",
+				Detail: fmt.Sprintf("A value of %q is null.", name), Subject: expr.Range().Ptr()})
+		}
 		return cty.NilVal, false
 	}
 	uv, marks := v.UnmarkDeep()
@@ -354,7 +375,7 @@ func (l *loader) secret(attr *hcl.Attribute) (Secret, bool) {
 	if attr == nil {
 		return Secret{}, false
 	}
-	v, ok := l.mapValue(attr.Expr, attr.Name, true)
+	v, ok := l.mapValue(attr.Expr, attr.Name, true, true)
 	if !ok {
 		return Secret{}, false
 	}

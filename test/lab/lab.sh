@@ -42,6 +42,8 @@ set_dirs() {
 	REG_DIR=$LAB_DIR/registry
 }
 set_dirs
+# go builds the test images; without HOME it needs to be told where to cache.
+[ -n "${HOME:-}" ] || [ -n "${GOCACHE:-}" ] || export GOCACHE=/root/.cache/go-build
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -520,6 +522,10 @@ images_up() {
 
 # ---------------------------------------------------------------- up / down / status
 
+no_lab_zombies() {
+	! ps -eo stat=,comm= | grep -qE '^Z.* (dockerd|containerd|containerd-shim.*|sshd|docker-registry|docker-proxy)$'
+}
+
 lab_hosts() {
 	# Hosts the lab has now: from its folders and namespaces.
 	{
@@ -582,6 +588,8 @@ down() {
 	fi
 	rm -rf $NS_DIR
 	ip link del $BRIDGE 2>/dev/null || true
+	# The killed daemons are reaped by init, which may take a moment.
+	wait_for 10 no_lab_zombies || true
 	log "down"
 }
 

@@ -17,6 +17,9 @@ import (
 // DefaultReadParallelism bounds how many hosts Build reads at once.
 const DefaultReadParallelism = 32
 
+// ErrUnknownTarget reports a --target or --exclude that names nothing.
+var ErrUnknownTarget = errors.New("names no host, role or accessory")
+
 // ErrNoPrimary reports a configuration without a primary role with hosts.
 var ErrNoPrimary = errors.New("the configuration has no primary role with a host")
 
@@ -81,6 +84,9 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	log.Debug("plan inputs read", "hosts", len(states), "images", len(digests))
 
 	changes := diff(diffInput{cfg: cfg, states: states, digests: digests, destroy: opts.Destroy, includeAccessories: opts.IncludeAccessories})
+	if err := checkTargets(cfg, changes, opts); err != nil {
+		return nil, err
+	}
 	changes = filterTargets(changes, opts.Targets, opts.Excludes)
 	changes = orderChanges(changes, cfg)
 	g, err := BuildGraph(changes, cfg)
@@ -106,6 +112,50 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 		p.Hosts = append(p.Hosts, snapshot(cfg.Host(h), states[h]))
 	}
 	return p, nil
+}
+
+// checkTargets refuses a target or exclude that names no declared host,
+// role or accessory and matches no change (a role removed from the
+// configuration can still be targeted: its removal is a change).
+func checkTargets(cfg *lang.Config, changes []Change, opts Options) error {
+	var errs []error
+	for flag, names := range map[string][]string{"--target": opts.Targets, "--exclude": opts.Excludes} {
+		for _, n := range names {
+			if declared(cfg, n) || slices.ContainsFunc(changes, func(c Change) bool { return matchAny(c.Address, []string{n}) }) {
+				continue
+			}
+			errs = append(errs, fmt.Errorf("%s %s: %w of the configuration or the hosts", flag, n, ErrUnknownTarget))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+func declared(cfg *lang.Config, name string) bool {
+	if cfg.Host(name) != nil {
+		return true
+	}
+	for _, r := range cfg.Roles {
+		if r.Name == name {
+			return true
+		}
+		for _, h := range r.Hosts {
+			if name == h+"/"+r.Name {
+				return true
+			}
+		}
+	}
+	for _, a := range cfg.Accessories {
+		if name == a.Name || name == "accessory."+a.Name {
+			return true
+		}
+		for _, h := range a.Hosts {
+			if name == h+"/accessory."+a.Name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hostsToRead is every declared host in plan order, minus hosts excluded by

@@ -324,3 +324,23 @@ func TestHostErrorNamesHostOnce(t *testing.T) {
 		t.Errorf("err does not unwrap to a *HostError and its cause: %#v", err)
 	}
 }
+
+func TestBuildUnknownTarget(t *testing.T) {
+	hosts := deployed(testConfig("v1"), digestV1)
+	_, err := Build(context.Background(), testConfig("v2"), Deps{State: hosts, Digests: newDigests()}, Options{Targets: []string{"wbe"}, Excludes: []string{"h7"}})
+	if !errors.Is(err, ErrUnknownTarget) || !strings.Contains(err.Error(), "--target wbe: names no host, role or accessory") || !strings.Contains(err.Error(), "--exclude h7") {
+		t.Errorf("err = %v", err)
+	}
+	// A role removed from the configuration can be targeted for its removal.
+	cfg := testConfig("v1")
+	cfg.Roles = cfg.Roles[:1]
+	p := build(t, cfg, hosts, Options{Targets: []string{"worker"}})
+	if got := summary(p); got != "h3/worker remove [role |worker|(no longer in the configuration)]\n" {
+		t.Errorf("changes:\n%s", got)
+	}
+	for _, ok := range []string{"h1/web", "accessory.cache", "h3/accessory.cache", "cache"} {
+		if _, err := Build(context.Background(), testConfig("v1"), Deps{State: hosts, Digests: newDigests()}, Options{Targets: []string{ok}}); err != nil {
+			t.Errorf("target %s: %v", ok, err)
+		}
+	}
+}

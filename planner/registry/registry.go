@@ -241,13 +241,14 @@ func (r *Resolver) manifest(ctx context.Context, s string, p ref, method string)
 	}
 	u := scheme + "://" + p.registry + "/v2/" + p.name + "/manifests/" + url.PathEscape(p.tag)
 	scope := "repository:" + p.name + ":pull"
+	sentBasic := false
 	send := func() (*http.Response, error) {
 		req, err := http.NewRequestWithContext(ctx, method, u, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrBadReference, s, err)
 		}
 		req.Header.Set("Accept", manifestTypes)
-		r.authorize(req, p, scope)
+		sentBasic = r.authorize(req, p, scope)
 		resp, err := r.hc.Do(req)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: reaching registry %s: %w", s, p.registry, scrub(err))
@@ -267,13 +268,12 @@ func (r *Resolver) manifest(ctx context.Context, s string, p ref, method string)
 		if r.creds(p) == "" {
 			return nil, r.authErr(p)
 		}
-		r.mu.Lock()
-		already := r.basic[p.registry]
-		r.basic[p.registry] = true
-		r.mu.Unlock()
-		if already {
+		if sentBasic { // these very credentials were refused
 			return nil, r.authErr(p)
 		}
+		r.mu.Lock()
+		r.basic[p.registry] = true
+		r.mu.Unlock()
 	case "bearer":
 		if err := r.fetchToken(ctx, p, scope, params); err != nil {
 			return nil, err
@@ -289,8 +289,9 @@ func (r *Resolver) manifest(ctx context.Context, s string, p ref, method string)
 	return resp, err
 }
 
-// authorize adds what the registry is known to want: a cached token or Basic.
-func (r *Resolver) authorize(req *http.Request, p ref, scope string) {
+// authorize adds what the registry is known to want: a cached token or
+// Basic. It reports whether it added Basic credentials.
+func (r *Resolver) authorize(req *http.Request, p ref, scope string) bool {
 	r.mu.Lock()
 	tok := r.tokens[p.registry+" "+scope]
 	basic := r.basic[p.registry]
@@ -300,7 +301,9 @@ func (r *Resolver) authorize(req *http.Request, p ref, scope string) {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	case basic && r.creds(p) != "":
 		req.SetBasicAuth(r.opts.Username, r.opts.Password.Value())
+		return true
 	}
+	return false
 }
 
 // fetchToken gets a bearer token from the challenge's realm and caches it.

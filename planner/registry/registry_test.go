@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/berth-sh/berth/lang"
 )
@@ -255,5 +256,43 @@ func TestParseChallenge(t *testing.T) {
 	s, p := parseChallenge(`Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"`)
 	if s != "bearer" || p["realm"] != "https://auth.example/token" || p["service"] != "registry.example" || p["scope"] != "repository:a/b:pull,push" {
 		t.Fatalf("%s %v", s, p)
+	}
+}
+
+// Two tags resolved at once both meet the Basic challenge; each must retry
+// with credentials rather than take the other's retry for a refusal.
+func TestConcurrentBasicChallenges(t *testing.T) {
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if u, p, ok := req.BasicAuth(); !ok || u != "deploy" || p != "right" {
+			if !ok {
+				arrived.Done()
+				done := make(chan struct{})
+				go func() { arrived.Wait(); close(done) }()
+				select { // hold both unauthenticated requests until both came
+				case <-done:
+				case <-time.After(5 * time.Second):
+				}
+			}
+			w.Header().Set("WWW-Authenticate", `Basic realm="lab"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Docker-Content-Digest", manifestDigest)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	r := New(Options{Server: host, Username: "deploy", Password: lang.NewSecret(`env("P")`, "right"), Insecure: true, Client: srv.Client()})
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, tag := range []string{"v1", "v2"} {
+		wg.Go(func() { _, errs[i] = r.Resolve(context.Background(), host+"/app:"+tag) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

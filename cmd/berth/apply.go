@@ -1,17 +1,314 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
+	osuser "os/user"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/berth-sh/berth/executor"
+	"github.com/berth-sh/berth/executor/audit"
+	"github.com/berth-sh/berth/executor/lock"
+	"github.com/berth-sh/berth/executor/progress"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
+	"github.com/berth-sh/berth/view"
 )
 
+type applyOptions struct {
+	vars        varFlags
+	autoApprove bool
+	parallelism int
+	targets     []string
+	excludes    []string
+	message     string
+	noColor     bool
+}
+
 func newApplyCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "apply",
-		Short: "not implemented yet",
+	var o applyOptions
+	cmd := &cobra.Command{
+		Use:   "apply [PLAN-FILE]",
+		Short: "Carry out a plan: deploy to the hosts, primary first, behind the barrier",
+		Long: `Without a plan file: plan, show the plan, ask for "yes", apply it.
+With a plan file (from berth plan --out): refuse it if it is stale (the
+hosts or the configuration changed since), else apply exactly it.
+
+The deploy lock on the primary host is taken before the live state is read
+and released on every exit path, Ctrl-C included.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("berth apply: not implemented yet")
+			file := ""
+			if len(args) == 1 {
+				file = args[0]
+			}
+			return a.apply(cmd.Context(), o, file)
 		},
 	}
+	f := cmd.Flags()
+	o.vars.register(f)
+	f.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	f.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (default: deploy.parallelism, else 10)")
+	f.StringArrayVar(&o.targets, "target", nil, "plan only this host, role or accessory (repeatable); the result may be partial")
+	f.StringArrayVar(&o.excludes, "exclude", nil, "leave out this host, role or accessory (repeatable)")
+	f.StringVarP(&o.message, "message", "m", "", "why: recorded in the lock and the audit log")
+	f.BoolVar(&o.noColor, "no-color", false, "no colours in the output")
+	return cmd
+}
+
+func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
+	cfg, err := a.loadConfig(ctx, o.vars)
+	if err != nil {
+		return err
+	}
+	var saved *planner.Plan
+	if file != "" {
+		if saved, err = planner.ReadFile(file); err != nil {
+			return err
+		}
+		if len(o.targets)+len(o.excludes) > 0 {
+			return errors.New("--target and --exclude belong to the plan; a saved plan is applied as it is")
+		}
+	}
+	conns, err := a.connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conns.Close()
+
+	release, err := a.takeLock(ctx, cfg, conns, o.message)
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	p := saved
+	if p != nil {
+		if err := planner.CheckStale(ctx, p, cfg, conns.live); err != nil {
+			return err
+		}
+	} else {
+		if p, err = a.makePlan(ctx, cfg, conns, o.targets, o.excludes); err != nil {
+			return err
+		}
+		if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.noColor)}); err != nil {
+			return err
+		}
+		if !p.HasChanges() {
+			return nil
+		}
+		if !o.autoApprove {
+			if err := a.confirm(); err != nil {
+				return err
+			}
+		}
+	}
+	if !p.HasChanges() {
+		fmt.Fprintln(a.Out, "No changes. The hosts match the configuration.")
+		return nil
+	}
+	return a.execute(ctx, cfg, conns, p, o)
+}
+
+// makePlan reads the live state and builds a plan.
+func (a *app) makePlan(ctx context.Context, cfg *lang.Config, conns *connections, targets, excludes []string) (*planner.Plan, error) {
+	return planner.Build(ctx, cfg, planner.Deps{State: conns.live, Digests: conns.registry}, planner.Options{
+		Targets: targets, Excludes: excludes, BerthVersion: version,
+	})
+}
+
+// confirm asks for "yes" on a terminal, and refuses without one.
+func (a *app) confirm() error {
+	f, ok := a.In.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return errors.New("refusing to apply without confirmation: standard input is not a terminal; use --auto-approve, or apply a saved plan file")
+	}
+	fmt.Fprint(a.Out, "\nDo you want to apply this plan? Only 'yes' will be accepted: ")
+	line, _ := bufio.NewReader(a.In).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return errors.New("apply cancelled")
+	}
+	return nil
+}
+
+// who names the person or machine behind an apply, for the lock and audit.
+func (a *app) who() string {
+	user := ""
+	for _, kv := range a.environ {
+		if v, ok := strings.CutPrefix(kv, "USER="); ok && v != "" {
+			user = v
+		}
+	}
+	if u, err := osuser.Current(); user == "" && err == nil {
+		user = u.Username
+	}
+	host, _ := os.Hostname()
+	return user + "@" + host
+}
+
+// takeLock takes the deploy lock on the primary host and returns its release.
+func (a *app) takeLock(ctx context.Context, cfg *lang.Config, conns *connections, message string) (func(), error) {
+	primary := cfg.PrimaryRole().Hosts[0]
+	conn, err := conns.pool.Conn(ctx, primary)
+	if err != nil {
+		return nil, err
+	}
+	info := lock.Info{Service: cfg.Service.Name, Who: a.who(), When: time.Now().UTC(), Version: cfg.Version.Full, Message: message, Host: primary}
+	if err := lock.Acquire(ctx, conn, info); err != nil {
+		return nil, err
+	}
+	return func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := lock.Release(rctx, conn, cfg.Service.Name); err != nil {
+			fmt.Fprintf(a.Err, "Warning: %v; run `berth lock release`\n", err)
+		}
+	}, nil
+}
+
+// execute applies p with progress output and writes the audit lines.
+func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections, p *planner.Plan, o applyOptions) error {
+	var rep executor.Reporter = progress.NewLines(a.Out, nil)
+	stopTicks := func() {}
+	if a.isTerminal() {
+		live := progress.NewLive(a.Out, nil)
+		rep = live
+		stopTicks = tick(live)
+	}
+	entry := audit.Entry{Service: cfg.Service.Name, Who: a.who(), Command: "apply", Version: p.Version}
+	a.audit(ctx, conns, p, entry, "started", view.Summary(p))
+
+	start := time.Now()
+	res, err := executor.Apply(ctx, p, cfg, hostsOf{conns}, executor.Options{Parallelism: o.parallelism, Reporter: rep})
+	stopTicks()
+	elapsed := time.Since(start).Round(10 * time.Millisecond)
+
+	result := "succeeded"
+	switch {
+	case ctx.Err() != nil:
+		result = "interrupted"
+	case err != nil:
+		result = "failed"
+	}
+	a.audit(ctx, conns, p, entry, result, fmt.Sprintf("%s in %s", view.Summary(p), elapsed))
+	if err == nil {
+		c, r, d, _ := p.Counts()
+		fmt.Fprintf(a.Out, "\nApply complete in %s: %d created, %d replaced, %d removed.\n", elapsed, c, r, d)
+		return nil
+	}
+	fmt.Fprintf(a.Err, "\nApply failed after %s.\n", elapsed)
+	if len(res.Discarded) > 0 {
+		fmt.Fprintf(a.Err, "Removed the new containers again, the old ones serve: %s\n", addrList(res.Discarded))
+	}
+	if len(res.RolledBack) > 0 {
+		fmt.Fprintf(a.Err, "Rolled back to the previous version: %s\n", addrList(res.RolledBack))
+	}
+	fmt.Fprintln(a.Err, "Errors:")
+	for _, e := range flatten(err) {
+		if errors.Is(e, context.Canceled) {
+			continue
+		}
+		fmt.Fprintf(a.Err, "  - %s\n", strings.ReplaceAll(e.Error(), "\n", "\n    "))
+	}
+	if ctx.Err() != nil {
+		return exitError{code: 130}
+	}
+	return errSilent
+}
+
+// audit appends an entry on every host of the plan; a host that cannot be
+// written to is a warning, not a failure of the apply.
+func (a *app) audit(ctx context.Context, conns *connections, p *planner.Plan, e audit.Entry, result, summary string) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	e.Time, e.Result, e.Summary = time.Now().UTC(), result, summary
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, h := range p.Hosts {
+		wg.Go(func() {
+			conn, err := conns.pool.Conn(actx, h.Name)
+			if err == nil {
+				he := e
+				he.Host = h.Name
+				err = audit.Append(actx, conn, he)
+			}
+			if err != nil {
+				mu.Lock()
+				fmt.Fprintf(a.Err, "Warning: audit log on %s: %v\n", h.Name, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func addrList(as []planner.Address) string {
+	s := make([]string, len(as))
+	for i, x := range as {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// flatten undoes errors.Join, recursively.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+func (a *app) isTerminal() bool {
+	f, ok := a.Out.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// tick redraws a live display until the returned stop is called.
+func tick(l *progress.Live) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				l.Tick()
+			case <-done:
+				return
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// hostsOf adapts the connections to what the executor needs.
+type hostsOf struct{ c *connections }
+
+func (h hostsOf) Docker(ctx context.Context, host string) (executor.Docker, error) {
+	return h.c.live.Client(ctx, host)
+}
+
+func (h hostsOf) DialContext(ctx context.Context, host, network, addr string) (net.Conn, error) {
+	conn, err := h.c.pool.Conn(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return conn.DialContext(ctx, network, addr)
 }

@@ -1,17 +1,86 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/berth-sh/berth/executor/audit"
 )
 
 func newAuditCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var (
+		vf     varFlags
+		lines  int
+		asJSON bool
+	)
+	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "not implemented yet",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("berth audit: not implemented yet")
+		Short: "The audit log of every host, merged by time",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.auditLog(cmd.Context(), vf, lines, asJSON)
 		},
 	}
+	vf.register(cmd.Flags())
+	cmd.Flags().IntVarP(&lines, "lines", "n", 20, "last N entries of each host (0: all)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
+	return cmd
+}
+
+func (a *app) auditLog(ctx context.Context, vf varFlags, n int, asJSON bool) error {
+	cfg, err := a.loadConfig(ctx, vf)
+	if err != nil {
+		return err
+	}
+	conns, err := a.connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conns.Close()
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		lists [][]audit.Entry
+		errs  []error
+	)
+	for _, h := range cfg.Hosts {
+		wg.Go(func() {
+			conn, err := conns.pool.Conn(ctx, h.Name)
+			var es []audit.Entry
+			if err == nil {
+				es, err = audit.Read(ctx, conn, cfg.Service.Name, n)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("host %s: %w", h.Name, err))
+			}
+			lists = append(lists, es)
+		})
+	}
+	wg.Wait()
+	entries := audit.Merge(lists...)
+	if asJSON {
+		enc := json.NewEncoder(a.Out)
+		for _, e := range entries {
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+		}
+	} else {
+		tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tHOST\tWHO\tCOMMAND\tVERSION\tRESULT\tSUMMARY")
+		for _, e := range entries {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), e.Host, e.Who, e.Command, e.Version, e.Result, e.Summary)
+		}
+		tw.Flush()
+	}
+	return errors.Join(errs...)
 }

@@ -271,6 +271,36 @@ func TestPlanAgainstRunningV1(t *testing.T) {
 			"Plan: 0 to create, 0 to replace, 1 to remove, 2 unchanged.")
 	})
 
+	t.Run("target warns that the plan may be partial", func(t *testing.T) {
+		r := s.berth(t, dir, "plan", "--no-color", "--var", "version=v2", "--target", "worker")
+		if r.Code != 0 {
+			t.Fatalf("%s", r)
+		}
+		mustContain(t, "plan output", r.Stdout, "Warning: Targeting is in effect (--target worker)",
+			"~ "+s.worker+"/worker", "Plan: 0 to create, 1 to replace, 0 to remove, 0 unchanged.")
+		r = s.berth(t, dir, "plan", "--target", "wrokre")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "--target wrokre: names no host, role or accessory") {
+			t.Errorf("unknown target: %s", r)
+		}
+	})
+
+	t.Run("graph without a plan file plans first", func(t *testing.T) {
+		r := s.berth(t, dir, "graph", "--format", "text", "--var", "version=v2")
+		if r.Code != 0 {
+			t.Fatalf("%s", r)
+		}
+		w0, w1 := s.web[0]+"/web", s.web[1]+"/web"
+		mustContain(t, "graph", r.Stdout,
+			"barrier <- "+w0+"/health\n",
+			w0+"/stop_old <- "+w0+"/create\n", // the primary publishes a port: the old one goes first
+			w1+"/stop_old <- "+w1+"/create, barrier\n",
+			s.worker+"/worker/start <- "+s.worker+"/worker/create, barrier\n")
+		lines := Lines(r.Stdout)
+		if len(lines) == 0 || lines[0] != w0+"/pull" {
+			t.Errorf("graph does not start with the primary: %q", lines)
+		}
+	})
+
 	t.Run("stopped container is replaced", func(t *testing.T) {
 		s.l.MustSSH(t, s.worker, "docker stop -t 1 "+shellQuote(s.service+"-worker-v1"))
 		r := s.berth(t, dir, "plan", "--no-color")

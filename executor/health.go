@@ -111,7 +111,7 @@ func notRunning(info dockerapi.ContainerInfo) string {
 	case st.Status == "exited" || st.Status == "dead":
 		return fmt.Sprintf("exited with code %d", st.ExitCode)
 	case st.Status == "restarting" || info.RestartCount > 0:
-		return fmt.Sprintf("restarting (exit code %d)", st.ExitCode)
+		return fmt.Sprintf("exited with code %d (Docker is restarting it)", st.ExitCode)
 	case !st.Running:
 		return "not running (" + st.Status + ")"
 	}

@@ -194,7 +194,7 @@ func TestApplyBadPrimaryImageClosesTheBarrier(t *testing.T) {
 			mustServe(t, l, "v1")
 			for _, h := range []string{"h1", "h2", "h3"} {
 				for _, c := range l.Containers(t, h, svc) {
-					if c.Labels["berth.version"] == tag {
+					if c.Labels["berth.version"] == tag || strings.HasSuffix(c.Name, "-"+tag) {
 						t.Errorf("%s keeps %s (%s)", h, c.Name, c.State)
 					}
 				}
@@ -205,7 +205,7 @@ func TestApplyBadPrimaryImageClosesTheBarrier(t *testing.T) {
 			// The bad build never ran on h2 or on the worker, not even briefly.
 			for _, h := range []string{"h2", "h3"} {
 				for _, name := range startedSince(t, l, h, svc, t0) {
-					if strings.Contains(name, tag) {
+					if strings.HasSuffix(name, "-"+tag) {
 						t.Errorf("%s started %s behind a closed barrier", h, name)
 					}
 				}

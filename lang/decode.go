@@ -48,14 +48,10 @@ func (l *loader) load() *Config {
 	cfg.SSH = l.decodeSSH(blocks["ssh"])
 	cfg.Hosts = l.decodeHosts(blocks["host"])
 	for _, b := range blocks["role"] {
-		if r, ok := l.decodeRole(b); ok {
-			cfg.Roles = append(cfg.Roles, r)
-		}
+		cfg.Roles = append(cfg.Roles, l.decodeRole(b))
 	}
 	for _, b := range blocks["accessory"] {
-		if a, ok := l.decodeAccessory(b); ok {
-			cfg.Accessories = append(cfg.Accessories, a)
-		}
+		cfg.Accessories = append(cfg.Accessories, l.decodeAccessory(b))
 	}
 	versionAttr := l.decodeDeploy(blocks["deploy"], &cfg.Deploy)
 	l.orderRoles(cfg, blocks)

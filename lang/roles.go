@@ -119,7 +119,7 @@ func (l *loader) checkEnvName(e elem) bool {
 	return false
 }
 
-func (l *loader) decodeRole(b *hcl.Block) (Role, bool) {
+func (l *loader) decodeRole(b *hcl.Block) Role {
 	r := Role{Name: b.Labels[0]}
 	l.checkName(b, "role")
 	content, diags := b.Body.Content(roleSchema)
@@ -141,7 +141,7 @@ func (l *loader) decodeRole(b *hcl.Block) (Role, bool) {
 	if len(hcs) == 1 {
 		r.Healthcheck = l.decodeHealthcheck(hcs[0])
 	}
-	return r, true
+	return r
 }
 
 // hostList reads `hosts = [host.a, host.b]` by inspecting the references.
@@ -288,7 +288,7 @@ func (l *loader) healthHTTP(a *hcl.Attribute) *HTTPCheck {
 	return h
 }
 
-func (l *loader) decodeAccessory(b *hcl.Block) (Accessory, bool) {
+func (l *loader) decodeAccessory(b *hcl.Block) Accessory {
 	acc := Accessory{Name: b.Labels[0]}
 	l.checkName(b, "accessory")
 	content, diags := b.Body.Content(accessorySchema)
@@ -321,7 +321,7 @@ func (l *loader) decodeAccessory(b *hcl.Block) (Accessory, bool) {
 	}
 	c := l.decodeContainer(at)
 	acc.Cmd, acc.Ports, acc.Env, acc.SecretEnv, acc.Volumes, acc.Labels = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels
-	return acc, true
+	return acc
 }
 
 // decodeDeploy fills d with defaults and the deploy block; it returns the

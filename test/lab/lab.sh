@@ -220,11 +220,6 @@ host_ns_ok() {
 		"[ \"\$(hostname)\" = $name ] && [ -d /run/lab/root ] && [ -d /run/sshd ]" 2>/dev/null
 }
 
-# in_host CMD...: run CMD inside the host's namespaces.
-in_host() { nsenter --net="$NETNS" --mount="$MNTNS" --uts="$UTSNS" "$@"; }
-
-host_docker() { $DOCKER -H unix://"$D"/docker.sock "$@"; }
-
 host_dockerd_ok() {
 	alive "$D"/docker.pid dockerd && timeout 5 $DOCKER -H unix://"$D"/docker.sock version >/dev/null 2>&1
 }
@@ -239,7 +234,7 @@ host_sshd_ok() {
 # host_down NAME: kill every process of the host, drop its namespaces and state.
 host_down() {
 	host_paths "$1"
-	kill_pidfile "$D"/sshd.pid
+	kill_pidfile "$D"/sshd.pid sshd
 	kill_pidfile "$D"/docker.pid dockerd
 	cg_kill "$name"
 	if [ -e "$NETNS" ]; then

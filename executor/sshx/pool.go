@@ -287,7 +287,24 @@ func (p *Pool) handshake(ctx context.Context, raw net.Conn, name, addr, user str
 			return nil, fmt.Errorf("host %s (%s): %w: ssh handshake: %v", name, addr, ErrUnreachable, err)
 		}
 	}
-	return ssh.NewClient(c, chans, reqs), nil
+	quickAck(raw)
+	fwd := make(chan *ssh.Request)
+	go ackServerRequests(raw, reqs, fwd)
+	return ssh.NewClient(c, chans, fwd), nil
+}
+
+// ackServerRequests passes the server's global requests on to the client,
+// acknowledging the TCP segment that carried each one at once. OpenSSH
+// sends hostkeys-00@openssh.com right after authentication, without asking
+// for a reply, on a socket with Nagle's algorithm on: with our ACK delayed,
+// the server's next packet (the answer to our first channel open) waits for
+// it, about 40 ms on every new connection.
+func ackServerRequests(raw net.Conn, in <-chan *ssh.Request, out chan<- *ssh.Request) {
+	defer close(out)
+	for r := range in {
+		quickAck(raw)
+		out <- r
+	}
 }
 
 // unwrapOurs strips the library's "ssh: handshake failed: " prefix from an

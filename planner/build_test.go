@@ -344,3 +344,10 @@ func TestBuildUnknownTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestVarArgs(t *testing.T) {
+	p := build(t, testConfig("v1"), &fakeHosts{}, Options{})
+	if got := p.VarArgs(); !slices.Equal(got, []string{"version=v1"}) {
+		t.Errorf("VarArgs = %v", got)
+	}
+}

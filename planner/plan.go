@@ -235,3 +235,17 @@ func (p *Plan) Warnings() []string {
 	}
 	return out
 }
+
+// VarArgs returns the plan's non-sensitive variables as "name=value"
+// pairs, in the form of --var arguments: loading the configuration with
+// them reproduces the plan's configuration (sensitive variables must come
+// from the environment again; the config hash covers their hashes).
+func (p *Plan) VarArgs() []string {
+	var out []string
+	for _, v := range p.Variables {
+		if !v.Sensitive {
+			out = append(out, v.Name+"="+v.Value)
+		}
+	}
+	return out
+}

@@ -152,9 +152,10 @@ func containers(c planner.Change) string {
 // "h2/web  pull, create, (wait: barrier), stop_old, start, health, prune".
 func StepLines(g planner.Graph) []string {
 	type row struct {
-		addr  string
-		batch int
-		parts []string
+		addr      string
+		batch     int
+		accessory bool // accessories take no part in the rolling batches
+		parts     []string
 	}
 	var rows []*row
 	byAddr := map[string]*row{}
@@ -176,7 +177,7 @@ func StepLines(g planner.Graph) []string {
 		key := s.Address.String()
 		r, ok := byAddr[key]
 		if !ok {
-			r = &row{addr: key, batch: s.Batch}
+			r = &row{addr: key, batch: s.Batch, accessory: s.Address.Accessory != ""}
 			byAddr[key] = r
 			rows = append(rows, r)
 		}
@@ -194,7 +195,7 @@ func StepLines(g planner.Graph) []string {
 		prefix := ""
 		if batched {
 			prefix = "         "
-			if r.addr != "barrier" {
+			if r.addr != "barrier" && !r.accessory {
 				prefix = fmt.Sprintf("batch %-2d ", r.batch)
 			}
 		}

@@ -67,8 +67,11 @@ func Decode(name string, b []byte) (*Plan, error) {
 	var head struct {
 		FormatVersion *string `json:"format_version"`
 	}
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("plan file %s: %w (it is not JSON: %v)", name, ErrNotPlanFile, jsonErr(json.Unmarshal(b, &head)))
+	}
 	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("plan file %s: %w (it is not JSON: %v)", name, ErrNotPlanFile, jsonErr(err))
+		return nil, fmt.Errorf("plan file %s: %w (%v)", name, ErrNotPlanFile, jsonErr(err))
 	}
 	if head.FormatVersion == nil || *head.FormatVersion == "" {
 		return nil, fmt.Errorf("plan file %s: %w (no format_version)", name, ErrNotPlanFile)

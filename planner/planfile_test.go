@@ -49,6 +49,9 @@ func TestReadFileErrors(t *testing.T) {
 	}{
 		{"text", "hello", ErrNotPlanFile, "not JSON"},
 		{"noversion", `{"service":"shop"}`, ErrNotPlanFile, "no format_version"},
+		{"array", `[1, 2]`, ErrNotPlanFile, "cannot unmarshal array"},
+		{"numberversion", `{"format_version": 1}`, ErrNotPlanFile, "cannot unmarshal number"},
+		{"badfield", `{"format_version": "1.0", "changes": "x"}`, ErrNotPlanFile, "cannot unmarshal string"},
 		{"newer", `{"format_version":"2.0","future":true}`, ErrPlanVersion, "format version 2.0 is newer than this berth supports (1.x); upgrade berth"},
 		{"older", `{"format_version":"0.9"}`, ErrPlanVersion, "older"},
 		{"garbage", `{"format_version":"x.y"}`, ErrPlanVersion, `"x.y"`},
@@ -118,4 +121,18 @@ func TestCheckStale(t *testing.T) {
 	if err == nil || errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "host h3 (10.77.0.13): connection refused") {
 		t.Errorf("unreachable host: %v", err)
 	}
+}
+
+// FuzzDecode: no input makes Decode panic; whatever it accepts has a valid graph.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"format_version":"1.0","graph":{"steps":[{"id":"a"},{"id":"b","depends_on":["a"]}]}}`))
+	f.Add([]byte(`{"format_version":"2.0"}`))
+	f.Add([]byte(`{"format_version":"1.0","changes":[{"address":{"host":"h1","role":"web"},"action":"create"}]}`))
+	f.Add([]byte(`not json`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Decode("fuzz.json", b)
+		if err == nil && p.Graph.Validate() != nil {
+			t.Errorf("accepted an invalid graph")
+		}
+	})
 }

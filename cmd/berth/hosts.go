@@ -7,6 +7,7 @@ import (
 	"github.com/berth-sh/berth/executor/live"
 	"github.com/berth-sh/berth/executor/sshx"
 	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/planner/registry"
 )
 
@@ -58,3 +59,7 @@ func (a *app) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// deps are what planner.Build needs from the connections.
+func (c *connections) deps() planner.Deps {
+	return planner.Deps{State: c.live, Digests: c.registry}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -61,11 +62,8 @@ func New(d Dialer, opts ...Option) *Client {
 	for _, o := range opts {
 		o(c)
 	}
-	socket := c.socket
 	c.hc = &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", socket)
-		},
+		DialContext:         dialer(d, c.socket),
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
@@ -91,7 +89,7 @@ func (c *Client) APIVersion(ctx context.Context) (string, error) {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return "", c.wrap("ping", "", fmt.Errorf("reaching the Docker daemon at %s: %w", c.socket, err))
+		return "", c.wrap("ping", "", unwrapURL(err))
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
@@ -200,7 +198,7 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, unwrapURL(err)
 	}
 	c.log.Debug("docker api", "host", c.host, "method", r.method, "path", r.path, "status", resp.StatusCode, "took", time.Since(start))
 	if !negotiated {
@@ -253,4 +251,14 @@ func (c *Client) wrap(op, object string, err error) error {
 		prefix = "host " + c.host + ": " + prefix
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
+}
+
+// unwrapURL drops net/http's `Get "http://docker/v1.41/...": ` prefix, which
+// says nothing useful, keeping the cause.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

@@ -533,3 +533,19 @@ func TestConcurrentRequestsReuseConnections(t *testing.T) {
 		t.Fatalf("%d dials for 100 requests from 4 goroutines", n)
 	}
 }
+
+type failingDialer struct{}
+
+func (failingDialer) DialContext(context.Context, string, string) (net.Conn, error) {
+	return nil, errors.New(`host h3 (10.77.0.13:22): forwarding to unix /var/run/docker.sock: ssh: rejected: connect failed ("open failed")`)
+}
+
+func TestDaemonUnreachable(t *testing.T) {
+	c := New(failingDialer{}, WithHost("h3"))
+	_, err := c.List(context.Background(), nil)
+	if !errors.Is(err, ErrDaemonUnreachable) || !strings.Contains(err.Error(), "is dockerd running") ||
+		!strings.HasPrefix(err.Error(), "host h3: docker list containers: cannot reach the Docker daemon at /var/run/docker.sock") ||
+		strings.Contains(err.Error(), "http://docker") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -20,20 +20,16 @@ type Conn struct {
 	host       string
 	addr       string
 	client     *ssh.Client
-	bastion    *ssh.Client
 	cmdTimeout time.Duration
 	log        *slog.Logger
 	dead       chan struct{} // closed when the connection ended
 	deadErr    error         // why; set before dead is closed
 }
 
-func newConn(host, addr string, client *ssh.Client, bastion *ssh.Client, cmdTimeout, keepalive time.Duration, log *slog.Logger) *Conn {
-	c := &Conn{host: host, addr: addr, client: client, bastion: bastion, cmdTimeout: cmdTimeout, log: log, dead: make(chan struct{})}
+func newConn(host, addr string, client *ssh.Client, cmdTimeout, keepalive time.Duration, log *slog.Logger) *Conn {
+	c := &Conn{host: host, addr: addr, client: client, cmdTimeout: cmdTimeout, log: log, dead: make(chan struct{})}
 	go func() {
 		err := client.Wait()
-		if bastion != nil {
-			_ = bastion.Close()
-		}
 		c.deadErr = err
 		close(c.dead)
 	}()
@@ -56,11 +52,7 @@ func (c *Conn) Alive() bool {
 
 // Close ends the connection.
 func (c *Conn) Close() error {
-	err := c.client.Close()
-	if c.bastion != nil {
-		_ = c.bastion.Close()
-	}
-	return err
+	return c.client.Close()
 }
 
 // keepalive sends keepalive@openssh.com every interval and closes the

@@ -8,7 +8,7 @@
 // the "accept-new" policy records keys of hosts not seen before but still
 // refuses a changed key. Authentication uses an identity file and, when
 // SSH_AUTH_SOCK is set, the ssh-agent. A ProxyJump bastion is verified with
-// the same known_hosts file.
+// the same known_hosts file, and one connection to it carries every host's.
 //
 // A Conn runs a command in a new session (Run) and forwards connections to a
 // unix socket or a TCP address on the host (DialContext), which is how the

@@ -55,6 +55,10 @@ type Pool struct {
 	inflight map[string]*dialCall
 	closed   bool
 
+	jumpMu   sync.Mutex // held while dialling the bastion
+	jump     *ssh.Client
+	jumpDead chan struct{}
+
 	dials atomic.Int64
 }
 
@@ -202,6 +206,12 @@ func (p *Pool) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	p.jumpMu.Lock()
+	if p.jump != nil {
+		_ = p.jump.Close()
+		p.jump = nil
+	}
+	p.jumpMu.Unlock()
 	p.credMu.Lock()
 	p.creds.close()
 	p.creds = nil
@@ -237,10 +247,9 @@ func (p *Pool) dial(ctx context.Context, h lang.Host) (*Conn, error) {
 	}
 	addr := net.JoinHostPort(h.Address, strconv.Itoa(port))
 
-	var bastion *ssh.Client
 	var raw net.Conn
 	if p.cfg.ProxyJump != "" {
-		bastion, raw, err = p.dialViaJump(ctx, h.Name, addr, creds)
+		raw, err = p.dialViaJump(ctx, h.Name, addr, creds)
 	} else {
 		raw, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 		if err != nil {
@@ -253,12 +262,9 @@ func (p *Pool) dial(ctx context.Context, h lang.Host) (*Conn, error) {
 	p.dials.Add(1)
 	client, err := p.handshake(ctx, raw, h.Name, addr, user, creds)
 	if err != nil {
-		if bastion != nil {
-			_ = bastion.Close()
-		}
 		return nil, err
 	}
-	return newConn(h.Name, addr, client, bastion, p.cfg.CommandTimeout, p.keepalive, p.log), nil
+	return newConn(h.Name, addr, client, p.cfg.CommandTimeout, p.keepalive, p.log), nil
 }
 
 // handshake runs the SSH handshake over raw, bounded by ctx.
@@ -318,29 +324,50 @@ func unwrapOurs(err error) error {
 	return err
 }
 
-// dialViaJump connects to the bastion and opens a TCP channel through it to addr.
-func (p *Pool) dialViaJump(ctx context.Context, name, addr string, creds *credentials) (*ssh.Client, net.Conn, error) {
+// dialViaJump opens a TCP channel to addr through the bastion connection,
+// which every host shares.
+func (p *Pool) dialViaJump(ctx context.Context, name, addr string, creds *credentials) (net.Conn, error) {
+	bastion, jhost, err := p.bastionConn(ctx, name, creds)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := bastion.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("host %s (%s): %w through proxy_jump %s: %v", name, addr, ErrUnreachable, jhost, err)
+	}
+	return conn, nil
+}
+
+// bastionConn returns the connection to the proxy_jump host, dialling it
+// (once for all hosts) when there is none or it died.
+func (p *Pool) bastionConn(ctx context.Context, name string, creds *credentials) (*ssh.Client, string, error) {
 	juser, jhost, jport, _ := parseJump(p.cfg.ProxyJump)
+	p.jumpMu.Lock()
+	defer p.jumpMu.Unlock()
+	if p.jump != nil {
+		select {
+		case <-p.jumpDead:
+		default:
+			return p.jump, jhost, nil
+		}
+	}
 	if juser == "" {
 		juser = p.cfg.User
 	}
 	jaddr := net.JoinHostPort(jhost, strconv.Itoa(jport))
-	jname := "bastion " + jhost
 	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", jaddr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("host %s: proxy_jump %s (%s): %w: %v", name, jhost, jaddr, ErrUnreachable, err)
+		return nil, jhost, fmt.Errorf("host %s: proxy_jump %s (%s): %w: %v", name, jhost, jaddr, ErrUnreachable, err)
 	}
 	p.dials.Add(1)
-	bastion, err := p.handshake(ctx, raw, jname, jaddr, juser, creds)
+	bastion, err := p.handshake(ctx, raw, "bastion "+jhost, jaddr, juser, creds)
 	if err != nil {
-		return nil, nil, fmt.Errorf("host %s: via proxy_jump: %w", name, err)
+		return nil, jhost, fmt.Errorf("host %s: via proxy_jump: %w", name, err)
 	}
-	conn, err := bastion.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		_ = bastion.Close()
-		return nil, nil, fmt.Errorf("host %s (%s): %w through proxy_jump %s: %v", name, addr, ErrUnreachable, jhost, err)
-	}
-	return bastion, conn, nil
+	dead := make(chan struct{})
+	go func() { _ = bastion.Wait(); close(dead) }()
+	p.jump, p.jumpDead = bastion, dead
+	return bastion, jhost, nil
 }
 
 // parseJump splits "[user@]host[:port]".

@@ -468,13 +468,31 @@ func TestProxyJump(t *testing.T) {
 	p := f.pool(t, func(o *Options) {
 		o.Config.ProxyJump = "jumper@" + f.srv.addr
 		o.Hosts[0].Port = target.port()
+		o.Hosts = append(o.Hosts, lang.Host{Name: "h2", Address: "127.0.0.1", Port: target.port()})
 	})
 	out, err := run(t, p, "echo via bastion")
 	if err != nil || out != "via bastion\n" {
 		t.Fatalf("%q %v", out, err)
 	}
-	if target.conns.Load() != 1 || f.srv.conns.Load() != 1 {
-		t.Fatalf("connections: target %d bastion %d", target.conns.Load(), f.srv.conns.Load())
+	c2, err := p.Conn(context.Background(), "h2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c2.Run(context.Background(), "hostname", nil); err != nil || string(out) != "testhost\n" {
+		t.Fatalf("h2: %q %v", out, err)
+	}
+	// One bastion connection serves both hosts.
+	if target.conns.Load() != 2 || f.srv.conns.Load() != 1 || p.Dials() != 3 {
+		t.Fatalf("connections: target %d bastion %d dials %d", target.conns.Load(), f.srv.conns.Load(), p.Dials())
+	}
+	// A bastion whose key is unknown is refused like any host.
+	writeKnownHosts(t, f.knownHosts, target.addr, target.hostKeys[0].PublicKey())
+	_, err = run(t, f.pool(t, func(o *Options) {
+		o.Config.ProxyJump = f.srv.addr
+		o.Hosts[0].Port = target.port()
+	}), "hostname")
+	if !errors.Is(err, ErrUnknownHostKey) || !strings.Contains(err.Error(), "bastion 127.0.0.1") {
+		t.Fatalf("unknown bastion: %v", err)
 	}
 }
 

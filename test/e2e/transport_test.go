@@ -166,3 +166,30 @@ func TestTransportHostKeys(t *testing.T) {
 		t.Fatalf("the key accept-new recorded is not accepted strictly: %v", err)
 	}
 }
+
+// TestTransportProxyJump reaches every other host through the first one
+// used as a bastion; all host keys come from the same known_hosts file, and
+// one bastion connection carries them all.
+func TestTransportProxyJump(t *testing.T) {
+	l := Lab(t)
+	if len(l.Hosts) < 2 {
+		t.Skip("needs two hosts")
+	}
+	bastion := l.Hosts[0]
+	p := transportPool(t, l, func(o *sshx.Options) { o.Config.ProxyJump = "root@" + bastion.Addr })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, target := range l.Hosts[1:] {
+		c, err := p.Conn(ctx, target.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.Run(ctx, "hostname", nil)
+		if err != nil || strings.TrimSpace(string(out)) != target.Name {
+			t.Fatalf("hostname through %s = %q, %v", bastion.Name, out, err)
+		}
+	}
+	if p.Dials() != len(l.Hosts) {
+		t.Fatalf("Dials() = %d, want %d (one bastion and %d targets)", p.Dials(), len(l.Hosts), len(l.Hosts)-1)
+	}
+}

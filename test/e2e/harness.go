@@ -142,7 +142,25 @@ func loadLab() (*LabEnv, error) {
 		HostKeyCallback: hostKeys,
 		Timeout:         sshDialTimeout,
 	}
-	return l, nil
+	return l, l.reachable()
+}
+
+// reachable dials every host once (the connections stay cached): client
+// files left behind by a lab that is down do not make a lab.
+func (l *LabEnv) reachable() error {
+	errs := make([]error, len(l.Hosts))
+	var wg sync.WaitGroup
+	for i, h := range l.Hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := l.client(h.Addr); err != nil {
+				errs[i] = fmt.Errorf("host %s (%s): %w", h.Name, h.Addr, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Host finds a host by name ("h1") or address ("10.77.0.11").

@@ -56,6 +56,9 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	if pr := cfg.PrimaryRole(); pr == nil || len(pr.Hosts) == 0 {
 		return nil, ErrNoPrimary
 	}
+	if deps.State == nil || (deps.Digests == nil && !opts.Destroy) {
+		return nil, errors.New("planner: Build needs a StateReader and a DigestResolver")
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

@@ -351,3 +351,17 @@ func TestVarArgs(t *testing.T) {
 		t.Errorf("VarArgs = %v", got)
 	}
 }
+
+func TestWarningTwoRunning(t *testing.T) {
+	hosts := deployed(testConfig("v2"), digestV2)
+	v1 := testConfig("v1")
+	hosts.put("h2", live("stray", Spec(v1, &v1.Roles[0], "h2", digestV1), "running", t0.Add(-time.Hour)))
+	p := build(t, testConfig("v2"), hosts, Options{})
+	w := strings.Join(p.Warnings(), "\n")
+	if !strings.Contains(w, "h2/web: more than one container runs (shop-web-v2, shop-web-v1)") {
+		t.Errorf("warnings = %q", w)
+	}
+	if p.HasChanges() {
+		t.Errorf("changes: %s", summary(p))
+	}
+}

@@ -230,6 +230,18 @@ func (p *Plan) Warnings() []string {
 			others = true
 		}
 	}
+	for _, c := range p.Changes {
+		var extra []string
+		for _, o := range c.Others {
+			if o.Running() {
+				extra = append(extra, o.Name)
+			}
+		}
+		if len(extra) > 0 && c.Running != nil {
+			out = append(out, c.Address.String()+": more than one container runs ("+c.Running.Name+", "+strings.Join(extra, ", ")+
+				"); the plan acts on the newest, "+c.Running.Name+", and leaves the others running.")
+		}
+	}
 	if others && !primary && len(p.Targets)+len(p.Excludes) > 0 {
 		out = append(out, "The primary role on its primary host is not part of this plan: the barrier opens at once, so no health check of the new version guards the other roles' cutover.")
 	}

@@ -53,6 +53,11 @@ func (h *hostKeys) callback(name string) ssh.HostKeyCallback {
 				}
 				return nil
 			}
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("host %s (%s): %w: the known_hosts file %s does not exist; create it with `ssh-keyscan -p %s %s >> %s` (after checking the fingerprint %s) "+
+					"or set known_hosts_policy = \"accept-new\"",
+					name, hostport, ErrUnknownHostKey, h.path, portOf(hostport), hostOf(hostport), h.path, ssh.FingerprintSHA256(key))
+			}
 			return fmt.Errorf("host %s (%s): %w %s; add it with `ssh-keyscan -p %s %s >> %s` (after checking the fingerprint %s) "+
 				"or set known_hosts_policy = \"accept-new\"",
 				name, hostport, ErrUnknownHostKey, h.path, portOf(hostport), hostOf(hostport), h.path, ssh.FingerprintSHA256(key))

@@ -145,8 +145,8 @@ func TestMissingKnownHostsFileRefused(t *testing.T) {
 	f := newFixture(t)
 	f.knownHosts = filepath.Join(f.dir, "nope", "known_hosts")
 	_, err := run(t, f.pool(t, nil), "hostname")
-	if !errors.Is(err, ErrUnknownHostKey) {
-		t.Fatalf("err = %v, want ErrUnknownHostKey", err)
+	if !errors.Is(err, ErrUnknownHostKey) || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("err = %v, want ErrUnknownHostKey saying the file does not exist", err)
 	}
 }
 

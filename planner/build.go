@@ -217,7 +217,10 @@ func resolveAll(ctx context.Context, r DigestResolver, refs []string) (map[strin
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs = append(errs, fmt.Errorf("image %s: %w", ref, err))
+				if !strings.HasPrefix(err.Error(), "image "+ref+":") {
+					err = fmt.Errorf("image %s: %w", ref, err)
+				}
+				errs = append(errs, err)
 				return
 			}
 			out[ref] = d

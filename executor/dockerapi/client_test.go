@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -547,5 +548,14 @@ func TestDaemonUnreachable(t *testing.T) {
 		!strings.HasPrefix(err.Error(), "host h3: docker list containers: cannot reach the Docker daemon at /var/run/docker.sock") ||
 		strings.Contains(err.Error(), "http://docker") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAuthNeverPrintsPassword(t *testing.T) {
+	a := Auth{Username: "deploy", Password: "pw-secret", ServerAddress: "10.77.0.1:5000"}
+	for _, s := range []string{fmt.Sprint(a), fmt.Sprintf("%+v", a), fmt.Sprintf("%#v", a), fmt.Sprintf("%v", &a)} {
+		if strings.Contains(s, "pw-secret") {
+			t.Errorf("password printed: %s", s)
+		}
 	}
 }

@@ -23,6 +23,9 @@ type Auth struct {
 // String hides the password.
 func (a Auth) String() string { return fmt.Sprintf("%s@%s", a.Username, a.ServerAddress) }
 
+// GoString hides the password from %#v too.
+func (a Auth) GoString() string { return "dockerapi.Auth{" + a.String() + "}" }
+
 // header is the X-Registry-Auth value: base64url of the JSON credentials.
 func (a *Auth) header() string {
 	b, _ := json.Marshal(struct {

@@ -84,10 +84,21 @@ func TestDockerAPILifecycle(t *testing.T) {
 	if err := c.Pull(ctx, Registry+"/app:v1", nil); err == nil || !strings.Contains(err.Error(), "host "+host) {
 		t.Fatalf("pull without auth: %v", err)
 	}
-	// The tag resolves to a digest; pull exactly that digest.
+	// Pulled by tag, the host records the digest the registry API resolves
+	// the tag to; pulling that digest again gives the same image.
+	if err := c.Pull(ctx, Registry+"/app:v1", labAuth(l)); err != nil {
+		t.Fatal(err)
+	}
 	digest, err := labResolver(l, l.RegistryPassword).Resolve(ctx, Registry+"/app:v1")
 	if err != nil {
 		t.Fatal(err)
+	}
+	byTag, err := c.InspectImage(ctx, Registry+"/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(byTag.RepoDigests, Registry+"/app@"+digest) {
+		t.Fatalf("RepoDigests %v do not hold the resolved digest %s", byTag.RepoDigests, digest)
 	}
 	ref := Registry + "/app:v1@" + digest
 	if err := c.Pull(ctx, ref, labAuth(l)); err != nil {
@@ -96,12 +107,8 @@ func TestDockerAPILifecycle(t *testing.T) {
 	if ok, err := c.ImageExists(ctx, ref); !ok || err != nil {
 		t.Fatalf("ImageExists(%s) = %v, %v", ref, ok, err)
 	}
-	img, err := c.InspectImage(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(img.RepoDigests, Registry+"/app@"+digest) {
-		t.Fatalf("RepoDigests %v do not hold the resolved digest %s", img.RepoDigests, digest)
+	if img, err := c.InspectImage(ctx, ref); err != nil || img.ID != byTag.ID {
+		t.Fatalf("image by digest %+v (%v) is not the image by tag %s", img, err, byTag.ID)
 	}
 
 	name := "berth-e2e-transport-" + run

@@ -181,4 +181,3 @@ func median(ds []time.Duration) time.Duration {
 	slices.Sort(s)
 	return s[len(s)/2].Round(10 * time.Microsecond)
 }
-

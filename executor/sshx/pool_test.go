@@ -542,3 +542,22 @@ func TestParseJump(t *testing.T) {
 		}
 	}
 }
+
+func TestPerHostUserOverridesDefault(t *testing.T) {
+	f := newFixture(t)
+	p := f.pool(t, func(o *Options) {
+		o.Hosts = append(o.Hosts, lang.Host{Name: "h2", Address: "127.0.0.1", Port: f.srv.port(), User: "ops"})
+	})
+	for _, h := range []string{"h1", "h2"} {
+		c, err := p.Conn(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Run(context.Background(), "hostname", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := <-f.srv.users, <-f.srv.users; a != "deploy" || b != "ops" {
+		t.Fatalf("users %q, %q; want deploy (ssh block) then ops (host)", a, b)
+	}
+}

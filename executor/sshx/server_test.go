@@ -33,6 +33,7 @@ type testServer struct {
 	mu       sync.Mutex
 	authKeys []ssh.PublicKey
 	noReply  atomic.Bool // ignore global requests (keepalives)
+	users    chan string // the user of every authenticated connection
 }
 
 func newEd25519Signer(t *testing.T) ssh.Signer {
@@ -82,7 +83,7 @@ func startServer(t *testing.T, hostKeys ...ssh.Signer) *testServer {
 		t.Fatal(err)
 	}
 	s := &testServer{t: t, ln: ln, addr: ln.Addr().String(), hostKeys: hostKeys,
-		signals: make(chan string, 1000), ended: make(chan string, 1000)}
+		signals: make(chan string, 1000), ended: make(chan string, 1000), users: make(chan string, 1000)}
 	t.Cleanup(func() { _ = ln.Close() })
 	go s.serve()
 	return s
@@ -102,11 +103,15 @@ func (s *testServer) port() int {
 
 func (s *testServer) config() *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{
-		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			for _, k := range s.authKeys {
 				if string(k.Marshal()) == string(key.Marshal()) {
+					select {
+					case s.users <- meta.User():
+					default:
+					}
 					return nil, nil
 				}
 			}

@@ -121,9 +121,6 @@ func notRunning(info dockerapi.ContainerInfo) string {
 // probe checks once. ok: healthy; verdict: a final failure (e.g. Docker
 // marked the container unhealthy); out: what the check printed.
 func (r *run) probe(ctx context.Context, d Docker, b *branch, h planner.HealthSpec, info dockerapi.ContainerInfo, start time.Time) (ok bool, out, verdict string) {
-	if info.State.Health != nil && info.State.Health.Status == "unhealthy" {
-		return false, "", "unhealthy"
-	}
 	switch h.Kind {
 	case "cmd", "shell":
 		argv := h.Cmd
@@ -141,7 +138,15 @@ func (r *run) probe(ctx context.Context, d Docker, b *branch, h planner.HealthSp
 		return r.probeHTTP(ctx, b, h, info)
 	default: // "auto", "running"
 		if info.HasHealthcheck {
-			return info.State.Health != nil && info.State.Health.Status == "healthy", "", ""
+			// The image's own HEALTHCHECK, with the image's own retries.
+			switch st := info.State.Health; {
+			case st == nil:
+				return false, "", ""
+			case st.Status == "unhealthy":
+				return false, "", "unhealthy"
+			default:
+				return st.Status == "healthy", "", ""
+			}
 		}
 		up := info.State.StartedAt
 		if up.IsZero() {

@@ -313,5 +313,8 @@ func healthConfig(h planner.HealthSpec) *dockerapi.HealthConfig {
 	if retries <= 0 {
 		retries = 3
 	}
-	return &dockerapi.HealthConfig{Test: test, Interval: h.Interval, Timeout: max(h.Interval, 5*time.Second), Retries: retries}
+	// The deploy's deadline is Docker's start period: failures while the
+	// container boots do not count. berth decides the deploy's verdict by
+	// probing itself; Docker's check watches the container afterwards.
+	return &dockerapi.HealthConfig{Test: test, Interval: h.Interval, Timeout: max(h.Interval, 5*time.Second), Retries: retries, StartPeriod: h.Deadline}
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/berth-sh/berth/lang"
 )
 
 func TestPlanFileRoundTrip(t *testing.T) {
@@ -94,14 +96,15 @@ func TestCheckStale(t *testing.T) {
 	hosts.states["h2"][0].State = "exited"
 	extra := testConfig("v3")
 	hosts.put("h3", live("new9", Spec(extra, &extra.Roles[1], "h3", digestV2), "running", t0))
-	cfg2 := testConfig("v2")
+	cfg2 := testConfig("v1")
 	cfg2.Hash = "sha256:changedchangedchanged"
 	err := CheckStale(ctx, p, cfg2, hosts)
 	var se *StaleError
 	if !errors.As(err, &se) || !errors.Is(err, ErrStale) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, want := range []string{"stale", "configuration changed", "host h2 changed: container shop-web-v1 running → exited", "host h3 changed: container shop-worker-v3 (running) appeared"} {
+	for _, want := range []string{"stale", "configuration changed", "host h2 changed: container shop-web-v1 running → exited",
+		`variable version was "v2" in the plan and is "v1" now (pass --var version=v2?)`, "host h3 changed: container shop-worker-v3 (running) appeared"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q does not say %q", err, want)
 		}
@@ -135,4 +138,17 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("accepted an invalid graph")
 		}
 	})
+}
+
+func TestVariableMoves(t *testing.T) {
+	planned := []lang.Variable{{Name: "a", Value: "1"}, {Name: "s", Sensitive: true, Hash: "sha256:x"}, {Name: "gone", Value: "g"}, {Name: "same", Value: "z"}}
+	now := []lang.Variable{{Name: "a", Value: "2"}, {Name: "s", Sensitive: true, Hash: "sha256:y"}, {Name: "same", Value: "z"}}
+	got := strings.Join(variableMoves(planned, now), "\n")
+	want := "variable a was \"1\" in the plan and is \"2\" now (pass --var a=1?)\nsensitive variable s has another value\nvariable gone is no longer declared"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(got, "sha256:") {
+		t.Error("hashes of sensitive variables need not be shown")
+	}
 }

@@ -33,6 +33,7 @@ func CheckStale(ctx context.Context, p *Plan, cfg *lang.Config, r StateReader) e
 	var problems []string
 	if cfg.Hash != p.ConfigHash {
 		problems = append(problems, fmt.Sprintf("the configuration changed (config hash %s → %s)", shortDigest(p.ConfigHash), shortDigest(cfg.Hash)))
+		problems = append(problems, variableMoves(p.Variables, cfg.Variables)...)
 	}
 	hosts := make([]string, len(p.Hosts))
 	for i, h := range p.Hosts {
@@ -84,6 +85,30 @@ func describeMoves(before, after []SnapshotContainer) []string {
 	for _, c := range after {
 		if _, ok := old[c.ID]; !ok {
 			out = append(out, fmt.Sprintf("container %s (%s) appeared", c.Name, c.State))
+		}
+	}
+	return out
+}
+
+// variableMoves says which variables differ from the plan's, the usual
+// reason for a changed configuration hash (a --var given to plan, not to apply).
+func variableMoves(planned, now []lang.Variable) []string {
+	cur := make(map[string]lang.Variable, len(now))
+	for _, v := range now {
+		cur[v.Name] = v
+	}
+	var out []string
+	for _, v := range planned {
+		n, ok := cur[v.Name]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("variable %s is no longer declared", v.Name))
+		case v.Sensitive || n.Sensitive:
+			if v.Hash != n.Hash {
+				out = append(out, fmt.Sprintf("sensitive variable %s has another value", v.Name))
+			}
+		case v.Value != n.Value:
+			out = append(out, fmt.Sprintf("variable %s was %q in the plan and is %q now (pass --var %s=%s?)", v.Name, v.Value, n.Value, v.Name, v.Value))
 		}
 	}
 	return out

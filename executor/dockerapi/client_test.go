@@ -530,7 +530,9 @@ func TestConcurrentRequestsReuseConnections(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := d.dials.Load(); n > 5 {
+	// net/http may dial a spare connection while one is on its way back
+	// to the idle pool; without keep-alive this would be 100.
+	if n := d.dials.Load(); n > 12 {
 		t.Fatalf("%d dials for 100 requests from 4 goroutines", n)
 	}
 }

@@ -99,6 +99,8 @@ func (c *Conn) lost(what string, err error) error {
 // its stdout. A non-zero exit gives an *ExitError carrying stderr. The
 // command is bounded by the command timeout unless ctx ends earlier; when it
 // does, the remote process is sent SIGTERM and the session is closed.
+// cmd appears in errors and, on the host, in process listings: never put a
+// secret in it; hand secrets over on stdin.
 func (c *Conn) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cmdTimeout)
 	defer cancel()

@@ -30,7 +30,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 20s ./lang
 
 e2e: build
-	$(GO) test -count=1 -tags e2e -timeout 30m -v ./test/e2e/... 2>&1 | tee /tmp/berth-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)' ; exit $${PIPESTATUS[0]}
+	@set -o pipefail; log=$$(mktemp); \
+	BERTH_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -tags e2e -timeout 30m -v ./test/e2e/... >$$log 2>&1; status=$$?; \
+	grep -E '^(=== RUN|\s*--- (PASS|FAIL|SKIP)|PASS$$|FAIL|ok )' $$log; \
+	if [ $$status -ne 0 ]; then echo "--- e2e output (last 300 lines)"; tail -n 300 $$log; fi; \
+	rm -f $$log; exit $$status
 
 lint:
 	$(GO) vet ./...

@@ -224,7 +224,7 @@ func (r *run) primaryFailure(steps map[string]walk.Result) error {
 	if steps[id].Status == walk.Canceled {
 		return fmt.Errorf("%w: interrupted before %s turned healthy; %d steps did not run", ErrBarrierClosed, primary, held)
 	}
-	return fmt.Errorf("%w: the primary role's new container on %s did not turn healthy; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, held)
+	return fmt.Errorf("%w: the primary role's new container on %s failed before it turned healthy; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, held)
 }
 
 // cleanUp finishes or undoes every branch the walk left half-way, in

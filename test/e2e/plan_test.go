@@ -418,3 +418,27 @@ func randomHex(t *testing.T) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// After berth apply, berth plan sees exactly what it asked for: the labels
+// the executor puts on the containers round-trip through the live state.
+func TestPlanAfterApplyHasNoChanges(t *testing.T) {
+	s := newPlanLab(t, "plan-applied")
+	dir := s.write(t, "web", "worker")
+	if r := s.berth(t, dir, "apply", "--auto-approve", "--no-color"); r.Code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	r := s.berth(t, dir, "plan", "--detailed-exitcode", "--no-color")
+	if r.Code != 0 {
+		t.Fatalf("want no changes after apply: %s", r)
+	}
+	mustContain(t, "plan output", r.Stdout, "Unchanged: "+s.web[0]+"/web, "+s.web[1]+"/web, "+s.worker+"/worker")
+
+	r = s.berth(t, dir, "plan", "--detailed-exitcode", "--no-color", "--var", "log_level=warn")
+	if r.Code != 2 {
+		t.Fatalf("want exit 2: %s", r)
+	}
+	mustContain(t, "plan output", r.Stdout, "env.LOG_LEVEL: info → warn", "Plan: 0 to create, 2 to replace, 0 to remove, 1 unchanged.")
+	if strings.Contains(r.Stdout, "config:") {
+		t.Errorf("the planner could not diff field by field (no berth.spec label?):\n%s", r.Stdout)
+	}
+}

@@ -227,3 +227,23 @@ func (c *cancelOn) StepStarted(s planner.Step) {
 		c.cancel()
 	}
 }
+
+// Rolling batches of one host: the primary host cuts over first, and each
+// later batch only cuts over once the batch before it has finished.
+func TestRollingBatchesCutOverOneAfterTheOther(t *testing.T) {
+	f := newFleet("h1", "h2", "h3", "h4")
+	cfg := config("v1")
+	// The primary host is declared last: it must still go first. The
+	// others follow in declaration order: h4, h3, h2.
+	cfg.Hosts = []lang.Host{{Name: "h4"}, {Name: "h3"}, {Name: "h2"}, {Name: "h1"}}
+	cfg.Roles[0].Hosts = []string{"h1", "h2", "h4"}
+	cfg.Deploy.Batch = 1
+	mustApply(t, f, cfg)
+	cfg.Version = lang.Version{Full: "v2", Short: "v2"}
+	mustApply(t, f, cfg)
+	before(t, f, "h1 healthy shop-web-v2", "h4 stop shop-web-v1")
+	before(t, f, "h4 healthy shop-web-v2", "h3 start shop-worker-v2")
+	before(t, f, "h3 stop shop-worker-v1", "h2 stop shop-web-v1")
+	// Preparing ahead is not held back by the batches.
+	before(t, f, "h2 create shop-web-v2", "h4 stop shop-web-v1")
+}

@@ -29,25 +29,31 @@ func randomSuffix() string {
 	return hex.EncodeToString(b)
 }
 
-// labDocker returns a Docker client for the lab's last host (other tests
-// use the first ones most) and its name.
-func labDocker(t *testing.T, l *LabEnv) (*dockerapi.Client, string) {
+// labDocker returns a live reader for the lab, a Docker client for its
+// last host (other tests use the first ones most) and that host's name.
+func labDocker(t *testing.T, l *LabEnv) (*live.Reader, *dockerapi.Client, string) {
 	t.Helper()
 	host := l.Hosts[len(l.Hosts)-1].Name
-	p := transportPool(t, l, nil)
-	c, err := live.NewReader(p, nil).Client(context.Background(), host)
+	r := live.NewReader(transportPool(t, l, nil), nil)
+	c, err := r.Client(context.Background(), host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, host
+	return r, c, host
 }
 
 // cleanupRun removes every container labelled with this run's id, whatever
-// the test did.
-func cleanupRun(t *testing.T, c *dockerapi.Client, run string) {
+// the test did; it asks the reader for the client again, so that it still
+// works if the connection was lost meanwhile.
+func cleanupRun(t *testing.T, r *live.Reader, host, run string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		c, err := r.Client(ctx, host)
+		if err != nil {
+			t.Logf("cleanup: %v", err)
+			return
+		}
 		list, err := c.List(ctx, map[string][]string{"label": {"berth-e2e.run=" + run}})
 		if err != nil {
 			t.Logf("cleanup: %v", err)
@@ -74,11 +80,11 @@ func labResolver(l *LabEnv, password string) *registry.Resolver {
 // executor does, through the Engine API over SSH.
 func TestDockerAPILifecycle(t *testing.T) {
 	l := Lab(t)
-	c, host := labDocker(t, l)
+	r, c, host := labDocker(t, l)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	run := randomSuffix()
-	cleanupRun(t, c, run)
+	cleanupRun(t, r, host, run)
 
 	// Pulling without credentials is refused by the registry.
 	if err := c.Pull(ctx, Registry+"/app:v1", nil); err == nil || !strings.Contains(err.Error(), "host "+host) {
@@ -253,7 +259,7 @@ func TestLiveReadStateOnLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := randomSuffix()
-	cleanupRun(t, c, run)
+	cleanupRun(t, r, host, run)
 	if err := c.Pull(ctx, Registry+"/app:v1", labAuth(l)); err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestMeasureDockerAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := randomSuffix()
-	cleanupRun(t, c, run)
+	cleanupRun(t, reader, host, run)
 	if err := c.Pull(ctx, Registry+"/app:v1", labAuth(l)); err != nil {
 		t.Fatal(err)
 	}

@@ -138,6 +138,7 @@ func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts,
 type branch struct {
 	change     *planner.Change
 	newID      string // the new container, once created
+	reused     bool   // newID is a retained container started again, not a new one
 	started    bool   // the new container was started
 	healthy    bool   // the new container passed its health check
 	discarded  bool   // the new container was removed again

@@ -247,3 +247,19 @@ func TestRollingBatchesCutOverOneAfterTheOther(t *testing.T) {
 	// Preparing ahead is not held back by the batches.
 	before(t, f, "h2 create shop-web-v2", "h4 stop shop-web-v1")
 }
+
+// Going back to a version whose container is retained starts that very
+// container again: no pull, no new container. A failure leaves it retained.
+func TestReturnToRetainedVersionReusesItsContainer(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	mustApply(t, f, config("v1"))
+	mustApply(t, f, config("v2"))
+	mustApply(t, f, config("v1"))
+	if f.has("h1 create shop-web-v1") && f.index("h1 create shop-web-v1", f.mark) >= 0 {
+		t.Fatalf("a new v1 container was created instead of starting the retained one:\n%s", strings.Join(f.events[f.mark:], "\n"))
+	}
+	before(t, f, "h1 stop shop-web-v2", "h1 start shop-web-v1")
+	if got := f.all("h1"); !slices.Equal(got, []string{"shop-web-v1:running", "shop-web-v2:exited"}) {
+		t.Fatalf("h1 has %v", got)
+	}
+}

@@ -56,6 +56,12 @@ func registryHost(ref string) string {
 func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	c := b.change
 	spec := c.Desired
+	if old, ok := retained(c); ok {
+		// The very container is retained, stopped: start it again instead
+		// of making a copy (a rollback needs no pull and no registry).
+		b.newID, b.reused = old.ID, true
+		return nil
+	}
 	octx, cancel := r.op(ctx)
 	defer cancel()
 	for _, old := range liveContainers(c) {
@@ -90,6 +96,17 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	}
 	b.newID = id
 	return nil
+}
+
+// retained finds a stopped container of this address that is exactly the
+// desired one: same version, same config hash.
+func retained(c *planner.Change) (planner.Container, bool) {
+	for _, o := range c.Others {
+		if !o.Running() && o.Version == c.Desired.Labels[planner.LabelVersion] && o.ConfigHash == c.Desired.ConfigHash {
+			return o, true
+		}
+	}
+	return planner.Container{}, false
 }
 
 // env is the container's environment: plain values from the plan, secret
@@ -197,7 +214,9 @@ func (r *run) discardNew(ctx context.Context, d Docker, b *branch) error {
 				errs = append(errs, fmt.Errorf("stop new container: %w", err))
 			}
 		}
-		if err := d.Remove(octx, b.newID, true); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+		if b.reused {
+			b.discarded = true // a retained container stays retained, stopped
+		} else if err := d.Remove(octx, b.newID, true); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
 			errs = append(errs, fmt.Errorf("remove new container: %w", err))
 		} else {
 			b.discarded = true

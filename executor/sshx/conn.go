@@ -24,10 +24,17 @@ type Conn struct {
 	log        *slog.Logger
 	dead       chan struct{} // closed when the connection ended
 	deadErr    error         // why; set before dead is closed
+	sessions   chan struct{} // one token per session open at once
 }
 
+// MaxSessions is how many commands one connection runs at once; more
+// wait. OpenSSH refuses sessions beyond its MaxSessions (default 10) with
+// "administratively prohibited"; forwarded sockets do not count.
+const MaxSessions = 8
+
 func newConn(host, addr string, client *ssh.Client, cmdTimeout, keepalive time.Duration, log *slog.Logger) *Conn {
-	c := &Conn{host: host, addr: addr, client: client, cmdTimeout: cmdTimeout, log: log, dead: make(chan struct{})}
+	c := &Conn{host: host, addr: addr, client: client, cmdTimeout: cmdTimeout, log: log,
+		dead: make(chan struct{}), sessions: make(chan struct{}, MaxSessions)}
 	go func() {
 		err := client.Wait()
 		c.deadErr = err
@@ -104,6 +111,14 @@ func (c *Conn) lost(what string, err error) error {
 func (c *Conn) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cmdTimeout)
 	defer cancel()
+	select {
+	case c.sessions <- struct{}{}:
+		defer func() { <-c.sessions }()
+	case <-ctx.Done():
+		return nil, c.ctxErr(ctx, cmd)
+	case <-c.dead:
+		return nil, c.lost("opening a session", c.deadErr)
+	}
 	type result struct {
 		sess *ssh.Session
 		err  error

@@ -561,3 +561,26 @@ func TestPerHostUserOverridesDefault(t *testing.T) {
 		t.Fatalf("users %q, %q; want deploy (ssh block) then ops (host)", a, b)
 	}
 }
+
+func TestSessionsPerConnectionAreBounded(t *testing.T) {
+	f := newFixture(t)
+	p := f.pool(t, nil)
+	c, err := p.Conn(context.Background(), "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 3 * MaxSessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Run(context.Background(), "sleep 0.05", nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if peak := f.srv.peak.Load(); peak > MaxSessions || peak < 2 {
+		t.Fatalf("peak sessions = %d, want 2..%d", peak, MaxSessions)
+	}
+}

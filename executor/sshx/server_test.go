@@ -32,8 +32,10 @@ type testServer struct {
 	ended    chan string // commands whose session ended
 	mu       sync.Mutex
 	authKeys []ssh.PublicKey
-	noReply  atomic.Bool // ignore global requests (keepalives)
-	users    chan string // the user of every authenticated connection
+	noReply  atomic.Bool  // ignore global requests (keepalives)
+	users    chan string  // the user of every authenticated connection
+	active   atomic.Int64 // sessions open now
+	peak     atomic.Int64 // most sessions open at once
 }
 
 func newEd25519Signer(t *testing.T) ssh.Signer {
@@ -218,6 +220,14 @@ func forward(nch ssh.NewChannel, network, addr string) {
 func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	s.sessions.Add(1)
 	defer s.sessions.Done()
+	n := s.active.Add(1)
+	defer s.active.Add(-1)
+	for {
+		p := s.peak.Load()
+		if n <= p || s.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
 	defer ch.Close()
 	signal := make(chan string, 1)
 	var cmd string

@@ -193,3 +193,33 @@ func TestTransportProxyJump(t *testing.T) {
 		t.Fatalf("Dials() = %d, want %d (one bastion and %d targets)", p.Dials(), len(l.Hosts), len(l.Hosts)-1)
 	}
 }
+
+// TestTransportManyCommandsAtOnce runs more commands at once on one host
+// than sshd's MaxSessions allows on a connection: they queue, none fails.
+func TestTransportManyCommandsAtOnce(t *testing.T) {
+	l := Lab(t)
+	h := l.Hosts[0]
+	p := transportPool(t, l, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 3 * sshx.MaxSessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := p.Conn(ctx, h.Name)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			out, err := c.Run(ctx, fmt.Sprintf("sleep 0.2; echo %d", i), nil)
+			if err != nil || strings.TrimSpace(string(out)) != fmt.Sprint(i) {
+				t.Errorf("command %d: %q %v", i, out, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if p.Dials() != 1 {
+		t.Fatalf("Dials() = %d", p.Dials())
+	}
+}

@@ -1,0 +1,20 @@
+// Package sim simulates a fleet of Docker hosts for berth's benchmarks and
+// tests: each host is an in-process SSH server (golang.org/x/crypto/ssh) on
+// its own 127.0.0.1 port that serves an in-memory Docker Engine API on
+// forwarded connections to /var/run/docker.sock
+// (direct-streamlocal@openssh.com channels) and answers the few shell
+// commands berth runs over SSH exec (the deploy lock and the audit log).
+// Every Docker API request and every exec command waits a configurable
+// latency before it is answered. A small in-memory registry (httptest on
+// loopback) answers tag-to-digest lookups.
+//
+// The Docker model covers what berth uses (list, create, start, stop,
+// rename, remove, inspect, exec, logs, pull, image inspect) with the
+// status codes the real daemon gives (404 unknown, 409 name taken, 304
+// already started or stopped, port already allocated). It does not run
+// anything: a started container runs until it is stopped, every exec exits
+// 0 while its container runs, and images are "pulled" instantly.
+//
+// It does not simulate network faults, slow handshakes or other users of a
+// host; the lab (test/lab) has real hosts for that.
+package sim

@@ -1,0 +1,384 @@
+package sim
+
+import (
+	"bufio"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// DockerSocket is the only socket path a simulated host forwards to.
+const DockerSocket = "/var/run/docker.sock"
+
+// Options configure a fleet.
+type Options struct {
+	Hosts int
+	// Latency is added before the answer to every Docker API request and
+	// every exec command (not to the SSH handshake or channel opens).
+	Latency time.Duration
+}
+
+// Fleet is a set of simulated hosts h1..hN, each listening on its own
+// 127.0.0.1 port.
+type Fleet struct {
+	Hosts []*Host
+
+	clientKey ed25519.PrivateKey
+	clientPub ssh.PublicKey
+	latency   atomic.Int64
+	wg        sync.WaitGroup
+}
+
+// Host is one simulated host.
+type Host struct {
+	Name   string
+	Port   int
+	Docker *Docker
+
+	fleet   *Fleet
+	ln      net.Listener
+	config  *ssh.ServerConfig
+	hostKey ssh.PublicKey
+
+	handshakes atomic.Int64
+	execs      atomic.Int64
+
+	mu    sync.Mutex
+	locks map[string]bool // lock directories as written in the command
+	audit []string        // audit lines appended
+	conns map[*ssh.ServerConn]bool
+	done  bool
+}
+
+// Start starts opts.Hosts hosts. Close stops them.
+func Start(opts Options) (*Fleet, error) {
+	if opts.Hosts <= 0 {
+		return nil, errors.New("sim: a fleet needs at least one host")
+	}
+	_, ck, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	cpub, err := ssh.NewPublicKey(ck.Public())
+	if err != nil {
+		return nil, err
+	}
+	f := &Fleet{clientKey: ck, clientPub: cpub}
+	f.latency.Store(int64(opts.Latency))
+	for i := 1; i <= opts.Hosts; i++ {
+		h, err := f.startHost(fmt.Sprintf("h%d", i))
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		f.Hosts = append(f.Hosts, h)
+	}
+	return f, nil
+}
+
+// SetLatency changes the per-command latency of every host.
+func (f *Fleet) SetLatency(d time.Duration) { f.latency.Store(int64(d)) }
+
+func (f *Fleet) sleep() {
+	if d := time.Duration(f.latency.Load()); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+func (f *Fleet) startHost(name string) (*Host, error) {
+	_, hk, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := ssh.NewSignerFromKey(hk)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sim: listening for %s: %w (raise the open files limit for big fleets)", name, err)
+	}
+	h := &Host{Name: name, Port: ln.Addr().(*net.TCPAddr).Port, Docker: newDocker(), fleet: f, ln: ln,
+		hostKey: signer.PublicKey(), locks: map[string]bool{}, conns: map[*ssh.ServerConn]bool{}}
+	want := string(f.clientPub.Marshal())
+	h.config = &ssh.ServerConfig{
+		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			if string(key.Marshal()) == want {
+				return &ssh.Permissions{}, nil
+			}
+			return nil, errors.New("unknown key")
+		},
+	}
+	h.config.AddHostKey(signer)
+	f.wg.Add(1)
+	go func() { defer f.wg.Done(); h.accept() }()
+	return h, nil
+}
+
+// Addr is "127.0.0.1:PORT".
+func (h *Host) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(h.Port)) }
+
+// Handshakes is how many SSH connections the host accepted.
+func (h *Host) Handshakes() int64 { return h.handshakes.Load() }
+
+// Execs is how many exec commands the host ran.
+func (h *Host) Execs() int64 { return h.execs.Load() }
+
+// AuditLines returns the lines appended to audit logs so far.
+func (h *Host) AuditLines() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.audit...)
+}
+
+// Locked reports whether some deploy lock is held on the host.
+func (h *Host) Locked() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.locks) > 0
+}
+
+// Handshakes is the fleet's total of accepted SSH connections.
+func (f *Fleet) Handshakes() int64 {
+	var n int64
+	for _, h := range f.Hosts {
+		n += h.Handshakes()
+	}
+	return n
+}
+
+// Requests is the fleet's total of Docker API requests.
+func (f *Fleet) Requests() int64 {
+	var n int64
+	for _, h := range f.Hosts {
+		n += h.Docker.Requests()
+	}
+	return n
+}
+
+// Close stops every host and waits for its goroutines.
+func (f *Fleet) Close() {
+	for _, h := range f.Hosts {
+		h.close()
+	}
+	f.wg.Wait()
+}
+
+func (h *Host) close() {
+	_ = h.ln.Close()
+	h.mu.Lock()
+	h.done = true
+	conns := h.conns
+	h.conns = map[*ssh.ServerConn]bool{}
+	h.mu.Unlock()
+	for c := range conns {
+		_ = c.Close()
+	}
+}
+
+// WriteClientFiles writes the client's private key (id_ed25519) and a
+// known_hosts with every host's key into dir, and returns their paths.
+func (f *Fleet) WriteClientFiles(dir string) (identity, knownHosts string, err error) {
+	block, err := ssh.MarshalPrivateKey(f.clientKey, "")
+	if err != nil {
+		return "", "", err
+	}
+	identity = filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(identity, pem.EncodeToMemory(block), 0o600); err != nil {
+		return "", "", err
+	}
+	var b strings.Builder
+	for _, h := range f.Hosts {
+		fmt.Fprintf(&b, "[127.0.0.1]:%d %s", h.Port, ssh.MarshalAuthorizedKey(h.hostKey))
+	}
+	knownHosts = filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(knownHosts, []byte(b.String()), 0o600); err != nil {
+		return "", "", err
+	}
+	return identity, knownHosts, nil
+}
+
+func (h *Host) accept() {
+	for {
+		raw, err := h.ln.Accept()
+		if err != nil {
+			return
+		}
+		h.fleet.wg.Add(1)
+		go func() { defer h.fleet.wg.Done(); h.serveConn(raw) }()
+	}
+}
+
+func (h *Host) serveConn(raw net.Conn) {
+	_ = raw.SetDeadline(time.Now().Add(30 * time.Second))
+	sc, chans, reqs, err := ssh.NewServerConn(raw, h.config)
+	if err != nil {
+		_ = raw.Close()
+		return
+	}
+	_ = raw.SetDeadline(time.Time{})
+	h.handshakes.Add(1)
+	h.mu.Lock()
+	if h.done {
+		h.mu.Unlock()
+		_ = sc.Close()
+		return
+	}
+	h.conns[sc] = true
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.conns, sc)
+		h.mu.Unlock()
+		_ = sc.Close()
+	}()
+	go ssh.DiscardRequests(reqs)
+	var wg sync.WaitGroup
+	for nc := range chans {
+		switch nc.ChannelType() {
+		case "direct-streamlocal@openssh.com":
+			var p struct {
+				Path      string
+				Reserved0 string
+				Reserved1 uint32
+			}
+			if err := ssh.Unmarshal(nc.ExtraData(), &p); err != nil || p.Path != DockerSocket {
+				_ = nc.Reject(ssh.ConnectionFailed, "no such socket")
+				continue
+			}
+			ch, creqs, err := nc.Accept()
+			if err != nil {
+				continue
+			}
+			go ssh.DiscardRequests(creqs)
+			wg.Add(1)
+			go func() { defer wg.Done(); h.serveDocker(ch) }()
+		case "session":
+			ch, creqs, err := nc.Accept()
+			if err != nil {
+				continue
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); h.serveSession(ch, creqs) }()
+		default:
+			_ = nc.Reject(ssh.UnknownChannelType, "not simulated")
+		}
+	}
+	wg.Wait()
+}
+
+// serveDocker answers HTTP/1.1 requests on one forwarded connection until
+// the client closes it.
+func (h *Host) serveDocker(ch ssh.Channel) {
+	defer ch.Close()
+	br := bufio.NewReader(ch)
+	bw := bufio.NewWriter(ch)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		h.fleet.sleep()
+		rec := httptest.NewRecorder()
+		h.Docker.ServeHTTP(rec, req)
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+		resp := rec.Result()
+		resp.ContentLength = int64(rec.Body.Len())
+		resp.Header.Del("Transfer-Encoding")
+		resp.Close = req.Close
+		if err := resp.Write(bw); err != nil {
+			return
+		}
+		if err := bw.Flush(); err != nil || req.Close {
+			return
+		}
+	}
+}
+
+// serveSession runs one exec request of a session channel.
+func (h *Host) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
+	defer ch.Close()
+	for req := range reqs {
+		switch req.Type {
+		case "exec":
+			var p struct{ Command string }
+			if err := ssh.Unmarshal(req.Payload, &p); err != nil {
+				_ = req.Reply(false, nil)
+				continue
+			}
+			_ = req.Reply(true, nil)
+			h.execs.Add(1)
+			h.fleet.sleep()
+			stdin, _ := io.ReadAll(ch)
+			out, errOut, code := h.run(p.Command, stdin)
+			_, _ = ch.Write([]byte(out))
+			_, _ = ch.Stderr().Write([]byte(errOut))
+			_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(code)}))
+			return
+		default:
+			if req.WantReply {
+				_ = req.Reply(req.Type == "env", nil)
+			}
+		}
+	}
+}
+
+// run fakes the shell commands berth sends: the deploy lock
+// (executor/lock) and the audit log (executor/audit), matched by shape.
+func (h *Host) run(cmd string, stdin []byte) (stdout, stderr string, code int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case strings.Contains(cmd, "/.berth/locks") && strings.Contains(cmd, "if mkdir "):
+		dir := between(cmd, "if mkdir ", " ")
+		if h.locks[dir] {
+			return "locked\n{}\n", "", 0
+		}
+		h.locks[dir] = true
+		return "acquired\n", "", 0
+	case strings.HasPrefix(cmd, "rm -rf ") && strings.Contains(cmd, "/.berth/locks/"):
+		delete(h.locks, strings.TrimPrefix(cmd, "rm -rf "))
+		return "", "", 0
+	case strings.HasPrefix(cmd, "if [ -d ") && strings.Contains(cmd, "/.berth/locks/"):
+		if h.locks[between(cmd, "if [ -d ", " ]")] {
+			return "locked\n{}\n", "", 0
+		}
+		return "", "", 0
+	case strings.Contains(cmd, "/.berth/audit") && strings.Contains(cmd, "cat >> "):
+		for _, l := range strings.Split(strings.TrimSpace(string(stdin)), "\n") {
+			if l != "" {
+				h.audit = append(h.audit, l)
+			}
+		}
+		return "", "", 0
+	case strings.Contains(cmd, "/.berth/audit/") && (strings.HasPrefix(cmd, "cat ") || strings.HasPrefix(cmd, "tail ")):
+		var b strings.Builder
+		for _, l := range h.audit {
+			b.WriteString(l + "\n")
+		}
+		return b.String(), "", 0
+	}
+	return "", "sim: command not simulated: " + cmd + "\n", 127
+}
+
+func between(s, start, end string) string {
+	_, rest, _ := strings.Cut(s, start)
+	v, _, _ := strings.Cut(rest, end)
+	return v
+}

@@ -156,3 +156,8 @@ func shortVersion(v string, fromGit bool) string {
 	}
 	return s
 }
+
+// ShortVersion is the container-name form of a version given explicitly
+// (not from git), as Load computes it for deploy.version and var.version:
+// berth rollback uses it for the version it returns to.
+func ShortVersion(v string) string { return shortVersion(v, false) }

@@ -23,7 +23,8 @@ const (
 	DefaultPort              = 22
 	DefaultConnectTimeout    = 10 * time.Second
 	DefaultCommandTimeout    = 5 * time.Minute
-	DefaultKeepaliveInterval = 15 * time.Second
+	// A host cut off mid-apply is noticed within three intervals.
+	DefaultKeepaliveInterval = 5 * time.Second
 )
 
 // Options configure a Pool.

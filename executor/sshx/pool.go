@@ -19,10 +19,10 @@ import (
 
 // Defaults used when lang.SSH leaves a setting zero.
 const (
-	DefaultUser              = "root"
-	DefaultPort              = 22
-	DefaultConnectTimeout    = 10 * time.Second
-	DefaultCommandTimeout    = 5 * time.Minute
+	DefaultUser           = "root"
+	DefaultPort           = 22
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultCommandTimeout = 5 * time.Minute
 	// A host cut off mid-apply is noticed within three intervals.
 	DefaultKeepaliveInterval = 5 * time.Second
 )

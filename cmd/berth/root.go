@@ -70,6 +70,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newStatusCmd(a),
 		newLockCmd(a),
 		newAuditCmd(a),
+		newRollbackCmd(a),
+		newDestroyCmd(a),
 	)
 	return root
 }

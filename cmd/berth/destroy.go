@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-sh/berth/planner"
+	"github.com/berth-sh/berth/view"
+)
+
+type destroyOptions struct {
+	apply       applyOptions
+	accessories bool
+	out         string
+	json        bool
+}
+
+func newDestroyCmd(a *app) *cobra.Command {
+	var o destroyOptions
+	cmd := &cobra.Command{
+		Use:   "destroy",
+		Short: "Plan and apply the removal of every container berth started for the service",
+		Long: `Destroy is a plan too: it reads the hosts, shows every container of the
+service that would be removed (running and retained ones), asks for "yes"
+and removes them. Only containers labelled with the service are touched;
+nothing a person started on the same host is. Accessories are kept unless
+--include-accessories is given; their named volumes are always kept.
+
+--out FILE saves the destroy plan instead of applying it: 'berth apply FILE'
+carries it out later, refusing it if the hosts moved on since.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.destroy(cmd.Context(), o) },
+	}
+	f := cmd.Flags()
+	o.apply.vars.register(f)
+	f.BoolVar(&o.accessories, "include-accessories", false, "remove the accessories too")
+	f.StringVar(&o.out, "out", "", "save the destroy plan to `FILE` for 'berth apply FILE' instead of applying it")
+	f.BoolVar(&o.json, "json", false, "print the plan as JSON (with --out: instead of the human rendering)")
+	f.BoolVar(&o.apply.autoApprove, "auto-approve", false, "destroy without asking for confirmation")
+	f.IntVar(&o.apply.parallelism, "parallelism", 0, "steps run at once (default: deploy.parallelism, else 10)")
+	f.StringVarP(&o.apply.message, "message", "m", "", "why: recorded in the lock and the audit log")
+	f.BoolVar(&o.apply.noColor, "no-color", false, "no colours in the output")
+	return cmd
+}
+
+func (a *app) destroy(ctx context.Context, o destroyOptions) error {
+	cfg, err := a.loadConfig(ctx, o.apply.vars)
+	if err != nil {
+		return err
+	}
+	conns, err := a.connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conns.Close()
+	opts := planner.Options{Destroy: true, IncludeAccessories: o.accessories, BerthVersion: version, Logger: a.logger()}
+	if o.out != "" {
+		p, err := planner.Build(ctx, cfg, conns.deps(), opts)
+		if err != nil {
+			return err
+		}
+		if err := planner.WriteFile(o.out, p); err != nil {
+			return err
+		}
+		if err := a.render(p, o.json, o.apply.noColor); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.Err, "\nSaved the destroy plan to %s. To carry it out, run:\n    berth apply %s\n", o.out, o.out)
+		return nil
+	}
+	release, err := a.takeLock(ctx, cfg, conns, o.apply.message)
+	if err != nil {
+		return err
+	}
+	defer release()
+	p, err := planner.Build(ctx, cfg, conns.deps(), opts)
+	if err != nil {
+		return err
+	}
+	if err := a.render(p, o.json, o.apply.noColor); err != nil {
+		return err
+	}
+	if len(cfg.Accessories) > 0 && !o.accessories {
+		fmt.Fprintln(a.Err, "Accessories are kept; --include-accessories removes them too.")
+	}
+	if !p.HasChanges() {
+		return nil
+	}
+	if !o.apply.autoApprove {
+		if err := a.confirm(); err != nil {
+			return err
+		}
+	}
+	o.apply.command = "destroy"
+	return a.execute(ctx, cfg, conns, p, o.apply)
+}
+
+// render prints a plan as JSON or for people.
+func (a *app) render(p *planner.Plan, asJSON, noColor bool) error {
+	if asJSON {
+		return view.PlanJSON(a.Out, p)
+	}
+	return view.Plan(a.Out, p, view.HumanOptions{Color: a.color(noColor)})
+}

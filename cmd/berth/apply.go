@@ -32,6 +32,7 @@ type applyOptions struct {
 	excludes    []string
 	message     string
 	noColor     bool
+	command     string // for the audit log: "apply" when empty, "rollback", "destroy"
 }
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -184,7 +185,11 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 		rep = live
 		stopTicks = tick(live)
 	}
-	entry := audit.Entry{Service: cfg.Service.Name, Who: a.who(), Command: "apply", Version: p.Version}
+	command := o.command
+	if command == "" {
+		command = "apply"
+	}
+	entry := audit.Entry{Service: cfg.Service.Name, Who: a.who(), Command: command, Version: p.Version}
 	a.audit(ctx, conns, p, entry, "started", view.Summary(p))
 
 	start := time.Now()
@@ -202,10 +207,10 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 	a.audit(ctx, conns, p, entry, result, fmt.Sprintf("%s in %s", view.Summary(p), elapsed))
 	if err == nil {
 		c, r, d, _ := p.Counts()
-		fmt.Fprintf(a.Out, "\nApply complete in %s: %d created, %d replaced, %d removed.\n", elapsed, c, r, d)
+		fmt.Fprintf(a.Out, "\n%s%s complete in %s: %d created, %d replaced, %d removed.\n", strings.ToUpper(command[:1]), command[1:], elapsed, c, r, d)
 		return nil
 	}
-	fmt.Fprintf(a.Err, "\nApply failed after %s.\n", elapsed)
+	fmt.Fprintf(a.Err, "\n%s%s failed after %s.\n", strings.ToUpper(command[:1]), command[1:], elapsed)
 	if len(res.Discarded) > 0 {
 		fmt.Fprintf(a.Err, "Removed the new containers again, the old ones serve: %s\n", addrList(res.Discarded))
 	}

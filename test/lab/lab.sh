@@ -515,6 +515,40 @@ images_up() {
 	echo "$stamp" >"$REG_DIR"/images.stamp
 }
 
+# The kamal-proxy image (berth's proxy block): the real kamal-proxy, pinned by
+# test/lab/kamal-proxy/go.mod, in a FROM scratch image with a writable HOME
+# and /tmp. The binary is cached under the lab folder, keyed by go.sum; the
+# image is pushed only when the registry lacks it.
+PROXY_REF=kamal-proxy:v0.9.2
+
+proxy_image_up() {
+	registry_has "$PROXY_REF" && return 0
+	local src=$REPO_ROOT/test/lab/kamal-proxy key bin ctx
+	key=$({ cat "$src"/go.mod "$src"/go.sum; go version; } | sha256sum | cut -c1-16)
+	bin=$LAB_DIR/cache/kamal-proxy-$key
+	if [ ! -x "$bin" ]; then
+		log "building kamal-proxy (once, ~40 s)"
+		mkdir -p "$LAB_DIR"/cache
+		(cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin.tmp" \
+			github.com/basecamp/kamal-proxy/cmd/kamal-proxy) >>"$BUILD"/build.log 2>&1 ||
+			die "building kamal-proxy failed (see $BUILD/build.log)"
+		mv "$bin.tmp" "$bin"
+	fi
+	ctx=$LAB_DIR/images/kamal-proxy
+	rm -rf "$ctx"
+	mkdir -p "$ctx"/rootfs/usr/local/bin "$ctx"/rootfs/tmp "$ctx"/rootfs/home/kamal-proxy/.config/kamal-proxy
+	chmod 1777 "$ctx"/rootfs/tmp
+	cp "$bin" "$ctx"/rootfs/usr/local/bin/kamal-proxy
+	printf '%s\n' 'FROM scratch' 'COPY rootfs/ /' 'ENV HOME=/home/kamal-proxy PATH=/usr/local/bin' \
+		'EXPOSE 80 443' 'CMD ["kamal-proxy", "run"]' >"$ctx"/Dockerfile
+	build_docker login --username "$REGISTRY_USER" --password-stdin $REGISTRY \
+		<"$CLIENT"/registry_password >>"$BUILD"/build.log 2>&1 || die "docker login to $REGISTRY failed (see $BUILD/build.log)"
+	DOCKER_BUILDKIT=0 build_docker build -q -t "$REGISTRY/$PROXY_REF" "$ctx" >>"$BUILD"/build.log 2>&1 ||
+		die "building $PROXY_REF failed (see $BUILD/build.log)"
+	build_docker push "$REGISTRY/$PROXY_REF" >>"$BUILD"/build.log 2>&1 || die "pushing $PROXY_REF failed (see $BUILD/build.log)"
+	rm -rf "$ctx"
+}
+
 # ---------------------------------------------------------------- up / down / status
 
 no_lab_zombies() {
@@ -544,7 +578,7 @@ up() {
 	ns_dir_up
 	echo "$LAB_DIR" >"$ACTIVE"
 	registry_up
-	(build_up && images_up) &
+	(build_up && images_up && proxy_image_up) &
 	pids+=($!)
 	for ((i = 1; i <= n; i++)); do
 		host_up h$i &

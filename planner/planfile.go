@@ -82,10 +82,10 @@ func Decode(name string, b []byte) (*Plan, error) {
 		return nil, fmt.Errorf("plan file %s: %w %q", name, ErrPlanVersion, v)
 	}
 	if major > supportedMajor {
-		return nil, fmt.Errorf("plan file %s: format version %s is newer than this berth supports (%d.x); upgrade berth: %w", name, v, supportedMajor, ErrPlanVersion)
+		return nil, versionError(fmt.Sprintf("plan file %s: format version %s is newer than this berth supports (%d.x); upgrade berth", name, v, supportedMajor))
 	}
 	if major < supportedMajor {
-		return nil, fmt.Errorf("plan file %s: format version %s is older than this berth supports (%d.x); make a new plan: %w", name, v, supportedMajor, ErrPlanVersion)
+		return nil, versionError(fmt.Sprintf("plan file %s: format version %s is older than this berth supports (%d.x); make a new plan", name, v, supportedMajor))
 	}
 	var p Plan
 	if err := json.Unmarshal(b, &p); err != nil {
@@ -96,6 +96,12 @@ func Decode(name string, b []byte) (*Plan, error) {
 	}
 	return &p, nil
 }
+
+// versionError is an ErrPlanVersion whose message says all there is to say.
+type versionError string
+
+func (e versionError) Error() string        { return string(e) }
+func (e versionError) Is(target error) bool { return target == ErrPlanVersion }
 
 func majorOf(v string) (int, error) {
 	m, _, _ := strings.Cut(v, ".")

@@ -119,31 +119,9 @@ func (c *Conn) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, er
 	case <-c.dead:
 		return nil, c.lost("opening a session", c.deadErr)
 	}
-	type result struct {
-		sess *ssh.Session
-		err  error
-	}
-	opened := make(chan result, 1)
-	go func() {
-		s, err := c.client.NewSession()
-		opened <- result{s, err}
-	}()
-	var sess *ssh.Session
-	select {
-	case r := <-opened:
-		if r.err != nil {
-			return nil, c.lost("opening a session", r.err)
-		}
-		sess = r.sess
-	case <-ctx.Done():
-		go func() {
-			if r := <-opened; r.sess != nil {
-				_ = r.sess.Close()
-			}
-		}()
-		return nil, c.ctxErr(ctx, cmd)
-	case <-c.dead:
-		return nil, c.lost("opening a session", c.deadErr)
+	sess, err := c.openSession(ctx, cmd)
+	if err != nil {
+		return nil, err
 	}
 	defer sess.Close()
 
@@ -167,6 +145,57 @@ func (c *Conn) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, er
 		return nil, c.ctxErr(ctx, cmd)
 	case <-c.dead:
 		return nil, c.lost("running "+quote(cmd), c.deadErr)
+	}
+}
+
+// sessionRetry is how long a refused session open is retried: sshd frees
+// a session slot only after reaping its process, a little after the
+// previous command ended, so a burst can be refused for a moment.
+const sessionRetry = 3 * time.Second
+
+// openSession opens a session, retrying for a moment when the server
+// refuses it (the command has not started, so this is safe).
+func (c *Conn) openSession(ctx context.Context, cmd string) (*ssh.Session, error) {
+	type result struct {
+		sess *ssh.Session
+		err  error
+	}
+	deadline := time.Now().Add(sessionRetry)
+	wait := 10 * time.Millisecond
+	for {
+		opened := make(chan result, 1)
+		go func() {
+			s, err := c.client.NewSession()
+			opened <- result{s, err}
+		}()
+		select {
+		case r := <-opened:
+			var refused *ssh.OpenChannelError
+			if r.err == nil {
+				return r.sess, nil
+			}
+			if !errors.As(r.err, &refused) || time.Now().After(deadline) {
+				return nil, c.lost("opening a session", r.err)
+			}
+			c.log.Debug("ssh session refused, retrying", "host", c.host, "err", r.err)
+		case <-ctx.Done():
+			go func() {
+				if r := <-opened; r.sess != nil {
+					_ = r.sess.Close()
+				}
+			}()
+			return nil, c.ctxErr(ctx, cmd)
+		case <-c.dead:
+			return nil, c.lost("opening a session", c.deadErr)
+		}
+		select {
+		case <-time.After(wait):
+			wait = min(2*wait, 200*time.Millisecond)
+		case <-ctx.Done():
+			return nil, c.ctxErr(ctx, cmd)
+		case <-c.dead:
+			return nil, c.lost("opening a session", c.deadErr)
+		}
 	}
 }
 

@@ -12,7 +12,9 @@
 //
 // A Conn runs a command in a new session (Run) and forwards connections to a
 // unix socket or a TCP address on the host (DialContext), which is how the
-// dockerapi package reaches the Docker Engine API.
+// dockerapi package reaches the Docker Engine API. At most MaxSessions
+// commands run at once on a connection (sshd refuses more); the others wait.
+// Every command is bounded by the command timeout.
 //
 // sshx knows nothing about Docker or about plans: dockerapi speaks the
 // Engine API over a Conn, and live reads the planner's state through it.

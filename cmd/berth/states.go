@@ -12,7 +12,8 @@ import (
 
 // readStates reads the live containers of the service on every declared
 // host at once, in the configuration's host order. A host that cannot be
-// read is an error naming it; the states of the others are still returned.
+// read is an error naming it and is left out; the states of the others are
+// still returned.
 func (a *app) readStates(ctx context.Context, cfg *lang.Config, conns *connections) ([]planner.HostState, error) {
 	states := make([]planner.HostState, len(cfg.Hosts))
 	errs := make([]error, len(cfg.Hosts))
@@ -28,5 +29,11 @@ func (a *app) readStates(ctx context.Context, cfg *lang.Config, conns *connectio
 		})
 	}
 	wg.Wait()
-	return states, errors.Join(errs...)
+	var read []planner.HostState
+	for i, st := range states {
+		if errs[i] == nil {
+			read = append(read, st)
+		}
+	}
+	return read, errors.Join(errs...)
 }

@@ -3,17 +3,21 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sort"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
+	"github.com/berth-sh/berth/planner/drift"
 )
+
+// statusNote says what status cannot see without the registry.
+const statusNote = "Compared with the configuration without asking the registry: a tag moved to another digest shows in berth plan only."
 
 func newStatusCmd(a *app) *cobra.Command {
 	var (
@@ -22,8 +26,18 @@ func newStatusCmd(a *app) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "The live containers of the service per host and role: version, state, health, age",
-		Args:  cobra.NoArgs,
+		Short: "The live containers per host and role: version, state, health, uptime, digest, drift",
+		Long: `Read every host and show, per host and role (and accessory), the
+containers of the service: version, container, state, health, uptime and
+image digest. Marks:
+  DRIFT      differs from the configuration: missing, not running (killed
+             or stopped by hand), another version, another config
+  UNCLAIMED  no role or accessory of the configuration claims it any more
+             (berth apply removes it)
+  retained   an old stopped container kept for berth rollback
+The registry is not asked: a tag that moved to another digest shows in
+berth plan only. Exit status 0 even with drift; 1 when a host cannot be read.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.status(cmd.Context(), vf, asJSON)
 		},
@@ -43,56 +57,102 @@ func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
 		return err
 	}
 	defer conns.Close()
-	states := make([]planner.HostState, len(cfg.Hosts))
-	errs := make([]error, len(cfg.Hosts))
-	var wg sync.WaitGroup
-	for i, h := range cfg.Hosts {
-		wg.Go(func() {
-			states[i], errs[i] = conns.live.ReadState(ctx, h.Name, cfg.Service.Name)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("host %s (%s): %w", h.Name, h.Address, errs[i])
-			}
-			states[i].Host = h.Name
-		})
-	}
-	wg.Wait()
-	for i := range states {
-		sort.SliceStable(states[i].Containers, func(x, y int) bool {
-			cx, cy := states[i].Containers[x], states[i].Containers[y]
-			if cx.Running() != cy.Running() {
-				return cx.Running()
-			}
-			return cx.Created.After(cy.Created)
-		})
-	}
+	states, readErr := a.readStates(ctx, cfg, conns)
+	a.startTimes(ctx, conns, states)
+	rows := drift.Compare(cfg, states)
 	if asJSON {
 		enc := json.NewEncoder(a.Out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"format_version": "1.0", "service": cfg.Service.Name, "hosts": states}); err != nil {
+		if rows == nil {
+			rows = []drift.Row{}
+		}
+		doc := map[string]any{"format_version": "1.1", "service": cfg.Service.Name, "version": cfg.Version.Full,
+			"containers": rows, "hosts": states, "note": statusNote}
+		if err := enc.Encode(doc); err != nil {
 			return err
 		}
-		return errors.Join(errs...)
+		return readErr
 	}
-	tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tROLE\tVERSION\tCONTAINER\tSTATE\tHEALTH\tAGE")
-	for _, st := range states {
-		if len(st.Containers) == 0 {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\n", st.Host)
+	a.statusTable(cfg, rows)
+	return readErr
+}
+
+// startTimes fills in when each running container started (the listing
+// does not say), for the uptime column. A failure leaves it unknown.
+func (a *app) startTimes(ctx context.Context, conns *connections, states []planner.HostState) {
+	var wg sync.WaitGroup
+	for i := range states {
+		for j := range states[i].Containers {
+			c := &states[i].Containers[j]
+			if !c.Running() {
+				continue
+			}
+			wg.Go(func() {
+				d, err := conns.live.Client(ctx, states[i].Host)
+				if err != nil {
+					return
+				}
+				if info, err := d.Inspect(ctx, c.ID); err == nil {
+					c.StartedAt = info.State.StartedAt
+				}
+			})
 		}
-		for _, c := range st.Containers {
-			role := c.Role
-			if c.Accessory != "" {
-				role = "accessory." + c.Accessory
-			}
-			health := c.Health
-			if health == "" {
-				health = "-"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Host, role, c.Version, c.Name, c.State, health, age(c.Created))
+	}
+	wg.Wait()
+}
+
+func (a *app) statusTable(cfg *lang.Config, rows []drift.Row) {
+	tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tROLE\tVERSION\tCONTAINER\tSTATE\tHEALTH\tUPTIME\tDIGEST\tMARK")
+	drifted, unclaimed := 0, 0
+	for _, r := range rows {
+		uptime := "-"
+		if r.State == "running" && !r.StartedAt.IsZero() {
+			uptime = age(r.StartedAt)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Host, r.What(), dash(r.Version), dash(r.Container),
+			r.State, dash(r.Health), uptime, dash(shortDigest(r.Digest)), dash(r.Mark))
+		switch r.Mark {
+		case drift.Drift:
+			drifted++
+		case drift.Unclaimed:
+			unclaimed++
 		}
 	}
 	tw.Flush()
-	return errors.Join(errs...)
+	var notes []string
+	for _, r := range rows {
+		if r.Mark == drift.Drift || r.Mark == drift.Unclaimed {
+			name := r.Container
+			if name == "" {
+				name = r.Host + "/" + r.What()
+			}
+			notes = append(notes, fmt.Sprintf("  %s %s: %s", r.Mark, name, strings.Join(r.Reasons, "; ")))
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(a.Out)
+		fmt.Fprintln(a.Out, strings.Join(notes, "\n"))
+		fmt.Fprintf(a.Out, "\n%d drifted, %d unclaimed: berth plan shows what apply would do about it.\n", drifted, unclaimed)
+	} else {
+		fmt.Fprintf(a.Out, "\nEvery host runs what the configuration says (version %s).\n", cfg.Version.Full)
+	}
+	fmt.Fprintln(a.Out, statusNote)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// shortDigest abbreviates "sha256:abcdef..." to "sha256:abcdef123456".
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
 }
 
 func age(t time.Time) string {

@@ -1,0 +1,247 @@
+package drift
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
+)
+
+// Marks of a Row.
+const (
+	Drift     = "DRIFT"     // differs from the configuration
+	Unclaimed = "UNCLAIMED" // no role or accessory of the configuration claims it
+	Retained  = "retained"  // an old stopped container kept for a rollback
+)
+
+// Row is one line of berth status: a container, or a missing one.
+type Row struct {
+	Host      string    `json:"host"`
+	Role      string    `json:"role,omitempty"`
+	Accessory string    `json:"accessory,omitempty"`
+	Container string    `json:"container,omitempty"` // empty: none exists
+	ID        string    `json:"id,omitempty"`
+	Version   string    `json:"version,omitempty"`
+	State     string    `json:"state"` // Docker's, or "missing"
+	Health    string    `json:"health,omitempty"`
+	Created   time.Time `json:"created,omitzero"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	Digest    string    `json:"digest,omitempty"`
+	// Mark is Drift, Unclaimed, Retained or empty (the container the
+	// configuration wants, running).
+	Mark    string   `json:"mark,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// What names the row's role or accessory: "web" or "accessory.cache".
+func (r Row) What() string {
+	if r.Accessory != "" {
+		return "accessory." + r.Accessory
+	}
+	return r.Role
+}
+
+// Compare returns the rows of every host in the order of states: per host
+// the configuration's roles (primary first), then its accessories, then
+// unclaimed containers; within one, the serving container first, then the
+// others newest first.
+func Compare(cfg *lang.Config, states []planner.HostState) []Row {
+	var out []Row
+	for _, st := range states {
+		groups := map[key][]planner.Container{}
+		for _, c := range st.Containers {
+			k := key{role: c.Role, accessory: c.Accessory}
+			groups[k] = append(groups[k], c)
+		}
+		for _, r := range cfg.Roles {
+			if !slices.Contains(r.Hosts, st.Host) {
+				continue
+			}
+			k := key{role: r.Name}
+			want := func(digest string) planner.ContainerSpec { return planner.Spec(cfg, &r, st.Host, digest) }
+			out = append(out, claimed(st.Host, k, groups[k], cfg.Version.Full, want)...)
+			delete(groups, k)
+		}
+		for i := range cfg.Accessories {
+			a := &cfg.Accessories[i]
+			if !slices.Contains(a.Hosts, st.Host) {
+				continue
+			}
+			k := key{accessory: a.Name}
+			spec := planner.AccessorySpec(cfg, a, st.Host, "")
+			want := func(digest string) planner.ContainerSpec {
+				if _, pinned := splitDigest(a.Image); pinned != "" {
+					digest = pinned
+				}
+				return planner.AccessorySpec(cfg, a, st.Host, digest)
+			}
+			out = append(out, claimed(st.Host, k, groups[k], spec.Labels[planner.LabelVersion], want)...)
+			delete(groups, k)
+		}
+		keys := make([]key, 0, len(groups))
+		for k := range groups {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.accessory, b.accessory), cmp.Compare(a.role, b.role)) })
+		for _, k := range keys {
+			for _, c := range newestFirst(groups[k]) {
+				r := row(st.Host, c)
+				r.Mark = Unclaimed
+				r.Reasons = []string{unclaimedReason(cfg, k, st.Host)}
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+type key struct{ role, accessory string }
+
+// claimed rows the containers of one role or accessory on a host.
+func claimed(host string, k key, group []planner.Container, version string, want func(digest string) planner.ContainerSpec) []Row {
+	if len(group) == 0 {
+		return []Row{{Host: host, Role: k.role, Accessory: k.accessory, State: "missing", Mark: Drift,
+			Reasons: []string{"no container: the configuration wants " + version + " here"}}}
+	}
+	group = newestFirst(group)
+	serving := slices.IndexFunc(group, planner.Container.Running)
+	var out []Row
+	if serving < 0 {
+		// Nothing runs: the newest container should (killed or stopped by hand).
+		r := row(host, group[0])
+		r.Mark = Drift
+		r.Reasons = append([]string{"not running: the configuration wants " + version + " running here"}, differences(group[0], version, want)...)
+		out = append(out, r)
+		serving = 0
+	} else {
+		r := row(host, group[serving])
+		if d := differences(group[serving], version, want); len(d) > 0 {
+			r.Mark, r.Reasons = Drift, d
+		}
+		out = append(out, r)
+	}
+	for i, c := range group {
+		if i == serving {
+			continue
+		}
+		r := row(host, c)
+		if c.Running() {
+			r.Mark, r.Reasons = Drift, []string{"another container of " + k.what() + " runs too"}
+		} else {
+			r.Mark = Retained
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (k key) what() string {
+	if k.accessory != "" {
+		return "accessory." + k.accessory
+	}
+	return k.role
+}
+
+// differences says how container c differs from what the configuration
+// wants, comparing its config hash with the one the configuration gives
+// c's own image digest.
+func differences(c planner.Container, version string, want func(digest string) planner.ContainerSpec) []string {
+	var out []string
+	if c.Version != version {
+		out = append(out, "version "+orNone(c.Version)+", the configuration says "+version)
+	}
+	_, digest := splitDigest(c.Image)
+	spec := want(digest)
+	if c.ConfigHash != spec.ConfigHash {
+		out = append(out, "config differs from the configuration's"+fields(c, spec))
+	}
+	return out
+}
+
+// fields names the fields that differ, when the container carries its
+// spec summary label.
+func fields(c planner.Container, spec planner.ContainerSpec) string {
+	old, ok1 := planner.ParseSpecSummary(c.Labels[planner.LabelSpec])
+	cur, ok2 := planner.ParseSpecSummary(spec.Labels[planner.LabelSpec])
+	if !ok1 || !ok2 {
+		return ""
+	}
+	var f []string
+	add := func(name string, differ bool) {
+		if differ {
+			f = append(f, name)
+		}
+	}
+	add("cmd", !slices.Equal(old.Cmd, cur.Cmd))
+	add("env", !mapsEqual(old.Env, cur.Env))
+	add("secret_env", !mapsEqual(old.SecretEnv, cur.SecretEnv))
+	add("ports", !slices.Equal(old.Ports, cur.Ports))
+	add("volumes", !slices.Equal(old.Volumes, cur.Volumes))
+	add("labels", !mapsEqual(old.Labels, cur.Labels))
+	add("healthcheck", old.Health.Describe() != cur.Health.Describe())
+	add("stop_timeout", old.StopTimeout != cur.StopTimeout)
+	if len(f) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(f, ", ") + ")"
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func unclaimedReason(cfg *lang.Config, k key, host string) string {
+	if k.accessory != "" {
+		for _, a := range cfg.Accessories {
+			if a.Name == k.accessory {
+				return "accessory " + k.accessory + " no longer runs on " + host
+			}
+		}
+		return "accessory " + k.accessory + " is no longer in the configuration"
+	}
+	for _, r := range cfg.Roles {
+		if r.Name == k.role {
+			return "role " + k.role + " no longer runs on " + host
+		}
+	}
+	return "role " + k.role + " is no longer in the configuration"
+}
+
+func row(host string, c planner.Container) Row {
+	_, digest := splitDigest(c.Image)
+	return Row{Host: host, Role: c.Role, Accessory: c.Accessory, Container: c.Name, ID: c.ID, Version: c.Version,
+		State: c.State, Health: c.Health, Created: c.Created, StartedAt: c.StartedAt, Digest: digest}
+}
+
+func newestFirst(cs []planner.Container) []planner.Container {
+	cs = slices.Clone(cs)
+	slices.SortStableFunc(cs, func(a, b planner.Container) int {
+		return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.Name, a.Name))
+	})
+	return cs
+}
+
+func splitDigest(ref string) (string, string) {
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, ""
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

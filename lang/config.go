@@ -27,6 +27,9 @@ type Config struct {
 	Accessories []Accessory // declaration order
 	Deploy      Deploy
 	Variables   []Variable // sorted by name
+	// Proxy is the top-level proxy block with defaults applied; zero when
+	// there is neither that block nor a role with a proxy block.
+	Proxy Proxy
 }
 
 // Service is the `service "NAME"` block.
@@ -84,6 +87,7 @@ type Role struct {
 	Volumes     []string // "host-path-or-volume:container-path[:ro]"
 	Labels      map[string]string
 	Healthcheck *Healthcheck // nil = the image's HEALTHCHECK, else "running"
+	Proxy       *RoleProxy   // nil = not behind the proxy
 }
 
 // Healthcheck is a role's `healthcheck` block. Exactly one of Cmd, Shell and
@@ -199,6 +203,21 @@ func (c *Config) PrimaryRole() *Role {
 		}
 	}
 	return nil
+}
+
+// Proxied reports whether any role runs behind the proxy on host ("" = any host).
+func (c *Config) Proxied(host string) bool {
+	for _, r := range c.Roles {
+		if r.Proxy == nil {
+			continue
+		}
+		for _, h := range r.Hosts {
+			if host == "" || h == host {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Host returns the host named name, or nil.

@@ -26,7 +26,7 @@ func (l *loader) load() *Config {
 			blocks[b.Type] = append(blocks[b.Type], b)
 		}
 	}
-	for _, t := range []string{"service", "registry", "ssh", "deploy"} {
+	for _, t := range []string{"service", "registry", "ssh", "deploy", "proxy"} {
 		blocks[t] = l.single(blocks[t])
 	}
 	for _, t := range []string{"variable", "host", "role", "accessory"} {
@@ -54,6 +54,7 @@ func (l *loader) load() *Config {
 		cfg.Accessories = append(cfg.Accessories, l.decodeAccessory(b))
 	}
 	versionAttr := l.decodeDeploy(blocks["deploy"], &cfg.Deploy)
+	cfg.Proxy = l.decodeProxy(blocks["proxy"], cfg.Proxied(""))
 	l.orderRoles(cfg, blocks)
 	l.checkNames(blocks)
 	l.checkUnusedHosts(cfg, blocks["host"])

@@ -137,9 +137,13 @@ func (l *loader) decodeRole(b *hcl.Block) Role {
 	}
 	c := l.decodeContainer(at)
 	r.Cmd, r.Ports, r.Env, r.SecretEnv, r.Volumes, r.Labels = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels
-	hcs := l.single(content.Blocks)
+	hcs := l.single(blocksOfType(content.Blocks, "healthcheck"))
 	if len(hcs) == 1 {
 		r.Healthcheck = l.decodeHealthcheck(hcs[0])
+	}
+	if ps := l.single(blocksOfType(content.Blocks, "proxy")); len(ps) == 1 {
+		r.Proxy = l.decodeRoleProxy(ps[0])
+		l.checkProxiedPorts(&r, at)
 	}
 	return r
 }

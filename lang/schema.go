@@ -12,6 +12,7 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "role", LabelNames: []string{"name"}},
 	{Type: "accessory", LabelNames: []string{"name"}},
 	{Type: "deploy"},
+	{Type: "proxy"},
 }}
 
 var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}}}
@@ -35,7 +36,7 @@ var containerAttrs = []hcl.AttributeSchema{
 
 var roleSchema = &hcl.BodySchema{
 	Attributes: append([]hcl.AttributeSchema{{Name: "primary"}, {Name: "hosts"}}, containerAttrs...),
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "healthcheck"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "healthcheck"}, {Type: "proxy"}},
 }
 
 var healthcheckSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{

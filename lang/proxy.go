@@ -1,0 +1,134 @@
+package lang
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Defaults of the proxy blocks. The default image is kamal-proxy's own
+// release on Docker Hub; point proxy.image at a copy in your registry.
+const (
+	DefaultProxyImage    = "basecamp/kamal-proxy:v0.9.2"
+	defaultProxyHTTPPort = 80
+	defaultProxyHealth   = "/up"
+	defaultProxyDeploy   = 30 * time.Second
+	defaultProxyDrain    = 30 * time.Second
+)
+
+// Proxy is the top-level `proxy` block: the kamal-proxy container berth
+// runs on every host of a proxied role.
+type Proxy struct {
+	Image    string // full reference with tag; default DefaultProxyImage
+	HTTPPort int    // host port published to the proxy's port 80; default 80
+}
+
+// RoleProxy is a role's `proxy` block: the role's containers publish no
+// host port; the host's kamal-proxy routes to them and switches to a new
+// container only once it answers its health check (kamal-proxy's `deploy`).
+type RoleProxy struct {
+	AppPort       int           // the container port the app listens on (required)
+	Host          string        // route only this Host header; "" = any
+	PathPrefix    string        // route only below this path; "" = all
+	HealthPath    string        // default "/up"
+	DeployTimeout time.Duration // how long the new container may take to turn healthy; default 30s
+	DrainTimeout  time.Duration // how long in-flight requests to the old one may take; default 30s
+}
+
+var proxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image"}, {Name: "http_port"}}}
+
+var roleProxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "app_port", Required: true}, {Name: "host"}, {Name: "path_prefix"}, {Name: "health_path"},
+	{Name: "deploy_timeout"}, {Name: "drain_timeout"},
+}}
+
+// decodeProxy reads the top-level proxy block, defaults applied; the zero
+// Proxy when there is neither the block nor a proxied role.
+func (l *loader) decodeProxy(blocks []*hcl.Block, used bool) Proxy {
+	if len(blocks) == 0 && !used {
+		return Proxy{}
+	}
+	p := Proxy{Image: DefaultProxyImage, HTTPPort: defaultProxyHTTPPort}
+	if len(blocks) == 0 {
+		return p
+	}
+	content, diags := blocks[0].Body.Content(proxySchema)
+	l.diags = append(l.diags, diags...)
+	at := content.Attributes
+	if s, ok := l.str(at["image"]); ok {
+		ref, err := parseImage(s)
+		switch {
+		case err != nil:
+			l.diags = append(l.diags, imageDiag(at["image"], err.Error()))
+		case ref.Tag == "" && ref.Digest == "":
+			l.diags = append(l.diags, imageDiag(at["image"], fmt.Sprintf("The proxy image is pinned with a tag or digest, e.g. %q.", s+":v0.9.2")))
+		default:
+			p.Image = s
+		}
+	}
+	if v, ok := l.integer(at["http_port"], 1, 65535); ok {
+		p.HTTPPort = v
+	}
+	return p
+}
+
+// decodeRoleProxy reads a role's proxy block.
+func (l *loader) decodeRoleProxy(b *hcl.Block) *RoleProxy {
+	content, diags := b.Body.Content(roleProxySchema)
+	l.diags = append(l.diags, diags...)
+	at := content.Attributes
+	p := &RoleProxy{HealthPath: defaultProxyHealth, DeployTimeout: defaultProxyDeploy, DrainTimeout: defaultProxyDrain}
+	p.AppPort, _ = l.integer(at["app_port"], 1, 65535)
+	p.Host, _ = l.str(at["host"])
+	if p.Host != "" && !domainRe.MatchString(p.Host) {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid proxy host",
+			Detail: fmt.Sprintf("%q is not a host name such as \"shop.example.com\".", p.Host), Subject: at["host"].Expr.Range().Ptr()})
+	}
+	for _, name := range []string{"path_prefix", "health_path"} {
+		s, ok := l.str(at[name])
+		if !ok {
+			continue
+		}
+		if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, " \t\n") {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid path",
+				Detail: fmt.Sprintf("%s is a URL path starting with /, such as \"/up\"; %q is not.", name, s), Subject: at[name].Expr.Range().Ptr()})
+			continue
+		}
+		if name == "path_prefix" {
+			p.PathPrefix = s
+		} else {
+			p.HealthPath = s
+		}
+	}
+	if v, ok := l.duration(at["deploy_timeout"]); ok {
+		p.DeployTimeout = v
+	}
+	if v, ok := l.duration(at["drain_timeout"]); ok {
+		p.DrainTimeout = v
+	}
+	return p
+}
+
+// checkProxiedPorts refuses ports on a proxied role: the proxy publishes
+// the host's port and the role's containers run side by side on a network.
+func (l *loader) checkProxiedPorts(r *Role, at hcl.Attributes) {
+	if r.Proxy == nil || at["ports"] == nil {
+		return
+	}
+	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Ports on a proxied role",
+		Detail:  fmt.Sprintf("The role %q has a proxy block: the proxy publishes the host's port and routes to proxy.app_port, so the role publishes no ports. Remove ports, or the proxy block to publish them directly.", r.Name),
+		Subject: at["ports"].NameRange.Ptr()})
+}
+
+// blocksOfType keeps the blocks of one type.
+func blocksOfType(blocks hcl.Blocks, typ string) hcl.Blocks {
+	var out hcl.Blocks
+	for _, b := range blocks {
+		if b.Type == typ {
+			out = append(out, b)
+		}
+	}
+	return out
+}

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/executor/live"
+	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/lang"
 )
 
 // TestMeasureDockerAccess compares the two ways of reading a host's
@@ -163,6 +166,31 @@ func TestMeasureDockerAccess(t *testing.T) {
 	}
 	t.Logf("planning read of %d hosts (dial + one list each, parallel): median %s, all %v", len(l.Hosts), median(plans), plans)
 	t.Logf("one SSH dial (TCP + handshake + auth): median %s; then the first list (opens the forwarded channel): median %s", median(dialOnly), median(firstList))
+
+	// 30 hosts: the lab's hosts declared ten times each under other names,
+	// so that 30 real SSH connections are dialled and read in parallel.
+	wide := transportPool(t, l, func(o *sshx.Options) {
+		o.Hosts = nil
+		for i := range 30 {
+			h := l.Hosts[i%len(l.Hosts)]
+			o.Hosts = append(o.Hosts, lang.Host{Name: fmt.Sprintf("%s-%d", h.Name, i), Address: h.Addr})
+		}
+	})
+	wr := live.NewReader(wide, nil)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := l.Hosts[i%len(l.Hosts)]
+			if _, err := wr.ReadState(ctx, fmt.Sprintf("%s-%d", h.Name, i), service); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("planning read of 30 hosts (30 SSH connections, one list each, parallel): %s, %d dials", time.Since(start).Round(time.Millisecond), wide.Dials())
 }
 
 func measure(n int, f func()) time.Duration {

@@ -21,13 +21,33 @@ const (
 	PolicyAcceptNew = "accept-new"
 )
 
-// hostKeys verifies host keys against one known_hosts file. The file is read
-// again for every dial, so that keys recorded by a concurrent dial (or by
-// another process) are seen.
+// hostKeys verifies host keys against one known_hosts file. The file is
+// parsed again whenever it changed (size, modification time or inode), so
+// that keys recorded by a concurrent dial (or by another process) are seen;
+// an unchanged file is parsed once, not once per dial (which made dialling
+// N hosts with an N-line file quadratic).
 type hostKeys struct {
 	path      string
 	acceptNew bool
-	mu        sync.Mutex // serialises accept-new appends within the process
+	mu        sync.Mutex // serialises accept-new appends within the process; guards the cache
+
+	cached ssh.HostKeyCallback // the parsed file, nil until first read
+	stamp  fileStamp           // what the file looked like when parsed
+}
+
+// fileStamp tells whether a file changed since it was read.
+type fileStamp struct {
+	size  int64
+	mtime int64
+	ino   uint64
+}
+
+func stampOf(fi os.FileInfo) fileStamp {
+	s := fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.ino = st.Ino
+	}
+	return s
 }
 
 // callback checks the key of the host called name (for messages) dialled at
@@ -67,12 +87,33 @@ func (h *hostKeys) callback(name string) ssh.HostKeyCallback {
 	}
 }
 
+// check verifies key against the file; the caller holds h.mu.
 func (h *hostKeys) check(hostport string, remote net.Addr, key ssh.PublicKey) error {
-	cb, err := knownhosts.New(h.path)
+	cb, err := h.load()
 	if err != nil {
 		return err
 	}
 	return cb(hostport, remote, key)
+}
+
+// load returns the parsed file, parsing it again only when it changed.
+// The caller holds h.mu.
+func (h *hostKeys) load() (ssh.HostKeyCallback, error) {
+	fi, err := os.Stat(h.path)
+	if err != nil {
+		h.cached = nil
+		return nil, err
+	}
+	if st := stampOf(fi); h.cached != nil && st == h.stamp {
+		return h.cached, nil
+	}
+	cb, err := knownhosts.New(h.path)
+	if err != nil {
+		h.cached = nil
+		return nil, err
+	}
+	h.cached, h.stamp = cb, stampOf(fi)
+	return cb, nil
 }
 
 // algorithms returns the host key algorithms known_hosts holds for hostport,

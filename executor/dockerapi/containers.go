@@ -216,6 +216,11 @@ type CreateSpec struct {
 	StopTimeout   time.Duration // 0 = the daemon's default
 	RestartPolicy string        // "", "no", "always", "unless-stopped", "on-failure"
 	Network       string        // "" = the default bridge
+	// AutoRemove: the daemon removes the container when it exits (one-off runs).
+	AutoRemove bool
+	// Tty gives the container a terminal; OpenStdin keeps its stdin open for
+	// an attached client (closed when that client detaches).
+	Tty, OpenStdin bool
 }
 
 // Port publishes ContainerPort on the host.
@@ -244,6 +249,12 @@ type createJSON struct {
 	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
 	Healthcheck  *healthJSON         `json:"Healthcheck,omitempty"`
 	StopTimeout  *int                `json:"StopTimeout,omitempty"`
+	Tty          bool                `json:"Tty,omitempty"`
+	OpenStdin    bool                `json:"OpenStdin,omitempty"`
+	StdinOnce    bool                `json:"StdinOnce,omitempty"`
+	AttachStdin  bool                `json:"AttachStdin,omitempty"`
+	AttachStdout bool                `json:"AttachStdout,omitempty"`
+	AttachStderr bool                `json:"AttachStderr,omitempty"`
 	HostConfig   hostConfigJSON      `json:"HostConfig"`
 }
 
@@ -260,6 +271,7 @@ type hostConfigJSON struct {
 	PortBindings  map[string][]portBinding `json:"PortBindings,omitempty"`
 	RestartPolicy *struct{ Name string }   `json:"RestartPolicy,omitempty"`
 	NetworkMode   string                   `json:"NetworkMode,omitempty"`
+	AutoRemove    bool                     `json:"AutoRemove,omitempty"`
 }
 
 type portBinding struct {
@@ -294,6 +306,12 @@ func (s CreateSpec) body() createJSON {
 		b.HostConfig.RestartPolicy = &struct{ Name string }{s.RestartPolicy}
 	}
 	b.HostConfig.NetworkMode = s.Network
+	b.HostConfig.AutoRemove = s.AutoRemove
+	b.Tty = s.Tty
+	if s.OpenStdin {
+		b.OpenStdin, b.StdinOnce, b.AttachStdin = true, true, true
+		b.AttachStdout, b.AttachStderr = true, true
+	}
 	return b
 }
 

@@ -72,6 +72,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newAuditCmd(a),
 		newRollbackCmd(a),
 		newDestroyCmd(a),
+		newLogsCmd(a),
 	)
 	return root
 }

@@ -14,8 +14,17 @@ import (
 	"github.com/berth-sh/berth/lang"
 )
 
-// DefaultReadParallelism bounds how many hosts Build reads at once.
-const DefaultReadParallelism = 32
+// DefaultReadParallelism is how many hosts Build reads at once at least;
+// a bigger fleet is read up to MaxReadParallelism hosts at once. Reading a
+// host is mostly waiting on the network, and each host keeps its one
+// connection for the rest of the run anyway.
+const (
+	DefaultReadParallelism = 32
+	MaxReadParallelism     = 256
+)
+
+// readParallelism is how many of n hosts to read at once.
+func readParallelism(n int) int { return min(max(n, DefaultReadParallelism), MaxReadParallelism) }
 
 // ErrUnknownTarget reports a --target or --exclude that names nothing.
 var ErrUnknownTarget = errors.New("names no host, role or accessory")
@@ -34,7 +43,7 @@ type Options struct {
 	IncludeAccessories bool
 	BerthVersion       string
 	Now                func() time.Time // default time.Now
-	ReadParallelism    int              // default DefaultReadParallelism
+	ReadParallelism    int              // default: the number of hosts, at least DefaultReadParallelism, at most MaxReadParallelism
 	Logger             *slog.Logger     // default: discard
 }
 
@@ -61,9 +70,6 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.ReadParallelism <= 0 {
-		opts.ReadParallelism = DefaultReadParallelism
 	}
 	log := opts.Logger
 	if log == nil {
@@ -234,6 +240,9 @@ func resolveAll(ctx context.Context, r DigestResolver, refs []string) (map[strin
 }
 
 func readHosts(ctx context.Context, r StateReader, cfg *lang.Config, hosts []string, parallel int) (map[string]HostState, error) {
+	if parallel <= 0 {
+		parallel = readParallelism(len(hosts))
+	}
 	out := make(map[string]HostState, len(hosts))
 	errs := make([]error, len(hosts)) // kept in host order for a stable message
 	var (

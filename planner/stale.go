@@ -39,7 +39,7 @@ func CheckStale(ctx context.Context, p *Plan, cfg *lang.Config, r StateReader) e
 	for i, h := range p.Hosts {
 		hosts[i] = h.Name
 	}
-	states, err := readHosts(ctx, r, cfg, hosts, DefaultReadParallelism)
+	states, err := readHosts(ctx, r, cfg, hosts, 0)
 	if err != nil {
 		return err
 	}

@@ -67,18 +67,22 @@ and released on every exit path, Ctrl-C included.`,
 }
 
 func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
-	cfg, err := a.loadConfig(ctx, o.vars)
-	if err != nil {
-		return err
-	}
 	var saved *planner.Plan
 	if file != "" {
+		var err error
 		if saved, err = planner.ReadFile(file); err != nil {
 			return err
 		}
 		if len(o.targets)+len(o.excludes) > 0 {
 			return errors.New("--target and --exclude belong to the plan; a saved plan is applied as it is")
 		}
+		// The plan was made with these variable values; an explicit --var
+		// still wins (and then the plan is stale if it differs).
+		o.vars.vars = append(saved.VarArgs(), o.vars.vars...)
+	}
+	cfg, err := a.loadConfig(ctx, o.vars)
+	if err != nil {
+		return err
 	}
 	conns, err := a.connect(ctx, cfg)
 	if err != nil {

@@ -451,3 +451,24 @@ func TestApplyHostCutOffMidApply(t *testing.T) {
 	mustApply(t, l, dir)
 	mustBeConverged(t, l, dir)
 }
+
+// A plan made with --var applies from its file without repeating the --var:
+// the plan carries its variables.
+func TestApplySavedPlanKeepsItsVariables(t *testing.T) {
+	l := Lab(t)
+	svc := l.Service(t, "planvars")
+	cfg := strings.Replace(appConfig(l, svc, "v1", `variable "version" {
+  type    = string
+  default = "v1"
+}`), `version         = "v1"`, `version         = var.version`, 1)
+	dir := l.WriteConfig(t, cfg)
+	mustApply(t, l, dir)
+	planFile := filepath.Join(t.TempDir(), "v2.plan")
+	if r := l.Berth(t, dir, "plan", "--var", "version=v2", "--out", planFile); r.Code != 0 {
+		t.Fatalf("plan: %s", r)
+	}
+	if r := l.Berth(t, dir, "apply", planFile); r.Code != 0 {
+		t.Fatalf("apply of a plan made with --var: %s", r)
+	}
+	mustServe(t, l, "v2")
+}

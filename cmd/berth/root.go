@@ -73,6 +73,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newRollbackCmd(a),
 		newDestroyCmd(a),
 		newLogsCmd(a),
+		newExecCmd(a),
 	)
 	return root
 }

@@ -1,0 +1,149 @@
+package oneoff
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/berth-sh/berth/executor/dockerapi"
+)
+
+// Label marks a one-off container with its service. It is not
+// berth.service on purpose: a one-off container is never part of a plan.
+const Label = "berth.oneoff"
+
+// Docker is what a one-off run needs of a host's Docker daemon.
+type Docker interface {
+	Create(ctx context.Context, name string, spec dockerapi.CreateSpec) (string, error)
+	Attach(ctx context.Context, id string) (net.Conn, *bufio.Reader, error)
+	Start(ctx context.Context, id string) error
+	Wait(ctx context.Context, id, condition string) (int, error)
+	Remove(ctx context.Context, id string, force bool) error
+}
+
+// Spec is the one-off container to run.
+type Spec struct {
+	Service string
+	Role    string
+	Image   string   // the deployed reference, repo:tag@sha256:...
+	Cmd     []string // the command, an argv (no shell)
+	Env     []string // "K=V", secrets included: never logged
+	Volumes []string
+	// Interactive keeps stdin open and attached; TTY gives the container a
+	// terminal (then output is not split into stdout and stderr).
+	Interactive, TTY bool
+}
+
+// Streams are the caller's ends.
+type Streams struct {
+	In       io.Reader // read only when Interactive
+	Out, Err io.Writer
+}
+
+// Run creates the container, attaches to it, starts it, copies its output
+// until it exits and returns its exit status. The container is removed
+// whatever happens; cancelling ctx kills it.
+func Run(ctx context.Context, d Docker, s Spec, st Streams) (int, error) {
+	name := fmt.Sprintf("%s-%s-run-%s", s.Service, s.Role, suffix())
+	id, err := d.Create(ctx, name, dockerapi.CreateSpec{
+		Image:     s.Image,
+		Cmd:       s.Cmd,
+		Env:       s.Env,
+		Labels:    map[string]string{Label: s.Service, Label + ".role": s.Role},
+		Binds:     s.Volumes,
+		Tty:       s.TTY,
+		OpenStdin: s.Interactive,
+	})
+	if err != nil {
+		return -1, fmt.Errorf("create the one-off container: %w", err)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := d.Remove(rctx, id, true); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+			fmt.Fprintf(st.Err, "Warning: removing the one-off container %s: %v\n", name, err)
+		}
+	}()
+	conn, br, err := d.Attach(ctx, id)
+	if err != nil {
+		return -1, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := d.Start(ctx, id); err != nil {
+		return -1, fmt.Errorf("start the one-off container: %w", err)
+	}
+	if s.Interactive && st.In != nil {
+		go copyIn(conn, st.In)
+	}
+	var copyErr error
+	if s.TTY {
+		_, copyErr = copyOut(st.Out, br)
+	} else {
+		copyErr = split(st.Out, st.Err, br)
+	}
+	if ctx.Err() != nil {
+		return -1, ctx.Err()
+	}
+	code, err := d.Wait(ctx, id, "not-running")
+	if err != nil {
+		return -1, err
+	}
+	if copyErr != nil && !errors.Is(copyErr, net.ErrClosed) {
+		return code, fmt.Errorf("reading the output: %w", copyErr)
+	}
+	return code, nil
+}
+
+// copyIn sends the caller's stdin and then closes the container's.
+func copyIn(conn net.Conn, in io.Reader) {
+	_, _ = io.Copy(conn, in)
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+}
+
+func copyOut(w io.Writer, r io.Reader) (int64, error) {
+	n, err := io.Copy(w, r)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return n, err
+}
+
+// split copies a multiplexed stream: stdout frames to out, stderr to errw.
+func split(out, errw io.Writer, r io.Reader) error {
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if hdr[0] > 2 || hdr[1] != 0 || hdr[2] != 0 || hdr[3] != 0 {
+			return fmt.Errorf("malformed stream header % x", hdr)
+		}
+		w := out
+		if hdr[0] == 2 {
+			w = errw
+		}
+		if _, err := io.CopyN(w, r, int64(binary.BigEndian.Uint32(hdr[4:]))); err != nil {
+			return err
+		}
+	}
+}
+
+func suffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

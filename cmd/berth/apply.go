@@ -126,9 +126,7 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 
 // makePlan reads the live state and builds a plan.
 func (a *app) makePlan(ctx context.Context, cfg *lang.Config, conns *connections, targets, excludes []string) (*planner.Plan, error) {
-	return planner.Build(ctx, cfg, planner.Deps{State: conns.live, Digests: conns.registry}, planner.Options{
-		Targets: targets, Excludes: excludes, BerthVersion: version,
-	})
+	return a.planWith(ctx, cfg, conns, planner.Options{Targets: targets, Excludes: excludes})
 }
 
 // confirm asks for "yes" on a terminal, and refuses without one.

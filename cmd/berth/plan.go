@@ -84,14 +84,18 @@ func (c *planCmd) run(ctx context.Context, a *app) error {
 // buildPlan connects to the hosts and the registry of cfg and builds the
 // plan. Any host or image that cannot be read fails the whole plan.
 func (a *app) buildPlan(ctx context.Context, cfg *lang.Config, opts planner.Options) (*planner.Plan, error) {
-	deps, closeDeps, err := a.planDeps(ctx, cfg)
+	conns, err := a.connect(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer closeDeps()
+	defer conns.Close()
+	return a.planWith(ctx, cfg, conns, opts)
+}
+
+// planWith builds the plan over connections the caller keeps open.
+func (a *app) planWith(ctx context.Context, cfg *lang.Config, conns *connections, opts planner.Options) (*planner.Plan, error) {
 	opts.BerthVersion = version
-	opts.Logger = a.logger()
-	return planner.Build(ctx, cfg, deps, opts)
+	return planner.Build(ctx, cfg, conns.deps(), opts)
 }
 
 // color reports whether to colour the output: stdout is a terminal, and

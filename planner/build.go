@@ -198,6 +198,9 @@ func imageRefs(cfg *lang.Config, opts Options) []string {
 	if len(cfg.Roles) > 0 {
 		refs = append(refs, ServiceRef(cfg))
 	}
+	if _, d := splitDigest(cfg.Proxy.Image); cfg.Proxied("") && d == "" {
+		refs = append(refs, ProxyRef(cfg))
+	}
 	for i := range cfg.Accessories {
 		a := &cfg.Accessories[i]
 		if _, d := splitDigest(a.Image); d != "" {

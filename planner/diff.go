@@ -43,6 +43,9 @@ func diff(in diffInput) []Change {
 		groups := groupContainers(st.Containers, cfg.Service.Name)
 		if in.destroy {
 			changes = append(changes, destroyChanges(host, groups, in.includeAccessories)...)
+			if pc, ok := proxyChange(&lang.Config{}, host, st.Containers, nil); ok {
+				changes = append(changes, pc)
+			}
 			continue
 		}
 		for _, r := range rolesPrimaryFirst(cfg) {
@@ -54,6 +57,9 @@ func diff(in diffInput) []Change {
 			primary := r.Primary && host == primaryHost
 			changes = append(changes, decide(Address{Host: host, Role: r.Name}, &d, groups[key], primary))
 			delete(groups, key)
+		}
+		if pc, ok := proxyChange(cfg, host, st.Containers, in.digests); ok {
+			changes = append(changes, pc)
 		}
 		for i := range cfg.Accessories {
 			a := &cfg.Accessories[i]
@@ -285,6 +291,12 @@ func summaryReasons(o, n SpecSummary, versionChanged bool) []Reason {
 		rs = append(rs, Reason{Field: "healthcheck", Old: oh, New: nh})
 	}
 	rs = append(rs, mapReasons("labels.", o.Labels, n.Labels, false)...)
+	if o.Network != n.Network {
+		rs = append(rs, Reason{Field: "network", Old: orNone(o.Network), New: orNone(n.Network)})
+	}
+	if op, np := o.Proxy.Describe(), n.Proxy.Describe(); op != np {
+		rs = append(rs, Reason{Field: "proxy", Old: op, New: np})
+	}
 	if o.StopTimeout != n.StopTimeout {
 		rs = append(rs, Reason{Field: "stop_timeout", Old: o.StopTimeout.String(), New: n.StopTimeout.String()})
 	}
@@ -376,7 +388,8 @@ func matchAny(addr Address, names []string) bool {
 		switch {
 		case n == addr.Host, n == addr.String(),
 			addr.Role != "" && n == addr.Role,
-			addr.Accessory != "" && (n == addr.Accessory || n == "accessory."+addr.Accessory):
+			addr.Accessory != "" && (n == addr.Accessory || n == "accessory."+addr.Accessory),
+			addr.Proxy && (n == "proxy" || n == ProxyContainer):
 			return true
 		}
 	}

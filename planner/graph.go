@@ -36,6 +36,21 @@ var ErrGraph = errors.New("invalid step graph")
 //     remove) never wait for the barrier nor for a batch: their image is
 //     pinned on its own and is not the build under review, and a new app
 //     version may need the new accessory to become healthy at all.
+//   - A proxied role (Desired.Proxy set) checks its new container with a
+//     switch step instead of health: the host's kamal-proxy health-checks
+//     it and moves the role's route to it. Its cutover is start → switch →
+//     stop_old; coming from a container that published host ports, stop_old
+//     → start → switch. For the barrier and for batches, switch is the
+//     primary's (and any change's) health step.
+//   - The proxy of a host (Address.Proxy) is a change like an accessory
+//     (pull → create → [stop_old →] start → health → prune, or remove),
+//     never gated by the barrier or a batch, except: a proxied role's
+//     switch depends on its host's proxy health step; a proxy whose host
+//     port is still held by a role's old container starts (or stops its
+//     old proxy) only after that role's stop_old; a proxy remove waits for
+//     the stop_old of every role change on its host that publishes ports
+//     (which start only after it), and, off the primary host, for the same
+//     gate as the host's role changes.
 //   - Rolling: hosts are ordered primary host first, then configuration
 //     order; only hosts with role steps count; cfg.Deploy.Batch hosts per
 //     batch (0: one batch). The first cutover step of every role change in
@@ -59,12 +74,13 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 	var steps []Step
 	if primary != nil {
 		steps = append(steps, changeSteps(*primary, 0, nil)...)
-		steps = append(steps, Step{ID: BarrierID, Kind: StepBarrier, DependsOn: []string{stepID(primary.Address, StepHealth)}})
+		steps = append(steps, Step{ID: BarrierID, Kind: StepBarrier, DependsOn: []string{stepID(primary.Address, checkKind(*primary))}})
 	} else {
 		steps = append(steps, Step{ID: BarrierID, Kind: StepBarrier})
 	}
 	var prevFinals, curFinals []string
 	cur := 0
+	gateOf := map[string][]string{}
 	for _, c := range changes {
 		if c.Action == ActionUnchanged || (primary != nil && c.Address == primary.Address) {
 			if primary != nil && c.Address == primary.Address {
@@ -72,7 +88,7 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 			}
 			continue
 		}
-		if c.Address.Accessory != "" {
+		if c.Address.Accessory != "" || c.Address.Proxy {
 			steps = append(steps, changeSteps(c, batchOf[c.Address.Host], nil)...)
 			continue
 		}
@@ -81,9 +97,15 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 			prevFinals, curFinals, cur = curFinals, nil, b
 		}
 		gate := append([]string{BarrierID}, prevFinals...)
+		gateOf[c.Address.Host] = gate
 		steps = append(steps, changeSteps(c, b, gate)...)
 		curFinals = append(curFinals, finalStep(c))
 	}
+	primaryHost := ""
+	if primary != nil {
+		primaryHost = primary.Address.Host
+	}
+	steps = wireProxy(steps, changes, gateOf, primaryHost)
 	g := Graph{Steps: steps}
 	sorted, err := g.sorted()
 	if err != nil {
@@ -118,6 +140,8 @@ func orderChanges(changes []Change, cfg *lang.Config) []Change {
 			return h, 2 << 20
 		case c.Address.Accessory != "":
 			return h, 1<<20 + accRank[c.Address.Accessory]
+		case c.Address.Proxy:
+			return h, 1 << 19
 		default:
 			return h, roleRank[c.Address.Role]
 		}
@@ -140,7 +164,7 @@ func assignBatches(changes []Change, batch int) map[string]int {
 	out := map[string]int{}
 	n := 0
 	for _, c := range changes {
-		if c.Address.Accessory != "" || c.Action == ActionUnchanged {
+		if c.Address.Accessory != "" || c.Address.Proxy || c.Action == ActionUnchanged {
 			continue
 		}
 		if _, ok := out[c.Address.Host]; ok {
@@ -177,14 +201,16 @@ func changeSteps(c Change, batch int, gate []string) []Step {
 	}
 	var seq []StepKind
 	hasOld := c.Running != nil
+	check := checkKind(c)
 	switch {
-	case c.Address.Accessory != "" && hasOld,
-		c.Desired != nil && len(c.Desired.Ports) > 0 && hasOld:
-		seq = []StepKind{StepStopOld, StepStart, StepHealth}
+	case c.Address.Accessory != "" && hasOld, c.Address.Proxy && hasOld,
+		c.Desired != nil && len(c.Desired.Ports) > 0 && hasOld,
+		check == StepSwitch && publishesPorts(c.Running):
+		seq = []StepKind{StepStopOld, StepStart, check}
 	case hasOld:
-		seq = []StepKind{StepStart, StepHealth, StepStopOld}
+		seq = []StepKind{StepStart, check, StepStopOld}
 	default:
-		seq = []StepKind{StepStart, StepHealth}
+		seq = []StepKind{StepStart, check}
 	}
 	steps := []Step{mk(StepPull), mk(StepCreate, stepID(c.Address, StepPull))}
 	prev := stepID(c.Address, StepCreate)

@@ -39,10 +39,15 @@ type Address struct {
 	Host      string `json:"host"`
 	Role      string `json:"role,omitempty"`
 	Accessory string `json:"accessory,omitempty"`
+	// Proxy marks the host's proxy container (Role and Accessory empty).
+	Proxy bool `json:"proxy,omitempty"`
 }
 
-// String gives "h1/web" or "h3/accessory.cache".
+// String gives "h1/web", "h3/accessory.cache" or "h1/berth-proxy".
 func (a Address) String() string {
+	if a.Proxy {
+		return a.Host + "/" + ProxyContainer
+	}
 	if a.Accessory != "" {
 		return a.Host + "/accessory." + a.Accessory
 	}
@@ -103,6 +108,10 @@ type ContainerSpec struct {
 	Health      HealthSpec        `json:"health"`
 	StopTimeout time.Duration     `json:"stop_timeout"`
 	ConfigHash  string            `json:"config_hash"`
+	// Network is the Docker network to join ("" = the default bridge);
+	// Proxy is the route of a proxied role through the host's kamal-proxy.
+	Network string      `json:"network,omitempty"`
+	Proxy   *ProxyRoute `json:"proxy,omitempty"`
 }
 
 // Change is the plan for one Address.
@@ -151,6 +160,10 @@ const (
 	StepPrune   StepKind = "prune"
 	StepRemove  StepKind = "remove"
 	StepBarrier StepKind = "barrier"
+	// StepSwitch replaces health for a proxied role: the host's kamal-proxy
+	// health-checks the new container and switches the role's route to it
+	// (draining the old one), or keeps the old route when it never turns healthy.
+	StepSwitch StepKind = "switch"
 )
 
 // Step is one vertex of the apply graph.

@@ -33,6 +33,8 @@ type SpecSummary struct {
 	Labels      map[string]string `json:"labels,omitempty"` // the user's labels only
 	Health      HealthSpec        `json:"health"`
 	StopTimeout time.Duration     `json:"stop_timeout"`
+	Network     string            `json:"network,omitempty"`
+	Proxy       *ProxyRoute       `json:"proxy,omitempty"`
 }
 
 // Spec is the container that role wants on host, running the service image
@@ -52,6 +54,10 @@ func Spec(cfg *lang.Config, role *lang.Role, host string, digest string) Contain
 		Labels:      maps.Clone(role.Labels),
 		Health:      healthSpec(role.Healthcheck, cfg.Deploy),
 		StopTimeout: cfg.Deploy.StopTimeout,
+		Proxy:       proxyRoute(cfg, role),
+	}
+	if s.Proxy != nil {
+		s.Network = ProxyNetwork
 	}
 	labels := map[string]string{LabelRole: role.Name}
 	return finishSpec(cfg, s, labels, cfg.Service.Name+"-"+role.Name+"-"+short,
@@ -118,6 +124,8 @@ func finishSpec(cfg *lang.Config, s SpecSummary, own map[string]string, name, re
 		Health:      s.Health,
 		StopTimeout: s.StopTimeout,
 		ConfigHash:  hash,
+		Network:     s.Network,
+		Proxy:       s.Proxy,
 	}
 }
 

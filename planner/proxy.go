@@ -1,0 +1,216 @@
+package planner
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+// The proxy: one kamal-proxy container per host of a proxied role, named
+// ProxyContainer, labelled LabelProxy=true (and berth.service, like every
+// container berth starts), joined to the Docker network ProxyNetwork with
+// the proxied roles' containers, publishing the host's HTTP port. Its
+// routes live in the ProxyVolume named volume, so a new proxy container
+// takes over the old one's routes.
+const (
+	LabelProxy     = "berth.proxy"
+	ProxyContainer = "berth-proxy"
+	ProxyNetwork   = "berth"
+	ProxyVolume    = "berth-proxy-config:/home/kamal-proxy/.config/kamal-proxy"
+	// proxyHealthInterval is Docker's own check of the proxy container
+	// (`kamal-proxy list`); berth probes more often while it waits.
+	proxyHealthInterval = 10 * time.Second
+	proxyHealthDeadline = 30 * time.Second
+	defaultProxyCheck   = time.Second
+)
+
+// ProxyRoute is how the host's kamal-proxy routes to a role's container:
+// the options of `kamal-proxy deploy`. The target (the new container) is
+// filled in by the executor.
+type ProxyRoute struct {
+	Service        string        `json:"service"` // the service's name inside kamal-proxy: SERVICE-ROLE
+	AppPort        int           `json:"app_port"`
+	Host           string        `json:"host,omitempty"`
+	PathPrefix     string        `json:"path_prefix,omitempty"`
+	HealthPath     string        `json:"health_path"`
+	HealthInterval time.Duration `json:"health_interval"`
+	DeployTimeout  time.Duration `json:"deploy_timeout"`
+	DrainTimeout   time.Duration `json:"drain_timeout"`
+}
+
+// Describe renders a route in one line, e.g. `shop-web → :8080, host *, path /, health /up every 1s, deploy 30s, drain 30s`.
+func (p *ProxyRoute) Describe() string {
+	if p == nil {
+		return "(none)"
+	}
+	return fmt.Sprintf("%s → :%d, host %s, path %s, health %s every %s, deploy %s, drain %s", p.Service, p.AppPort,
+		cmp.Or(p.Host, "*"), cmp.Or(p.PathPrefix, "/"), p.HealthPath, p.HealthInterval, p.DeployTimeout, p.DrainTimeout)
+}
+
+// proxyRoute is the route of a proxied role, nil for other roles.
+func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
+	p := role.Proxy
+	if p == nil {
+		return nil
+	}
+	interval := defaultProxyCheck
+	if role.Healthcheck != nil && role.Healthcheck.Interval > 0 {
+		interval = role.Healthcheck.Interval
+	}
+	return &ProxyRoute{
+		Service: cfg.Service.Name + "-" + role.Name, AppPort: p.AppPort, Host: p.Host, PathPrefix: p.PathPrefix,
+		HealthPath: p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
+	}
+}
+
+// ProxyRef is the proxy's image reference "repo:tag" without any digest.
+func ProxyRef(cfg *lang.Config) string {
+	return AccessoryRef(&lang.Accessory{Image: cmp.Or(cfg.Proxy.Image, lang.DefaultProxyImage)})
+}
+
+// proxyDigest is the digest pinned in the proxy image, else the resolved one.
+func proxyDigest(cfg *lang.Config, digests map[string]string) string {
+	if _, d := splitDigest(cfg.Proxy.Image); d != "" {
+		return d
+	}
+	return digests[ProxyRef(cfg)]
+}
+
+// ProxySpec is the proxy container on a host. Its name is fixed and its
+// version is the tag of its image.
+func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
+	port := cmp.Or(cfg.Proxy.HTTPPort, 80)
+	s := SpecSummary{
+		Digest:  digest,
+		Ports:   []string{strconv.Itoa(port) + ":80"},
+		Volumes: []string{ProxyVolume},
+		Network: ProxyNetwork,
+		Health: HealthSpec{Kind: "cmd", Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,
+			Retries: 3, Deadline: proxyHealthDeadline},
+		StopTimeout: cfg.Deploy.StopTimeout,
+	}
+	ref := ProxyRef(cfg)
+	return finishSpec(cfg, s, map[string]string{LabelProxy: "true"}, ProxyContainer, ref, imageTag(ref))
+}
+
+// IsProxy reports whether a live container is berth's proxy.
+func (c Container) IsProxy() bool { return c.Labels[LabelProxy] == "true" }
+
+// proxyChange is the change of the proxy on host: create, replace or
+// unchanged when a role on host is proxied, remove when none is but a
+// proxy container of the service is there; ok is false when neither.
+func proxyChange(cfg *lang.Config, host string, cs []Container, digests map[string]string) (Change, bool) {
+	var group []Container
+	for _, c := range cs {
+		if c.IsProxy() {
+			group = append(group, c)
+		}
+	}
+	slices.SortStableFunc(group, func(a, b Container) int {
+		return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.Name, a.Name))
+	})
+	addr := Address{Host: host, Proxy: true}
+	if !cfg.Proxied(host) {
+		if len(group) == 0 {
+			return Change{}, false
+		}
+		ch := Change{Address: addr, Action: ActionRemove,
+			Reasons: []Reason{{Field: "proxy", Old: ProxyContainer, New: "(no role on " + host + " is proxied)"}}}
+		ch.Running, ch.Others = split(group)
+		return ch, true
+	}
+	d := ProxySpec(cfg, host, proxyDigest(cfg, digests))
+	return decide(addr, &d, group, false), true
+}
+
+// publishesPorts reports whether a live container was started with host ports.
+func publishesPorts(c *Container) bool {
+	if c == nil {
+		return false
+	}
+	s, ok := ParseSpecSummary(c.Labels[LabelSpec])
+	return ok && len(s.Ports) > 0
+}
+
+// checkKind is the step that decides whether a change's new container is
+// good: switch for a proxied role, else health.
+func checkKind(c Change) StepKind {
+	if c.Address.Role != "" && c.Desired != nil && c.Desired.Proxy != nil {
+		return StepSwitch
+	}
+	return StepHealth
+}
+
+// wireProxy adds the dependencies between the proxy of a host and the
+// role changes on it (see BuildGraph). gateOf is the gate of the role
+// changes of each host (the barrier and the previous batch); primaryHost
+// is the host of the primary change ("" when there is none).
+func wireProxy(steps []Step, changes []Change, gateOf map[string][]string, primaryHost string) []Step {
+	index := make(map[string]int, len(steps))
+	for i, s := range steps {
+		index[s.ID] = i
+	}
+	dep := func(id string, deps ...string) {
+		i, ok := index[id]
+		if !ok {
+			return
+		}
+		for _, d := range deps {
+			if _, exists := index[d]; exists && !slices.Contains(steps[i].DependsOn, d) {
+				steps[i].DependsOn = append(steps[i].DependsOn, d)
+			}
+		}
+	}
+	for _, p := range changes {
+		if !p.Address.Proxy || p.Action == ActionUnchanged {
+			continue
+		}
+		host := p.Address.Host
+		for _, r := range changes {
+			if r.Address.Host != host || r.Address.Role == "" || r.Desired == nil ||
+				(r.Action != ActionCreate && r.Action != ActionReplace) {
+				continue
+			}
+			stopOld := stepID(r.Address, StepStopOld)
+			if p.Action == ActionRemove {
+				if len(r.Desired.Ports) == 0 {
+					continue
+				}
+				// Back to published ports: the proxy frees the port
+				// after the old container stopped, before the new one starts.
+				dep(stepID(p.Address, StepRemove), stopOld)
+				dep(stepID(r.Address, StepStart), stepID(p.Address, StepRemove))
+				continue
+			}
+			if r.Desired.Proxy == nil {
+				continue
+			}
+			dep(stepID(r.Address, StepSwitch), stepID(p.Address, StepHealth))
+			if publishesPorts(r.Running) {
+				// Onto the proxy: the old container frees the port first.
+				dep(firstCutover(index, p.Address), stopOld)
+			}
+		}
+		if p.Action == ActionRemove && host != primaryHost {
+			gate, ok := gateOf[host]
+			if !ok {
+				gate = []string{BarrierID}
+			}
+			dep(stepID(p.Address, StepRemove), gate...)
+		}
+	}
+	return steps
+}
+
+// firstCutover is the ID of the proxy's first step that touches what runs:
+// stop_old when an old proxy runs, else start.
+func firstCutover(index map[string]int, a Address) string {
+	if _, ok := index[stepID(a, StepStopOld)]; ok {
+		return stepID(a, StepStopOld)
+	}
+	return stepID(a, StepStart)
+}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/berth-sh/berth/test/sim"
+)
+
+// Targets for the simulated 1,000-host fleet.
+const (
+	simPlanTarget  = 3 * time.Second
+	simApplyTarget = 30 * time.Second
+	simRSSTarget   = 300.0 // MB
+)
+
+// runSim measures berth plan and apply on simulated fleets of each size.
+func runSim(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	out := fs.String("out", "sim.json", "write the results to `FILE`")
+	bin := fs.String("berth", "bin/berth", "the berth binary")
+	sizes := fs.String("sizes", "10,100,500,1000", "fleet sizes")
+	latency := fs.Duration("latency", 50*time.Millisecond, "latency of every Docker API request and exec command")
+	runs := fs.Int("runs", 3, "measured runs per fleet size (the median is reported)")
+	par := fs.Int("parallelism", 100, "deploy.parallelism")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := raiseNoFile(); err != nil {
+		return err
+	}
+	res := &Results{Command: "go run ./test/bench sim " + strings.Join(args, " "), When: time.Now()}
+	var ns, plans, applies, rss []float64
+	for i, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("bad fleet size %q", s)
+		}
+		m, err := simFleet(ctx, *bin, n, *latency, *runs, *par)
+		if err != nil {
+			return fmt.Errorf("%d hosts: %w", n, err)
+		}
+		scen := fmt.Sprintf("sim, %d hosts × 2 roles, %s/request", n, *latency)
+		plan := Row{Order: 200 + 2*i, Scenario: scen, What: "berth plan", Berth: m.plan, ConnsPerHost: median(m.planConns), RSSMB: median(m.planRSS)}
+		apply := Row{Order: 201 + 2*i, Scenario: scen, What: fmt.Sprintf("berth apply v→v', parallelism %d", *par), Berth: m.apply, ConnsPerHost: median(m.applyConns), RSSMB: median(m.applyRSS),
+			Note: fmt.Sprintf("%.0f Docker requests", m.requests)}
+		if n == 1000 {
+			plan.Target = "< 3 s, 1 conn/host"
+			plan.Met = boolp(median(m.plan) < simPlanTarget.Seconds() && median(m.planConns) == 1)
+			apply.Target = "< 30 s, < 300 MB, 1 conn/host"
+			apply.Met = boolp(median(m.apply) < simApplyTarget.Seconds() && median(m.applyRSS) < simRSSTarget && median(m.applyConns) == 1)
+		}
+		res.Rows = append(res.Rows, plan, apply)
+		ns = append(ns, float64(n))
+		plans = append(plans, median(m.plan))
+		applies = append(applies, median(m.apply))
+		rss = append(rss, median(m.applyRSS))
+		fmt.Fprintf(os.Stderr, "sim %d hosts: plan %.2fs apply %.2fs rss %.0fMB conns/host %.2f/%.2f\n", n, median(m.plan), median(m.apply), median(m.applyRSS), median(m.planConns), median(m.applyConns))
+	}
+	if len(ns) >= 2 {
+		res.Notes = append(res.Notes, growthNote(ns, plans, applies, rss))
+	}
+	return res.write(*out)
+}
+
+// growthNote fits how plan time, apply time and memory grow with hosts.
+func growthNote(ns, plans, applies, rss []float64) string {
+	var b strings.Builder
+	b.WriteString("Growth on the simulated fleets (least squares over the medians; exponent k of time ∝ hosts^k, 1 = linear):\n\n")
+	b.WriteString("| figure | fixed cost | per host | R² | exponent k |\n|---|---|---|---|---|\n")
+	for _, f := range []struct {
+		name string
+		ys   []float64
+		unit string
+	}{{"plan time", plans, "s"}, {"apply time", applies, "s"}, {"apply peak RSS", rss, "MB"}} {
+		l := linearFit(ns, f.ys)
+		per := fmt.Sprintf("%.2f ms", l.B*1000)
+		fixed := fmt.Sprintf("%.2f s", l.A)
+		if f.unit == "MB" {
+			per, fixed = fmt.Sprintf("%.3f MB", l.B), fmt.Sprintf("%.0f MB", l.A)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.2f |\n", f.name, fixed, per, l.R2, exponent(ns, f.ys))
+	}
+	return b.String()
+}
+
+type simMeasure struct {
+	plan, apply           []float64
+	planConns, applyConns []float64
+	planRSS, applyRSS     []float64
+	requests              float64
+}
+
+// simFleet starts n simulated hosts, deploys v1 to them (not measured),
+// then alternates plan and apply of v2, v3, v2, ...
+func simFleet(ctx context.Context, bin string, n int, latency time.Duration, runs, par int) (*simMeasure, error) {
+	fleet, err := sim.Start(sim.Options{Hosts: n, Latency: latency})
+	if err != nil {
+		return nil, err
+	}
+	defer fleet.Close()
+	reg := sim.StartRegistry()
+	defer reg.Close()
+	for _, v := range []string{"v1", "v2", "v3"} {
+		reg.Push("app", v)
+	}
+	dir, err := os.MkdirTemp("", "berth-bench-sim-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	id, kh, err := fleet.WriteClientFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := fleet.WriteConfig(dir, sim.ConfigOptions{Registry: reg.Host(), Identity: id, KnownHosts: kh, Parallelism: par}); err != nil {
+		return nil, err
+	}
+	env := berthEnv()
+	base := []string{"--chdir", dir}
+	if _, err := runBerth(ctx, bin, env, false, append(base, "apply", "--auto-approve", "--var", "version=v1")...); err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	m := &simMeasure{}
+	versions := []string{"v2", "v3"}
+	for i := 0; i < runs; i++ {
+		v := versions[i%2]
+		h0 := fleet.Handshakes()
+		p, err := runBerth(ctx, bin, env, false, append(base, "plan", "--var", "version="+v)...)
+		if err != nil {
+			return nil, err
+		}
+		h1 := fleet.Handshakes()
+		r0 := fleet.Requests()
+		a, err := runBerth(ctx, bin, env, false, append(base, "apply", "--auto-approve", "--var", "version="+v)...)
+		if err != nil {
+			return nil, err
+		}
+		h2 := fleet.Handshakes()
+		m.requests = float64(fleet.Requests() - r0)
+		m.plan = append(m.plan, p.Wall.Seconds())
+		m.apply = append(m.apply, a.Wall.Seconds())
+		m.planRSS = append(m.planRSS, p.RSSMB)
+		m.applyRSS = append(m.applyRSS, a.RSSMB)
+		m.planConns = append(m.planConns, float64(h1-h0)/float64(n))
+		m.applyConns = append(m.applyConns, float64(h2-h1)/float64(n))
+	}
+	// Every host must be on the last version: a bench of a broken deploy
+	// measures nothing.
+	last := versions[(runs-1)%2]
+	for _, h := range fleet.Hosts {
+		on := 0
+		for _, c := range h.Docker.Containers() {
+			if c.Running && c.Labels["berth.version"] == last {
+				on++
+			}
+		}
+		if on != 2 {
+			return nil, fmt.Errorf("after the runs %s runs %d containers of %s, want 2", h.Name, on, last)
+		}
+	}
+	return m, nil
+}
+
+// raiseNoFile lifts the open files limit to its hard maximum: a 1,000-host
+// fleet holds thousands of sockets, and the berth child inherits the limit.
+func raiseNoFile() error {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return err
+	}
+	l.Cur = l.Max
+	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+}
+
+// runServe starts a simulated fleet with a configuration for it and keeps
+// it up until interrupted, for profiling berth against it by hand.
+func runServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	hosts := fs.Int("hosts", 100, "fleet size")
+	latency := fs.Duration("latency", 50*time.Millisecond, "latency of every Docker API request and exec command")
+	dir := fs.String("dir", "", "write the configuration here (default: a new temporary directory)")
+	par := fs.Int("parallelism", 100, "deploy.parallelism")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := raiseNoFile(); err != nil {
+		return err
+	}
+	fleet, err := sim.Start(sim.Options{Hosts: *hosts, Latency: *latency})
+	if err != nil {
+		return err
+	}
+	defer fleet.Close()
+	reg := sim.StartRegistry()
+	defer reg.Close()
+	for _, v := range []string{"v1", "v2", "v3"} {
+		reg.Push("app", v)
+	}
+	if *dir == "" {
+		if *dir, err = os.MkdirTemp("", "berth-sim-"); err != nil {
+			return err
+		}
+	}
+	id, kh, err := fleet.WriteClientFiles(*dir)
+	if err != nil {
+		return err
+	}
+	if err := fleet.WriteConfig(*dir, sim.ConfigOptions{Registry: reg.Host(), Identity: id, KnownHosts: kh, Parallelism: *par}); err != nil {
+		return err
+	}
+	fmt.Printf("%d simulated hosts; try: bin/berth --chdir %s plan --var version=v2\n", *hosts, *dir)
+	<-ctx.Done()
+	fmt.Printf("SSH connections accepted: %d, Docker requests: %d\n", fleet.Handshakes(), fleet.Requests())
+	return nil
+}

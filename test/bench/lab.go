@@ -162,9 +162,9 @@ func runLab(ctx context.Context, args []string) error {
 }
 
 type labBench struct {
-	env  *labEnv
-	bin  string
-	id   string   // service name prefix, unique to this run
+	env      *labEnv
+	bin      string
+	id       string   // service name prefix, unique to this run
 	dirs     []string // one configuration per parallelism
 	services []string // every service label the bench deploys
 	hand     string   // the by-hand containers' service label

@@ -208,6 +208,7 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 	}
 	a.audit(ctx, conns, p, entry, result, fmt.Sprintf("%s in %s", view.Summary(p), elapsed))
 	if err == nil {
+		a.pruneImagesAfter(ctx, cfg, conns, p)
 		c, r, d, _ := p.Counts()
 		fmt.Fprintf(a.Out, "\n%s%s complete in %s: %d created, %d replaced, %d removed.\n", strings.ToUpper(command[:1]), command[1:], elapsed, c, r, d)
 		return nil

@@ -74,6 +74,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newDestroyCmd(a),
 		newLogsCmd(a),
 		newExecCmd(a),
+		newPruneCmd(a),
 	)
 	return root
 }

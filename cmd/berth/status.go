@@ -123,9 +123,9 @@ func (a *app) statusTable(cfg *lang.Config, rows []drift.Row) {
 	var notes []string
 	for _, r := range rows {
 		if r.Mark == drift.Drift || r.Mark == drift.Unclaimed {
-			name := r.Container
-			if name == "" {
-				name = r.Host + "/" + r.What()
+			name := r.Host + "/" + r.What()
+			if r.Container != "" {
+				name = r.Host + "/" + r.Container
 			}
 			notes = append(notes, fmt.Sprintf("  %s %s: %s", r.Mark, name, strings.Join(r.Reasons, "; ")))
 		}

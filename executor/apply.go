@@ -144,6 +144,7 @@ type branch struct {
 	discarded  bool   // the new container was removed again
 	oldStopped bool   // the running container was stopped
 	oldDone    bool   // stop_old ran (the cut-over is complete)
+	switched   bool   // the proxy routes to the new container
 }
 
 func (b *branch) addr() planner.Address { return b.change.Address }
@@ -186,6 +187,8 @@ func (r *run) step(ctx context.Context, id string) error {
 		return r.start(ctx, d, b)
 	case planner.StepHealth:
 		return r.health(ctx, d, b)
+	case planner.StepSwitch:
+		return r.switchProxy(ctx, d, b)
 	case planner.StepPrune:
 		return r.prune(ctx, d, b)
 	case planner.StepRemove:
@@ -295,7 +298,7 @@ func (r *run) rollback() ([]planner.Address, error) {
 		errs []error
 	)
 	for _, b := range r.order {
-		if !b.healthy || b.discarded || b.change.Address.Accessory != "" {
+		if !b.healthy || b.discarded || b.change.Address.Accessory != "" || b.change.Address.Proxy {
 			continue
 		}
 		wg.Add(1)

@@ -76,6 +76,11 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	if err != nil {
 		return err
 	}
+	if spec.Network != "" {
+		if err := ensureNetwork(octx, d, spec.Network); err != nil {
+			return err
+		}
+	}
 	ports, err := parsePorts(spec.Ports)
 	if err != nil {
 		return err
@@ -90,6 +95,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		Healthcheck:   healthConfig(spec.Health),
 		StopTimeout:   spec.StopTimeout,
 		RestartPolicy: "unless-stopped",
+		Network:       spec.Network,
 	})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", spec.Name, err)
@@ -208,6 +214,12 @@ func (r *run) discardNew(ctx context.Context, d Docker, b *branch) error {
 	var errs []error
 	octx, cancel := r.op(ctx)
 	defer cancel()
+	if b.switched {
+		// The proxy routes to the new container: route back first.
+		if err := r.switchBack(octx, d, b); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if b.newID != "" {
 		if b.started {
 			if err := d.Stop(octx, b.newID, r.stopTimeout(b)); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {

@@ -1,0 +1,156 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-sh/berth/planner"
+)
+
+// proxyExecSlack is added to a route's deploy and drain timeouts to bound
+// the `kamal-proxy deploy` exec: kamal-proxy itself gives up first.
+const proxyExecSlack = 30 * time.Second
+
+// ErrNoNetworks is returned when a host's Docker cannot create networks.
+var ErrNoNetworks = errors.New("this Docker connection cannot create networks")
+
+// networker is what the proxy needs beyond Docker: the network that the
+// proxy and the proxied containers share.
+type networker interface {
+	EnsureNetwork(ctx context.Context, name string, labels map[string]string) error
+}
+
+// ensureNetwork creates network name on the host unless it exists.
+func ensureNetwork(ctx context.Context, d Docker, name string) error {
+	n, ok := d.(networker)
+	if !ok {
+		return fmt.Errorf("network %s: %w", name, ErrNoNetworks)
+	}
+	return n.EnsureNetwork(ctx, name, map[string]string{planner.LabelProxy: "true"})
+}
+
+// ProxyDeployArgs is the argv, run inside the proxy container without a
+// shell, that points route at target ("HOST" or "HOST:PORT" is not
+// accepted: target is a container name or ID; the route adds the port).
+// kamal-proxy health-checks the target, switches the route to it once
+// healthy, then drains the previous target; it exits non-zero and keeps the
+// previous target if the new one is not healthy within the deploy timeout.
+func ProxyDeployArgs(route *planner.ProxyRoute, target string) []string {
+	argv := []string{"kamal-proxy", "deploy", route.Service,
+		"--target", target + ":" + strconv.Itoa(route.AppPort),
+		"--health-check-path", route.HealthPath,
+		"--health-check-interval", route.HealthInterval.String(),
+		"--deploy-timeout", route.DeployTimeout.String(),
+		"--drain-timeout", route.DrainTimeout.String(),
+	}
+	if route.Host != "" {
+		argv = append(argv, "--host", route.Host)
+	}
+	if route.PathPrefix != "" {
+		argv = append(argv, "--path-prefix", route.PathPrefix)
+	}
+	return argv
+}
+
+// switchProxy is a proxied role's health step: the proxy checks the new
+// container and routes to it. On failure the new container is removed and
+// the proxy keeps routing to the old one.
+func (r *run) switchProxy(ctx context.Context, d Docker, b *branch) error {
+	err := r.deployTarget(ctx, d, b)
+	if err == nil {
+		b.healthy, b.switched = true, true
+		r.rep.Event(b.addr(), "proxy routes "+b.change.Desired.Proxy.Service+" to "+b.change.Desired.Name)
+		return nil
+	}
+	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+type execResult struct {
+	code int
+	out  []byte
+	err  error
+}
+
+// deployTarget runs `kamal-proxy deploy` for the new container and watches
+// the container meanwhile: one that exits fails at once, without waiting
+// for the proxy's deploy timeout (the proxy then keeps the old target).
+// Ctrl-C does not cut the switch short: the proxy finishes or gives up
+// within its deploy timeout, so berth always knows where the route points.
+func (r *run) deployTarget(ctx context.Context, d Docker, b *branch) error {
+	route := b.change.Desired.Proxy
+	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), route.DeployTimeout+route.DrainTimeout+proxyExecSlack)
+	defer cancel()
+	done := make(chan execResult, 1)
+	go func() {
+		code, out, err := d.Exec(xctx, planner.ProxyContainer, ProxyDeployArgs(route, shortID(b.newID)))
+		done <- execResult{code, out, err}
+	}()
+	tick := time.NewTicker(r.opts.Poll)
+	defer tick.Stop()
+	for {
+		select {
+		case res := <-done:
+			switch {
+			case res.err != nil:
+				return fmt.Errorf("%s: kamal-proxy deploy %s: %w", b.addr(), route.Service, res.err)
+			case res.code != 0:
+				return r.switchFailed(ctx, d, b, fmt.Sprintf("the proxy kept the old target: GET %s did not answer 2xx within %s", route.HealthPath, route.DeployTimeout), string(res.out))
+			}
+			return nil
+		case <-tick.C:
+			octx, ocancel := r.op(ctx)
+			info, err := d.Inspect(octx, b.newID)
+			ocancel()
+			if err != nil {
+				continue // the exec's answer decides
+			}
+			if reason := notRunning(info); reason != "" {
+				return r.switchFailed(ctx, d, b, reason, "")
+			}
+		}
+	}
+}
+
+func (r *run) switchFailed(ctx context.Context, d Docker, b *branch, reason, output string) error {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	logs, _ := d.Logs(lctx, b.newID, 20)
+	return &HealthError{Address: b.addr(), Container: b.change.Desired.Name, Reason: reason, Output: strings.TrimSpace(output), Logs: string(logs)}
+}
+
+// switchBack points the route at the old container again (started again
+// if it was stopped), or removes the route when there was none before.
+func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {
+	route := b.change.Desired.Proxy
+	old := b.change.Running
+	xctx, cancel := context.WithTimeout(ctx, route.DeployTimeout+route.DrainTimeout+proxyExecSlack)
+	defer cancel()
+	argv := []string{"kamal-proxy", "remove", route.Service}
+	if old != nil {
+		if b.oldStopped {
+			if err := d.Start(xctx, old.ID); err != nil {
+				return fmt.Errorf("start %s again: %w", old.Name, err)
+			}
+			b.oldStopped = false
+			r.rep.Event(b.addr(), "restarted "+old.Name)
+		}
+		argv = ProxyDeployArgs(route, shortID(old.ID))
+	}
+	code, out, err := d.Exec(xctx, planner.ProxyContainer, argv)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(string(out)))
+	}
+	if err != nil {
+		return fmt.Errorf("proxy: route %s back to %s: %w", route.Service, describeOld(b.change), err)
+	}
+	b.switched = false
+	r.rep.Event(b.addr(), "proxy routes "+route.Service+" to "+describeOld(b.change)+" again")
+	return nil
+}

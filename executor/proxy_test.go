@@ -1,0 +1,194 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
+)
+
+func TestProxyDeployArgs(t *testing.T) {
+	route := &planner.ProxyRoute{Service: "shop-web", AppPort: 8080, HealthPath: "/up", HealthInterval: time.Second,
+		DeployTimeout: 30 * time.Second, DrainTimeout: 5 * time.Second}
+	got := ProxyDeployArgs(route, "0123456789ab")
+	want := []string{"kamal-proxy", "deploy", "shop-web", "--target", "0123456789ab:8080", "--health-check-path", "/up",
+		"--health-check-interval", "1s", "--deploy-timeout", "30s", "--drain-timeout", "5s"}
+	if !slices.Equal(got, want) {
+		t.Errorf("argv:\n got %q\nwant %q", got, want)
+	}
+	route.Host, route.PathPrefix = "shop.example.com", "/api"
+	got = ProxyDeployArgs(route, "c1")
+	if tail := got[len(got)-4:]; !slices.Equal(tail, []string{"--host", "shop.example.com", "--path-prefix", "/api"}) {
+		t.Errorf("host and path prefix: %q", got)
+	}
+}
+
+// proxyFleet is the fleet with a kamal-proxy model on each host: a deploy
+// to a running, healthy container moves the route; anything else fails
+// and keeps the old route.
+type proxyFleet struct {
+	*fleet
+	routes   map[string]string // "h1 shop-web" -> container name
+	networks map[string]bool   // "h1 berth"
+}
+
+type proxyHost struct {
+	*fakeHost
+	pf *proxyFleet
+}
+
+func newProxyFleet(hosts ...string) *proxyFleet {
+	return &proxyFleet{fleet: newFleet(hosts...), routes: map[string]string{}, networks: map[string]bool{}}
+}
+
+func (p *proxyFleet) Docker(ctx context.Context, host string) (Docker, error) {
+	d, err := p.fleet.Docker(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return &proxyHost{fakeHost: d.(*fakeHost), pf: p}, nil
+}
+
+func (h *proxyHost) EnsureNetwork(_ context.Context, name string, _ map[string]string) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	h.pf.networks[h.name+" "+name] = true
+	return nil
+}
+
+func (h *proxyHost) Exec(ctx context.Context, id string, argv []string) (int, []byte, error) {
+	if len(argv) < 3 || argv[0] != "kamal-proxy" || argv[1] == "list" {
+		return h.fakeHost.Exec(ctx, id, argv)
+	}
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	var proxy *fakeContainer
+	for _, c := range h.containers {
+		if c.name == id && c.state == "running" {
+			proxy = c
+		}
+	}
+	if proxy == nil {
+		return -1, nil, errors.New("container " + id + " is not running")
+	}
+	key := h.name + " " + argv[2]
+	if argv[1] == "remove" {
+		delete(h.pf.routes, key)
+		h.f.event("%s unroute %s", h.name, argv[2])
+		return 0, nil, nil
+	}
+	target, _, _ := strings.Cut(argv[4], ":")
+	c, ok := h.containers[target]
+	if !ok || c.state != "running" || tagOf(c.image) == "broken" || tagOf(c.image) == "unhealthy" {
+		// Like kamal-proxy: keep checking until the deploy timeout.
+		h.f.mu.Unlock()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+		h.f.mu.Lock()
+		return 1, []byte("Error: target failed to become healthy within configured timeout (1s)"), nil
+	}
+	h.pf.routes[key] = c.name
+	h.f.event("%s route %s %s", h.name, argv[2], c.name)
+	return 0, nil, nil
+}
+
+func proxiedConfig(version string) *lang.Config {
+	cfg := config(version)
+	cfg.Proxy = lang.Proxy{Image: "10.77.0.1:5000/kamal-proxy:v0.9.2", HTTPPort: 80}
+	cfg.Roles[0].Ports = nil
+	cfg.Roles[0].Proxy = &lang.RoleProxy{AppPort: 8080, HealthPath: "/up", DeployTimeout: time.Second, DrainTimeout: time.Second}
+	return cfg
+}
+
+func applyProxied(t *testing.T, f *proxyFleet, cfg *lang.Config) (*Result, error) {
+	t.Helper()
+	f.mark = len(f.events)
+	return Apply(context.Background(), plan(t, f.fleet, cfg), cfg, f, Options{Poll: 5 * time.Millisecond})
+}
+
+func TestProxiedRedeploySwitchesBeforeStoppingOld(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	if _, err := applyProxied(t, f, proxiedConfig("v1")); err != nil {
+		t.Fatal(err)
+	}
+	before(t, f.fleet, "h1 start berth-proxy", "h1 route shop-web shop-web-v1")
+	before(t, f.fleet, "h1 route shop-web shop-web-v1", "h2 start shop-web-v1")
+	if !f.networks["h1 berth"] || !f.networks["h2 berth"] || f.networks["h3 berth"] {
+		t.Errorf("networks: %v", f.networks)
+	}
+	if _, err := applyProxied(t, f, proxiedConfig("v2")); err != nil {
+		t.Fatal(err)
+	}
+	// The new container runs beside the old one; the proxy switches; then the old one stops.
+	before(t, f.fleet, "h1 start shop-web-v2", "h1 route shop-web shop-web-v2")
+	before(t, f.fleet, "h1 route shop-web shop-web-v2", "h1 stop shop-web-v1")
+	before(t, f.fleet, "h1 route shop-web shop-web-v2", "h2 start shop-web-v2")
+	before(t, f.fleet, "h2 route shop-web shop-web-v2", "h2 stop shop-web-v1")
+	if f.has("h1 stop berth-proxy") {
+		t.Error("a redeploy touched the proxy")
+	}
+	if p := plan(t, f.fleet, proxiedConfig("v2")); p.HasChanges() {
+		t.Errorf("plan after apply has changes: %+v", p.Changes)
+	}
+}
+
+func TestProxiedBadPrimaryKeepsTheOldRoute(t *testing.T) {
+	for tag, reason := range map[string]string{"broken": "exited with code 1", "unhealthy": "the proxy kept the old target"} {
+		t.Run(tag, func(t *testing.T) { testProxiedBadPrimary(t, tag, reason) })
+	}
+}
+
+func testProxiedBadPrimary(t *testing.T, tag, reason string) {
+	f := newProxyFleet("h1", "h2", "h3")
+	if _, err := applyProxied(t, f, proxiedConfig("v1")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := applyProxied(t, f, proxiedConfig(tag))
+	if !errors.Is(err, ErrBarrierClosed) || res.BarrierOpen {
+		t.Fatalf("err = %v", err)
+	}
+	var he *HealthError
+	if !errors.As(err, &he) || !strings.Contains(he.Reason, reason) {
+		t.Errorf("want %q in the error: %v", reason, err)
+	}
+	for _, h := range []string{"h1", "h2"} {
+		if got := f.routes[h+" shop-web"]; got != "shop-web-v1" {
+			t.Errorf("%s routes to %q", h, got)
+		}
+		if got := f.running(h); !slices.Equal(got, []string{"berth-proxy", "shop-web-v1"}) {
+			t.Errorf("%s runs %v", h, got)
+		}
+	}
+	if f.has("h2 start shop-web-"+tag) || f.has("h1 stop shop-web-v1") {
+		t.Errorf("the broken build cut over:\n%s", strings.Join(f.events, "\n"))
+	}
+}
+
+func TestProxiedRollbackRoutesBack(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	if _, err := applyProxied(t, f, proxiedConfig("v1")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := proxiedConfig("v2")
+	cfg.Deploy.OnFailure = "rollback"
+	f.failStart["h3"] = "v2" // the worker fails after the barrier opened
+	res, err := applyProxied(t, f, cfg)
+	if err == nil || !res.BarrierOpen {
+		t.Fatalf("want a failure after the barrier: %v", err)
+	}
+	for _, h := range []string{"h1", "h2"} {
+		if got := f.routes[h+" shop-web"]; got != "shop-web-v1" {
+			t.Errorf("%s routes to %q after the rollback", h, got)
+		}
+		if got := f.running(h); !slices.Equal(got, []string{"berth-proxy", "shop-web-v1"}) {
+			t.Errorf("%s runs %v", h, got)
+		}
+	}
+}

@@ -75,6 +75,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newLogsCmd(a),
 		newExecCmd(a),
 		newPruneCmd(a),
+		newInitCmd(a),
 	)
 	return root
 }

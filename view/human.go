@@ -177,7 +177,7 @@ func StepLines(g planner.Graph) []string {
 		key := s.Address.String()
 		r, ok := byAddr[key]
 		if !ok {
-			r = &row{addr: key, batch: s.Batch, accessory: s.Address.Accessory != ""}
+			r = &row{addr: key, batch: s.Batch, accessory: s.Address.Accessory != "" || s.Address.Proxy}
 			byAddr[key] = r
 			rows = append(rows, r)
 		}
@@ -212,7 +212,10 @@ func waits(s planner.Step, addr string) string {
 		switch {
 		case d == planner.BarrierID:
 			w = append(w, "barrier")
-		case !strings.HasPrefix(d, addr+"/"):
+		case strings.HasPrefix(d, addr+"/"):
+		case strings.HasPrefix(d, s.Address.Host+"/"):
+			w = append(w, d) // another step on the same host, e.g. its proxy
+		default:
 			batch = true
 		}
 	}

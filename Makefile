@@ -6,7 +6,7 @@ LAB_DIR ?= /tmp/berth-lab
 BIN     := bin/berth
 export BERTH_LAB_DIR := $(LAB_DIR)
 
-.PHONY: all build test unit e2e fuzz lint lab-up lab-down demo bench clean
+.PHONY: all build test unit e2e fuzz lint lab-up lab-down demo bench clean image
 
 all: build
 
@@ -51,6 +51,18 @@ demo: build
 
 bench: build
 	bash test/bench/bench.sh
+
+# make image: berth as a container image (Dockerfile: FROM scratch, the
+# static binary, CA certificates), built from a small local context with the
+# lab's build daemon when it runs, else the default docker.
+IMAGE        ?= berth:latest
+IMAGE_DOCKER ?= $(if $(wildcard $(LAB_DIR)/build/docker.sock),-H unix://$(LAB_DIR)/build/docker.sock)
+
+image: build
+	@ctx=$$(mktemp -d); trap 'rm -rf "$$ctx"' EXIT; \
+	cp $(BIN) Dockerfile /etc/ssl/certs/ca-certificates.crt "$$ctx"/ && \
+	DOCKER_BUILDKIT=0 docker $(IMAGE_DOCKER) build -q -t $(IMAGE) "$$ctx" && \
+	echo "built $(IMAGE)"
 
 clean:
 	rm -rf bin

@@ -95,6 +95,7 @@ type run struct {
 	steps     map[string]planner.Step
 	branches  map[string]*branch // by Address.String()
 	order     []*branch          // plan order
+	nets      networks           // the Docker networks made sure of
 }
 
 func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, opts Options) *run {

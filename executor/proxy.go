@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-sh/berth/planner"
@@ -24,13 +25,33 @@ type networker interface {
 	EnsureNetwork(ctx context.Context, name string, labels map[string]string) error
 }
 
-// ensureNetwork creates network name on the host unless it exists.
-func ensureNetwork(ctx context.Context, d Docker, name string) error {
+// networks remembers the networks an apply made sure of. It serialises
+// their creation: Docker lets two concurrent creates make two networks of
+// one name, which no container can join by name afterwards.
+type networks struct {
+	mu   sync.Mutex
+	done map[string]bool // "HOST/NAME"
+}
+
+// ensureNetwork creates network name on host unless it exists.
+func (r *run) ensureNetwork(ctx context.Context, d Docker, host, name string) error {
 	n, ok := d.(networker)
 	if !ok {
 		return fmt.Errorf("network %s: %w", name, ErrNoNetworks)
 	}
-	return n.EnsureNetwork(ctx, name, map[string]string{planner.LabelProxy: "true"})
+	r.nets.mu.Lock()
+	defer r.nets.mu.Unlock()
+	if r.nets.done[host+"/"+name] {
+		return nil
+	}
+	if err := n.EnsureNetwork(ctx, name, map[string]string{planner.LabelProxy: "true"}); err != nil {
+		return err
+	}
+	if r.nets.done == nil {
+		r.nets.done = map[string]bool{}
+	}
+	r.nets.done[host+"/"+name] = true
+	return nil
 }
 
 // ProxyDeployArgs is the argv, run inside the proxy container without a

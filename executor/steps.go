@@ -77,7 +77,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		return err
 	}
 	if spec.Network != "" {
-		if err := ensureNetwork(octx, d, spec.Network); err != nil {
+		if err := r.ensureNetwork(octx, d, c.Address.Host, spec.Network); err != nil {
 			return err
 		}
 	}

@@ -255,6 +255,12 @@ func (p *Plan) Warnings() []string {
 				"); the plan acts on the newest, "+c.Running.Name+", and leaves the others running.")
 		}
 	}
+	for _, c := range p.Changes {
+		if c.Address.Accessory != "" && c.Action == ActionReplace && c.Running != nil {
+			out = append(out, c.Address.String()+": the accessory's own configuration changed, so its container "+c.Running.Name+
+				" is replaced (stopped, then a new one started; named volumes are kept). An app deploy alone never does this.")
+		}
+	}
 	if others && !primary && len(p.Targets)+len(p.Excludes) > 0 {
 		out = append(out, "The primary role on its primary host is not part of this plan: the barrier opens at once, so no health check of the new version guards the other roles' cutover.")
 	}

@@ -13,10 +13,10 @@
 package walk
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -121,20 +121,19 @@ func order(vs []Vertex) ([]int, error) {
 			next[j] = append(next[j], i)
 		}
 	}
-	var ready, out []int
+	var out []int
+	ready := &minHeap{}
 	for i := range vs {
 		if indeg[i] == 0 {
-			ready = append(ready, i)
+			heap.Push(ready, i)
 		}
 	}
-	for len(ready) > 0 {
-		sort.Ints(ready)
-		i := ready[0]
-		ready = ready[1:]
+	for ready.Len() > 0 {
+		i := heap.Pop(ready).(int)
 		out = append(out, i)
 		for _, j := range next[i] {
 			if indeg[j]--; indeg[j] == 0 {
-				ready = append(ready, j)
+				heap.Push(ready, j)
 			}
 		}
 	}
@@ -218,45 +217,92 @@ func (w *walker) run(ctx context.Context, topo []int) {
 	remaining, running := len(w.vs), 0
 	runCtx := context.WithoutCancel(ctx)
 	cancelled := ctx.Done()
+	// Only a vertex whose dependency just finished can change from blocked
+	// to ready or doomed: those are the candidates looked at, lowest
+	// topological position first, so that ready vertices start in the
+	// same order as a full pass over topo would start them, without the
+	// cost of one (which made a walk quadratic in its vertices).
+	pos := make([]int, len(w.vs))
+	for k, i := range topo {
+		pos[i] = k
+	}
+	dependents := make([][]int, len(w.vs))
+	for i, ds := range w.deps {
+		for _, d := range ds {
+			dependents[d] = append(dependents[d], i)
+		}
+	}
+	queued := make([]bool, len(w.vs))
+	cands := &minHeap{}
+	push := func(i int) {
+		if !started[i] && !queued[i] {
+			queued[i] = true
+			heap.Push(cands, pos[i])
+		}
+	}
+	for _, i := range topo {
+		push(i)
+	}
 	for remaining > 0 {
-		for changed := true; changed; {
-			changed = false
-			for _, i := range topo {
-				if started[i] {
+		for cands.Len() > 0 {
+			i := topo[heap.Pop(cands).(int)]
+			queued[i] = false
+			if started[i] {
+				continue
+			}
+			switch w.readiness(i) {
+			case blocked:
+				continue
+			case doomed:
+				w.finish(i, Result{Status: Skipped})
+			case ready:
+				if ctx.Err() != nil {
+					w.canceled = true
+					w.finish(i, Result{Status: Canceled})
+				} else {
+					running++
+					go w.exec(runCtx, i)
+					started[i] = true
 					continue
 				}
-				switch w.readiness(i) {
-				case blocked:
-					continue
-				case doomed:
-					w.finish(i, Result{Status: Skipped})
-				case ready:
-					if ctx.Err() != nil {
-						w.canceled = true
-						w.finish(i, Result{Status: Canceled})
-					} else {
-						running++
-						go w.exec(runCtx, i)
-						started[i] = true
-						continue
-					}
-				}
-				started[i] = true
-				remaining--
-				changed = true
+			}
+			started[i] = true
+			remaining--
+			for _, j := range dependents[i] {
+				push(j)
 			}
 		}
 		if remaining == 0 || running == 0 {
 			return
 		}
 		select {
-		case <-w.done:
+		case i := <-w.done:
 			running--
 			remaining--
+			for _, j := range dependents[i] {
+				push(j)
+			}
 		case <-cancelled:
-			cancelled = nil // noticed; the next pass marks what is ready as canceled
+			cancelled = nil // noticed; mark what is ready now as canceled
+			for _, i := range topo {
+				push(i)
+			}
 		}
 	}
+}
+
+// minHeap is a container/heap of ints, smallest first.
+type minHeap []int
+
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *minHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 type readiness int

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"slices"
@@ -255,47 +256,63 @@ func (g Graph) sorted() ([]Step, error) {
 	}
 	indeg := make([]int, len(g.Steps))
 	dependents := make([][]int, len(g.Steps))
+	countedBy := make([]int, len(g.Steps)) // i+1 once step i counted dependency j
 	for i, s := range g.Steps {
-		seen := map[string]bool{}
 		for _, d := range s.DependsOn {
 			j, ok := index[d]
 			if !ok {
 				return nil, fmt.Errorf("%w: step %s depends on %s, which does not exist", ErrGraph, s.ID, d)
 			}
-			if seen[d] {
+			if countedBy[j] == i+1 {
 				continue
 			}
-			seen[d] = true
+			countedBy[j] = i + 1
 			indeg[i]++
 			dependents[j] = append(dependents[j], i)
 		}
 	}
 	done := make([]bool, len(g.Steps))
 	out := make([]Step, 0, len(g.Steps))
-	for len(out) < len(g.Steps) {
-		next := -1
-		for i := range g.Steps {
-			if !done[i] && indeg[i] == 0 {
-				next = i
-				break
-			}
+	ready := &indexHeap{}
+	for i := range g.Steps {
+		if indeg[i] == 0 {
+			heap.Push(ready, i)
 		}
-		if next < 0 {
-			var stuck []string
-			for i, s := range g.Steps {
-				if !done[i] {
-					stuck = append(stuck, s.ID)
-				}
-			}
-			return nil, fmt.Errorf("%w: cycle among %s", ErrGraph, strings.Join(stuck, ", "))
-		}
+	}
+	for ready.Len() > 0 {
+		next := heap.Pop(ready).(int)
 		done[next] = true
 		out = append(out, g.Steps[next])
 		for _, j := range dependents[next] {
-			indeg[j]--
+			if indeg[j]--; indeg[j] == 0 {
+				heap.Push(ready, j)
+			}
 		}
 	}
+	if len(out) < len(g.Steps) {
+		var stuck []string
+		for i, s := range g.Steps {
+			if !done[i] {
+				stuck = append(stuck, s.ID)
+			}
+		}
+		return nil, fmt.Errorf("%w: cycle among %s", ErrGraph, strings.Join(stuck, ", "))
+	}
 	return out, nil
+}
+
+// indexHeap is a container/heap of step indexes, lowest first.
+type indexHeap []int
+
+func (h indexHeap) Len() int           { return len(h) }
+func (h indexHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h indexHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *indexHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *indexHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // String renders the graph one step per line, in order:

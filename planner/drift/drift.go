@@ -22,6 +22,7 @@ type Row struct {
 	Host      string    `json:"host"`
 	Role      string    `json:"role,omitempty"`
 	Accessory string    `json:"accessory,omitempty"`
+	Proxy     bool      `json:"proxy,omitempty"`     // the host's kamal-proxy
 	Container string    `json:"container,omitempty"` // empty: none exists
 	ID        string    `json:"id,omitempty"`
 	Version   string    `json:"version,omitempty"`
@@ -38,6 +39,9 @@ type Row struct {
 
 // What names the row's role or accessory: "web" or "accessory.cache".
 func (r Row) What() string {
+	if r.Proxy {
+		return planner.ProxyContainer
+	}
 	if r.Accessory != "" {
 		return "accessory." + r.Accessory
 	}
@@ -53,7 +57,7 @@ func Compare(cfg *lang.Config, states []planner.HostState) []Row {
 	for _, st := range states {
 		groups := map[key][]planner.Container{}
 		for _, c := range st.Containers {
-			k := key{role: c.Role, accessory: c.Accessory}
+			k := key{role: c.Role, accessory: c.Accessory, proxy: c.IsProxy()}
 			groups[k] = append(groups[k], c)
 		}
 		for _, r := range cfg.Roles {
@@ -81,6 +85,13 @@ func Compare(cfg *lang.Config, states []planner.HostState) []Row {
 			out = append(out, claimed(st.Host, k, groups[k], spec.Labels[planner.LabelVersion], want)...)
 			delete(groups, k)
 		}
+		if cfg.Proxied(st.Host) {
+			k := key{proxy: true}
+			spec := planner.ProxySpec(cfg, st.Host, "")
+			want := func(digest string) planner.ContainerSpec { return planner.ProxySpec(cfg, st.Host, digest) }
+			out = append(out, claimed(st.Host, k, groups[k], spec.Labels[planner.LabelVersion], want)...)
+			delete(groups, k)
+		}
 		keys := make([]key, 0, len(groups))
 		for k := range groups {
 			keys = append(keys, k)
@@ -98,12 +109,15 @@ func Compare(cfg *lang.Config, states []planner.HostState) []Row {
 	return out
 }
 
-type key struct{ role, accessory string }
+type key struct {
+	role, accessory string
+	proxy           bool
+}
 
 // claimed rows the containers of one role or accessory on a host.
 func claimed(host string, k key, group []planner.Container, version string, want func(digest string) planner.ContainerSpec) []Row {
 	if len(group) == 0 {
-		return []Row{{Host: host, Role: k.role, Accessory: k.accessory, State: "missing", Mark: Drift,
+		return []Row{{Host: host, Role: k.role, Accessory: k.accessory, Proxy: k.proxy, State: "missing", Mark: Drift,
 			Reasons: []string{"no container: the configuration wants " + version + " here"}}}
 	}
 	group = newestFirst(group)
@@ -139,6 +153,9 @@ func claimed(host string, k key, group []planner.Container, version string, want
 }
 
 func (k key) what() string {
+	if k.proxy {
+		return planner.ProxyContainer
+	}
 	if k.accessory != "" {
 		return "accessory." + k.accessory
 	}
@@ -202,6 +219,9 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 func unclaimedReason(cfg *lang.Config, k key, host string) string {
+	if k.proxy {
+		return "no role on " + host + " is proxied any more"
+	}
 	if k.accessory != "" {
 		for _, a := range cfg.Accessories {
 			if a.Name == k.accessory {
@@ -220,7 +240,7 @@ func unclaimedReason(cfg *lang.Config, k key, host string) string {
 
 func row(host string, c planner.Container) Row {
 	_, digest := splitDigest(c.Image)
-	return Row{Host: host, Role: c.Role, Accessory: c.Accessory, Container: c.Name, ID: c.ID, Version: c.Version,
+	return Row{Host: host, Role: c.Role, Accessory: c.Accessory, Proxy: c.IsProxy(), Container: c.Name, ID: c.ID, Version: c.Version,
 		State: c.State, Health: c.Health, Created: c.Created, StartedAt: c.StartedAt, Digest: digest}
 }
 

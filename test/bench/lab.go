@@ -151,6 +151,9 @@ func runLab(ctx context.Context, args []string) error {
 		}
 		ps = append(ps, p)
 	}
+	if err := l.waitHosts(ctx, 3*time.Minute); err != nil {
+		return err
+	}
 	b := &labBench{env: l, bin: abs, id: fmt.Sprintf("bench%d", os.Getpid())}
 	defer b.cleanup()
 	res, err := b.measure(ctx, ps, *runs, *order)
@@ -233,8 +236,17 @@ func (b *labBench) measure(ctx context.Context, pars []int, runs, order int) (*R
 		}
 		berthOn = next[berthOn]
 		d, err := h.deploy(ctx, images[next[handOn]])
-		if err != nil {
-			return nil, fmt.Errorf("by hand: %w", err)
+		if err != nil { // a host was cut off or the lab restarted: start over once
+			fmt.Fprintf(os.Stderr, "bench: by hand failed, starting it over: %v\n", firstLine(err))
+			if err := b.env.waitHosts(ctx, 3*time.Minute); err != nil {
+				return nil, err
+			}
+			if err := h.reset(ctx, images[handOn]); err != nil {
+				return nil, fmt.Errorf("by hand: %w", err)
+			}
+			if d, err = h.deploy(ctx, images[next[handOn]]); err != nil {
+				return nil, fmt.Errorf("by hand: %w", err)
+			}
 		}
 		handOn = next[handOn]
 		floor = append(floor, d.Seconds())
@@ -247,7 +259,12 @@ func (b *labBench) measure(ctx context.Context, pars []int, runs, order int) (*R
 		planConns = append(planConns, float64(strings.Count(r.Out, `msg="ssh connected"`))/float64(n))
 		d, err = b.env.parallelDockerPS(ctx)
 		if err != nil {
-			return nil, err
+			if err := b.env.waitHosts(ctx, 3*time.Minute); err != nil {
+				return nil, err
+			}
+			if d, err = b.env.parallelDockerPS(ctx); err != nil {
+				return nil, err
+			}
 		}
 		planFloor = append(planFloor, d.Seconds())
 		fmt.Fprintf(os.Stderr, "lab %d hosts run %d: berth apply %v, by hand %.2fs, plan %.2fs, ssh docker ps %.2fs\n", n, i+1, lastOf(applies), floor[i], plans[i], planFloor[i])
@@ -282,8 +299,52 @@ func lastOf(xs [][]float64) []string {
 	return s
 }
 
+// berth runs the binary in dir. The lab is shared: when a run fails
+// because another test cut a host off or restarted the lab, it waits for
+// every host to answer again and retries, twice at most.
 func (b *labBench) berth(ctx context.Context, env []string, dir string, args ...string) (berthRun, error) {
-	return runBerth(ctx, b.bin, env, false, append([]string{"--chdir", dir}, args...)...)
+	var r berthRun
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if attempt > 0 {
+			fmt.Fprintf(os.Stderr, "bench: retrying after: %v\n", firstLine(err))
+			if werr := b.env.waitHosts(ctx, 3*time.Minute); werr != nil {
+				return r, errors.Join(err, werr)
+			}
+		}
+		r, err = runBerth(ctx, b.bin, env, false, append([]string{"--chdir", dir}, args...)...)
+		if err == nil || ctx.Err() != nil {
+			return r, err
+		}
+	}
+	return r, err
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// waitHosts waits until every host accepts an SSH connection.
+func (l *labEnv) waitHosts(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for _, h := range l.hosts {
+		for {
+			c, err := l.dial(ctx, h)
+			if err == nil {
+				_ = c.Close()
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("lab host %s does not answer: %w", h.name, err)
+			}
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+			}
+		}
+	}
+	return nil
 }
 
 // cleanup removes every container, lock and audit log the bench made.
@@ -396,6 +457,19 @@ func (h *byHand) warmUp(ctx context.Context, image string) error {
 		h.setCurrent(host.name, name)
 		return nil
 	})
+}
+
+// reset removes every by-hand container and starts the first ones again.
+func (h *byHand) reset(ctx context.Context, image string) error {
+	err := h.each(ctx, h.env.hosts, func(c *ssh.Client, _ labHost) error {
+		_, err := run1(c, "docker ps -aq --filter label=berth.service="+h.service+" | xargs -r docker rm -f >/dev/null")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	h.seq++
+	return h.warmUp(ctx, image)
 }
 
 var currentMu sync.Mutex

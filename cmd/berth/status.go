@@ -60,6 +60,7 @@ func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
 	states, readErr := a.readStates(ctx, cfg, conns)
 	a.startTimes(ctx, conns, states)
 	rows := drift.Compare(cfg, states)
+	routes := a.proxyRoutes(ctx, conns, cfg.Service.Name, states)
 	if asJSON {
 		enc := json.NewEncoder(a.Out)
 		enc.SetIndent("", "  ")
@@ -68,12 +69,16 @@ func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
 		}
 		doc := map[string]any{"format_version": "1.1", "service": cfg.Service.Name, "version": cfg.Version.Full,
 			"containers": rows, "hosts": states, "note": statusNote}
+		if len(routes) > 0 {
+			doc["proxy_routes"] = routes
+		}
 		if err := enc.Encode(doc); err != nil {
 			return err
 		}
 		return readErr
 	}
 	a.statusTable(cfg, rows)
+	routesTable(a.Out, routes)
 	return readErr
 }
 

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"github.com/berth-sh/berth/planner"
+)
+
+// listOutput is what `kamal-proxy list` (v0.9.2) printed on the lab.
+const listOutput = "\x1b[3;94mService\x1b[0m     \x1b[3;94mHost\x1b[0m  \x1b[3;94mPath\x1b[0m  \x1b[3;94mTarget\x1b[0m             \x1b[3;94mState\x1b[0m    \x1b[3;94mTLS\x1b[0m  \n" +
+	"\x1b[1;34mshop-web\x1b[0m    \x1b[m*\x1b[0m     \x1b[m/\x1b[0m     \x1b[m0123456789ab:8080\x1b[0m  \x1b[mrunning\x1b[0m  \x1b[mno\x1b[0m   \n" +
+	"\x1b[1;34mother-web\x1b[0m   \x1b[mx.io\x1b[0m  \x1b[m/\x1b[0m     \x1b[mfedcba987654:3000\x1b[0m  \x1b[mrunning\x1b[0m  \x1b[mno\x1b[0m   \n"
+
+func TestParseProxyList(t *testing.T) {
+	got := parseProxyList("h1", listOutput, "shop-")
+	want := []proxyRoute{{Host: "h1", Service: "shop-web", Match: "*", Path: "/", Target: "0123456789ab:8080", State: "running"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	cs := []planner.Container{{ID: "0123456789abcdef", Name: "shop-web-v2"}}
+	got[0].Container = targetName(got[0].Target, cs)
+	var b bytes.Buffer
+	routesTable(&b, got)
+	if s := b.String(); s != "\nProxy routes:\n  h1  shop-web  host *, path / -> shop-web-v2 (0123456789ab:8080)  running\n" {
+		t.Errorf("table:\n%q", s)
+	}
+}

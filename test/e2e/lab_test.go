@@ -411,3 +411,29 @@ func TestLabUpRepairsKilledDaemons(t *testing.T) {
 		t.Errorf("registry after repair: GET /v2/ %d, want 401", resp.StatusCode)
 	}
 }
+
+// TestLabRegistryHasTheImages checks every image the lab promises is in the
+// registry, by its manifest.
+func TestLabRegistryHasTheImages(t *testing.T) {
+	lab := Lab(t)
+	refs := []string{"app:v1", "app:v2", "app:v3", "app:broken", "app:unhealthy", "app:slow", "app:v1-hc",
+		"cache:7", "cache:8", "kamal-proxy:v0.9.2"}
+	c := &http.Client{Timeout: 5 * time.Second}
+	for _, ref := range refs {
+		repo, tag, _ := strings.Cut(ref, ":")
+		req, err := http.NewRequest(http.MethodHead, "http://"+Registry+"/v2/"+repo+"/manifests/"+tag, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(lab.RegistryUser, lab.RegistryPassword)
+		req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Docker-Content-Digest") == "" {
+			t.Errorf("%s/%s: %s, digest %q", Registry, ref, resp.Status, resp.Header.Get("Docker-Content-Digest"))
+		}
+	}
+}

@@ -229,6 +229,20 @@ func TestProxyRedeployDropsNoRequest(t *testing.T) {
 		}
 	}
 	mustBeConverged(t, l, dir)
+	// status shows the proxies as claimed and what they route to.
+	st := l.Berth(t, dir, "status")
+	if st.Code != 0 {
+		t.Fatalf("status: %s", st)
+	}
+	for _, h := range []string{"h1", "h2"} {
+		want := fmt.Sprintf("  %s  %s-web  host *, path / -> %s-web-v2 (", h, svc, svc)
+		if !strings.Contains(st.Stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, st.Stdout)
+		}
+	}
+	if strings.Contains(st.Stdout, "UNCLAIMED") || strings.Contains(st.Stdout, "DRIFT") {
+		t.Errorf("status marks something:\n%s", st.Stdout)
+	}
 	// The old container was stopped only after the proxy switched away from it.
 	for _, h := range []string{"h1", "h2"} {
 		if got := running(t, l, h, svc, "web"); !slices.Equal(got, []string{"v2"}) {

@@ -226,7 +226,7 @@ host_dockerd_ok() {
 
 host_sshd_ok() {
 	alive "$D"/sshd.pid sshd &&
-		timeout 5 ssh -q -i "$CLIENT"/id_ed25519 -o BatchMode=yes -o IdentitiesOnly=yes \
+		timeout 5 ssh -n -q -i "$CLIENT"/id_ed25519 -o BatchMode=yes -o IdentitiesOnly=yes \
 			-o UserKnownHostsFile="$KEYS"/known_hosts.$name -o StrictHostKeyChecking=yes \
 			-o ConnectTimeout=3 root@"$addr" "test \$(hostname) = $name" 2>/dev/null
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner/registry"
 )
@@ -214,7 +215,7 @@ func (b *labBench) measure(ctx context.Context, pars []int, runs, order int) (*R
 		}
 	}
 	b.hand = b.id + "-hand"
-	h := &byHand{env: b.env, service: b.hand}
+	h := &byHand{env: b.env, service: b.hand, images: []string{images["v1"], images["v2"]}}
 	if err := h.warmUp(ctx, images["v1"]); err != nil {
 		return nil, fmt.Errorf("by-hand warm-up: %w", err)
 	}
@@ -428,6 +429,7 @@ func (l *labEnv) parallelDockerPS(ctx context.Context) (time.Duration, error) {
 type byHand struct {
 	env     *labEnv
 	service string
+	images  []string // every image the runs use, by digest
 	seq     int
 	current map[string]string // host -> running container name
 }
@@ -444,8 +446,35 @@ func (h *byHand) runCmd(role, name, image string) string {
 	return fmt.Sprintf("docker run -d --name %s %s %s /app work >/dev/null", name, label, image)
 }
 
+// ensureImages pulls what a host lacks of images (not timed: the floor
+// starts from images already on the hosts, as berth's runs do), through
+// the Engine API on the SSH connection, with the registry login in the
+// request only (nothing is written to the hosts).
+func (h *byHand) ensureImages(ctx context.Context) error {
+	auth := &dockerapi.Auth{Username: h.env.user, Password: h.env.password, ServerAddress: labRegistry}
+	return h.each(ctx, h.env.hosts, func(c *ssh.Client, _ labHost) error {
+		d := dockerapi.New(c)
+		defer d.Close()
+		for _, img := range h.images {
+			ok, err := d.ImageExists(ctx, img)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				if err := d.Pull(ctx, img, auth); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // warmUp starts the first containers (not timed).
 func (h *byHand) warmUp(ctx context.Context, image string) error {
+	if err := h.ensureImages(ctx); err != nil {
+		return err
+	}
 	h.current = map[string]string{}
 	web, _ := h.env.roles()
 	return h.each(ctx, h.env.hosts, func(c *ssh.Client, host labHost) error {
@@ -510,6 +539,9 @@ func (h *byHand) each(ctx context.Context, hosts []labHost, f func(*ssh.Client, 
 // deploy moves every host to image and returns the time it took: connect
 // to every host, the primary web host first, then all others at once.
 func (h *byHand) deploy(ctx context.Context, image string) (time.Duration, error) {
+	if err := h.ensureImages(ctx); err != nil {
+		return 0, err
+	}
 	h.seq++
 	web, _ := h.env.roles()
 	start := time.Now()

@@ -40,6 +40,8 @@ func run(ctx context.Context, args []string) error {
 		return runSim(ctx, args[1:])
 	case "lab":
 		return runLab(ctx, args[1:])
+	case "proxy":
+		return runProxy(ctx, args[1:])
 	case "gobench":
 		return runGoBench(args[1:])
 	case "serve":

@@ -232,7 +232,7 @@ func runGoBench(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	res := &Results{Command: "go run ./test/bench gobench " + strings.Join(args, " ") + "  (or: go test -run '^$' -bench . -benchmem ./test/bench)", When: time.Now()}
+	res := &Results{Command: "go run ./test/bench gobench " + shownArgs(args), When: time.Now()}
 	for i, gb := range goBenchmarks {
 		var ns []float64
 		var allocs, bytes int64
@@ -249,6 +249,7 @@ func runGoBench(args []string) error {
 			Note: fmt.Sprintf("%.1f MB, %d allocs per op", float64(bytes)/(1<<20), allocs)})
 		fmt.Fprintf(os.Stderr, "Benchmark%s: %s/op\n", gb.name, humanNs(median(ns)))
 	}
+	res.Notes = append(res.Notes, "The Go benchmarks also run with `go test -run '^$' -bench . -benchmem ./test/bench`.")
 	if fix != nil {
 		_ = os.RemoveAll(fix.dir)
 	}

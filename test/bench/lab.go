@@ -161,7 +161,7 @@ func runLab(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res.Command = "go run ./test/bench lab " + strings.Join(args, " ")
+	res.Command = "go run ./test/bench lab " + shownArgs(args)
 	return res.write(*out)
 }
 

@@ -46,6 +46,22 @@ func (r *Results) write(path string) error {
 
 func boolp(b bool) *bool { return &b }
 
+// shownArgs are a subcommand's arguments as the report shows them: without
+// where the results went and their place in the table.
+func shownArgs(args []string) string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-out" || a == "-order":
+			i++
+		case strings.HasPrefix(a, "-out=") || strings.HasPrefix(a, "-order="):
+		default:
+			out = append(out, a)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 // runReport renders result files as one Markdown document on stdout.
 func runReport(files []string) error {
 	var all []Results

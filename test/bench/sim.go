@@ -35,7 +35,7 @@ func runSim(ctx context.Context, args []string) error {
 	if err := raiseNoFile(); err != nil {
 		return err
 	}
-	res := &Results{Command: "go run ./test/bench sim " + strings.Join(args, " "), When: time.Now()}
+	res := &Results{Command: "go run ./test/bench sim " + shownArgs(args), When: time.Now()}
 	var ns, plans, applies, rss []float64
 	for i, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -48,8 +48,12 @@ func runSim(ctx context.Context, args []string) error {
 		}
 		scen := fmt.Sprintf("sim, %d hosts × 2 roles, %s/request", n, *latency)
 		plan := Row{Order: 200 + 2*i, Scenario: scen, What: "berth plan", Berth: m.plan, ConnsPerHost: median(m.planConns), RSSMB: median(m.planRSS)}
+		// The latency bound: every request waits the latency, and at most
+		// par steps (each a sequence of requests) run at once.
+		bound := m.requests * latency.Seconds() / float64(*par)
 		apply := Row{Order: 201 + 2*i, Scenario: scen, What: fmt.Sprintf("berth apply v→v', parallelism %d", *par), Berth: m.apply, ConnsPerHost: median(m.applyConns), RSSMB: median(m.applyRSS),
-			Note: fmt.Sprintf("%.0f Docker requests", m.requests)}
+			RefName: "requests × latency ÷ parallelism", Ref: []float64{bound},
+			Note: fmt.Sprintf("%.0f Docker requests and exec commands", m.requests)}
 		if n == 1000 {
 			plan.Target = "< 3 s, 1 conn/host"
 			plan.Met = boolp(median(m.plan) < simPlanTarget.Seconds() && median(m.planConns) == 1)
@@ -137,13 +141,13 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 			return nil, err
 		}
 		h1 := fleet.Handshakes()
-		r0 := fleet.Requests()
+		r0 := fleet.Requests() + fleet.Execs()
 		a, err := runBerth(ctx, bin, env, false, append(base, "apply", "--auto-approve", "--var", "version="+v)...)
 		if err != nil {
 			return nil, err
 		}
 		h2 := fleet.Handshakes()
-		m.requests = float64(fleet.Requests() - r0)
+		m.requests = float64(fleet.Requests() + fleet.Execs() - r0)
 		m.plan = append(m.plan, p.Wall.Seconds())
 		m.apply = append(m.apply, a.Wall.Seconds())
 		m.planRSS = append(m.planRSS, p.RSSMB)

@@ -382,3 +382,12 @@ func between(s, start, end string) string {
 	v, _, _ := strings.Cut(rest, end)
 	return v
 }
+
+// Execs is the fleet's total of exec commands.
+func (f *Fleet) Execs() int64 {
+	var n int64
+	for _, h := range f.Hosts {
+		n += h.Execs()
+	}
+	return n
+}

@@ -146,6 +146,28 @@ func (r *run) switchFailed(ctx context.Context, d Docker, b *branch, reason, out
 	return &HealthError{Address: b.addr(), Container: b.change.Desired.Name, Reason: reason, Output: strings.TrimSpace(output), Logs: string(logs)}
 }
 
+// unroute removes the routes that the host's proxy has to the containers
+// of a role being removed, before they go: kamal-proxy would otherwise
+// keep answering for them with errors, and refuse another service the same
+// host and path. It is best effort: without a running proxy (removed in
+// the same apply) there is no route left to remove.
+func (r *run) unroute(ctx context.Context, d Docker, b *branch) {
+	seen := map[string]bool{}
+	for _, c := range liveContainers(b.change) {
+		s, ok := planner.ParseSpecSummary(c.Labels[planner.LabelSpec])
+		if !ok || s.Proxy == nil || seen[s.Proxy.Service] {
+			continue
+		}
+		seen[s.Proxy.Service] = true
+		code, out, err := d.Exec(ctx, planner.ProxyContainer, []string{"kamal-proxy", "remove", s.Proxy.Service})
+		if err == nil && code == 0 {
+			r.rep.Event(b.addr(), "proxy no longer routes "+s.Proxy.Service)
+			continue
+		}
+		r.log.Debug("proxy route not removed", "address", b.addr().String(), "service", s.Proxy.Service, "exit", code, "output", string(out), "err", err)
+	}
+}
+
 // switchBack points the route at the old container again (started again
 // if it was stopped), or removes the route when there was none before.
 func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {

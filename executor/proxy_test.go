@@ -192,3 +192,24 @@ func TestProxiedRollbackRoutesBack(t *testing.T) {
 		}
 	}
 }
+
+func TestProxiedRoleRemovedLosesItsRoute(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	cfg := proxiedConfig("v1")
+	api := cfg.Roles[0]
+	api.Name, api.Primary, api.Hosts = "api", false, []string{"h1"}
+	cfg.Roles = append(cfg.Roles, api)
+	if _, err := applyProxied(t, f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if f.routes["h1 shop-api"] != "shop-api-v1" {
+		t.Fatalf("routes: %v", f.routes)
+	}
+	if _, err := applyProxied(t, f, proxiedConfig("v1")); err != nil {
+		t.Fatal(err)
+	}
+	before(t, f.fleet, "h1 unroute shop-api", "h1 remove shop-api-v1")
+	if _, ok := f.routes["h1 shop-api"]; ok || f.routes["h1 shop-web"] != "shop-web-v1" {
+		t.Errorf("routes after the api role left: %v", f.routes)
+	}
+}

@@ -282,6 +282,7 @@ func (r *run) prune(ctx context.Context, d Docker, b *branch) error {
 func (r *run) remove(ctx context.Context, d Docker, b *branch) error {
 	octx, cancel := r.op(ctx)
 	defer cancel()
+	r.unroute(octx, d, b)
 	var errs []error
 	for _, c := range liveContainers(b.change) {
 		if err := d.Remove(octx, c.ID, true); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {

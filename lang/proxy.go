@@ -122,6 +122,14 @@ func (l *loader) checkProxiedPorts(r *Role, at hcl.Attributes) {
 		Subject: at["ports"].NameRange.Ptr()})
 }
 
+// checkRoleName refuses the role name of the proxy's own steps and address.
+func (l *loader) checkRoleName(b *hcl.Block) {
+	if b.Labels[0] == "berth-proxy" {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Reserved role name",
+			Detail: `"berth-proxy" names the proxy container on every host of a proxied role; choose another role name.`, Subject: b.LabelRanges[0].Ptr()})
+	}
+}
+
 // blocksOfType keeps the blocks of one type.
 func blocksOfType(blocks hcl.Blocks, typ string) hcl.Blocks {
 	var out hcl.Blocks

@@ -122,6 +122,7 @@ func (l *loader) checkEnvName(e elem) bool {
 func (l *loader) decodeRole(b *hcl.Block) Role {
 	r := Role{Name: b.Labels[0]}
 	l.checkName(b, "role")
+	l.checkRoleName(b)
 	content, diags := b.Body.Content(roleSchema)
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes

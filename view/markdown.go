@@ -35,6 +35,9 @@ func PlanMarkdown(w io.Writer, p *planner.Plan) error {
 			if c.Address.Accessory != "" {
 				name = "accessory." + c.Address.Accessory
 			}
+			if c.Address.Proxy {
+				name = planner.ProxyContainer
+			}
 			if c.Primary {
 				name += " (primary)"
 			}

@@ -3,7 +3,8 @@
 // container or stops an old one until the primary role's new container is
 // healthy on the primary host), waits for every branch to finish or clean
 // up, and reports all errors together. It takes the deploy lock and writes
-// the audit line.
+// the audit line. For a role behind kamal-proxy, the health step is a switch:
+// `kamal-proxy deploy` run inside the host's proxy container (proxy.go).
 //
 // Its subpackages do one job each: walk (a graph walker that knows nothing
 // about Docker), sshx (one verified SSH connection per host), dockerapi (the

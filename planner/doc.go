@@ -4,8 +4,9 @@
 // and role first and the deployment barrier; and the versioned plan file.
 //
 // The entry points are Build (read hosts and registry, diff, graph),
-// BuildGraph (the graph's semantics are documented there), Spec and
-// AccessorySpec (the container a change wants, with its config hash),
+// BuildGraph (the graph's semantics are documented there), Spec,
+// AccessorySpec and ProxySpec (the container a change wants, with its
+// config hash; proxy.go holds the kamal-proxy model),
 // WriteFile/ReadFile (the plan file) and CheckStale (has the world moved
 // on since the plan was made?).
 //

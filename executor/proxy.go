@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/planner"
 )
 
@@ -166,6 +167,16 @@ func (r *run) unroute(ctx context.Context, d Docker, b *branch) {
 		}
 		r.log.Debug("proxy route not removed", "address", b.addr().String(), "service", s.Proxy.Service, "exit", code, "output", string(out), "err", err)
 	}
+}
+
+// proxyConflict explains a proxy that cannot be created because the name
+// is taken: by the proxy of another service, which berth does not share.
+func proxyConflict(c *planner.Change, err error) error {
+	if !c.Address.Proxy || !errors.Is(err, dockerapi.ErrConflict) {
+		return err
+	}
+	return fmt.Errorf("%w\n  %s already runs a %s of another service: one service's proxy per host (sharing it is not supported yet); remove it or proxy this service on other hosts",
+		err, c.Address.Host, planner.ProxyContainer)
 }
 
 // switchBack points the route at the old container again (started again

@@ -213,3 +213,19 @@ func TestProxiedRoleRemovedLosesItsRoute(t *testing.T) {
 		t.Errorf("routes after the api role left: %v", f.routes)
 	}
 }
+
+func TestProxyOfAnotherServiceIsExplained(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	other := proxiedConfig("v1")
+	other.Service.Name = "blog"
+	if _, err := applyProxied(t, f, other); err != nil {
+		t.Fatal(err)
+	}
+	_, err := applyProxied(t, f, proxiedConfig("v1"))
+	if err == nil || !strings.Contains(err.Error(), "h1 already runs a berth-proxy of another service") {
+		t.Fatalf("err = %v", err)
+	}
+	if f.routes["h1 blog-web"] != "blog-web-v1" {
+		t.Errorf("the other service's route moved: %v", f.routes)
+	}
+}

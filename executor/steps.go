@@ -98,7 +98,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		Network:       spec.Network,
 	})
 	if err != nil {
-		return fmt.Errorf("create %s: %w", spec.Name, err)
+		return proxyConflict(c, fmt.Errorf("create %s: %w", spec.Name, err))
 	}
 	b.newID = id
 	return nil

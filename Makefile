@@ -6,7 +6,7 @@ LAB_DIR ?= /tmp/berth-lab
 BIN     := bin/berth
 export BERTH_LAB_DIR := $(LAB_DIR)
 
-.PHONY: all build test unit e2e fuzz lint lab-up lab-down demo bench clean image
+.PHONY: all build test unit e2e fuzz lint lab-up lab-down demo bench image clean image
 
 all: build
 
@@ -15,7 +15,7 @@ build:
 
 # make test: unit tests, a short fuzz run, then the end-to-end tests on a
 # fresh lab, which is torn down again whatever happened.
-test: unit fuzz
+test: lint unit fuzz
 	@set -o pipefail; status=0; \
 	$(MAKE) --no-print-directory lab-up HOSTS=$(HOSTS) || status=$$?; \
 	if [ $$status -eq 0 ]; then $(MAKE) --no-print-directory e2e || status=$$?; fi; \
@@ -23,7 +23,6 @@ test: unit fuzz
 	exit $$status
 
 unit:
-	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
 fuzz:
@@ -36,9 +35,17 @@ e2e: build
 	if [ $$status -ne 0 ]; then echo "--- e2e output (last 300 lines)"; tail -n 300 $$log; fi; \
 	rm -f $$log; exit $$status
 
-lint:
+# lint: gofmt, go vet, staticcheck (fetched through the Go module proxy),
+# and the examples must stay valid and formatted.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint: build
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	$(GO) vet -tags e2e ./test/...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags e2e ./test/...
+	$(BIN) --chdir examples validate
+	$(BIN) --chdir examples fmt --check
 
 lab-up:
 	bash test/lab/lab.sh up $(HOSTS)

@@ -16,8 +16,6 @@ var (
 	domainRe    = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]{1,5})?$`)
 	digestRe    = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	errNoTag    = errors.New("the image has no tag")
-	errHasTag   = errors.New("the image has a tag")
 	errBadImage = errors.New("invalid image reference")
 )
 

@@ -142,7 +142,7 @@ func TestConfigHash(t *testing.T) {
 	h := func(vars ...string) string {
 		return loadValid(t, Options{Dir: dir, Vars: vars, Environ: []string{}}).Hash
 	}
-	if h() != h() {
+	if first, second := h(), h(); first != second {
 		t.Error("hash not stable")
 	}
 	if h() == h("level=other") {

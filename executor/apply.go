@@ -94,8 +94,10 @@ type run struct {
 	rep       Reporter
 	steps     map[string]planner.Step
 	branches  map[string]*branch // by Address.String()
-	order     []*branch          // plan order
-	nets      networks           // the Docker networks made sure of
+	// barrierDeadline bounds the steps that open the barrier.
+	barrierDeadline time.Time
+	order           []*branch // plan order
+	nets            networks  // the Docker networks made sure of
 }
 
 func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, opts Options) *run {
@@ -122,6 +124,11 @@ func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts,
 	for _, s := range p.Graph.Steps {
 		r.steps[s.ID] = s
 	}
+	bt := cfg.Deploy.BarrierTimeout
+	if bt <= 0 {
+		bt = 5 * time.Minute
+	}
+	r.barrierDeadline = time.Now().Add(bt)
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		if c.Action == planner.ActionUnchanged {
@@ -172,6 +179,13 @@ func (r *run) step(ctx context.Context, id string) error {
 	b, ok := r.branches[s.Address.String()]
 	if !ok {
 		return fmt.Errorf("step %s: no change for %s in the plan", id, s.Address)
+	}
+	if b.change.Primary && s.Kind != planner.StepStopOld && s.Kind != planner.StepPrune {
+		// Everything that opens the barrier must do so within
+		// deploy.barrier_timeout: the waiting roles never wait longer.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, r.barrierDeadline)
+		defer cancel()
 	}
 	d, err := r.hosts.Docker(ctx, s.Address.Host)
 	if err != nil {

@@ -263,3 +263,24 @@ func TestReturnToRetainedVersionReusesItsContainer(t *testing.T) {
 		t.Fatalf("h1 has %v", got)
 	}
 }
+
+// The steps that open the barrier are bounded by deploy.barrier_timeout,
+// even when the health check's own deadline is longer.
+func TestBarrierTimeoutBoundsThePrimary(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	mustApply(t, f, config("v1"))
+	cfg := config("slow")
+	cfg.Roles[0].Healthcheck.Deadline = time.Minute
+	cfg.Deploy.BarrierTimeout = 200 * time.Millisecond
+	start := time.Now()
+	_, err := apply(t, f, cfg)
+	if !errors.Is(err, ErrBarrierClosed) || !strings.Contains(err.Error(), "barrier_timeout") {
+		t.Fatalf("want the barrier closed by its timeout, got %v", err)
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Fatalf("took %s: the barrier timeout did not bound the wait", time.Since(start))
+	}
+	if got := f.running("h3"); !slices.Equal(got, []string{"shop-worker-v1"}) {
+		t.Errorf("h3 runs %v", got)
+	}
+}

@@ -73,6 +73,9 @@ func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
 		octx, cancel := r.op(ctx)
 		info, err := d.Inspect(octx, b.newID)
 		cancel()
+		if err != nil && ctx.Err() != nil {
+			return fail("deploy.barrier_timeout passed", output)
+		}
 		if err != nil {
 			return fmt.Errorf("inspect %s: %w", b.change.Desired.Name, err)
 		}
@@ -98,6 +101,8 @@ func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
 		}
 		select {
 		case <-time.After(r.opts.Poll):
+		case <-ctx.Done():
+			return fail("deploy.barrier_timeout passed", lastHealthOutput(info, output))
 		case <-r.interrupt.Done():
 			return fmt.Errorf("%s: health check of %s: %w", b.addr(), b.change.Desired.Name, errInterrupted)
 		}

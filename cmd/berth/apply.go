@@ -183,7 +183,7 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 	var rep executor.Reporter = progress.NewLines(a.Out, nil)
 	stopTicks := func() {}
 	if a.isTerminal() {
-		live := progress.NewLive(a.Out, nil)
+		live := progress.NewLive(a.Out, nil, liveRows(p)...)
 		rep = live
 		stopTicks = tick(live)
 	}
@@ -257,6 +257,30 @@ func (a *app) audit(ctx context.Context, conns *connections, p *planner.Plan, e 
 		})
 	}
 	wg.Wait()
+}
+
+// liveRows are the lines of the live display, in plan order, the barrier
+// right after the change that opens it.
+func liveRows(p *planner.Plan) []string {
+	var rows []string
+	barrier := false
+	for _, s := range p.Graph.Steps {
+		barrier = barrier || s.Kind == planner.StepBarrier
+	}
+	for _, c := range p.Changes {
+		if c.Action == planner.ActionUnchanged {
+			continue
+		}
+		rows = append(rows, c.Address.String())
+		if c.Primary && barrier {
+			rows = append(rows, "barrier")
+			barrier = false
+		}
+	}
+	if barrier {
+		rows = append([]string{"barrier"}, rows...)
+	}
+	return rows
 }
 
 func addrList(as []planner.Address) string {

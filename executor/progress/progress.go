@@ -7,7 +7,6 @@ package progress
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -104,16 +103,26 @@ type Live struct {
 type row struct {
 	step   string
 	state  string
-	since  time.Time
+	since  time.Time // when the current step started
+	first  time.Time // when the row's first step started
 	failed bool
 }
 
-// NewLive reports to the terminal w.
-func NewLive(w io.Writer, now func() time.Time) *Live {
+// NewLive reports to the terminal w. rows are the lines to show from the
+// start, in this order ("h1/web", "barrier", "h2/web", ...), each waiting
+// until its first step starts; others are added as they appear.
+func NewLive(w io.Writer, now func() time.Time, rows ...string) *Live {
 	if now == nil {
 		now = time.Now
 	}
-	return &Live{w: w, now: now, rows: map[string]*row{}}
+	l := &Live{w: w, now: now, rows: map[string]*row{}}
+	for _, key := range rows {
+		if _, dup := l.rows[key]; !dup {
+			l.rows[key] = &row{state: "waiting"}
+			l.order = append(l.order, key)
+		}
+	}
+	return l
 }
 
 func (l *Live) set(s planner.Step, state string, failed bool) {
@@ -123,7 +132,9 @@ func (l *Live) set(s planner.Step, state string, failed bool) {
 		r = &row{}
 		l.rows[key] = r
 		l.order = append(l.order, key)
-		sort.SliceStable(l.order, func(i, j int) bool { return l.order[i] == "barrier" && l.order[j] != "barrier" })
+	}
+	if r.first.IsZero() {
+		r.first = l.now()
 	}
 	r.step, r.state, r.failed = string(s.Kind), state, failed || r.failed
 	r.since = l.now()
@@ -143,6 +154,11 @@ func (l *Live) StepFinished(s planner.Step, st walk.Status, err error, d time.Du
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	state := st.String() + " in " + round(d).String()
+	if st == walk.Succeeded && (s.Kind == planner.StepPrune || s.Kind == planner.StepRemove) {
+		if r, ok := l.rows[label(s)]; ok && !r.failed {
+			state = "done in " + round(l.now().Sub(r.first)).String()
+		}
+	}
 	if st == walk.Failed {
 		state = "FAILED: " + firstLine(err)
 	} else if st != walk.Succeeded {
@@ -156,6 +172,9 @@ func (l *Live) StepFinished(s planner.Step, st walk.Status, err error, d time.Du
 		}
 	}
 	l.set(s, state, st == walk.Failed)
+	if strings.HasPrefix(state, "done in ") {
+		l.rows[label(s)].step = ""
+	}
 	l.redraw()
 }
 

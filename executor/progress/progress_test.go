@@ -52,3 +52,20 @@ func TestLiveRedrawsOneLinePerAddress(t *testing.T) {
 		t.Fatalf("last line %q", last)
 	}
 }
+
+func TestLiveShowsEveryRowFromTheStartAndTheBranchTotal(t *testing.T) {
+	var b strings.Builder
+	now := fixed()
+	l := NewLive(&b, func() time.Time { return now }, "h1/web", "barrier", "h2/web")
+	a := planner.Address{Host: "h1", Role: "web"}
+	l.StepStarted(planner.Step{ID: "h1/web/pull", Kind: planner.StepPull, Address: a})
+	now = now.Add(1500 * time.Millisecond)
+	l.StepFinished(planner.Step{ID: "h1/web/prune", Kind: planner.StepPrune, Address: a}, walk.Succeeded, nil, 0)
+	out := b.String()
+	last := out[strings.LastIndex(out, "\x1b[3A"):]
+	lines := strings.Split(strings.TrimSpace(last), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], "h1/web") || !strings.Contains(lines[0], "done in 1.5s") ||
+		!strings.Contains(lines[1], "barrier") || !strings.Contains(lines[2], "h2/web") || !strings.Contains(lines[2], "waiting") {
+		t.Fatalf("rows: %q", lines)
+	}
+}

@@ -330,6 +330,32 @@ func TestProxyRemovedReturnsToPublishedPorts(t *testing.T) {
 	}
 }
 
+func TestProxyAddedToAPublishingRole(t *testing.T) {
+	l := Lab(t)
+	svc := proxyService(t, l, "pxon")
+	h1, h2 := addrs(t, l)
+	mustApply(t, l, l.WriteConfig(t, proxiedConfig(l, svc, "v1", false)))
+	mustServeOn(t, "v1", h1, h2)
+
+	dir := l.WriteConfig(t, proxiedConfig(l, svc, "v2", true))
+	r := l.Berth(t, dir, "plan")
+	for _, want := range []string{"h1/berth-proxy", "create", "ports", "network", "proxy", svc + "-web → :8080"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	mustApply(t, l, dir)
+	mustBeConverged(t, l, dir)
+	mustServeOn(t, "v2", h1, h2)
+	for _, h := range []string{"h1", "h2"} {
+		for name, p := range webPorts(t, l, h, svc) {
+			if strings.Contains(p, "->") {
+				t.Errorf("%s: %s still publishes %s", h, name, p)
+			}
+		}
+	}
+}
+
 // TestProxyRedeployTime compares a redeploy of two hosts behind the proxy
 // with the same redeploy publishing the port directly, interleaved: the
 // proxy's own health check must not add waiting (median within 1.3x).

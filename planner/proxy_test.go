@@ -185,3 +185,34 @@ func TestProxyTargetByName(t *testing.T) {
 		t.Errorf("--target proxy:\n%s", got)
 	}
 }
+
+func TestProxyPlanFileRoundTrip(t *testing.T) {
+	old := proxiedConfig("v1")
+	p := proxyBuild(t, proxiedConfig("v2"), withProxies(deployed(old, digestV1), old), Options{})
+	path := t.TempDir() + "/plan.json"
+	if err := WriteFile(path, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Graph.String() != p.Graph.String() {
+		t.Errorf("graph changed:\n%s\nwant\n%s", got.Graph, p.Graph)
+	}
+	var proxies int
+	for i, c := range got.Changes {
+		if c.Address != p.Changes[i].Address {
+			t.Errorf("change %d: address %+v, want %+v", i, c.Address, p.Changes[i].Address)
+		}
+		if c.Address.Proxy {
+			proxies++
+		}
+		if c.Address.Role == "web" && (c.Desired.Proxy == nil || *c.Desired.Proxy != *p.Changes[i].Desired.Proxy || c.Desired.Network != ProxyNetwork) {
+			t.Errorf("%s: route %+v network %q", c.Address, c.Desired.Proxy, c.Desired.Network)
+		}
+	}
+	if proxies != 2 {
+		t.Errorf("%d proxy changes after the round trip, want 2", proxies)
+	}
+}

@@ -356,6 +356,27 @@ func TestProxyAddedToAPublishingRole(t *testing.T) {
 	}
 }
 
+func TestProxyReplacedKeepsItsRoutes(t *testing.T) {
+	l := Lab(t)
+	svc := proxyService(t, l, "pxmove")
+	h1, h2 := addrs(t, l)
+	mustApply(t, l, l.WriteConfig(t, proxiedConfig(l, svc, "v1", true)))
+	mustServeOn(t, "v1", h1, h2)
+
+	// Another host port replaces the proxy container; the new one takes
+	// the routes over from the state volume, with no redeploy of the app.
+	moved := strings.Replace(proxiedConfig(l, svc, "v1", true), fmt.Sprintf("http_port = %d", proxyPort), fmt.Sprintf("http_port = %d", proxyPort+1), 1)
+	dir := l.WriteConfig(t, moved)
+	r := l.Berth(t, dir, "plan")
+	if !strings.Contains(r.Stdout, "~ h1/berth-proxy") || !strings.Contains(r.Stdout, fmt.Sprintf("%d:80 → %d:80", proxyPort, proxyPort+1)) ||
+		strings.Contains(r.Stdout, "~ h1/web") {
+		t.Errorf("plan:\n%s", r.Stdout)
+	}
+	mustApply(t, l, dir)
+	mustBeConverged(t, l, dir)
+	mustServeOn(t, "v1", fmt.Sprintf("%s:%d", l.Host(t, "h1").Addr, proxyPort+1), fmt.Sprintf("%s:%d", l.Host(t, "h2").Addr, proxyPort+1))
+}
+
 // TestProxyRedeployTime compares a redeploy of two hosts behind the proxy
 // with the same redeploy publishing the port directly, interleaved: the
 // proxy's own health check must not add waiting (median within 1.3x).

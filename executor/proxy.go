@@ -107,6 +107,13 @@ type execResult struct {
 // within its deploy timeout, so berth always knows where the route points.
 func (r *run) deployTarget(ctx context.Context, d Docker, b *branch) error {
 	route := b.change.Desired.Proxy
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < route.DeployTimeout {
+		// A deadline on the step (deploy.barrier_timeout): kamal-proxy
+		// gives up by then itself, so the route never moves afterwards.
+		shorter := *route
+		shorter.DeployTimeout = max(time.Until(dl).Truncate(time.Second), time.Second)
+		route = &shorter
+	}
 	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), route.DeployTimeout+route.DrainTimeout+proxyExecSlack)
 	defer cancel()
 	done := make(chan execResult, 1)

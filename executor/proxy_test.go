@@ -35,6 +35,7 @@ type proxyFleet struct {
 	*fleet
 	routes   map[string]string // "h1 shop-web" -> container name
 	networks map[string]bool   // "h1 berth"
+	deploys  [][]string        // the argv of every kamal-proxy deploy
 }
 
 type proxyHost struct {
@@ -77,6 +78,9 @@ func (h *proxyHost) Exec(ctx context.Context, id string, argv []string) (int, []
 		return -1, nil, errors.New("container " + id + " is not running")
 	}
 	key := h.name + " " + argv[2]
+	if argv[1] == "deploy" {
+		h.pf.deploys = append(h.pf.deploys, argv)
+	}
 	if argv[1] == "remove" {
 		delete(h.pf.routes, key)
 		h.f.event("%s unroute %s", h.name, argv[2])
@@ -227,5 +231,33 @@ func TestProxyOfAnotherServiceIsExplained(t *testing.T) {
 	}
 	if f.routes["h1 blog-web"] != "blog-web-v1" {
 		t.Errorf("the other service's route moved: %v", f.routes)
+	}
+}
+
+func TestProxyDeployTimeoutFitsTheBarrierTimeout(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	cfg := proxiedConfig("v1")
+	cfg.Roles[0].Proxy.DeployTimeout = time.Minute
+	cfg.Deploy.BarrierTimeout = 10 * time.Second
+	if _, err := applyProxied(t, f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.deploys) != 2 {
+		t.Fatalf("%d deploys, want 2", len(f.deploys))
+	}
+	timeout := func(argv []string) time.Duration {
+		d, err := time.ParseDuration(argv[slices.Index(argv, "--deploy-timeout")+1])
+		if err != nil {
+			t.Fatalf("argv %q: %v", argv, err)
+		}
+		return d
+	}
+	// The primary's switch opens the barrier: kamal-proxy must give up
+	// within the barrier timeout. The other host's switch keeps a minute.
+	if d := timeout(f.deploys[0]); d > 10*time.Second || d < 5*time.Second {
+		t.Errorf("the primary's deploy timeout is %s with a 10s barrier timeout", d)
+	}
+	if d := timeout(f.deploys[1]); d != time.Minute {
+		t.Errorf("h2's deploy timeout is %s, want 1m", d)
 	}
 }

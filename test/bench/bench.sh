@@ -5,7 +5,8 @@
 #
 # Builds bin/berth and the bench driver, brings the lab up if it is not
 # (and leaves it up), then measures, each figure a median of several runs:
-#   1. the lab, 3 hosts: berth apply and plan against the same work by hand
+#   1. the lab, 3 hosts: berth apply and plan against the same work by hand;
+#      1b. a redeploy of 2 hosts behind kamal-proxy against published ports
 #   2. simulated fleets of 10..1,000 hosts (test/sim, 127.0.0.1 only)
 #   3. the lab grown to 20 hosts: apply at parallelism 10 and 20 against
 #      the by-hand floor; the lab goes back to its size afterwards
@@ -49,6 +50,9 @@ bash test/lab/lab.sh up "$HOSTS_BEFORE"
 log "scenario 1: the lab, 3 hosts"
 "$TMP/bench" lab -hosts 3 -runs "$RUNS" -order 100 -out "$TMP/1-lab3.json"
 
+log "scenario 1b: the lab, 2 hosts: redeploy behind kamal-proxy against published ports"
+"$TMP/bench" proxy -runs "$RUNS" -order 150 -out "$TMP/1b-proxy.json"
+
 log "scenario 2: simulated fleets of $SIZES hosts"
 "$TMP/bench" sim -sizes "$SIZES" -runs "$SIM_RUNS" -latency 50ms -parallelism 100 -out "$TMP/2-sim.json"
 
@@ -73,6 +77,6 @@ log "scenario 4: Go benchmarks"
 	echo
 	echo "Produced by \`make bench\` (test/bench/bench.sh) on $(nproc) CPUs, $(free -g | awk '/^Mem:/ {print $2}') GB, $(uname -sr)."
 	echo
-	"$TMP/bench" report "$TMP"/1-lab3.json "$TMP"/2-sim.json "$TMP"/3-lab20.json "$TMP"/4-go.json
+	"$TMP/bench" report "$TMP"/1-lab3.json "$TMP"/1b-proxy.json "$TMP"/2-sim.json "$TMP"/3-lab20.json "$TMP"/4-go.json
 } >"$OUT"
 cat "$OUT"

@@ -7,6 +7,7 @@
 //
 //	bench sim     -out sim.json  [-sizes 10,100,500,1000] [-latency 50ms] [-runs 3]
 //	bench lab     -out lab3.json [-hosts 3] [-runs 5] [-parallelism 10]
+//	bench proxy   -out proxy.json [-runs 5]
 //	bench gobench -out go.json
 //	bench report  sim.json lab3.json go.json ...
 //

@@ -155,6 +155,9 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 		m.planConns = append(m.planConns, float64(h1-h0)/float64(n))
 		m.applyConns = append(m.applyConns, float64(h2-h1)/float64(n))
 	}
+	if ns := fleet.NotSimulated(); len(ns) > 0 {
+		return nil, fmt.Errorf("berth sent what the simulator does not answer (extend test/sim): %v", ns)
+	}
 	// Every host must be on the last version: a bench of a broken deploy
 	// measures nothing.
 	last := versions[(runs-1)%2]

@@ -46,6 +46,7 @@ type Docker struct {
 	images     map[string]string     // normalised ref -> image ID
 	execs      map[string]string     // exec ID -> container ID
 	requests   int64
+	unknown    []string // requests the model does not simulate, "GET /path"
 }
 
 func newDocker() *Docker {
@@ -134,14 +135,31 @@ func (d *Docker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.container(w, r, id, op, q)
 	case strings.HasPrefix(path, "/exec/"):
 		id, op, _ := strings.Cut(strings.TrimPrefix(path, "/exec/"), "/")
-		d.exec(w, id, op)
+		d.exec(w, r, id, op)
 	case path == "/images/create" && r.Method == http.MethodPost:
 		d.pull(w, q.Get("fromImage"), q.Get("tag"))
+	case path == "/images/json" && r.Method == http.MethodGet:
+		d.listImages(w)
 	case strings.HasPrefix(path, "/images/"):
 		d.image(w, r, strings.TrimPrefix(path, "/images/"))
 	default:
-		apiError(w, http.StatusNotFound, "page not found")
+		d.notSimulated(w, r)
 	}
+}
+
+// notSimulated answers a request the model does not know, and records it:
+// a bench against a model that does not answer what berth asks measures
+// nothing.
+func (d *Docker) notSimulated(w http.ResponseWriter, r *http.Request) {
+	d.unknown = append(d.unknown, r.Method+" "+r.URL.Path)
+	apiError(w, http.StatusNotFound, "page not found")
+}
+
+// NotSimulated returns the requests the model could not answer.
+func (d *Docker) NotSimulated() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.unknown...)
 }
 
 func apiError(w http.ResponseWriter, status int, msg string) {
@@ -336,7 +354,7 @@ func (d *Docker) container(w http.ResponseWriter, r *http.Request, ref, op strin
 		w.Header().Set("Content-Type", "application/vnd.docker.multiplexed-stream")
 		_, _ = w.Write(frame(1, "sim: "+c.Name+" log line\n"))
 	default:
-		apiError(w, http.StatusNotFound, "page not found")
+		d.notSimulated(w, r)
 	}
 }
 
@@ -384,7 +402,7 @@ func timeString(t time.Time) string {
 	return t.Format(time.RFC3339Nano)
 }
 
-func (d *Docker) exec(w http.ResponseWriter, id, op string) {
+func (d *Docker) exec(w http.ResponseWriter, r *http.Request, id, op string) {
 	cid, ok := d.execs[id]
 	if !ok {
 		apiError(w, http.StatusNotFound, "No such exec instance: "+id)
@@ -403,7 +421,7 @@ func (d *Docker) exec(w http.ResponseWriter, id, op string) {
 		delete(d.execs, id)
 		writeJSON(w, http.StatusOK, map[string]any{"ID": id, "Running": false, "ExitCode": code})
 	default:
-		apiError(w, http.StatusNotFound, "page not found")
+		d.notSimulated(w, r)
 	}
 }
 
@@ -443,9 +461,41 @@ func (d *Docker) image(w http.ResponseWriter, r *http.Request, rest string) {
 	case isInspect && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]any{"Id": id, "RepoTags": []string{}, "RepoDigests": []string{}})
 	case !isInspect && r.Method == http.MethodDelete:
+		for _, c := range d.containers {
+			if c.ImageID == id {
+				apiError(w, http.StatusConflict, "conflict: unable to remove repository reference \""+ref+"\" - container "+c.ID[:12]+" is using its referenced image")
+				return
+			}
+		}
 		delete(d.images, normRef(ref))
 		writeJSON(w, http.StatusOK, []map[string]string{{"Untagged": ref}})
 	default:
-		apiError(w, http.StatusNotFound, "page not found")
+		d.notSimulated(w, r)
 	}
+}
+
+// listImages answers GET /images/json: one entry per image ID with the
+// tags and digests it is known by.
+func (d *Docker) listImages(w http.ResponseWriter) {
+	byID := map[string]map[string]any{}
+	var ids []string
+	for ref, id := range d.images {
+		e, ok := byID[id]
+		if !ok {
+			e = map[string]any{"Id": id, "RepoTags": []string{}, "RepoDigests": []string{}, "Created": 1767225600, "Size": 4 << 20}
+			byID[id] = e
+			ids = append(ids, id)
+		}
+		if strings.Contains(ref, "@") {
+			e["RepoDigests"] = append(e["RepoDigests"].([]string), ref)
+		} else {
+			e["RepoTags"] = append(e["RepoTags"].([]string), ref)
+		}
+	}
+	sort.Strings(ids)
+	out := make([]map[string]any, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, byID[id])
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -58,11 +58,12 @@ type Host struct {
 	handshakes atomic.Int64
 	execs      atomic.Int64
 
-	mu    sync.Mutex
-	locks map[string]bool // lock directories as written in the command
-	audit []string        // audit lines appended
-	conns map[*ssh.ServerConn]bool
-	done  bool
+	mu      sync.Mutex
+	locks   map[string]bool // lock directories as written in the command
+	audit   []string        // audit lines appended
+	unknown []string        // exec commands not simulated
+	conns   map[*ssh.ServerConn]bool
+	done    bool
 }
 
 // Start starts opts.Hosts hosts. Close stops them.
@@ -374,6 +375,7 @@ func (h *Host) run(cmd string, stdin []byte) (stdout, stderr string, code int) {
 		}
 		return b.String(), "", 0
 	}
+	h.unknown = append(h.unknown, "exec "+cmd)
 	return "", "sim: command not simulated: " + cmd + "\n", 127
 }
 
@@ -390,4 +392,21 @@ func (f *Fleet) Execs() int64 {
 		n += h.Execs()
 	}
 	return n
+}
+
+// NotSimulated returns the Docker requests and exec commands some host
+// could not answer (at most a few).
+func (f *Fleet) NotSimulated() []string {
+	var out []string
+	for _, h := range f.Hosts {
+		h.mu.Lock()
+		cmds := append([]string(nil), h.unknown...)
+		h.mu.Unlock()
+		for _, r := range append(h.Docker.NotSimulated(), cmds...) {
+			if len(out) < 5 {
+				out = append(out, h.Name+": "+r)
+			}
+		}
+	}
+	return out
 }

@@ -130,6 +130,9 @@ func TestApplyThroughBerth(t *testing.T) {
 	if p.HasChanges() {
 		t.Error("a third plan for the same version has changes")
 	}
+	if ns := f.NotSimulated(); len(ns) > 0 {
+		t.Errorf("berth sent what the simulator does not answer: %v", ns)
+	}
 }
 
 func TestLockAndAuditCommands(t *testing.T) {
@@ -150,6 +153,9 @@ else echo locked; cat "$HOME"/.berth/locks/'sim'/info.json 2>/dev/null; fi`, []b
 	}
 	if _, stderr, code := h.run("reboot", nil); code != 127 || !strings.Contains(stderr, "not simulated") {
 		t.Errorf("unknown command: %q %d", stderr, code)
+	}
+	if ns := f.NotSimulated(); len(ns) != 1 || ns[0] != "h1: exec reboot" {
+		t.Errorf("NotSimulated = %q", ns)
 	}
 }
 

@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/view"
 )
@@ -15,6 +20,7 @@ type destroyOptions struct {
 	accessories bool
 	out         string
 	json        bool
+	volumes     bool
 }
 
 func newDestroyCmd(a *app) *cobra.Command {
@@ -26,7 +32,8 @@ func newDestroyCmd(a *app) *cobra.Command {
 service that would be removed (running and retained ones), asks for "yes"
 and removes them. Only containers labelled with the service are touched;
 nothing a person started on the same host is. Accessories are kept unless
---include-accessories is given; their named volumes are always kept.
+--include-accessories is given. The volumes of the removed containers are
+kept unless --remove-volumes is given.
 
 --out FILE saves the destroy plan instead of applying it: 'berth apply FILE'
 carries it out later, refusing it if the hosts moved on since.`,
@@ -36,6 +43,7 @@ carries it out later, refusing it if the hosts moved on since.`,
 	f := cmd.Flags()
 	o.apply.vars.register(f)
 	f.BoolVar(&o.accessories, "include-accessories", false, "remove the accessories too")
+	f.BoolVar(&o.volumes, "remove-volumes", false, "also remove the volumes of the removed containers (named volumes are kept otherwise)")
 	f.StringVar(&o.out, "out", "", "save the destroy plan to `FILE` for 'berth apply FILE' instead of applying it")
 	f.BoolVar(&o.json, "json", false, "print the plan as JSON (with --out: instead of the human rendering)")
 	f.BoolVar(&o.apply.autoApprove, "auto-approve", false, "destroy without asking for confirmation")
@@ -93,8 +101,64 @@ func (a *app) destroy(ctx context.Context, o destroyOptions) error {
 			return err
 		}
 	}
+	vols := a.volumesOf(ctx, conns, p)
 	o.apply.command = "destroy"
-	return a.execute(ctx, cfg, conns, p, o.apply)
+	if err := a.execute(ctx, cfg, conns, p, o.apply); err != nil {
+		return err
+	}
+	return a.dropVolumes(ctx, conns, vols, o.volumes)
+}
+
+// volumesOf lists, per host, the volumes mounted by the containers a plan
+// removes. A container that cannot be inspected is skipped.
+func (a *app) volumesOf(ctx context.Context, conns *connections, p *planner.Plan) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range p.Changes {
+		if c.Action != planner.ActionRemove {
+			continue
+		}
+		d, err := conns.live.Client(ctx, c.Address.Host)
+		if err != nil {
+			continue
+		}
+		for _, x := range append(slices.Clone(c.Others), derefs(c.Running)...) {
+			ms, err := d.Mounts(ctx, x.ID)
+			if err != nil {
+				continue
+			}
+			for _, m := range ms {
+				if m.Type == "volume" && m.Name != "" && !slices.Contains(out[c.Address.Host], m.Name) {
+					out[c.Address.Host] = append(out[c.Address.Host], m.Name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// dropVolumes removes the volumes (remove) or says they were kept.
+func (a *app) dropVolumes(ctx context.Context, conns *connections, vols map[string][]string, remove bool) error {
+	hosts := slices.Sorted(maps.Keys(vols))
+	var errs []error
+	for _, h := range hosts {
+		if !remove {
+			fmt.Fprintf(a.Out, "Kept the volumes on %s: %s (--remove-volumes removes them)\n", h, strings.Join(vols[h], ", "))
+			continue
+		}
+		d, err := conns.live.Client(ctx, h)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, v := range vols[h] {
+			if err := d.RemoveVolume(ctx, v); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+				errs = append(errs, err)
+				continue
+			}
+			fmt.Fprintf(a.Out, "Removed volume %s on %s\n", v, h)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // render prints a plan as JSON or for people.

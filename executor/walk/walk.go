@@ -172,7 +172,7 @@ func Walk(ctx context.Context, vs []Vertex, fn func(ctx context.Context, id stri
 		status:  make([]Status, len(vs)),
 		results: make(map[string]Result, len(vs)),
 		deps:    make([][]int, len(vs)),
-		slots:   make(chan struct{}, par),
+		par:     par,
 		done:    make(chan int, len(vs)),
 	}
 	index := make(map[string]int, len(vs))
@@ -203,7 +203,7 @@ type walker struct {
 	rep      Reporter
 	status   []Status
 	deps     [][]int
-	slots    chan struct{}
+	par      int // vertices running at once
 	done     chan int
 	mu       sync.Mutex
 	results  map[string]Result
@@ -213,15 +213,14 @@ type walker struct {
 // run is the scheduler loop: it alone decides what starts, and returns once
 // every vertex has a final status.
 func (w *walker) run(ctx context.Context, topo []int) {
-	started := make([]bool, len(w.vs))
+	started := make([]bool, len(w.vs)) // running, waiting for a slot, or final
 	remaining, running := len(w.vs), 0
 	runCtx := context.WithoutCancel(ctx)
 	cancelled := ctx.Done()
 	// Only a vertex whose dependency just finished can change from blocked
 	// to ready or doomed: those are the candidates looked at, lowest
-	// topological position first, so that ready vertices start in the
-	// same order as a full pass over topo would start them, without the
-	// cost of one (which made a walk quadratic in its vertices).
+	// topological position first, without a pass over every vertex (which
+	// made a walk quadratic in its vertices).
 	pos := make([]int, len(w.vs))
 	for k, i := range topo {
 		pos[i] = k
@@ -240,6 +239,18 @@ func (w *walker) run(ctx context.Context, topo []int) {
 			heap.Push(cands, pos[i])
 		}
 	}
+	// Ready vertices wait for a slot here and get one in topological
+	// order, so that the first steps in plan order (the primary's, which
+	// open the barrier) never queue behind the rest of a big fleet's pulls
+	// and creates.
+	waiting := &minHeap{}
+	final := func(i int, r Result) {
+		w.finish(i, r)
+		remaining--
+		for _, j := range dependents[i] {
+			push(j)
+		}
+	}
 	for _, i := range topo {
 		push(i)
 	}
@@ -254,23 +265,28 @@ func (w *walker) run(ctx context.Context, topo []int) {
 			case blocked:
 				continue
 			case doomed:
-				w.finish(i, Result{Status: Skipped})
+				started[i] = true
+				final(i, Result{Status: Skipped})
 			case ready:
+				started[i] = true
 				if ctx.Err() != nil {
 					w.canceled = true
-					w.finish(i, Result{Status: Canceled})
+					final(i, Result{Status: Canceled})
 				} else {
-					running++
-					go w.exec(runCtx, i)
-					started[i] = true
-					continue
+					heap.Push(waiting, pos[i])
 				}
 			}
-			started[i] = true
-			remaining--
-			for _, j := range dependents[i] {
-				push(j)
+		}
+		if ctx.Err() != nil && waiting.Len() > 0 { // nothing new starts
+			w.canceled = true
+			for waiting.Len() > 0 {
+				final(topo[heap.Pop(waiting).(int)], Result{Status: Canceled})
 			}
+			continue
+		}
+		for running < w.par && waiting.Len() > 0 {
+			running++
+			go w.exec(runCtx, topo[heap.Pop(waiting).(int)])
 		}
 		if remaining == 0 || running == 0 {
 			return
@@ -330,7 +346,6 @@ func (w *walker) readiness(i int) readiness {
 }
 
 func (w *walker) exec(ctx context.Context, i int) {
-	w.slots <- struct{}{}
 	id := w.vs[i].ID
 	w.rep.Started(id)
 	start := time.Now()
@@ -339,7 +354,6 @@ func (w *walker) exec(ctx context.Context, i int) {
 	if err != nil {
 		r.Status, r.Err = Failed, err
 	}
-	<-w.slots
 	w.finish(i, r)
 	w.done <- i
 }

@@ -53,7 +53,7 @@ func runSim(ctx context.Context, args []string) error {
 		bound := m.requests * latency.Seconds() / float64(*par)
 		apply := Row{Order: 201 + 2*i, Scenario: scen, What: fmt.Sprintf("berth apply v→v', parallelism %d", *par), Berth: m.apply, ConnsPerHost: median(m.applyConns), RSSMB: median(m.applyRSS),
 			RefName: "requests × latency ÷ parallelism", Ref: []float64{bound},
-			Note: fmt.Sprintf("%.0f Docker requests and exec commands", m.requests)}
+			Note: fmt.Sprintf("%.0f Docker requests and exec commands; the barrier opened %.2f s after the first step", m.requests, median(m.barrier))}
 		if n == 1000 {
 			plan.Target = "< 3 s, 1 conn/host"
 			plan.Met = boolp(median(m.plan) < simPlanTarget.Seconds() && median(m.planConns) == 1)
@@ -98,6 +98,7 @@ type simMeasure struct {
 	plan, apply           []float64
 	planConns, applyConns []float64
 	planRSS, applyRSS     []float64
+	barrier               []float64 // from the first step to the barrier opening
 	requests              float64
 }
 
@@ -142,9 +143,12 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 		}
 		h1 := fleet.Handshakes()
 		r0 := fleet.Requests() + fleet.Execs()
-		a, err := runBerth(ctx, bin, env, false, append(base, "apply", "--auto-approve", "--var", "version="+v)...)
+		a, err := runBerth(ctx, bin, env, true, append(base, "apply", "--auto-approve", "--var", "version="+v)...)
 		if err != nil {
 			return nil, err
+		}
+		if d, ok := barrierAfter(a.Out); ok {
+			m.barrier = append(m.barrier, d.Seconds())
 		}
 		h2 := fleet.Handshakes()
 		m.requests = float64(fleet.Requests() + fleet.Execs() - r0)
@@ -226,4 +230,27 @@ func runServe(ctx context.Context, args []string) error {
 	<-ctx.Done()
 	fmt.Printf("SSH connections accepted: %d, Docker requests: %d\n", fleet.Handshakes(), fleet.Requests())
 	return nil
+}
+
+// barrierAfter reads apply's timestamped progress lines ("15:04:05.000
+// ADDRESS STEP ...", written when stdout is not a terminal) and returns
+// the time from the first step to the barrier opening.
+func barrierAfter(out string) (time.Duration, bool) {
+	var first time.Time
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) < 12 || line[2] != ':' || line[8] != '.' {
+			continue
+		}
+		t, err := time.Parse("15:04:05.000", line[:12])
+		if err != nil {
+			continue
+		}
+		if first.IsZero() {
+			first = t
+		}
+		if strings.Contains(line, "barrier open") {
+			return t.Sub(first), true
+		}
+	}
+	return 0, false
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestMedian(t *testing.T) {
@@ -24,5 +26,35 @@ func TestFits(t *testing.T) {
 	quad := []float64{100, 10000, 250000, 1000000}
 	if k := exponent(xs, quad); math.Abs(k-2) > 1e-9 {
 		t.Errorf("exponent of x² = %v", k)
+	}
+}
+
+func TestBarrierAfter(t *testing.T) {
+	out := "Plan: 0 to create\n07:50:27.697  h1/web  pull  started\n07:50:27.804  h1/web  pull  done in 107ms\n" +
+		"07:50:28.183  apply  barrier open: the primary role is healthy\n"
+	d, ok := barrierAfter(out)
+	if !ok || d != 486*time.Millisecond {
+		t.Errorf("barrierAfter = %v, %v; want 486ms", d, ok)
+	}
+	if _, ok := barrierAfter("no progress lines\n"); ok {
+		t.Error("found a barrier in output without one")
+	}
+}
+
+func TestShownArgs(t *testing.T) {
+	got := shownArgs([]string{"-hosts", "3", "-out", "/tmp/x.json", "-order=100", "-runs", "5"})
+	if got != "-hosts 3 -runs 5" {
+		t.Errorf("shownArgs = %q", got)
+	}
+}
+
+func TestRenderNamesTargetsAndRatios(t *testing.T) {
+	var b strings.Builder
+	render(&b, []Results{{Command: "bench lab", Rows: []Row{{Scenario: "lab", What: "apply", Berth: []float64{2, 3, 4}, RefName: "by hand", Ref: []float64{2.5},
+		ConnsPerHost: 1, Target: "≤ 1.2× by hand", Met: boolp(false)}}}})
+	for _, want := range []string{"3.00 s (n=3)", "by hand: 2.50 s", "1.20×", "| 1.00 |", "**missed**", "`bench lab`"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
 	}
 }

@@ -186,6 +186,30 @@ func proxyConflict(c *planner.Change, err error) error {
 		err, c.Address.Host, planner.ProxyContainer)
 }
 
+// freePortsForOld stops the host's proxy when a role moving behind it
+// (its old container published ports) goes back to the old container:
+// the proxy took over the port the old one needs to serve again.
+func (r *run) freePortsForOld(ctx context.Context, d Docker, b *branch) error {
+	if !movesBehindProxy(b) {
+		return nil
+	}
+	if err := d.Stop(ctx, planner.ProxyContainer, r.stopTimeout(b)); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+		return fmt.Errorf("stop %s to give %s its ports back: %w", planner.ProxyContainer, b.change.Running.Name, err)
+	}
+	r.rep.Event(b.addr(), "stopped "+planner.ProxyContainer+" to give "+b.change.Running.Name+" its ports back")
+	return nil
+}
+
+// movesBehindProxy reports whether a proxied role's old container
+// published host ports itself (the configuration just added the proxy).
+func movesBehindProxy(b *branch) bool {
+	if b.change.Desired == nil || b.change.Desired.Proxy == nil || b.change.Running == nil {
+		return false
+	}
+	s, ok := planner.ParseSpecSummary(b.change.Running.Labels[planner.LabelSpec])
+	return ok && len(s.Ports) > 0
+}
+
 // switchBack points the route at the old container again (started again
 // if it was stopped), or removes the route when there was none before.
 func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {
@@ -193,6 +217,12 @@ func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {
 	old := b.change.Running
 	xctx, cancel := context.WithTimeout(ctx, route.DeployTimeout+route.DrainTimeout+proxyExecSlack)
 	defer cancel()
+	if movesBehindProxy(b) {
+		// The old container served on its own ports, not through the
+		// proxy: discardNew stops the proxy and starts the old one again.
+		b.switched = false
+		return nil
+	}
 	argv := []string{"kamal-proxy", "remove", route.Service}
 	if old != nil {
 		if b.oldStopped {

@@ -55,6 +55,18 @@ func (p *proxyFleet) Docker(ctx context.Context, host string) (Docker, error) {
 	return &proxyHost{fakeHost: d.(*fakeHost), pf: p}, nil
 }
 
+// Stop takes a name too, like Docker.
+func (h *proxyHost) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	h.f.mu.Lock()
+	for _, c := range h.containers {
+		if c.name == id {
+			id = c.id
+		}
+	}
+	h.f.mu.Unlock()
+	return h.fakeHost.Stop(ctx, id, timeout)
+}
+
 func (h *proxyHost) EnsureNetwork(_ context.Context, name string, _ map[string]string) error {
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
@@ -259,5 +271,44 @@ func TestProxyDeployTimeoutFitsTheBarrierTimeout(t *testing.T) {
 	}
 	if d := timeout(f.deploys[1]); d != time.Minute {
 		t.Errorf("h2's deploy timeout is %s, want 1m", d)
+	}
+}
+
+func TestProxiedMoveFromPortsWithABadBuildGivesThePortBack(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	if _, err := applyProxied(t, f, config("v1")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := applyProxied(t, f, proxiedConfig("broken"))
+	if !errors.Is(err, ErrBarrierClosed) {
+		t.Fatalf("err = %v", err)
+	}
+	// The old container needs its port back: the new proxy stops first.
+	before(t, f.fleet, "h1 stop berth-proxy", "h1 start shop-web-v1")
+	if got := f.running("h1"); !slices.Equal(got, []string{"shop-web-v1"}) {
+		t.Errorf("h1 runs %v", got)
+	}
+	if got := f.running("h2"); !slices.Equal(got, []string{"shop-web-v1"}) || f.has("h2 start berth-proxy") {
+		t.Errorf("h2 runs %v (a proxy started behind the closed barrier: %v)", got, f.has("h2 start berth-proxy"))
+	}
+}
+
+func TestProxiedMoveFromPortsRolledBack(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	if _, err := applyProxied(t, f, config("v1")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := proxiedConfig("v2")
+	cfg.Deploy.OnFailure = "rollback"
+	f.failStart["h3"] = "v2"
+	res, err := applyProxied(t, f, cfg)
+	if err == nil || !res.BarrierOpen || len(res.RolledBack) == 0 {
+		t.Fatalf("want a rollback after the barrier: %v, %+v", err, res)
+	}
+	for _, h := range []string{"h1", "h2"} {
+		if got := f.running(h); !slices.Equal(got, []string{"shop-web-v1"}) {
+			t.Errorf("%s runs %v after the rollback, want the old container on its own port", h, got)
+		}
+		before(t, f.fleet, h+" stop berth-proxy", h+" start shop-web-v1")
 	}
 }

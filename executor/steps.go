@@ -235,6 +235,9 @@ func (r *run) discardNew(ctx context.Context, d Docker, b *branch) error {
 		}
 	}
 	if old := b.change.Running; old != nil && b.oldStopped {
+		if err := r.freePortsForOld(octx, d, b); err != nil {
+			errs = append(errs, err)
+		}
 		if err := d.Start(octx, old.ID); err != nil {
 			errs = append(errs, fmt.Errorf("start %s again: %w", old.Name, err))
 		} else {

@@ -356,6 +356,28 @@ func TestProxyAddedToAPublishingRole(t *testing.T) {
 	}
 }
 
+// A bad build in the same apply that moves a role behind the proxy: the
+// old container gets its port back from the new proxy and serves again.
+func TestProxyAddedWithABadBuildGivesThePortBack(t *testing.T) {
+	l := Lab(t)
+	svc := proxyService(t, l, "pxonbad")
+	h1, h2 := addrs(t, l)
+	mustApply(t, l, l.WriteConfig(t, proxiedConfig(l, svc, "v1", false)))
+	mustServeOn(t, "v1", h1, h2)
+	r := l.Berth(t, l.WriteConfig(t, proxiedConfig(l, svc, "broken", true)), "apply", "--auto-approve")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "barrier closed") {
+		t.Fatalf("want the barrier closed: %s", r)
+	}
+	mustServeOn(t, "v1", h1, h2)
+	for _, h := range []string{"h1", "h2"} {
+		for _, c := range l.ContainersByLabel(t, h, "berth.proxy=true") {
+			if c.State == "running" {
+				t.Errorf("%s: the proxy %s runs after the barrier closed", h, c.Name)
+			}
+		}
+	}
+}
+
 func TestProxyReplacedKeepsItsRoutes(t *testing.T) {
 	l := Lab(t)
 	svc := proxyService(t, l, "pxmove")

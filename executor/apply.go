@@ -80,6 +80,7 @@ func Apply(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, 
 		res.RolledBack, err = r.rollback()
 		errs = append(errs, err)
 	}
+	errs = append(errs, r.removeStoppedProxies())
 	return res, errors.Join(errs...)
 }
 
@@ -98,6 +99,7 @@ type run struct {
 	barrierDeadline time.Time
 	order           []*branch // plan order
 	nets            networks  // the Docker networks made sure of
+	stopped         stoppedProxies
 }
 
 func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, opts Options) *run {

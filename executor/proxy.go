@@ -210,6 +210,77 @@ func movesBehindProxy(b *branch) bool {
 	return ok && len(s.Ports) > 0
 }
 
+// stoppedProxies are the proxies that a remove step stopped; they are
+// removed once the apply is over, unless a role on their host went back to
+// a container that the proxy served (then they run again).
+type stoppedProxies struct {
+	mu       sync.Mutex
+	branches map[string]*branch // by host
+}
+
+// stopProxy is the remove step of a proxy: it stops the proxy, which frees
+// its port; removeStoppedProxies removes it at the end of the apply.
+func (r *run) stopProxy(ctx context.Context, d Docker, b *branch) error {
+	if old := b.change.Running; old != nil {
+		if err := d.Stop(ctx, old.ID, r.stopTimeout(b)); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+			return fmt.Errorf("stop %s: %w", old.Name, err)
+		}
+	}
+	r.stopped.mu.Lock()
+	defer r.stopped.mu.Unlock()
+	if r.stopped.branches == nil {
+		r.stopped.branches = map[string]*branch{}
+	}
+	r.stopped.branches[b.addr().Host] = b
+	return nil
+}
+
+// restartProxy starts the host's proxy again if this apply stopped it and
+// b went back to an old container that the proxy served.
+func (r *run) restartProxy(ctx context.Context, d Docker, b *branch) error {
+	s, ok := planner.ParseSpecSummary(b.change.Running.Labels[planner.LabelSpec])
+	if !ok || s.Proxy == nil {
+		return nil
+	}
+	r.stopped.mu.Lock()
+	px := r.stopped.branches[b.addr().Host]
+	delete(r.stopped.branches, b.addr().Host)
+	r.stopped.mu.Unlock()
+	if px == nil || px.change.Running == nil {
+		return nil
+	}
+	if err := d.Start(ctx, px.change.Running.ID); err != nil {
+		return fmt.Errorf("start %s again for %s: %w", planner.ProxyContainer, b.change.Running.Name, err)
+	}
+	r.rep.Event(px.addr(), "restarted "+planner.ProxyContainer+" for "+b.change.Running.Name)
+	return nil
+}
+
+// removeStoppedProxies removes the proxies still stopped at the end of
+// the apply, with their retained old containers.
+func (r *run) removeStoppedProxies() error {
+	ctx := context.WithoutCancel(r.interrupt)
+	r.stopped.mu.Lock()
+	defer r.stopped.mu.Unlock()
+	var errs []error
+	for host, b := range r.stopped.branches {
+		d, err := r.hosts.Docker(ctx, host)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		octx, cancel := r.op(ctx)
+		for _, c := range liveContainers(b.change) {
+			if err := d.Remove(octx, c.ID, true); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+				errs = append(errs, fmt.Errorf("%s: remove %s: %w", b.addr(), c.Name, err))
+			}
+		}
+		cancel()
+		delete(r.stopped.branches, host)
+	}
+	return errors.Join(errs...)
+}
+
 // switchBack points the route at the old container again (started again
 // if it was stopped), or removes the route when there was none before.
 func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {

@@ -312,3 +312,46 @@ func TestProxiedMoveFromPortsRolledBack(t *testing.T) {
 		before(t, f.fleet, h+" stop berth-proxy", h+" start shop-web-v1")
 	}
 }
+
+func TestProxyRemovedWhenTheRoleReturnsToPorts(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	if _, err := applyProxied(t, f, proxiedConfig("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := applyProxied(t, f, config("v2")); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"h1", "h2"} {
+		before(t, f.fleet, h+" stop shop-web-v1", h+" stop berth-proxy")
+		before(t, f.fleet, h+" stop berth-proxy", h+" start shop-web-v2")
+		for _, c := range f.all(h) {
+			if strings.HasPrefix(c, "berth-proxy") {
+				t.Errorf("%s keeps %s", h, c)
+			}
+		}
+	}
+	if p := plan(t, f.fleet, config("v2")); p.HasChanges() {
+		t.Errorf("plan after apply has changes: %+v", p.Changes)
+	}
+}
+
+func TestProxyRemovalWithABadBuildRestartsTheProxy(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	if _, err := applyProxied(t, f, proxiedConfig("v1")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := applyProxied(t, f, config("broken"))
+	if !errors.Is(err, ErrBarrierClosed) {
+		t.Fatalf("err = %v", err)
+	}
+	// h1 went back to the proxied old container: its proxy runs again.
+	before(t, f.fleet, "h1 stop berth-proxy", "h1 start berth-proxy")
+	for _, h := range []string{"h1", "h2"} {
+		if got := f.running(h); !slices.Equal(got, []string{"berth-proxy", "shop-web-v1"}) {
+			t.Errorf("%s runs %v", h, got)
+		}
+		if f.routes[h+" shop-web"] != "shop-web-v1" {
+			t.Errorf("%s routes %v", h, f.routes)
+		}
+	}
+}

@@ -244,6 +244,9 @@ func (r *run) discardNew(ctx context.Context, d Docker, b *branch) error {
 			b.oldStopped = false
 			r.rep.Event(b.addr(), "restarted "+old.Name)
 		}
+		if err := r.restartProxy(octx, d, b); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -285,6 +288,9 @@ func (r *run) prune(ctx context.Context, d Docker, b *branch) error {
 func (r *run) remove(ctx context.Context, d Docker, b *branch) error {
 	octx, cancel := r.op(ctx)
 	defer cancel()
+	if b.change.Address.Proxy {
+		return r.stopProxy(octx, d, b)
+	}
 	r.unroute(octx, d, b)
 	var errs []error
 	for _, c := range liveContainers(b.change) {

@@ -143,7 +143,7 @@ func TestDayTwoStatusDriftAndUnclaimed(t *testing.T) {
 	}
 	human := mustBerth(t, l, dir, "status")
 	if !strings.Contains(human.Stdout, "Every host runs what the configuration says (version v1).") ||
-		!regexp.MustCompile(`(?m)^h2\s+worker\s+v1\s+` + svc + `-worker-v1\s+running\s+-\s+\d+[smh]\s+sha256:[0-9a-f]{12}\s+-$`).MatchString(human.Stdout) {
+		!regexp.MustCompile(`(?m)^h2\s+worker\s+v1\s+`+svc+`-worker-v1\s+running\s+-\s+\d+[smh]\s+sha256:[0-9a-f]{12}\s+-$`).MatchString(human.Stdout) {
 		t.Errorf("status table:\n%s", human.Stdout)
 	}
 
@@ -308,7 +308,9 @@ accessory "cache" {
 	// borrows a berth label of another service.
 	person := UniqueName("byhand")
 	other := UniqueName("otherservice")
-	t.Cleanup(func() { l.SSH(t, "h1", "docker rm -f "+person+" "+other+" >/dev/null 2>&1; docker volume rm "+svc+"-data >/dev/null 2>&1") })
+	t.Cleanup(func() {
+		l.SSH(t, "h1", "docker rm -f "+person+" "+other+" >/dev/null 2>&1; docker volume rm "+svc+"-data >/dev/null 2>&1")
+	})
 	var img string // the image berth pulled (by digest)
 	for _, c := range l.Containers(t, "h1", svc) {
 		if c.Labels["berth.role"] == "web" {

@@ -66,13 +66,13 @@ func (a *app) rollback(ctx context.Context, o rollbackOptions, to string) error 
 	if err != nil {
 		return err
 	}
-	rcfg := rollback.WithVersion(cfg, to)
 	conns, err := a.connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer conns.Close()
-	release, err := a.takeLock(ctx, rcfg, conns, o.apply.message)
+	// The lock records the version being returned to.
+	release, err := a.takeLock(ctx, rollback.WithVersion(cfg, to), conns, o.apply.message)
 	if err != nil {
 		return err
 	}
@@ -82,16 +82,11 @@ func (a *app) rollback(ctx context.Context, o rollbackOptions, to string) error 
 	if err != nil {
 		return err
 	}
-	if err := rollback.Check(cfg, states, to); err != nil {
+	p, rcfg, err := rollback.Plan(ctx, cfg, states, to, planner.Options{BerthVersion: version, Logger: a.logger()})
+	if errors.Is(err, rollback.ErrNotRetained) {
 		return fmt.Errorf("cannot roll back to %s; nothing was changed:\n%w", to, err)
 	}
-	p, err := planner.Build(ctx, rcfg, planner.Deps{State: rollback.NewSnapshot(states), Digests: rollback.NewResolver(states)},
-		planner.Options{BerthVersion: version, Logger: a.logger()})
 	if err != nil {
-		return err
-	}
-	p.Changes = rollback.RolesOnly(p.Changes)
-	if p.Graph, err = planner.BuildGraph(p.Changes, rcfg); err != nil {
 		return err
 	}
 	if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.apply.noColor)}); err != nil {

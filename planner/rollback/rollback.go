@@ -169,6 +169,26 @@ func (s Snapshot) ReadState(_ context.Context, host, _ string) (planner.HostStat
 	return st, nil
 }
 
+// Plan checks that version is retained wherever cfg's roles run and plans
+// the return to it from states: the roles only, digests from the retained
+// containers. It returns the plan and the configuration to apply it with
+// (cfg at version, without accessories).
+func Plan(ctx context.Context, cfg *lang.Config, states []planner.HostState, version string, opts planner.Options) (*planner.Plan, *lang.Config, error) {
+	if err := Check(cfg, states, version); err != nil {
+		return nil, nil, err
+	}
+	rc := WithVersion(cfg, version)
+	p, err := planner.Build(ctx, rc, planner.Deps{State: NewSnapshot(states), Digests: NewResolver(states)}, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Changes = RolesOnly(p.Changes)
+	if p.Graph, err = planner.BuildGraph(p.Changes, rc); err != nil {
+		return nil, nil, err
+	}
+	return p, rc, nil
+}
+
 // WithVersion returns a copy of cfg that deploys version instead of its
 // own and has no accessories: a rollback touches only the roles.
 func WithVersion(cfg *lang.Config, version string) *lang.Config {

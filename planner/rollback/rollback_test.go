@@ -72,11 +72,22 @@ func TestPlanOfARollbackTouchesOnlyTheRoles(t *testing.T) {
 	if rc.Version.Full != "v2" || rc.Version.Short != "v2" || len(rc.Accessories) != 0 || base.Version.Full != "v3" || len(base.Accessories) != 1 {
 		t.Fatalf("WithVersion: %+v (base %+v)", rc.Version, base.Version)
 	}
-	p, err := planner.Build(context.Background(), rc, planner.Deps{State: NewSnapshot(states), Digests: NewResolver(states)}, planner.Options{})
+	p, pc, err := Plan(context.Background(), base, states, "v2", planner.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	changes := RolesOnly(p.Changes)
+	if pc.Version.Full != "v2" || p.Version != "v2" {
+		t.Errorf("plan version %s, config version %s", p.Version, pc.Version.Full)
+	}
+	if _, _, err := Plan(context.Background(), base, states, "v1", planner.Options{}); !errors.Is(err, ErrNotRetained) {
+		t.Errorf("Plan of v1: %v, want ErrNotRetained", err)
+	}
+	for _, s := range p.Graph.Steps {
+		if s.Address.Accessory != "" {
+			t.Errorf("step %s touches an accessory", s.ID)
+		}
+	}
+	changes := p.Changes
 	var got []string
 	for _, ch := range changes {
 		got = append(got, ch.Address.String()+" "+string(ch.Action)+" "+ch.Desired.Image)

@@ -378,6 +378,26 @@ func TestProxyAddedWithABadBuildGivesThePortBack(t *testing.T) {
 	}
 }
 
+// A bad build in the same apply that takes a role from behind the proxy
+// back to its own port: the old container and its proxy serve again.
+func TestProxyRemovedWithABadBuildServesThroughTheProxyAgain(t *testing.T) {
+	l := Lab(t)
+	svc := proxyService(t, l, "pxoffbad")
+	h1, h2 := addrs(t, l)
+	mustApply(t, l, l.WriteConfig(t, proxiedConfig(l, svc, "v1", true)))
+	mustServeOn(t, "v1", h1, h2)
+	r := l.Berth(t, l.WriteConfig(t, proxiedConfig(l, svc, "broken", false)), "apply", "--auto-approve")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "barrier closed") {
+		t.Fatalf("want the barrier closed: %s", r)
+	}
+	mustServeOn(t, "v1", h1, h2)
+	for _, h := range []string{"h1", "h2"} {
+		if got := l.ContainersByLabel(t, h, "berth.proxy=true"); len(got) != 1 || got[0].State != "running" {
+			t.Errorf("%s: proxy containers %+v, want berth-proxy running", h, got)
+		}
+	}
+}
+
 func TestProxyReplacedKeepsItsRoutes(t *testing.T) {
 	l := Lab(t)
 	svc := proxyService(t, l, "pxmove")

@@ -34,7 +34,8 @@ prefixed with its host and container. A host where nothing runs shows its
 newest stopped container instead (why did it stop?).
 
 -f follows every host at once, printing lines as they are written, until
-Ctrl-C. --since takes a duration (10m) or a time (2026-01-02T15:04:05Z);
+Ctrl-C (exit status 130). It follows the containers that run when it
+starts: a deploy that replaces one ends that host's stream. --since takes a duration (10m) or a time (2026-01-02T15:04:05Z);
 --lines is per container (default 100, with -f 10).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.logs(cmd.Context(), o, args[0]) },

@@ -31,6 +31,17 @@ type Options struct {
 	// Latency is added before the answer to every Docker API request and
 	// every exec command (not to the SSH handshake or channel opens).
 	Latency time.Duration
+	// KeyExchanges the hosts offer; nil = OpenSSHKeyExchanges.
+	KeyExchanges []string
+}
+
+// OpenSSHKeyExchanges are the key exchanges of OpenSSH 9.2 (Debian 12,
+// the lab's sshd) that golang.org/x/crypto/ssh speaks, in OpenSSH's
+// order. Without the post-quantum mlkem768x25519, which that sshd lacks,
+// a handshake with a simulated host costs what one with a real host does.
+var OpenSSHKeyExchanges = []string{
+	ssh.KeyExchangeCurve25519, ssh.KeyExchangeECDHP256, ssh.KeyExchangeECDHP384, ssh.KeyExchangeECDHP521,
+	ssh.KeyExchangeDHGEXSHA256, ssh.KeyExchangeDH16SHA512, ssh.KeyExchangeDH14SHA256,
 }
 
 // Fleet is a set of simulated hosts h1..hN, each listening on its own
@@ -38,6 +49,7 @@ type Options struct {
 type Fleet struct {
 	Hosts []*Host
 
+	kex       []string
 	clientKey ed25519.PrivateKey
 	clientPub ssh.PublicKey
 	latency   atomic.Int64
@@ -79,7 +91,10 @@ func Start(opts Options) (*Fleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Fleet{clientKey: ck, clientPub: cpub}
+	f := &Fleet{clientKey: ck, clientPub: cpub, kex: opts.KeyExchanges}
+	if f.kex == nil {
+		f.kex = OpenSSHKeyExchanges
+	}
 	f.latency.Store(int64(opts.Latency))
 	for i := 1; i <= opts.Hosts; i++ {
 		h, err := f.startHost(fmt.Sprintf("h%d", i))
@@ -118,6 +133,7 @@ func (f *Fleet) startHost(name string) (*Host, error) {
 		hostKey: signer.PublicKey(), locks: map[string]bool{}, conns: map[*ssh.ServerConn]bool{}}
 	want := string(f.clientPub.Marshal())
 	h.config = &ssh.ServerConfig{
+		Config: ssh.Config{KeyExchanges: f.kex},
 		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			if string(key.Marshal()) == want {
 				return &ssh.Permissions{}, nil

@@ -31,6 +31,7 @@ OUT=test/bench/results.md
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -75,7 +76,8 @@ log "scenario 4: Go benchmarks"
 {
 	echo "# berth benchmarks"
 	echo
-	echo "Produced by \`make bench\` (test/bench/bench.sh) on $(nproc) CPUs, $(free -g | awk '/^Mem:/ {print $2}') GB, $(uname -sr)."
+	echo "Produced by \`make bench\` (test/bench/bench.sh) on $(nproc) CPUs, $(free -g | awk '/^Mem:/ {print $2}') GB, $(uname -sr);"
+	echo "load average before the run $LOAD_BEFORE, after it $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure)."
 	echo
 	"$TMP/bench" report "$TMP"/1-lab3.json "$TMP"/1b-proxy.json "$TMP"/2-sim.json "$TMP"/3-lab20.json "$TMP"/4-go.json
 } >"$OUT"

@@ -63,9 +63,9 @@ func (a *app) destroy(ctx context.Context, o destroyOptions) error {
 		return err
 	}
 	defer conns.Close()
-	opts := planner.Options{Destroy: true, IncludeAccessories: o.accessories, BerthVersion: version, Logger: a.logger()}
+	opts := planner.Options{Destroy: true, IncludeAccessories: o.accessories, Logger: a.logger()}
 	if o.out != "" {
-		p, err := planner.Build(ctx, cfg, conns.deps(), opts)
+		p, err := a.planWith(ctx, cfg, conns, opts)
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (a *app) destroy(ctx context.Context, o destroyOptions) error {
 		return err
 	}
 	defer release()
-	p, err := planner.Build(ctx, cfg, conns.deps(), opts)
+	p, err := a.planWith(ctx, cfg, conns, opts)
 	if err != nil {
 		return err
 	}

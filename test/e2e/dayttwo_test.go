@@ -309,6 +309,7 @@ accessory "cache" {
 	person := UniqueName("byhand")
 	other := UniqueName("otherservice")
 	t.Cleanup(func() {
+		l.Cleanup(t, svc) // the accessory holds the volume
 		l.SSH(t, "h1", "docker rm -f "+person+" "+other+" >/dev/null 2>&1; docker volume rm "+svc+"-data >/dev/null 2>&1")
 	})
 	var img string // the image berth pulled (by digest)

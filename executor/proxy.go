@@ -27,11 +27,16 @@ type networker interface {
 }
 
 // networks remembers the networks an apply made sure of. It serialises
-// their creation: Docker lets two concurrent creates make two networks of
-// one name, which no container can join by name afterwards.
+// their creation on each host: Docker lets two concurrent creates make two
+// networks of one name, which no container can join by name afterwards.
 type networks struct {
+	mu    sync.Mutex
+	hosts map[string]*hostNetworks
+}
+
+type hostNetworks struct {
 	mu   sync.Mutex
-	done map[string]bool // "HOST/NAME"
+	done map[string]bool
 }
 
 // ensureNetwork creates network name on host unless it exists.
@@ -41,24 +46,30 @@ func (r *run) ensureNetwork(ctx context.Context, d Docker, host, name string) er
 		return fmt.Errorf("network %s: %w", name, ErrNoNetworks)
 	}
 	r.nets.mu.Lock()
-	defer r.nets.mu.Unlock()
-	if r.nets.done[host+"/"+name] {
+	if r.nets.hosts == nil {
+		r.nets.hosts = map[string]*hostNetworks{}
+	}
+	h := r.nets.hosts[host]
+	if h == nil {
+		h = &hostNetworks{done: map[string]bool{}}
+		r.nets.hosts[host] = h
+	}
+	r.nets.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.done[name] {
 		return nil
 	}
 	if err := n.EnsureNetwork(ctx, name, map[string]string{planner.LabelProxy: "true"}); err != nil {
 		return err
 	}
-	if r.nets.done == nil {
-		r.nets.done = map[string]bool{}
-	}
-	r.nets.done[host+"/"+name] = true
+	h.done[name] = true
 	return nil
 }
 
 // ProxyDeployArgs is the argv, run inside the proxy container without a
-// shell, that points route at target ("HOST" or "HOST:PORT" is not
-// accepted: target is a container name or ID; the route adds the port).
-// kamal-proxy health-checks the target, switches the route to it once
+// shell, that points route at target: a container name or ID without a
+// port (the route adds its app port). kamal-proxy health-checks the target, switches the route to it once
 // healthy, then drains the previous target; it exits non-zero and keeps the
 // previous target if the new one is not healthy within the deploy timeout.
 func ProxyDeployArgs(route *planner.ProxyRoute, target string) []string {

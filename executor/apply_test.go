@@ -244,8 +244,8 @@ func TestRollingBatchesCutOverOneAfterTheOther(t *testing.T) {
 	before(t, f, "h1 healthy shop-web-v2", "h4 stop shop-web-v1")
 	before(t, f, "h4 healthy shop-web-v2", "h3 start shop-worker-v2")
 	before(t, f, "h3 stop shop-worker-v1", "h2 stop shop-web-v1")
-	// Preparing ahead is not held back by the batches.
-	before(t, f, "h2 create shop-web-v2", "h4 stop shop-web-v1")
+	// (That pull and create are not held back by the batches is a property
+	// of the graph, tested in planner; here it would only be a race.)
 }
 
 // Going back to a version whose container is retained starts that very

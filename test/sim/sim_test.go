@@ -226,3 +226,29 @@ func TestDockerModelErrors(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// A plan and an apply of a 200-host fleet open exactly one SSH connection
+// per host each, and the apply's requests stay a fixed number per host.
+func TestOneConnectionPerHostOnABiggerFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 hosts")
+	}
+	f, _, dir := setup(t, 200, 0)
+	deploy(t, dir, "v1")
+	r0 := f.Requests()
+	_, dials := deploy(t, dir, "v2")
+	if dials != 200 {
+		t.Errorf("the pool dialled %d times for 200 hosts", dials)
+	}
+	for _, h := range f.Hosts {
+		if h.Handshakes() != 2 {
+			t.Fatalf("%s accepted %d SSH connections in two deploys, want 2", h.Name, h.Handshakes())
+		}
+	}
+	if per := float64(f.Requests()-r0) / 200; per > 20 {
+		t.Errorf("%.1f Docker requests per host for a plan and an apply of two roles, want at most 20", per)
+	}
+	if ns := f.NotSimulated(); len(ns) > 0 {
+		t.Errorf("berth sent what the simulator does not answer: %v", ns)
+	}
+}

@@ -66,7 +66,7 @@ type fakeDocker struct {
 }
 
 func (f *fakeDocker) List(context.Context, map[string][]string) ([]dockerapi.ContainerSummary, error) {
-	return listing, nil
+	return slices.Clone(listing), nil // Host may reuse what List returns
 }
 func (f *fakeDocker) Remove(_ context.Context, id string, force bool) error {
 	if force {

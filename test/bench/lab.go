@@ -222,7 +222,7 @@ func (b *labBench) measure(ctx context.Context, pars []int, runs, order int) (*R
 	applies := make([][]float64, len(pars))
 	conns := make([][]float64, len(pars))
 	rss := make([][]float64, len(pars))
-	var floor, plans, planFloor, planConns []float64
+	var floor, plans, planFloor, planGo, planConns []float64
 	berthOn, handOn := "v2", "v1"
 	for i := 0; i < runs; i++ {
 		next := map[string]string{"v1": "v2", "v2": "v1"}
@@ -268,7 +268,11 @@ func (b *labBench) measure(ctx context.Context, pars []int, runs, order int) (*R
 			}
 		}
 		planFloor = append(planFloor, d.Seconds())
-		fmt.Fprintf(os.Stderr, "lab %d hosts run %d: berth apply %v, by hand %.2fs, plan %.2fs, ssh docker ps %.2fs\n", n, i+1, lastOf(applies), floor[i], plans[i], planFloor[i])
+		if d, err = b.env.parallelGoDockerPS(ctx); err != nil {
+			return nil, err
+		}
+		planGo = append(planGo, d.Seconds())
+		fmt.Fprintf(os.Stderr, "lab %d hosts run %d: berth apply %v, by hand %.2fs, plan %.2fs, ssh docker ps %.2fs, x/crypto %.2fs\n", n, i+1, lastOf(applies), floor[i], plans[i], planFloor[i], planGo[i])
 	}
 	web, worker := b.env.roles()
 	scen := fmt.Sprintf("lab, %d hosts (web %d, worker %d)", n, len(web), len(worker))
@@ -281,6 +285,9 @@ func (b *labBench) measure(ctx context.Context, pars []int, runs, order int) (*R
 	}
 	res.Rows = append(res.Rows, Row{Order: order + len(pars), Scenario: scen, What: "plan", Berth: plans, RefName: "parallel `ssh host docker ps`", Ref: planFloor,
 		ConnsPerHost: median(planConns), Target: fmt.Sprintf("≤ %.0f× ssh", labPlanTarget), Met: boolp(median(plans) <= labPlanTarget*median(planFloor))})
+	res.Rows = append(res.Rows, Row{Order: order + len(pars) + 1, Scenario: scen, What: "plan", Berth: plans, RefName: "parallel x/crypto/ssh dial + `docker ps`", Ref: planGo,
+		ConnsPerHost: median(planConns), Target: fmt.Sprintf("≤ %.0f× ssh", labPlanTarget), Met: boolp(median(plans) <= labPlanTarget*median(planGo)),
+		Note: "the same SSH library as berth, in the bench process (no process start)"})
 	res.Notes = append(res.Notes, fmt.Sprintf("Lab, %d hosts: \"by hand\" is one x/crypto/ssh connection per host, opened in parallel, then on the primary web host "+
 		"`docker stop OLD; docker run -d --name NEW -p %d:8080 app@DIGEST /app serve` and `docker exec NEW /app check` every 0.1 s until it passes, "+
 		"then on every other host at once the same for web, or for the worker `docker run -d ... /app work; sleep %s; docker stop OLD`; "+
@@ -418,6 +425,27 @@ func (l *labEnv) parallelDockerPS(ctx context.Context) (time.Duration, error) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				errs[i] = fmt.Errorf("ssh %s docker ps: %w: %s", h.name, err, tail(string(out), 3))
 			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), errors.Join(errs...)
+}
+
+// parallelGoDockerPS times one new x/crypto/ssh connection per host and
+// `docker ps` on it, all hosts at once, inside this process.
+func (l *labEnv) parallelGoDockerPS(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	errs := make([]error, len(l.hosts))
+	var wg sync.WaitGroup
+	for i, h := range l.hosts {
+		wg.Go(func() {
+			c, err := l.dial(ctx, h)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer c.Close()
+			_, errs[i] = run1(c, "docker ps")
 		})
 	}
 	wg.Wait()

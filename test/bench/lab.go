@@ -285,7 +285,7 @@ func (b *labBench) measure(ctx context.Context, pars []int, runs, order int) (*R
 	for j, p := range pars {
 		row := Row{Order: order + j, Scenario: scen, What: fmt.Sprintf("apply v1↔v2, parallelism %d", p), Berth: applies[j],
 			RefName: "by hand", Ref: floor, ConnsPerHost: median(conns[j]), RSSMB: median(rss[j]), Target: fmt.Sprintf("≤ %.1f× by hand", labApplyTarget)}
-		row.Met = boolp(median(applies[j]) <= labApplyTarget*median(floor))
+		row.Met = boolp(len(applies[j]) > 0 && median(applies[j]) <= labApplyTarget*median(floor))
 		res.Rows = append(res.Rows, row)
 	}
 	res.Rows = append(res.Rows, Row{Order: order + len(pars), Scenario: scen, What: "plan", Berth: plans, RefName: "parallel `ssh host docker ps`", Ref: planFloor,

@@ -53,7 +53,7 @@ func runSim(ctx context.Context, args []string) error {
 		bound := m.requests * latency.Seconds() / float64(*par)
 		apply := Row{Order: 201 + 2*i, Scenario: scen, What: fmt.Sprintf("berth apply v→v', parallelism %d", *par), Berth: m.apply, ConnsPerHost: median(m.applyConns), RSSMB: median(m.applyRSS),
 			RefName: "throughput bound (requests × latency ÷ parallelism)", Ref: []float64{bound},
-			Note: fmt.Sprintf("%.0f Docker requests and exec commands; the barrier opened %.2f s after the first step", m.requests, median(m.barrier))}
+			Note: fmt.Sprintf("%.0f Docker requests and exec commands, %.1f Docker socket connections per host; the barrier opened %.2f s after the first step", m.requests, m.sockets, median(m.barrier))}
 		if n == 1000 {
 			plan.Target = "< 3 s, 1 conn/host"
 			plan.Met = boolp(median(m.plan) < simPlanTarget.Seconds() && median(m.planConns) == 1)
@@ -105,6 +105,7 @@ type simMeasure struct {
 	planRSS, applyRSS     []float64
 	barrier               []float64 // from the first step to the barrier opening
 	requests              float64
+	sockets               float64 // Docker socket connections forwarded per host in the last apply
 }
 
 // simFleet starts n simulated hosts, deploys v1 to them (not measured),
@@ -148,6 +149,7 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 		}
 		h1 := fleet.Handshakes()
 		r0 := fleet.Requests() + fleet.Execs()
+		s0 := fleet.Sockets()
 		a, err := runBerth(ctx, bin, env, true, append(base, "apply", "--auto-approve", "--var", "version="+v)...)
 		if err != nil {
 			return nil, err
@@ -157,6 +159,7 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 		}
 		h2 := fleet.Handshakes()
 		m.requests = float64(fleet.Requests() + fleet.Execs() - r0)
+		m.sockets = float64(fleet.Sockets()-s0) / float64(n)
 		m.plan = append(m.plan, p.Wall.Seconds())
 		m.apply = append(m.apply, a.Wall.Seconds())
 		m.planRSS = append(m.planRSS, p.RSSMB)

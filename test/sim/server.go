@@ -69,6 +69,7 @@ type Host struct {
 
 	handshakes atomic.Int64
 	execs      atomic.Int64
+	sockets    atomic.Int64 // forwarded connections to the Docker socket
 
 	mu      sync.Mutex
 	locks   map[string]bool // lock directories as written in the command
@@ -152,6 +153,9 @@ func (h *Host) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa
 
 // Handshakes is how many SSH connections the host accepted.
 func (h *Host) Handshakes() int64 { return h.handshakes.Load() }
+
+// Sockets is how many connections to the Docker socket were forwarded.
+func (h *Host) Sockets() int64 { return h.sockets.Load() }
 
 // Execs is how many exec commands the host ran.
 func (h *Host) Execs() int64 { return h.execs.Load() }
@@ -283,6 +287,7 @@ func (h *Host) serveConn(raw net.Conn) {
 				continue
 			}
 			go ssh.DiscardRequests(creqs)
+			h.sockets.Add(1)
 			wg.Add(1)
 			go func() { defer wg.Done(); h.serveDocker(ch) }()
 		case "session":
@@ -425,4 +430,13 @@ func (f *Fleet) NotSimulated() []string {
 		}
 	}
 	return out
+}
+
+// Sockets is the fleet's total of forwarded Docker socket connections.
+func (f *Fleet) Sockets() int64 {
+	var n int64
+	for _, h := range f.Hosts {
+		n += h.Sockets()
+	}
+	return n
 }

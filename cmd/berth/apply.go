@@ -311,7 +311,8 @@ func (a *app) isTerminal() bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// tick redraws a live display until the returned stop is called.
+// tick redraws a live display until the returned stop is called, which
+// draws it a last time.
 func tick(l *progress.Live) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -323,6 +324,7 @@ func tick(l *progress.Live) (stop func()) {
 			case <-t.C:
 				l.Tick()
 			case <-done:
+				l.Tick()
 				return
 			}
 		}

@@ -88,6 +88,12 @@ func firstLine(err error) string {
 	return s
 }
 
+// eventRedrawRows is the most rows Live redraws on every step event; a
+// bigger display is redrawn by Tick only. Redrawing every row on every
+// event made a 1,000-host apply write gigabytes to the terminal (its cost
+// grew with the square of the hosts).
+const eventRedrawRows = 64
+
 // Live keeps one line per (host, role) on a terminal and redraws them in
 // place: "h2/web  health  running 1.2s". Events print above the lines.
 type Live struct {
@@ -147,7 +153,7 @@ func (l *Live) StepStarted(s planner.Step) {
 		return
 	}
 	l.set(s, "running", false)
-	l.redraw()
+	l.changed()
 }
 
 func (l *Live) StepFinished(s planner.Step, st walk.Status, err error, d time.Duration) {
@@ -175,7 +181,7 @@ func (l *Live) StepFinished(s planner.Step, st walk.Status, err error, d time.Du
 	if strings.HasPrefix(state, "done in ") {
 		l.rows[label(s)].step = ""
 	}
-	l.redraw()
+	l.changed()
 }
 
 func (l *Live) Event(a planner.Address, msg string) {
@@ -186,10 +192,19 @@ func (l *Live) Event(a planner.Address, msg string) {
 		name = a.String()
 	}
 	l.events = append(l.events, name+": "+msg)
-	l.redraw()
+	l.changed()
 }
 
-// Tick redraws the elapsed times; call it every few hundred milliseconds.
+// changed redraws after an event, unless the display is too big to
+// redraw that often: Tick draws it then.
+func (l *Live) changed() {
+	if len(l.order) <= eventRedrawRows {
+		l.redraw()
+	}
+}
+
+// Tick redraws the elapsed times and, on a big display, what changed since
+// the last tick; call it every few hundred milliseconds, and once at the end.
 func (l *Live) Tick() {
 	l.mu.Lock()
 	defer l.mu.Unlock()

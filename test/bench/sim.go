@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,7 +43,8 @@ func runSim(ctx context.Context, args []string) error {
 		if err != nil || n <= 0 {
 			return fmt.Errorf("bad fleet size %q", s)
 		}
-		m, err := simFleet(ctx, *bin, n, *latency, *runs, *par)
+		_, errScript := exec.LookPath("script")
+		m, err := simFleet(ctx, *bin, n, *latency, *runs, *par, i == len(strings.Split(*sizes, ","))-1 && errScript == nil)
 		if err != nil {
 			return fmt.Errorf("%d hosts: %w", n, err)
 		}
@@ -61,6 +63,10 @@ func runSim(ctx context.Context, args []string) error {
 			apply.Met = boolp(median(m.apply) < simApplyTarget.Seconds() && median(m.applyRSS) < simRSSTarget && median(m.applyConns) == 1)
 		}
 		res.Rows = append(res.Rows, plan, apply)
+		if m.ttyRan {
+			res.Rows = append(res.Rows, Row{Order: 201 + 2*i, Scenario: scen, What: fmt.Sprintf("berth apply on a terminal (live progress), parallelism %d", *par),
+				Berth: []float64{m.tty}, RefName: "the same apply, output not a terminal", Ref: m.apply})
+		}
 		ns = append(ns, float64(n))
 		plans = append(plans, median(m.plan))
 		applies = append(applies, median(m.apply))
@@ -106,11 +112,13 @@ type simMeasure struct {
 	barrier               []float64 // from the first step to the barrier opening
 	requests              float64
 	sockets               float64 // Docker socket connections forwarded per host in the last apply
+	tty                   float64 // one apply on a terminal
+	ttyRan                bool
 }
 
 // simFleet starts n simulated hosts, deploys v1 to them (not measured),
 // then alternates plan and apply of v2, v3, v2, ...
-func simFleet(ctx context.Context, bin string, n int, latency time.Duration, runs, par int) (*simMeasure, error) {
+func simFleet(ctx context.Context, bin string, n int, latency time.Duration, runs, par int, tty bool) (*simMeasure, error) {
 	fleet, err := sim.Start(sim.Options{Hosts: n, Latency: latency})
 	if err != nil {
 		return nil, err
@@ -170,9 +178,23 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 	if ns := fleet.NotSimulated(); len(ns) > 0 {
 		return nil, fmt.Errorf("berth sent what the simulator does not answer (extend test/sim): %v", ns)
 	}
+	// Once more on a terminal (a pseudo-terminal from script(1)), where
+	// apply draws its live progress.
+	last := versions[(runs-1)%2]
+	if tty && runs > 0 {
+		v := versions[runs%2]
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, "script", "-qec", shellQuote(append([]string{bin}, append(base, "apply", "--auto-approve", "--var", "version="+v)...)), "/dev/null")
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("apply on a terminal: %w\n%s", err, tail(string(out), 20))
+		}
+		m.tty = time.Since(start).Seconds()
+		m.ttyRan = true
+		last = v
+	}
 	// Every host must be on the last version: a bench of a broken deploy
 	// measures nothing.
-	last := versions[(runs-1)%2]
 	for _, h := range fleet.Hosts {
 		on := 0
 		for _, c := range h.Docker.Containers() {
@@ -261,4 +283,13 @@ func barrierAfter(out string) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// shellQuote joins args into one /bin/sh command line.
+func shellQuote(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
 }

@@ -58,3 +58,9 @@ func TestRenderNamesTargetsAndRatios(t *testing.T) {
 		}
 	}
 }
+
+func TestShellQuote(t *testing.T) {
+	if got := shellQuote([]string{"bin/berth", "--chdir", "/tmp/a b", "it's"}); got != `'bin/berth' '--chdir' '/tmp/a b' 'it'\''s'` {
+		t.Errorf("shellQuote = %s", got)
+	}
+}

@@ -80,11 +80,7 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 		// still wins (and then the plan is stale if it differs).
 		o.vars.vars = append(saved.VarArgs(), o.vars.vars...)
 	}
-	cfg, err := a.loadConfig(ctx, o.vars)
-	if err != nil {
-		return err
-	}
-	conns, err := a.connect(ctx, cfg)
+	cfg, conns, err := a.open(ctx, o.vars)
 	if err != nil {
 		return err
 	}

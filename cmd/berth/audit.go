@@ -35,11 +35,7 @@ func newAuditCmd(a *app) *cobra.Command {
 }
 
 func (a *app) auditLog(ctx context.Context, vf varFlags, n int, asJSON bool) error {
-	cfg, err := a.loadConfig(ctx, vf)
-	if err != nil {
-		return err
-	}
-	conns, err := a.connect(ctx, cfg)
+	cfg, conns, err := a.open(ctx, vf)
 	if err != nil {
 		return err
 	}

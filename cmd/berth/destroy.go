@@ -54,11 +54,7 @@ carries it out later, refusing it if the hosts moved on since.`,
 }
 
 func (a *app) destroy(ctx context.Context, o destroyOptions) error {
-	cfg, err := a.loadConfig(ctx, o.apply.vars)
-	if err != nil {
-		return err
-	}
-	conns, err := a.connect(ctx, cfg)
+	cfg, conns, err := a.open(ctx, o.apply.vars)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,20 @@ func (a *app) connect(ctx context.Context, cfg *lang.Config) (*connections, erro
 	}, nil
 }
 
+// open loads the configuration and builds its connections, for the
+// commands that act on hosts. The caller closes the connections.
+func (a *app) open(ctx context.Context, vf varFlags) (*lang.Config, *connections, error) {
+	cfg, err := a.loadConfig(ctx, vf)
+	if err != nil {
+		return nil, nil, err
+	}
+	conns, err := a.connect(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, conns, nil
+}
+
 // Close closes every SSH connection.
 func (c *connections) Close() error {
 	if c == nil || c.pool == nil {

@@ -65,11 +65,7 @@ func newLockCmd(a *app) *cobra.Command {
 
 // lockDo runs fn against the primary host, where the lock lives.
 func (a *app) lockDo(ctx context.Context, vf varFlags, fn func(context.Context, lock.Runner, string, string) error) error {
-	cfg, err := a.loadConfig(ctx, vf)
-	if err != nil {
-		return err
-	}
-	conns, err := a.connect(ctx, cfg)
+	cfg, conns, err := a.open(ctx, vf)
 	if err != nil {
 		return err
 	}

@@ -47,11 +47,7 @@ successful deploy. Takes the deploy lock.`,
 }
 
 func (a *app) prune(ctx context.Context, o pruneOptions) error {
-	cfg, err := a.loadConfig(ctx, o.vars)
-	if err != nil {
-		return err
-	}
-	conns, err := a.connect(ctx, cfg)
+	cfg, conns, err := a.open(ctx, o.vars)
 	if err != nil {
 		return err
 	}

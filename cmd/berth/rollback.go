@@ -62,11 +62,7 @@ are not touched. --list shows the versions retained per host and role.`,
 }
 
 func (a *app) rollback(ctx context.Context, o rollbackOptions, to string) error {
-	cfg, err := a.loadConfig(ctx, o.apply.vars)
-	if err != nil {
-		return err
-	}
-	conns, err := a.connect(ctx, cfg)
+	cfg, conns, err := a.open(ctx, o.apply.vars)
 	if err != nil {
 		return err
 	}
@@ -105,11 +101,7 @@ func (a *app) rollback(ctx context.Context, o rollbackOptions, to string) error 
 }
 
 func (a *app) rollbackList(ctx context.Context, o rollbackOptions) error {
-	cfg, err := a.loadConfig(ctx, o.apply.vars)
-	if err != nil {
-		return err
-	}
-	conns, err := a.connect(ctx, cfg)
+	cfg, conns, err := a.open(ctx, o.apply.vars)
 	if err != nil {
 		return err
 	}

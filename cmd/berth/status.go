@@ -48,11 +48,7 @@ berth plan only. Exit status 0 even with drift; 1 when a host cannot be read.`,
 }
 
 func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
-	cfg, err := a.loadConfig(ctx, vf)
-	if err != nil {
-		return err
-	}
-	conns, err := a.connect(ctx, cfg)
+	cfg, conns, err := a.open(ctx, vf)
 	if err != nil {
 		return err
 	}

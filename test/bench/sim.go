@@ -87,20 +87,23 @@ func runSim(ctx context.Context, args []string) error {
 // growthNote fits how plan time, apply time and memory grow with hosts.
 func growthNote(ns, plans, applies, rss []float64) string {
 	var b strings.Builder
-	b.WriteString("Growth on the simulated fleets (least squares over the medians; exponent k of time ∝ hosts^k, 1 = linear):\n\n")
-	b.WriteString("| figure | fixed cost | per host | R² | exponent k |\n|---|---|---|---|---|\n")
+	b.WriteString("Growth on the simulated fleets: a least-squares line over the medians (fixed cost + per host × hosts, R² 1 = a straight line); " +
+		"the cost per host between the two biggest fleets, which grows with the fleet when the work is quadratic; and the exponent k of a fit of hosts^k " +
+		"(below 1 while the fixed cost still weighs in, 2 for quadratic work):\n\n")
+	b.WriteString("| figure | fixed cost | per host | R² | per host, last step | exponent k |\n|---|---|---|---|---|---|\n")
 	for _, f := range []struct {
 		name string
 		ys   []float64
 		unit string
 	}{{"plan time", plans, "s"}, {"apply time", applies, "s"}, {"apply peak RSS", rss, "MB"}} {
 		l := linearFit(ns, f.ys)
-		per := fmt.Sprintf("%.2f ms", l.B*1000)
-		fixed := fmt.Sprintf("%.2f s", l.A)
+		k := len(ns) - 1
+		last := (f.ys[k] - f.ys[k-1]) / (ns[k] - ns[k-1])
+		per, fixed, lastPer := fmt.Sprintf("%.2f ms", l.B*1000), fmt.Sprintf("%.2f s", l.A), fmt.Sprintf("%.2f ms (%.0f → %.0f hosts)", last*1000, ns[k-1], ns[k])
 		if f.unit == "MB" {
-			per, fixed = fmt.Sprintf("%.3f MB", l.B), fmt.Sprintf("%.0f MB", l.A)
+			per, fixed, lastPer = fmt.Sprintf("%.3f MB", l.B), fmt.Sprintf("%.0f MB", l.A), fmt.Sprintf("%.3f MB (%.0f → %.0f hosts)", last, ns[k-1], ns[k])
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.2f |\n", f.name, fixed, per, l.R2, exponent(ns, f.ys))
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %s | %.2f |\n", f.name, fixed, per, l.R2, lastPer, exponent(ns, f.ys))
 	}
 	return b.String()
 }

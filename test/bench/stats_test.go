@@ -64,3 +64,13 @@ func TestShellQuote(t *testing.T) {
 		t.Errorf("shellQuote = %s", got)
 	}
 }
+
+func TestGrowthNote(t *testing.T) {
+	ns := []float64{10, 100, 1000}
+	note := growthNote(ns, []float64{0.1, 0.2, 1.1}, []float64{1, 2, 11}, []float64{20, 40, 240})
+	for _, want := range []string{"| plan time | 0.09 s | 1.01 ms | 1.000 | 1.00 ms (100 → 1000 hosts) |", "| apply peak RSS | 18 MB | 0.222 MB |"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("note lacks %q:\n%s", want, note)
+		}
+	}
+}

@@ -116,6 +116,9 @@ func notRunning(info dockerapi.ContainerInfo) string {
 	case st.Status == "exited" || st.Status == "dead":
 		return fmt.Sprintf("exited with code %d", st.ExitCode)
 	case st.Status == "restarting" || info.RestartCount > 0:
+		if st.ExitCode == 0 { // Docker may already have reset it for the restart
+			return "exited (Docker is restarting it)"
+		}
 		return fmt.Sprintf("exited with code %d (Docker is restarting it)", st.ExitCode)
 	case !st.Running:
 		return "not running (" + st.Status + ")"

@@ -74,7 +74,7 @@ func runSim(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "sim %d hosts: plan %.2fs apply %.2fs rss %.0fMB conns/host %.2f/%.2f\n", n, median(m.plan), median(m.apply), median(m.applyRSS), median(m.planConns), median(m.applyConns))
 	}
 	res.Notes = append(res.Notes, fmt.Sprintf("Simulated fleets: every host is an in-process SSH server on its own 127.0.0.1 port (test/sim) serving an in-memory Docker Engine API; "+
-		"every Docker request and exec command waits %s. The hosts' side of every SSH handshake runs on the same CPUs as berth. "+
+		"every Docker request and exec command waits %s; the images are on the hosts before every run, as on the lab. The hosts' side of every SSH handshake runs on the same CPUs as berth. "+
 		"The throughput bound is the time the requests would take if %d of them were always in flight; on a small fleet the critical path dominates instead: "+
 		"about 20 requests one after the other (lock, read, primary pull, create, stop, start, health check, then the other hosts' cut-over, audit, unlock), about 1 s at %s.",
 		*latency, *par, *latency))
@@ -129,8 +129,16 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 	defer fleet.Close()
 	reg := sim.StartRegistry()
 	defer reg.Close()
+	images := map[string]string{}
 	for _, v := range []string{"v1", "v2", "v3"} {
-		reg.Push("app", v)
+		images[v] = reg.Host() + "/app@" + reg.Push("app", v)
+	}
+	// As on the lab, the images are on the hosts already: every run does
+	// the same work, none pulls.
+	onHosts := func(v string) {
+		for _, h := range fleet.Hosts {
+			h.Docker.AddImage(images[v])
+		}
 	}
 	dir, err := os.MkdirTemp("", "berth-bench-sim-")
 	if err != nil {
@@ -153,6 +161,7 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 	versions := []string{"v2", "v3"}
 	for i := 0; i < runs; i++ {
 		v := versions[i%2]
+		onHosts(v)
 		h0 := fleet.Handshakes()
 		p, err := runBerth(ctx, bin, env, false, append(base, "plan", "--var", "version="+v)...)
 		if err != nil {
@@ -186,6 +195,7 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 	last := versions[(runs-1)%2]
 	if tty && runs > 0 {
 		v := versions[runs%2]
+		onHosts(v)
 		start := time.Now()
 		cmd := exec.CommandContext(ctx, "script", "-qec", shellQuote(append([]string{bin}, append(base, "apply", "--auto-approve", "--var", "version="+v)...)), "/dev/null")
 		cmd.Env = env

@@ -66,7 +66,7 @@ status=0
 if [ "$LAB20" != 0 ]; then
 	log "scenario 3: the lab with 20 hosts (growing it; back to $HOSTS_BEFORE hosts afterwards)"
 	GROWN=1
-	bash test/lab/lab.sh up 20 || status=$?
+	bash test/lab/lab.sh up $((HOSTS_BEFORE > 20 ? HOSTS_BEFORE : 20)) || status=$?
 	if [ $status = 0 ]; then
 		"$TMP/bench" lab -hosts 20 -runs 3 -parallelism 10,20 -order 300 -out "$TMP/3-lab20.json" || status=$?
 	fi

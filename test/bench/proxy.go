@@ -79,7 +79,7 @@ func runProxy(ctx context.Context, args []string) error {
 		on = next
 		fmt.Fprintf(os.Stderr, "proxy run %d: published ports %.2fs, behind kamal-proxy %.2fs\n", i+1, direct[i], proxied[i])
 	}
-	res := &Results{When: time.Now(), Command: "go run ./test/bench proxy " + strings.Join(args, " ")}
+	res := &Results{When: time.Now(), Command: "go run ./test/bench proxy " + shownArgs(args)}
 	res.Rows = append(res.Rows, Row{Order: *order, Scenario: "lab, 2 hosts (web only)", What: "redeploy v1↔v2 behind kamal-proxy",
 		Berth: proxied, RefName: "same, port published", Ref: direct, Target: fmt.Sprintf("≤ %.1f× published", proxyBenchTarget),
 		Met: boolp(median(proxied) <= proxyBenchTarget*median(direct))})

@@ -57,16 +57,8 @@ func (l *loader) decodeProxy(blocks []*hcl.Block, used bool) Proxy {
 	content, diags := blocks[0].Body.Content(proxySchema)
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes
-	if s, ok := l.str(at["image"]); ok {
-		ref, err := parseImage(s)
-		switch {
-		case err != nil:
-			l.diags = append(l.diags, imageDiag(at["image"], err.Error()))
-		case ref.Tag == "" && ref.Digest == "":
-			l.diags = append(l.diags, imageDiag(at["image"], fmt.Sprintf("The proxy image is pinned with a tag or digest, e.g. %q.", s+":v0.9.2")))
-		default:
-			p.Image = s
-		}
+	if img := l.pinnedImage(at["image"], "The proxy image", ":v0.9.2"); img != "" {
+		p.Image = img
 	}
 	if v, ok := l.integer(at["http_port"], 1, 65535); ok {
 		p.HTTPPort = v

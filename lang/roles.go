@@ -293,23 +293,32 @@ func (l *loader) healthHTTP(a *hcl.Attribute) *HTTPCheck {
 	return h
 }
 
+// pinnedImage reads an image reference that must carry a tag or digest;
+// "" after a diagnostic (or when attr is absent).
+func (l *loader) pinnedImage(attr *hcl.Attribute, what, exampleTag string) string {
+	s, ok := l.str(attr)
+	if !ok {
+		return ""
+	}
+	ref, err := parseImage(s)
+	switch {
+	case err != nil:
+		l.diags = append(l.diags, imageDiag(attr, err.Error()))
+	case ref.Tag == "" && ref.Digest == "":
+		l.diags = append(l.diags, imageDiag(attr, fmt.Sprintf("%s is pinned with a tag or digest, e.g. %q.", what, s+exampleTag)))
+	default:
+		return s
+	}
+	return ""
+}
+
 func (l *loader) decodeAccessory(b *hcl.Block) Accessory {
 	acc := Accessory{Name: b.Labels[0]}
 	l.checkName(b, "accessory")
 	content, diags := b.Body.Content(accessorySchema)
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes
-	if s, ok := l.str(at["image"]); ok {
-		ref, err := parseImage(s)
-		switch {
-		case err != nil:
-			l.diags = append(l.diags, imageDiag(at["image"], err.Error()))
-		case ref.Tag == "" && ref.Digest == "":
-			l.diags = append(l.diags, imageDiag(at["image"], fmt.Sprintf("An accessory image is pinned with a tag or digest, e.g. %q.", s+":1")))
-		default:
-			acc.Image = s
-		}
-	}
+	acc.Image = l.pinnedImage(at["image"], "An accessory image", ":1")
 	switch {
 	case at["host"] != nil && at["hosts"] != nil:
 		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Conflicting host and hosts",

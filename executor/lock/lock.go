@@ -62,7 +62,7 @@ func Acquire(ctx context.Context, r Runner, info Info) error {
 	d := dir(info.Service)
 	script := `mkdir -p "$HOME"/.berth/locks || exit 1
 if mkdir ` + d + ` 2>/dev/null; then cat > ` + d + `/info.json && echo acquired
-else echo locked; cat ` + d + `/info.json 2>/dev/null; fi`
+else echo locked; cat ` + d + `/info.json 2>/dev/null || true; fi`
 	out, err := r.Run(ctx, script, strings.NewReader(string(body)))
 	if err != nil {
 		return fmt.Errorf("take the deploy lock on %s: %w", info.Host, err)
@@ -74,7 +74,8 @@ else echo locked; cat ` + d + `/info.json 2>/dev/null; fi`
 	case "locked":
 		var holder Info
 		if json.Unmarshal([]byte(rest), &holder) != nil {
-			holder = Info{Service: info.Service, Who: "unknown", Host: info.Host}
+			// Taken a moment ago: its holder is still writing who it is.
+			holder = Info{Service: info.Service, Who: "another apply (details not written yet)", Host: info.Host}
 		}
 		return &LockedError{Holder: holder}
 	}
@@ -91,7 +92,7 @@ func Release(ctx context.Context, r Runner, service string) error {
 
 // Status returns the holder, or nil when the lock is free.
 func Status(ctx context.Context, r Runner, service string) (*Info, error) {
-	out, err := r.Run(ctx, "if [ -d "+dir(service)+" ]; then echo locked; cat "+dir(service)+"/info.json 2>/dev/null; fi", nil)
+	out, err := r.Run(ctx, "if [ -d "+dir(service)+" ]; then echo locked; cat "+dir(service)+"/info.json 2>/dev/null || true; fi", nil)
 	if err != nil {
 		return nil, fmt.Errorf("read the deploy lock: %w", err)
 	}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/berth-sh/berth/executor/sshx/sshxtest"
 )
 
 // testServer is an in-process SSH server: exec requests run a tiny command
@@ -173,7 +175,7 @@ func (s *testServer) handle(nc net.Conn) {
 				_ = nch.Reject(ssh.ConnectionFailed, "bad payload")
 				continue
 			}
-			go forward(nch, "tcp", net.JoinHostPort(m.Host, strconv.Itoa(int(m.Port))))
+			go sshxtest.Forward(nch, "tcp", net.JoinHostPort(m.Host, strconv.Itoa(int(m.Port))))
 		case "direct-streamlocal@openssh.com":
 			var m struct {
 				Path      string
@@ -184,33 +186,10 @@ func (s *testServer) handle(nc net.Conn) {
 				_ = nch.Reject(ssh.ConnectionFailed, "bad payload")
 				continue
 			}
-			go forward(nch, "unix", m.Path)
+			go sshxtest.Forward(nch, "unix", m.Path)
 		default:
 			_ = nch.Reject(ssh.UnknownChannelType, "no")
 		}
-	}
-}
-
-func forward(nch ssh.NewChannel, network, addr string) {
-	target, err := net.Dial(network, addr)
-	if err != nil {
-		_ = nch.Reject(ssh.ConnectionFailed, err.Error())
-		return
-	}
-	ch, reqs, err := nch.Accept()
-	if err != nil {
-		_ = target.Close()
-		return
-	}
-	go ssh.DiscardRequests(reqs)
-	go func() {
-		_, _ = io.Copy(ch, target)
-		_ = ch.CloseWrite()
-		_ = ch.Close()
-	}()
-	_, _ = io.Copy(target, ch)
-	if tc, ok := target.(interface{ CloseWrite() error }); ok {
-		_ = tc.CloseWrite()
 	}
 }
 

@@ -166,7 +166,7 @@ func (s *Server) handle(nc net.Conn, cfg *ssh.ServerConfig) {
 				_ = nch.Reject(ssh.ConnectionFailed, "bad payload")
 				continue
 			}
-			go forward(nch, "tcp", net.JoinHostPort(m.Host, strconv.Itoa(int(m.Port))))
+			go Forward(nch, "tcp", net.JoinHostPort(m.Host, strconv.Itoa(int(m.Port))))
 		case "direct-streamlocal@openssh.com":
 			var m struct {
 				Path      string
@@ -183,7 +183,7 @@ func (s *Server) handle(nc net.Conn, cfg *ssh.ServerConfig) {
 			if !ok {
 				path = m.Path
 			}
-			go forward(nch, "unix", path)
+			go Forward(nch, "unix", path)
 		default:
 			_ = nch.Reject(ssh.UnknownChannelType, "not supported")
 		}
@@ -217,7 +217,10 @@ func (s *Server) session(nch ssh.NewChannel) {
 	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
 }
 
-func forward(nch ssh.NewChannel, network, addr string) {
+// Forward accepts a forwarding channel and pipes it to network/addr both
+// ways until either side closes; it rejects the channel when addr cannot be
+// dialled.
+func Forward(nch ssh.NewChannel, network, addr string) {
 	target, err := net.Dial(network, addr)
 	if err != nil {
 		_ = nch.Reject(ssh.ConnectionFailed, err.Error())

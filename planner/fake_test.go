@@ -3,17 +3,13 @@ package planner
 import (
 	"context"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	goldenfile "github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/lang"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // fakeHosts is a StateReader over in-memory host states.
 type fakeHosts struct {
@@ -161,23 +157,7 @@ func build(t *testing.T, cfg *lang.Config, hosts *fakeHosts, opts Options) *Plan
 // golden compares got with testdata/NAME.golden; -update rewrites it.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from golden file %s:\n--- got\n%s--- want\n%s", name, path, got, want)
-	}
+	goldenfile.Check(t, name, got)
 }
 
 type lcfg = lang.Config

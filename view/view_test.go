@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	goldenfile "github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 type fakeHosts map[string][]planner.Container
 
@@ -188,23 +186,8 @@ func TestMarkdownEscapes(t *testing.T) {
 	}
 }
 
+// golden compares got with testdata/NAME.golden; -update rewrites it.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	goldenfile.Check(t, name, got)
 }

@@ -412,15 +412,16 @@ func TestApplyHostCutOffMidApply(t *testing.T) {
 	b := startBerth(t, l, dir, "apply", "--auto-approve")
 	b.waitOutput(t, "h1/web                       health    started", 60*time.Second)
 	// Cut h3 off while the primary is still turning healthy.
-	if out, err := exec.Command("ip", "link", "set", "v-h3", "down").CombinedOutput(); err != nil {
-		t.Fatalf("ip link set v-h3 down: %v %s", err, out)
+	veth := l.Host(t, "h3").Veth()
+	if out, err := exec.Command("ip", "link", "set", veth, "down").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set %s down: %v %s", veth, err, out)
 	}
 	restored := false
 	restore := func() {
 		if !restored {
 			restored = true
-			if out, err := exec.Command("ip", "link", "set", "v-h3", "up").CombinedOutput(); err != nil {
-				t.Errorf("ip link set v-h3 up: %v %s", err, out)
+			if out, err := exec.Command("ip", "link", "set", veth, "up").CombinedOutput(); err != nil {
+				t.Errorf("ip link set %s up: %v %s", veth, err, out)
 			}
 		}
 	}

@@ -185,7 +185,7 @@ func stopRegistry(t *testing.T, l *LabEnv) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd := exec.Command("bash", "test/lab/lab.sh", "up", strconv.Itoa(len(l.Hosts)))
+		cmd := exec.Command("bash", "test/lab/lab.sh", "up", strconv.Itoa(l.Size))
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "BERTH_LAB_DIR="+l.Dir)
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -47,9 +47,13 @@ const (
 
 // LabHost is one host of the lab.
 type LabHost struct {
-	Name string // h1, h2, ...
+	Name string // h1, h2, ...: the name tests and configurations use
 	Addr string // 10.77.0.11, ...
+	Lab  string // the lab's own name of the host (its veth is v-LAB); Name unless BERTH_E2E_HOSTS maps it
 }
+
+// Veth is the host's link on the lab bridge, to cut it off with `ip link set VETH down`.
+func (h LabHost) Veth() string { return "v-" + h.Lab }
 
 // LabEnv is the running lab as its client files describe it.
 type LabEnv struct {
@@ -59,6 +63,9 @@ type LabEnv struct {
 	RegistryUser     string
 	RegistryPassword string
 	Hosts            []LabHost
+	// Size is how many hosts the lab has, which can be more than Hosts
+	// when BERTH_E2E_HOSTS picks some of them.
+	Size int
 
 	sshConfig *ssh.ClientConfig
 
@@ -119,10 +126,16 @@ func loadLab() (*LabEnv, error) {
 		if len(f) != 2 {
 			continue
 		}
-		l.Hosts = append(l.Hosts, LabHost{Name: f[0], Addr: f[1]})
+		l.Hosts = append(l.Hosts, LabHost{Name: f[0], Addr: f[1], Lab: f[0]})
 	}
 	if len(l.Hosts) == 0 {
 		return nil, fmt.Errorf("no hosts in %s", filepath.Join(client, "hosts"))
+	}
+	l.Size = len(l.Hosts)
+	if pick := os.Getenv("BERTH_E2E_HOSTS"); pick != "" {
+		if l.Hosts, err = pickHosts(l.Hosts, pick); err != nil {
+			return nil, err
+		}
 	}
 	key, err := os.ReadFile(l.KeyPath)
 	if err != nil {
@@ -143,6 +156,27 @@ func loadLab() (*LabEnv, error) {
 		Timeout:         sshDialTimeout,
 	}
 	return l, l.reachable()
+}
+
+// pickHosts keeps the lab hosts named in pick ("h4,h5,h6"), in that order,
+// and names them h1, h2, ... so that tests written against h1..h3 run on
+// them: several test runs can then share one big lab, each on its own hosts.
+func pickHosts(all []LabHost, pick string) ([]LabHost, error) {
+	var out []LabHost
+	for i, name := range strings.Split(pick, ",") {
+		found := false
+		for _, h := range all {
+			if h.Lab == strings.TrimSpace(name) {
+				h.Name = fmt.Sprintf("h%d", i+1)
+				out = append(out, h)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("BERTH_E2E_HOSTS names %s, which the lab does not have", name)
+		}
+	}
+	return out, nil
 }
 
 // reachable dials every host once (the connections stay cached): client

@@ -363,7 +363,7 @@ func TestLabUpRepairsKilledDaemons(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "test", "lab", "lab.sh"), "up", strconv.Itoa(len(lab.Hosts)))
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "test", "lab", "lab.sh"), "up", strconv.Itoa(lab.Size))
 	cmd.Env = append(os.Environ(), "BERTH_LAB_DIR="+lab.Dir)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()

@@ -310,11 +310,8 @@ func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, err := r.hosts.Docker(ctx, b.addr().Host)
-			if err == nil {
-				err = job(d)
-			}
-			if err != nil {
+			d, _ := r.redial(ctx, b.addr().Host) // nil: the job redials until the clean-up window ends
+			if err := job(d); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("%s: clean-up: %w", b.addr(), err))
 				mu.Unlock()
@@ -329,16 +326,7 @@ func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
 // finishCutover runs stop_old until it succeeds or the clean-up window
 // passes.
 func (r *run) finishCutover(ctx context.Context, d Docker, b *branch) error {
-	since := time.Now()
-	for {
-		err := r.stopOld(ctx, d, b)
-		if err == nil || !uncertain(err) || !r.retryLater(ctx, since) {
-			return err
-		}
-		if nd, derr := r.redial(ctx, b.addr().Host); derr == nil {
-			d = nd
-		}
-	}
+	return r.untilKnown(ctx, d, b, r.stopOld)
 }
 
 func (r *run) rollingBack() bool { return r.cfg.Deploy.OnFailure == "rollback" }

@@ -33,6 +33,10 @@ type fleet struct {
 	// lose makes the next call of an operation ("start", "stop") on a
 	// host happen and then fail as if its reply was lost: "h2 stop".
 	lose map[string]bool
+	// unreachable makes the next n calls of Docker for a host fail;
+	// cutOnLoss is the n a lost reply sets for its host (the link went).
+	unreachable map[string]int
+	cutOnLoss   int
 }
 
 type fakeHost struct {
@@ -53,7 +57,7 @@ type fakeContainer struct {
 }
 
 func newFleet(hosts ...string) *fleet {
-	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}}
+	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}, unreachable: map[string]int{}}
 	for _, h := range hosts {
 		f.hosts[h] = &fakeHost{f: f, name: h, containers: map[string]*fakeContainer{}}
 	}
@@ -61,8 +65,17 @@ func newFleet(hosts ...string) *fleet {
 }
 
 func (f *fleet) Docker(_ context.Context, host string) (Docker, error) {
+	f.mu.Lock()
+	down := f.unreachable[host] > 0
+	if down {
+		f.unreachable[host]--
+	}
+	f.mu.Unlock()
+	if down {
+		return nil, fmt.Errorf("host %s: dial tcp: i/o timeout", host)
+	}
 	h, ok := f.hosts[host]
-	if !ok {
+	if !ok || down {
 		return nil, fmt.Errorf("host %s: unreachable", host)
 	}
 	return h, nil
@@ -162,6 +175,9 @@ func tagOf(image string) string {
 }
 
 func (h *fakeHost) find(id string) (*fakeContainer, error) {
+	if h.f.unreachable[h.name] > 0 { // a dead connection
+		return nil, errLost
+	}
 	if c, ok := h.containers[id]; ok {
 		return c, nil
 	}
@@ -227,6 +243,7 @@ func (h *fakeHost) lost(op string) bool {
 	k := h.name + " " + op
 	if h.f.lose[k] {
 		delete(h.f.lose, k)
+		h.f.unreachable[h.name] = h.f.cutOnLoss
 		return true
 	}
 	return false

@@ -161,3 +161,36 @@ func TestRemoveStopsBeforeItRemoves(t *testing.T) {
 func toCreate(s *planner.ContainerSpec) dockerapi.CreateSpec {
 	return dockerapi.CreateSpec{Image: s.Image, Cmd: s.Cmd, Labels: s.Labels}
 }
+
+func TestCleanUpWaitsForAnUnreachableHost(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	mustApply(t, f, config("v1"))
+	f.lose["h1 start"] = true
+	f.cutOnLoss = 4 // then the host is gone for the next few dials
+	cfg := config("v2")
+	f.mark = len(f.events)
+	_, err := Apply(context.Background(), plan(t, f, cfg), cfg, f, Options{Poll: 5 * time.Millisecond, RetryInterval: time.Millisecond})
+	if err == nil {
+		t.Fatal("apply succeeded")
+	}
+	if got := f.running("h1"); !slices.Equal(got, []string{"shop-web-v1"}) {
+		t.Errorf("h1 runs %v, want the old shop-web-v1 back", got)
+	}
+}
+
+func TestCleanUpGivesUpAfterItsWindowAndSaysSo(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	mustApply(t, f, config("v1"))
+	f.lose["h1 start"] = true
+	f.cutOnLoss = 1 << 30
+	cfg := config("v2")
+	res, err := Apply(context.Background(), plan(t, f, cfg), cfg, f, Options{Poll: 5 * time.Millisecond, RetryInterval: time.Millisecond, CleanupWindow: 20 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "gave up after the clean-up window") {
+		t.Fatalf("err = %v", err)
+	}
+	for _, a := range res.Discarded {
+		if a.Host == "h1" {
+			t.Errorf("h1/web reported as discarded although it was never seen")
+		}
+	}
+}

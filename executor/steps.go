@@ -197,7 +197,7 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 		b.started = true
 	}
 	err = fmt.Errorf("start %s: %w", b.change.Desired.Name, err)
-	if cerr := r.discardNew(ctx, d, b); cerr != nil {
+	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
 	return err
@@ -257,23 +257,34 @@ func (r *run) health(ctx context.Context, d Docker, b *branch) error {
 // lost reply it redials and looks again, within the clean-up window, and
 // it reports the old container as serving only once it saw it running.
 func (r *run) discardNew(ctx context.Context, d Docker, b *branch) error {
-	var last error
+	return r.untilKnown(ctx, d, b, r.discardOnce)
+}
+
+// untilKnown runs fn against the branch's host until it succeeds or fails
+// with the daemon's own answer; after a lost reply or a dead connection it
+// redials and tries again, within the clean-up window. d may be nil (the
+// host could not be reached yet).
+func (r *run) untilKnown(ctx context.Context, d Docker, b *branch, fn func(context.Context, Docker, *branch) error) error {
 	since := time.Now()
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			var err error
-			if d, err = r.redial(ctx, b.addr().Host); err != nil {
-				last = err
-			}
-		}
+	var last error
+	told := false
+	for {
 		if d != nil {
-			last = r.discardOnce(ctx, d, b)
+			last = fn(ctx, d, b)
 			if last == nil || !uncertain(last) {
 				return last
 			}
 		}
+		if !told {
+			told = true
+			r.rep.Event(b.addr(), fmt.Sprintf("cannot tell what runs (%s); trying again for up to %s", firstLine(last), r.opts.CleanupWindow))
+		}
 		if !r.retryLater(ctx, since) {
 			return fmt.Errorf("%w (gave up after the clean-up window of %s; run berth plan to see what runs)", last, r.opts.CleanupWindow)
+		}
+		var err error
+		if d, err = r.redial(ctx, b.addr().Host); err != nil {
+			last = err
 		}
 	}
 }
@@ -331,12 +342,24 @@ func (r *run) discardOnce(ctx context.Context, d Docker, b *branch) error {
 	return errors.Join(errs...)
 }
 
+func firstLine(err error) string {
+	if err == nil {
+		return "no answer"
+	}
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
 // redial returns the host's Docker client again, dialling a new
 // connection if the old one died.
 func (r *run) redial(ctx context.Context, host string) (Docker, error) {
 	octx, cancel := context.WithTimeout(ctx, r.opts.RetryInterval*10)
 	defer cancel()
-	return r.hosts.Docker(octx, host)
+	d, err := r.hosts.Docker(octx, host)
+	if err != nil {
+		return nil, err // never an interface holding a nil client
+	}
+	return d, nil
 }
 
 // retryLater waits before the next try of a clean-up that began at since;

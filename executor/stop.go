@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/berth-sh/berth/executor/dockerapi"
@@ -139,13 +138,4 @@ func uncertain(err error) bool {
 	}
 	var api *dockerapi.APIError
 	return !errors.As(err, &api)
-}
-
-// describeStopped names containers for a message: "a, b".
-func describeStopped(cs []planner.Container) string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = c.Name
-	}
-	return strings.Join(names, ", ")
 }

@@ -14,6 +14,9 @@ import (
 type diffInput struct {
 	cfg     *lang.Config
 	states  map[string]HostState // by host name; hosts that were not read are absent
+	// departed are the hosts that left the configuration (read from a
+	// roster): everything of the service on them is removed.
+	departed map[string]HostState
 	digests map[string]string    // image ref "repo:tag" -> "sha256:..."
 	destroy bool
 	// includeAccessories makes a destroy remove accessories too.
@@ -71,7 +74,20 @@ func diff(in diffInput) []Change {
 			changes = append(changes, decide(Address{Host: host, Accessory: a.Name}, &d, groups[key], false, StopSpec(a.Stop)))
 			delete(groups, key)
 		}
-		changes = append(changes, leftoverRemoves(cfg, host, groups)...)
+		changes = append(changes, leftoverRemoves(cfg, host, groups, false)...)
+	}
+	for _, host := range slices.Sorted(maps.Keys(in.departed)) {
+		st := in.departed[host]
+		groups := groupContainers(st.Containers, cfg.Service.Name)
+		if in.destroy {
+			changes = append(changes, destroyChanges(cfg, host, groups, in.includeAccessories)...)
+		} else {
+			changes = append(changes, leftoverRemoves(cfg, host, groups, true)...)
+		}
+		if pc, ok := proxyChange(&lang.Config{Deploy: cfg.Deploy}, host, st.Containers, nil); ok {
+			pc.Reasons = []Reason{{Field: "host", Old: host, New: "(left the configuration)"}}
+			changes = append(changes, pc)
+		}
 	}
 	return changes
 }
@@ -169,10 +185,9 @@ func decide(addr Address, d *ContainerSpec, group []Container, primary bool, sto
 		return ch
 	}
 	var keep *Container
-	for i := range group {
-		if group[i].Running() && isDesired(group[i], d) {
+	for i := range group { // the one with the desired name first
+		if group[i].Running() && isDesired(group[i], d) && (keep == nil || group[i].Name == d.Name) {
 			keep = &group[i]
-			break
 		}
 	}
 	if keep != nil {
@@ -252,12 +267,15 @@ func destroyChanges(cfg *lang.Config, host string, groups map[groupKey][]Contain
 
 // leftoverRemoves are the groups no role or accessory of the config claims
 // on this host: the role or accessory left the config, or this host left it.
-func leftoverRemoves(cfg *lang.Config, host string, groups map[groupKey][]Container) []Change {
+func leftoverRemoves(cfg *lang.Config, host string, groups map[groupKey][]Container, departed bool) []Change {
 	var out []Change
 	for _, k := range sortedKeys(groups) {
 		ch := Change{Address: Address{Host: host, Role: k.role, Accessory: k.accessory}, Action: ActionRemove, Stop: stopFor(cfg, k)}
 		ch.Running, ch.Others = split(groups[k])
 		ch.Reasons = []Reason{removeReason(cfg, k, host)}
+		if departed {
+			ch.Reasons = []Reason{{Field: "host", Old: host, New: "(left the configuration)"}}
+		}
 		out = append(out, ch)
 	}
 	return out

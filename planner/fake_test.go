@@ -13,10 +13,21 @@ import (
 
 // fakeHosts is a StateReader over in-memory host states.
 type fakeHosts struct {
-	mu     sync.Mutex
-	states map[string][]Container
-	errs   map[string]error
-	reads  []string
+	mu      sync.Mutex
+	states  map[string][]Container
+	errs    map[string]error
+	reads   []string
+	rosters map[string][]RosterHost
+	added   []RosterHost
+}
+
+var _ HostAdder = (*fakeHosts)(nil)
+
+func (f *fakeHosts) AddHost(h RosterHost) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.added = append(f.added, h)
+	return nil
 }
 
 var _ StateReader = (*fakeHosts)(nil)
@@ -28,7 +39,7 @@ func (f *fakeHosts) ReadState(_ context.Context, host, service string) (HostStat
 	if err := f.errs[host]; err != nil {
 		return HostState{}, err
 	}
-	return HostState{Host: host, Containers: append([]Container(nil), f.states[host]...)}, nil
+	return HostState{Host: host, Containers: append([]Container(nil), f.states[host]...), Roster: f.rosters[host]}, nil
 }
 
 func (f *fakeHosts) put(host string, c Container) {

@@ -158,6 +158,11 @@ type HostSnapshot struct {
 	Name        string `json:"name"`
 	Address     string `json:"address"`
 	Fingerprint string `json:"fingerprint"`
+	// Departed marks a host that left the configuration (found in the
+	// roster); User and Port say how to reach it again.
+	Departed bool   `json:"departed,omitempty"`
+	User     string `json:"user,omitempty"`
+	Port     int    `json:"port,omitempty"`
 	// Containers lists what the fingerprint covers, so that a stale check
 	// can say what changed. No secret is in it.
 	Containers []SnapshotContainer `json:"containers,omitempty"`
@@ -221,6 +226,10 @@ type Plan struct {
 	Targets       []string          `json:"targets,omitempty"`  // --target given; the plan may be partial
 	Excludes      []string          `json:"excludes,omitempty"` // --exclude given
 	Destroy       bool              `json:"destroy,omitempty"`
+	// Departed are the hosts that left the configuration but are still in
+	// the service's roster, read or (with --exclude) not: an apply keeps
+	// them in the roster until their containers are gone.
+	Departed []RosterHost `json:"departed,omitempty"`
 }
 
 // Counts returns how many changes of each action the plan has.

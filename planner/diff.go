@@ -12,13 +12,13 @@ import (
 
 // diffInput is everything the diff needs; it is a pure function of it.
 type diffInput struct {
-	cfg     *lang.Config
-	states  map[string]HostState // by host name; hosts that were not read are absent
+	cfg    *lang.Config
+	states map[string]HostState // by host name; hosts that were not read are absent
 	// departed are the hosts that left the configuration (read from a
 	// roster): everything of the service on them is removed.
 	departed map[string]HostState
-	digests map[string]string    // image ref "repo:tag" -> "sha256:..."
-	destroy bool
+	digests  map[string]string // image ref "repo:tag" -> "sha256:..."
+	destroy  bool
 	// includeAccessories makes a destroy remove accessories too.
 	includeAccessories bool
 }

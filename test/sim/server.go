@@ -72,10 +72,10 @@ type Host struct {
 	sockets    atomic.Int64 // forwarded connections to the Docker socket
 
 	mu      sync.Mutex
-	locks   map[string]bool // lock directories as written in the command
-	audit   []string        // audit lines appended
+	locks   map[string]bool   // lock directories as written in the command
+	audit   []string          // audit lines appended
 	roster  map[string]string // roster files by path as written in the command
-	unknown []string        // exec commands not simulated
+	unknown []string          // exec commands not simulated
 	conns   map[*ssh.ServerConn]bool
 	done    bool
 }

@@ -276,7 +276,7 @@ func render(v any) string {
 		s = fmt.Sprint(x)
 	}
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
 }

@@ -231,6 +231,12 @@ func TestVerifyRefusesEveryEdit(t *testing.T) {
 		{"a changed options field: include_accessories", Options{Destroy: true}, func(doc map[string]any) {
 			doc["include_accessories"] = true
 		}, ErrPlanMismatch, "changes[h3/accessory.cache]: in the re-derived plan, not in the file"},
+		{"an edited health check", Options{}, func(doc map[string]any) {
+			desired(doc, "h1/web")["health"].(map[string]any)["cmd"] = []any{"/bin/true"}
+		}, ErrPlanMismatch, `changes[h1/web].desired.health.cmd: ["/bin/true"] in the file, ["/app", "check"] re-derived`},
+		{"an edited label", Options{}, func(doc map[string]any) {
+			desired(doc, "h2/web")["labels"].(map[string]any)["berth.version"] = "v9"
+		}, ErrPlanMismatch, `changes[h2/web].desired.labels["berth.version"]: "v9" in the file, "v2" re-derived`},
 		{"an edited config hash", Options{}, func(doc map[string]any) {
 			doc["config_hash"] = "sha256:other"
 		}, ErrStale, "the configuration changed"},

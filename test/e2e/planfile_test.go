@@ -292,3 +292,23 @@ accessory "cache" {
 		t.Errorf("apply of a destroy --remove-volumes plan left the volume:\n%s", out)
 	}
 }
+
+// A saved plan with proxy changes (a proxy to create, a route to switch)
+// re-derives to the same plan and applies: the comparison leaves nothing
+// out that a real proxied deploy needs.
+func TestPlanFileProxiedAppliesUnchanged(t *testing.T) {
+	l := Lab(t)
+	svc := proxyService(t, l, "pfproxy")
+	planFile := filepath.Join(t.TempDir(), "v1.plan")
+	dir := l.WriteConfig(t, proxiedConfig(l, svc, "v1", true))
+	mustBerth(t, l, dir, "plan", "--out", planFile)
+	if r := l.Berth(t, dir, "apply", planFile); r.Code != 0 || !strings.Contains(r.Stdout, "The plan file matches") {
+		t.Fatalf("apply of a plan that creates the proxy: %s", r)
+	}
+	dir = l.WriteConfig(t, proxiedConfig(l, svc, "v2", true))
+	mustBerth(t, l, dir, "plan", "--out", planFile)
+	if r := l.Berth(t, dir, "apply", planFile); r.Code != 0 {
+		t.Fatalf("apply of a proxied redeploy: %s", r)
+	}
+	mustBeConverged(t, l, dir)
+}

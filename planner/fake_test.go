@@ -95,11 +95,12 @@ func testConfig(version string) *lang.Config {
 				Env:         map[string]string{"LOG_LEVEL": "info"},
 				SecretEnv:   map[string]lang.Secret{"DB_PASSWORD": lang.NewSecret(`env("DB_PASSWORD")`, secretValue)},
 				Healthcheck: &lang.Healthcheck{Cmd: []string{"/app", "check"}, Interval: time.Second, Retries: 3, Deadline: 30 * time.Second},
+				Stop:        lang.Stop{Timeout: 10 * time.Second},
 			},
-			{Name: "worker", Hosts: []string{"h3"}, Cmd: []string{"/app", "work"}},
+			{Name: "worker", Hosts: []string{"h3"}, Cmd: []string{"/app", "work"}, Stop: lang.Stop{Timeout: 10 * time.Second}},
 		},
 		Accessories: []lang.Accessory{
-			{Name: "cache", Image: "10.77.0.1:5000/cache:7", Hosts: []string{"h3"}, Ports: []lang.Port{{HostPort: 6379, ContainerPort: 6379}}},
+			{Name: "cache", Image: "10.77.0.1:5000/cache:7", Hosts: []string{"h3"}, Ports: []lang.Port{{HostPort: 6379, ContainerPort: 6379}}, Stop: lang.Stop{Timeout: 10 * time.Second}},
 		},
 		Deploy: lang.Deploy{Parallelism: 10, Retain: 3, StopTimeout: 10 * time.Second, ReadinessDelay: 3 * time.Second},
 		Variables: []lang.Variable{

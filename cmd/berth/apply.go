@@ -212,7 +212,12 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 	case err != nil:
 		result = "failed"
 	}
-	a.audit(ctx, conns, p, entry, result, fmt.Sprintf("%s in %s", view.Summary(p), elapsed))
+	summary := fmt.Sprintf("%s in %s", view.Summary(p), elapsed)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(a.Err, "Warning: %s\n", w)
+		summary += "; warning: " + w.String()
+	}
+	a.audit(ctx, conns, p, entry, result, summary)
 	if err == nil {
 		a.pruneImagesAfter(ctx, cfg, conns, p)
 		c, r, d, _ := p.Counts()

@@ -301,3 +301,22 @@ func TestVerifyReadsVersion1Files(t *testing.T) {
 		t.Errorf("upgraded plan: %+v", p)
 	}
 }
+
+// destroy --remove-volumes lists the volumes of every container it removes,
+// a second running one included.
+func TestRemoveVolumesListsEveryRemovedContainer(t *testing.T) {
+	l := newVerifyLab()
+	old := testConfig("v0")
+	l.hosts.put("h1", live("x9", Spec(old, &old.Roles[0], "h1", digestV1), "running", t0.Add(-time.Hour)))
+	l.volumes["x9"] = []string{"extra-data"}
+	p, err := l.verify(t, l.plan(t, Options{Destroy: true, RemoveVolumes: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Volumes["h1"]; !slices.Equal(got, []string{"extra-data", "shop-data"}) {
+		t.Errorf("h1 volumes = %v", got)
+	}
+	if _, ok := p.Volumes["h3"]; ok {
+		t.Errorf("the accessory's volumes are listed without --include-accessories: %v", p.Volumes)
+	}
+}

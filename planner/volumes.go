@@ -15,16 +15,20 @@ type VolumeReader interface {
 }
 
 // volumesOf lists, per host, the named volumes mounted by the containers
-// that the remove changes remove: what destroy --remove-volumes deletes.
+// that the remove changes remove (running, extra and retained ones): what
+// destroy --remove-volumes deletes. The proxy's volume is never listed.
 func volumesOf(ctx context.Context, r VolumeReader, cfg *lang.Config, changes []Change) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, c := range changes {
-		if c.Action != ActionRemove {
+		// The proxy's volume holds the routes of every service on the host.
+		if c.Action != ActionRemove || c.Address.Proxy {
 			continue
 		}
-		cs := slices.Clone(c.Others)
-		if c.Running != nil {
-			cs = append(cs, *c.Running)
+		cs := append(slices.Clone(c.Others), c.Extra...)
+		for _, x := range []*Container{c.Running, c.Keep} {
+			if x != nil {
+				cs = append(cs, *x)
+			}
 		}
 		for _, x := range cs {
 			vs, err := r.Volumes(ctx, c.Address.Host, x.ID)

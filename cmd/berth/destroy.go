@@ -123,7 +123,8 @@ func (a *app) volumesOf(ctx context.Context, conns *connections, p *planner.Plan
 		if err != nil {
 			continue
 		}
-		for _, x := range append(slices.Clone(c.Others), derefs(c.Running)...) {
+		cs := append(append(slices.Clone(c.Others), c.Extra...), derefs(c.Running)...)
+		for _, x := range append(cs, derefs(c.Keep)...) {
 			ms, err := d.Mounts(ctx, x.ID)
 			if err != nil {
 				continue

@@ -234,7 +234,10 @@ type Plan struct {
 	Volumes map[string][]string `json:"volumes,omitempty"`
 }
 
-// Options are the options the plan was made with, for re-deriving it.
+// Options are the options the plan was made with, for re-deriving it
+// (Verify). An Options field that shapes the plan must be a Plan field,
+// copied here and shown by CommandLine: else apply FILE re-derives the plan
+// without it and refuses the file.
 func (p *Plan) Options() Options {
 	return Options{
 		Targets: slices.Clone(p.Targets), Excludes: slices.Clone(p.Excludes),

@@ -22,10 +22,17 @@ var ErrPlanMismatch = errors.New("plan file does not match what the configuratio
 type MismatchError struct {
 	Field  string
 	Detail string // "not in the re-derived plan", `"v3" in the file, "v2" re-derived`, ...
+	// Hint is set when another berth version made the file, which can
+	// explain a difference without an edit.
+	Hint string
 }
 
 func (e *MismatchError) Error() string {
-	return ErrPlanMismatch.Error() + ": " + e.Field + ": " + e.Detail
+	msg := ErrPlanMismatch.Error() + ": " + e.Field + ": " + e.Detail
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
 }
 
 // Is makes errors.Is(err, ErrPlanMismatch) true.
@@ -64,6 +71,10 @@ func Verify(ctx context.Context, saved *Plan, cfg *lang.Config, deps Deps, opts 
 		return nil, &StaleError{Problems: problems}
 	}
 	if err := Compare(saved, now); err != nil {
+		var me *MismatchError
+		if errors.As(err, &me) && saved.BerthVersion != now.BerthVersion {
+			me.Hint = fmt.Sprintf("the file was made by berth %s, this is berth %s: make a new plan", saved.BerthVersion, now.BerthVersion)
+		}
 		return nil, err
 	}
 	return now, nil

@@ -320,3 +320,16 @@ func TestRemoveVolumesListsEveryRemovedContainer(t *testing.T) {
 		t.Errorf("the accessory's volumes are listed without --include-accessories: %v", p.Volumes)
 	}
 }
+
+// A file made by another berth version says so when it does not match.
+func TestVerifyMismatchNamesAnotherBerth(t *testing.T) {
+	l := newVerifyLab()
+	b := edit(t, l.plan(t, Options{}), func(doc map[string]any) {
+		doc["berth_version"] = "0.0.9"
+		delete(change(doc, "h1/web"), "stop")
+	})
+	_, err := l.verify(t, b)
+	if !errors.Is(err, ErrPlanMismatch) || !strings.HasSuffix(err.Error(), "(the file was made by berth 0.0.9, this is berth test: make a new plan)") {
+		t.Errorf("err = %v", err)
+	}
+}

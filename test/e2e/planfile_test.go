@@ -312,3 +312,30 @@ func TestPlanFileProxiedAppliesUnchanged(t *testing.T) {
 	}
 	mustBeConverged(t, l, dir)
 }
+
+// destroy --remove-volumes without --out removes the volumes its plan lists.
+func TestDestroyRemoveVolumesInline(t *testing.T) {
+	l := Lab(t)
+	svc := l.Service(t, "pfvolin")
+	vol := svc + "-data"
+	t.Cleanup(func() {
+		l.Cleanup(t, svc)
+		l.SSH(t, "h2", "docker volume rm "+vol+" >/dev/null 2>&1")
+	})
+	acc := fmt.Sprintf(`
+accessory "cache" {
+  image   = "%s/cache:7"
+  host    = host.h2
+  volumes = ["%s:/data"]
+}
+`, Registry, vol)
+	dir := l.WriteConfig(t, appConfig(l, svc, "v1", acc))
+	mustApply(t, l, dir)
+	r := mustBerth(t, l, dir, "destroy", "--include-accessories", "--remove-volumes", "--auto-approve")
+	if !strings.Contains(r.Stdout, "(--remove-volumes): h2: "+vol+".") || !strings.Contains(r.Stdout, "Removed volume "+vol+" on h2") {
+		t.Errorf("destroy --remove-volumes:\n%s", r.Stdout)
+	}
+	if out := l.MustSSH(t, "h2", "docker volume ls -q"); strings.Contains(out, vol) {
+		t.Errorf("destroy --remove-volumes left the volume:\n%s", out)
+	}
+}

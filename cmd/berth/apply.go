@@ -229,7 +229,11 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 		fmt.Fprintf(a.Out, "\n%s%s complete in %s: %d created, %d replaced, %d removed.\n", strings.ToUpper(command[:1]), command[1:], elapsed, c, r, d)
 		return nil
 	}
-	fmt.Fprintf(a.Err, "\n%s%s failed after %s.\n", strings.ToUpper(command[:1]), command[1:], elapsed)
+	how := "failed"
+	if ctx.Err() != nil {
+		how = "interrupted"
+	}
+	fmt.Fprintf(a.Err, "\n%s%s %s after %s.\n", strings.ToUpper(command[:1]), command[1:], how, elapsed)
 	if len(res.Discarded) > 0 {
 		fmt.Fprintf(a.Err, "Removed the new containers again, the old ones serve: %s\n", addrList(res.Discarded))
 	}

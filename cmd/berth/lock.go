@@ -147,7 +147,11 @@ func (a *app) lockAcquire(ctx context.Context, t lockTarget, message string, wai
 	service, host := t.service, t.host
 	info := lock.Info{Service: service, Who: a.who(), When: time.Now().UTC(), Message: message, Host: host,
 		Token: lock.NewToken(), ByHand: true}
-	if err := a.acquire(ctx, t.dial, info, wait); err != nil {
+	progress := a.Out
+	if asJSON {
+		progress = a.Err
+	}
+	if err := a.acquire(ctx, t.dial, info, wait, progress); err != nil {
 		return err
 	}
 	if asJSON {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -27,7 +28,7 @@ func (a *app) takeLock(ctx context.Context, cfg *lang.Config, conns *connections
 	dial := lockDial(conns, primary)
 	info := lock.Info{Service: cfg.Service.Name, Who: a.who(), When: time.Now().UTC(), Version: cfg.Version.Full,
 		Message: message, Host: primary, Token: lock.NewToken()}
-	if err := a.acquire(ctx, dial, info, wait); err != nil {
+	if err := a.acquire(ctx, dial, info, wait, a.Out); err != nil {
 		return nil, err
 	}
 	var warnOnce sync.Once
@@ -46,8 +47,8 @@ func (a *app) takeLock(ctx context.Context, cfg *lang.Config, conns *connections
 	}, nil
 }
 
-// acquire takes the lock, waiting for it up to wait and saying for whom.
-func (a *app) acquire(ctx context.Context, dial lock.Dial, info lock.Info, wait time.Duration) error {
+// acquire takes the lock, waiting for it up to wait and saying on w for whom.
+func (a *app) acquire(ctx context.Context, dial lock.Dial, info lock.Info, wait time.Duration, w io.Writer) error {
 	if wait <= 0 {
 		r, err := dial(ctx)
 		if err != nil {
@@ -58,7 +59,7 @@ func (a *app) acquire(ctx context.Context, dial lock.Dial, info lock.Info, wait 
 	start := time.Now()
 	return lock.AcquireWait(ctx, dial, info, wait, func(h lock.Holder) {
 		left := (wait - time.Since(start)).Round(time.Second)
-		fmt.Fprintf(a.Err, "Waiting up to %s for the deploy lock of %s on %s, held by %s.\n", left, info.Service, info.Host, h.Describe())
+		fmt.Fprintf(w, "Waiting up to %s for the deploy lock of %s on %s, held by %s.\n", left, info.Service, info.Host, h.Describe())
 	})
 }
 

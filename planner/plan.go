@@ -69,6 +69,9 @@ type Reason struct {
 const (
 	OpAdded   = "added"
 	OpRemoved = "removed"
+	// OpStop marks a running container (Old) that the change stops
+	// because another container of the address runs (New says why).
+	OpStop = "stop"
 )
 
 // HealthSpec is how the executor decides that a new container is healthy.
@@ -97,17 +100,21 @@ type HealthSpec struct {
 // secret value: SecretEnv maps each secret variable to a salted hash, and
 // the executor takes the values from the configuration at apply time.
 type ContainerSpec struct {
-	Name        string            `json:"name"`  // SERVICE-ROLE-VERSION
-	Image       string            `json:"image"` // repo:tag@sha256:... (exactly what was reviewed)
-	Cmd         []string          `json:"cmd,omitempty"`
-	Env         map[string]string `json:"env,omitempty"`
-	SecretEnv   map[string]string `json:"secret_env,omitempty"` // name -> hash
-	Ports       []string          `json:"ports,omitempty"`
-	Volumes     []string          `json:"volumes,omitempty"`
-	Labels      map[string]string `json:"labels"` // includes every berth.* label
-	Health      HealthSpec        `json:"health"`
-	StopTimeout time.Duration     `json:"stop_timeout"`
-	ConfigHash  string            `json:"config_hash"`
+	Name      string            `json:"name"`  // SERVICE-ROLE-VERSION
+	Image     string            `json:"image"` // repo:tag@sha256:... (exactly what was reviewed)
+	Cmd       []string          `json:"cmd,omitempty"`
+	Env       map[string]string `json:"env,omitempty"`
+	SecretEnv map[string]string `json:"secret_env,omitempty"` // name -> hash
+	Ports     []string          `json:"ports,omitempty"`
+	Volumes   []string          `json:"volumes,omitempty"`
+	Labels    map[string]string `json:"labels"` // includes every berth.* label
+	Health    HealthSpec        `json:"health"`
+	// StopSignal and StopTimeout are Docker's own settings of the new
+	// container (what a `docker stop` by hand uses); berth gives them again
+	// at stop time from Change.Stop. Neither is part of ConfigHash.
+	StopSignal  string        `json:"stop_signal,omitempty"`
+	StopTimeout time.Duration `json:"stop_timeout"`
+	ConfigHash  string        `json:"config_hash"`
 	// Network is the Docker network to join ("" = the default bridge);
 	// Proxy is the route of a proxied role through the host's kamal-proxy.
 	Network string      `json:"network,omitempty"`
@@ -127,6 +134,23 @@ type Change struct {
 	Others []Container `json:"others,omitempty"`
 	// Desired is nil for a remove.
 	Desired *ContainerSpec `json:"desired,omitempty"`
+	// Extra are the other running containers of this address besides
+	// Running: the desired state is exactly one running container, so the
+	// change stops them too (they are kept, stopped, like any old container).
+	Extra []Container `json:"extra,omitempty"`
+	// Keep is the desired container when it already runs beside others:
+	// the change starts nothing new, it checks Keep and stops the others.
+	Keep *Container `json:"keep,omitempty"`
+	// Stop is how this change stops the containers it stops or removes.
+	Stop StopSpec `json:"stop"`
+}
+
+// StopSpec is how a container is stopped: Signal (empty: the container's
+// own stop signal, else SIGTERM), then Timeout for it to end before it is
+// killed.
+type StopSpec struct {
+	Signal  string        `json:"signal,omitempty"`
+	Timeout time.Duration `json:"timeout"`
 }
 
 // HostSnapshot records a host's live state as the plan saw it.
@@ -134,6 +158,11 @@ type HostSnapshot struct {
 	Name        string `json:"name"`
 	Address     string `json:"address"`
 	Fingerprint string `json:"fingerprint"`
+	// Departed marks a host that left the configuration (found in the
+	// roster); User and Port say how to reach it again.
+	Departed bool   `json:"departed,omitempty"`
+	User     string `json:"user,omitempty"`
+	Port     int    `json:"port,omitempty"`
 	// Containers lists what the fingerprint covers, so that a stale check
 	// can say what changed. No secret is in it.
 	Containers []SnapshotContainer `json:"containers,omitempty"`
@@ -197,6 +226,10 @@ type Plan struct {
 	Targets       []string          `json:"targets,omitempty"`  // --target given; the plan may be partial
 	Excludes      []string          `json:"excludes,omitempty"` // --exclude given
 	Destroy       bool              `json:"destroy,omitempty"`
+	// Departed are the hosts that left the configuration but are still in
+	// the service's roster, read or (with --exclude) not: an apply keeps
+	// them in the roster until their containers are gone.
+	Departed []RosterHost `json:"departed,omitempty"`
 }
 
 // Counts returns how many changes of each action the plan has.
@@ -241,18 +274,6 @@ func (p *Plan) Warnings() []string {
 			primary = true
 		} else if c.Address.Role != "" && c.Action != ActionUnchanged && c.Action != ActionRemove {
 			others = true
-		}
-	}
-	for _, c := range p.Changes {
-		var extra []string
-		for _, o := range c.Others {
-			if o.Running() {
-				extra = append(extra, o.Name)
-			}
-		}
-		if len(extra) > 0 && c.Running != nil {
-			out = append(out, c.Address.String()+": more than one container runs ("+c.Running.Name+", "+strings.Join(extra, ", ")+
-				"); the plan acts on the newest, "+c.Running.Name+", and leaves the others running.")
 		}
 	}
 	for _, c := range p.Changes {

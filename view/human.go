@@ -93,6 +93,8 @@ func Summary(p *planner.Plan) string {
 func ReasonText(r planner.Reason) string {
 	sensitive := strings.HasPrefix(r.Field, "secret_env.")
 	switch {
+	case r.Op == planner.OpStop:
+		return "stop " + r.Old + ": " + r.New
 	case sensitive && r.Op != "":
 		return r.Field + ": (sensitive) " + r.Op
 	case sensitive:

@@ -95,6 +95,9 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 
 	p := saved
 	if p != nil {
+		if err := addDeparted(conns, p); err != nil {
+			return err
+		}
 		if err := planner.CheckStale(ctx, p, cfg, conns.live); err != nil {
 			return err
 		}
@@ -170,6 +173,7 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 	}
 	entry := audit.Entry{Service: cfg.Service.Name, Who: a.who(), Command: command, Version: p.Version}
 	a.audit(ctx, conns, p, entry, "started", view.Summary(p))
+	a.writeRoster(ctx, cfg, conns, p, false)
 
 	start := time.Now()
 	res, err := executor.Apply(ctx, p, cfg, hostsOf{conns}, executor.Options{Parallelism: o.parallelism, Reporter: rep})
@@ -183,8 +187,14 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 	case err != nil:
 		result = "failed"
 	}
-	a.audit(ctx, conns, p, entry, result, fmt.Sprintf("%s in %s", view.Summary(p), elapsed))
+	summary := fmt.Sprintf("%s in %s", view.Summary(p), elapsed)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(a.Err, "Warning: %s\n", w)
+		summary += "; warning: " + w.String()
+	}
+	a.audit(ctx, conns, p, entry, result, summary)
 	if err == nil {
+		a.writeRoster(ctx, cfg, conns, p, true)
 		a.pruneImagesAfter(ctx, cfg, conns, p)
 		c, r, d, _ := p.Counts()
 		fmt.Fprintf(a.Out, "\n%s%s complete in %s: %d created, %d replaced, %d removed.\n", strings.ToUpper(command[:1]), command[1:], elapsed, c, r, d)

@@ -254,7 +254,7 @@ func (r *run) primaryFailure(steps map[string]walk.Result) error {
 	}
 	held := 0
 	for _, s := range r.plan.Graph.Steps {
-		if s.Kind != planner.StepBarrier && steps[s.ID].Status == walk.Skipped {
+		if st := steps[s.ID].Status; s.Kind != planner.StepBarrier && (st == walk.Skipped || st == walk.Canceled) {
 			held++
 		}
 	}
@@ -264,7 +264,7 @@ func (r *run) primaryFailure(steps map[string]walk.Result) error {
 			primary = b.addr().String()
 		}
 	}
-	if steps[id].Status == walk.Canceled {
+	if steps[id].Status == walk.Canceled || r.interrupt.Err() != nil {
 		return fmt.Errorf("%w: interrupted before %s turned healthy; %d steps did not run", ErrBarrierClosed, primary, held)
 	}
 	return fmt.Errorf("%w: the primary role's new container on %s failed before it turned healthy; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, held)

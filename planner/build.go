@@ -41,16 +41,20 @@ type Options struct {
 	// accessories only with IncludeAccessories.
 	Destroy            bool
 	IncludeAccessories bool
-	BerthVersion       string
-	Now                func() time.Time // default time.Now
-	ReadParallelism    int              // default: the number of hosts, at least DefaultReadParallelism, at most MaxReadParallelism
-	Logger             *slog.Logger     // default: discard
+	// RemoveVolumes lists, in Plan.Volumes, the named volumes of the
+	// removed containers, for apply to remove after them (needs Deps.Volumes).
+	RemoveVolumes   bool
+	BerthVersion    string
+	Now             func() time.Time // default time.Now
+	ReadParallelism int              // default: the number of hosts, at least DefaultReadParallelism, at most MaxReadParallelism
+	Logger          *slog.Logger     // default: discard
 }
 
 // Deps are the planner's windows on the world.
 type Deps struct {
 	State   StateReader
 	Digests DigestResolver
+	Volumes VolumeReader // only for Options.RemoveVolumes
 }
 
 // Build reads the live state of the hosts, resolves the image tags to
@@ -67,6 +71,9 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	}
 	if deps.State == nil || (deps.Digests == nil && !opts.Destroy) {
 		return nil, errors.New("planner: Build needs a StateReader and a DigestResolver")
+	}
+	if opts.RemoveVolumes && deps.Volumes == nil {
+		return nil, errors.New("planner: Build needs a VolumeReader to remove volumes")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -121,6 +128,14 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 		Targets:       slices.Clone(opts.Targets),
 		Excludes:      slices.Clone(opts.Excludes),
 		Destroy:       opts.Destroy,
+
+		IncludeAccessories: opts.IncludeAccessories,
+		RemoveVolumes:      opts.RemoveVolumes,
+	}
+	if opts.RemoveVolumes {
+		if p.Volumes, err = volumesOf(ctx, deps.Volumes, cfg, changes); err != nil {
+			return nil, err
+		}
 	}
 	for _, h := range hosts {
 		p.Hosts = append(p.Hosts, snapshot(cfg.Host(h), states[h]))

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -8,8 +10,10 @@ import (
 )
 
 // FormatVersion is the plan file format written by this berth. Readers
-// refuse an unknown major version.
-const FormatVersion = "1.0"
+// refuse an unknown major version. 2.0 added the options that change what
+// apply does (include_accessories, remove_volumes, volumes): a 1.x berth
+// would ignore them, so it must refuse such a file. ReadFile upgrades 1.x.
+const FormatVersion = "2.0"
 
 // Action is what a plan does to one (host, role) or (host, accessory).
 type Action string
@@ -223,13 +227,55 @@ type Plan struct {
 	Hosts         []HostSnapshot    `json:"hosts"`
 	Changes       []Change          `json:"changes"`
 	Graph         Graph             `json:"graph"`
-	Targets       []string          `json:"targets,omitempty"`  // --target given; the plan may be partial
-	Excludes      []string          `json:"excludes,omitempty"` // --exclude given
-	Destroy       bool              `json:"destroy,omitempty"`
+	// The options the plan was made with: apply re-derives the plan with
+	// them, and every rendering shows them (see Options and CommandLine).
+	Targets            []string `json:"targets,omitempty"`  // --target given; the plan may be partial
+	Excludes           []string `json:"excludes,omitempty"` // --exclude given
+	Destroy            bool     `json:"destroy,omitempty"`
+	IncludeAccessories bool     `json:"include_accessories,omitempty"` // destroy --include-accessories
+	RemoveVolumes      bool     `json:"remove_volumes,omitempty"`      // destroy --remove-volumes
+	// Volumes are the named volumes that apply removes after the
+	// containers, per host (only with RemoveVolumes).
+	Volumes map[string][]string `json:"volumes,omitempty"`
 	// Departed are the hosts that left the configuration but are still in
 	// the service's roster, read or (with --exclude) not: an apply keeps
 	// them in the roster until their containers are gone.
 	Departed []RosterHost `json:"departed,omitempty"`
+}
+
+// Options are the options the plan was made with, for re-deriving it
+// (Verify). An Options field that shapes the plan must be a Plan field,
+// copied here and shown by CommandLine: else apply FILE re-derives the plan
+// without it and refuses the file.
+func (p *Plan) Options() Options {
+	return Options{
+		Targets: slices.Clone(p.Targets), Excludes: slices.Clone(p.Excludes),
+		Destroy: p.Destroy, IncludeAccessories: p.IncludeAccessories, RemoveVolumes: p.RemoveVolumes,
+		BerthVersion: p.BerthVersion,
+	}
+}
+
+// CommandLine is the berth command that makes this plan, without its
+// variables (the plan carries them): "berth plan", "berth plan --target
+// worker", "berth destroy --include-accessories --remove-volumes".
+func (p *Plan) CommandLine() string {
+	args := []string{"berth", "plan"}
+	if p.Destroy {
+		args[1] = "destroy"
+	}
+	for _, t := range p.Targets {
+		args = append(args, "--target", t)
+	}
+	for _, x := range p.Excludes {
+		args = append(args, "--exclude", x)
+	}
+	if p.IncludeAccessories {
+		args = append(args, "--include-accessories")
+	}
+	if p.RemoveVolumes {
+		args = append(args, "--remove-volumes")
+	}
+	return strings.Join(args, " ")
 }
 
 // Counts returns how many changes of each action the plan has.
@@ -260,7 +306,14 @@ func (p *Plan) HasChanges() bool {
 func (p *Plan) Warnings() []string {
 	var out []string
 	if p.Destroy {
-		out = append(out, "This plan removes every container of service "+p.Service+" on the hosts listed.")
+		acc := ", except the accessories (no --include-accessories)."
+		if p.IncludeAccessories {
+			acc = ", accessories included (--include-accessories)."
+		}
+		out = append(out, "This plan removes every container of service "+p.Service+" on the hosts listed"+acc)
+	}
+	if p.RemoveVolumes {
+		out = append(out, "This plan then removes the named volumes of the removed containers, and the data in them (--remove-volumes): "+p.volumeList()+".")
 	}
 	if len(p.Targets) > 0 {
 		out = append(out, "Targeting is in effect (--target "+strings.Join(p.Targets, ", ")+"): the plan may be partial, and after apply the hosts may not match the configuration.")
@@ -286,6 +339,20 @@ func (p *Plan) Warnings() []string {
 		out = append(out, "The primary role on its primary host is not part of this plan: the barrier opens at once, so no health check of the new version guards the other roles' cutover.")
 	}
 	return out
+}
+
+// volumeList renders Volumes as "h1: a, b; h3: c", or "none are mounted".
+func (p *Plan) volumeList() string {
+	var parts []string
+	for _, h := range slices.Sorted(maps.Keys(p.Volumes)) {
+		if len(p.Volumes[h]) > 0 {
+			parts = append(parts, h+": "+strings.Join(p.Volumes[h], ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return "none are mounted"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // VarArgs returns the plan's non-sensitive variables as "name=value"

@@ -2,29 +2,18 @@ package roster
 
 import (
 	"context"
-	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/berth-sh/berth/internal/shelltest"
 	"github.com/berth-sh/berth/planner"
 )
 
-// shell runs the roster's commands with the real /bin/sh in a temporary HOME.
-type shell struct{ home string }
-
-func (s shell) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error) {
-	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
-	c.Env = append(os.Environ(), "HOME="+s.home)
-	c.Stdin = stdin
-	return c.Output()
-}
-
 func TestWriteThenRead(t *testing.T) {
-	sh := shell{home: t.TempDir()}
+	sh := shelltest.New(t)
 	ctx := context.Background()
 	if got, err := Read(ctx, sh, "shop"); err != nil || got != nil {
 		t.Fatalf("no roster yet: %v %v", got, err)
@@ -47,7 +36,7 @@ func TestWriteThenRead(t *testing.T) {
 	if got, _ := Read(ctx, sh, "blog"); got != nil {
 		t.Errorf("blog: %v", got)
 	}
-	entries, _ := os.ReadDir(sh.home + "/.berth/roster")
+	entries, _ := os.ReadDir(sh.Home + "/.berth/roster")
 	if len(entries) != 1 {
 		t.Errorf("left behind: %v", entries)
 	}
@@ -65,8 +54,8 @@ func TestParseRefusesANewerFormatAndGarbage(t *testing.T) {
 func TestServiceNameIsQuoted(t *testing.T) {
 	home := t.TempDir()
 	evil := "x'; touch " + home + "/pwned; '"
-	_ = Write(context.Background(), shell{home: home}, evil, nil, time.Now())
-	_, _ = Read(context.Background(), shell{home: home}, evil)
+	_ = Write(context.Background(), shelltest.Shell{Home: home}, evil, nil, time.Now())
+	_, _ = Read(context.Background(), shelltest.Shell{Home: home}, evil)
 	if _, err := os.Stat(home + "/pwned"); err == nil {
 		t.Fatal("service name was interpreted by the shell")
 	}

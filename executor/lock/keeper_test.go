@@ -15,7 +15,7 @@ func dialShell(sh shell) Dial {
 }
 
 func TestKeeperBeatsAndReleasesItsOwnLock(t *testing.T) {
-	sh := shell{home: t.TempDir()}
+	sh := shell{Home: t.TempDir()}
 	ctx := context.Background()
 	if err := Acquire(ctx, sh, Info{Service: "shop", Who: "alice", Host: "h1", Token: "tok-a"}); err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func TestKeeperBeatsAndReleasesItsOwnLock(t *testing.T) {
 }
 
 func TestKeeperWarnsOnceAndLeavesTheNewHoldersLock(t *testing.T) {
-	sh := shell{home: t.TempDir()}
+	sh := shell{Home: t.TempDir()}
 	ctx := context.Background()
 	if err := Acquire(ctx, sh, Info{Service: "shop", Who: "alice", Host: "h1", Token: "tok-a"}); err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestKeeperWarnsOnceAndLeavesTheNewHoldersLock(t *testing.T) {
 }
 
 func TestReleaseOwnRedialsAfterALostConnection(t *testing.T) {
-	sh := shell{home: t.TempDir()}
+	sh := shell{Home: t.TempDir()}
 	ctx := context.Background()
 	if err := Acquire(ctx, sh, Info{Service: "shop", Who: "alice", Host: "h1", Token: "tok-a"}); err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func (deadRunner) Run(context.Context, string, io.Reader) ([]byte, error) {
 }
 
 func TestAcquireWaitGetsTheLockOnceFree(t *testing.T) {
-	sh := shell{home: t.TempDir()}
+	sh := shell{Home: t.TempDir()}
 	ctx := context.Background()
 	if err := Acquire(ctx, sh, Info{Service: "shop", Who: "alice", Host: "h1", Token: "tok-a", ByHand: true, Message: "maintenance"}); err != nil {
 		t.Fatal(err)

@@ -6,27 +6,21 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/berth-sh/berth/internal/shelltest"
 )
 
 // shell runs commands with the real /bin/sh against a temporary HOME, so
 // the lock's scripts are exercised for real.
-type shell struct{ home string }
-
-func (s shell) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error) {
-	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
-	c.Env = append(os.Environ(), "HOME="+s.home)
-	c.Stdin = stdin
-	return c.Output()
-}
+type shell = shelltest.Shell
 
 func TestAcquireIsExclusiveUnderConcurrency(t *testing.T) {
-	sh := shell{home: t.TempDir()}
+	sh := shell{Home: t.TempDir()}
 	ctx := context.Background()
 	const n = 8
 	var wg sync.WaitGroup
@@ -52,7 +46,7 @@ func TestAcquireIsExclusiveUnderConcurrency(t *testing.T) {
 }
 
 func TestLockedErrorNamesHolderAndReleaseFreesIt(t *testing.T) {
-	sh := shell{home: t.TempDir()}
+	sh := shell{Home: t.TempDir()}
 	ctx := context.Background()
 	when := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 	if err := Acquire(ctx, sh, Info{Service: "shop", Who: "alice@laptop", When: when, Version: "v7", Message: "hotfix", Host: "h1", Token: "ta"}); err != nil {
@@ -84,7 +78,7 @@ func TestLockedErrorNamesHolderAndReleaseFreesIt(t *testing.T) {
 
 func TestServiceNameIsQuoted(t *testing.T) {
 	home := t.TempDir()
-	sh := shell{home: home}
+	sh := shell{Home: home}
 	evil := "x'; touch " + home + "/pwned; '"
 	_ = Acquire(context.Background(), sh, Info{Service: evil, Host: "h1"})
 	if _, err := os.Stat(home + "/pwned"); err == nil {
@@ -93,7 +87,7 @@ func TestServiceNameIsQuoted(t *testing.T) {
 }
 
 func TestReleaseRemovesOnlyItsOwnLock(t *testing.T) {
-	sh := shell{home: t.TempDir()}
+	sh := shell{Home: t.TempDir()}
 	ctx := context.Background()
 	if err := Acquire(ctx, sh, Info{Service: "shop", Who: "alice@laptop", Version: "v1", Host: "h1", Token: "tok-a"}); err != nil {
 		t.Fatal(err)
@@ -117,7 +111,7 @@ func TestReleaseRemovesOnlyItsOwnLock(t *testing.T) {
 
 func TestHeartbeatIsLiveThenStaleAndNoticesATakeOver(t *testing.T) {
 	home := t.TempDir()
-	sh := shell{home: home}
+	sh := shell{Home: home}
 	ctx := context.Background()
 	if err := Acquire(ctx, sh, Info{Service: "shop", Who: "alice@laptop", Version: "v1", Host: "h1", Token: "tok-a"}); err != nil {
 		t.Fatal(err)
@@ -168,7 +162,7 @@ func TestHeartbeatIsLiveThenStaleAndNoticesATakeOver(t *testing.T) {
 }
 
 func TestByHandLockHasNoHeartbeat(t *testing.T) {
-	sh := shell{home: t.TempDir()}
+	sh := shell{Home: t.TempDir()}
 	ctx := context.Background()
 	if err := Acquire(ctx, sh, Info{Service: "shop", Who: "alice@laptop", Message: "maintenance", Host: "h1", Token: "tok-m", ByHand: true}); err != nil {
 		t.Fatal(err)
@@ -182,7 +176,7 @@ func TestByHandLockHasNoHeartbeat(t *testing.T) {
 
 func TestStatusOfALockWithoutHeartbeatOrToken(t *testing.T) {
 	home := t.TempDir()
-	sh := shell{home: home}
+	sh := shell{Home: home}
 	ctx := context.Background()
 	// What an older berth leaves: the directory and info.json only.
 	d := home + "/.berth/locks/shop"
@@ -220,7 +214,7 @@ func (s slowRelease) Run(ctx context.Context, cmd string, stdin io.Reader) ([]by
 // the first holder's release must never remove the second holder's lock.
 func TestReleaseNeverRemovesALockTakenMeanwhile(t *testing.T) {
 	home := t.TempDir()
-	sh := shell{home: home}
+	sh := shell{Home: home}
 	ctx := context.Background()
 	for i := range 3 {
 		checked := fmt.Sprintf("%s/checked-%d", home, i)
@@ -266,7 +260,7 @@ func TestReleaseNeverRemovesALockTakenMeanwhile(t *testing.T) {
 func TestAStaleGuardIsBroken(t *testing.T) {
 	t.Parallel()
 	home := t.TempDir()
-	sh := shell{home: home}
+	sh := shell{Home: home}
 	if testing.Short() {
 		t.Skip("waits for the guard's ten seconds")
 	}

@@ -58,8 +58,17 @@ func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
 	}
 	defer conns.Close()
 	states, unread := a.readHosts(ctx, cfg, conns)
+	gone, goneErrs := a.readDeparted(ctx, cfg, conns, states)
+	states = append(states, gone...)
 	a.startTimes(ctx, conns, states)
 	rows := drift.CompareHosts(cfg, states, unread)
+	for _, d := range planner.Departed(cfg, states[:len(states)-len(gone)]) {
+		if err, ok := goneErrs[d.Name]; ok {
+			rows = append(rows, drift.Row{Host: d.Name, State: "unknown", Mark: drift.Unreachable, Unreachable: true,
+				Error: err.Error(), Reasons: []string{"left the configuration, still in the roster, and cannot be read: " + err.Error()}})
+			unread[d.Name] = err
+		}
+	}
 	routes := a.proxyRoutes(ctx, conns, cfg.Service.Name, states)
 	var failed error
 	if len(unread) > 0 {
@@ -115,6 +124,35 @@ func (a *app) readHosts(ctx context.Context, cfg *lang.Config, conns *connection
 		read = append(read, states[i])
 	}
 	return read, unread
+}
+
+// readDeparted reads the hosts that left the configuration but are still
+// in the roster of the hosts read; those that cannot be read are in the
+// returned map with why.
+func (a *app) readDeparted(ctx context.Context, cfg *lang.Config, conns *connections, read []planner.HostState) ([]planner.HostState, map[string]error) {
+	departed := planner.Departed(cfg, read)
+	states := make([]planner.HostState, len(departed))
+	errs := make([]error, len(departed))
+	var wg sync.WaitGroup
+	for i, d := range departed {
+		wg.Go(func() {
+			if errs[i] = conns.live.AddHost(d); errs[i] == nil {
+				states[i], errs[i] = conns.live.ReadState(ctx, d.Name, cfg.Service.Name)
+			}
+			states[i].Host = d.Name
+		})
+	}
+	wg.Wait()
+	var out []planner.HostState
+	failed := map[string]error{}
+	for i, d := range departed {
+		if errs[i] != nil {
+			failed[d.Name] = withoutHost(errs[i], lang.Host{Name: d.Name, Address: d.Address})
+			continue
+		}
+		out = append(out, states[i])
+	}
+	return out, failed
 }
 
 // withoutHost drops the "host NAME (ADDRESS:PORT): " the SSH layer puts in

@@ -228,7 +228,7 @@ func differences(c planner.Container, version string, want func(digest string) p
 	}
 	_, digest := splitDigest(c.Image)
 	spec := want(digest)
-	if c.ConfigHash != spec.ConfigHash {
+	if legacy, ok := planner.LegacyHash(c.Labels[planner.LabelSpec]); c.ConfigHash != spec.ConfigHash && (!ok || legacy != spec.ConfigHash) {
 		out = append(out, "config differs from the configuration's"+fields(c, spec))
 	}
 	return out
@@ -255,7 +255,6 @@ func fields(c planner.Container, spec planner.ContainerSpec) string {
 	add("volumes", !slices.Equal(old.Volumes, cur.Volumes))
 	add("labels", !mapsEqual(old.Labels, cur.Labels))
 	add("healthcheck", old.Health.Describe() != cur.Health.Describe())
-	add("stop_timeout", old.StopTimeout != cur.StopTimeout)
 	if len(f) == 0 {
 		return ""
 	}
@@ -275,6 +274,9 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 func unclaimedReason(cfg *lang.Config, k key, host string) string {
+	if cfg.Host(host) == nil {
+		return "host " + host + " left the configuration (the roster still lists it); berth apply removes it"
+	}
 	if k.proxy {
 		return "no role on " + host + " is proxied any more"
 	}

@@ -293,16 +293,32 @@ func (h *fakeHost) Wait(ctx context.Context, id, _ string) (int, error) {
 	return -1, ctx.Err()
 }
 
-func (h *fakeHost) Stop(_ context.Context, id string, _ time.Duration) error {
+// Stop is Docker's stop endpoint: the container's own signal, then a kill
+// at the timeout (a container that ignores signals takes the whole timeout).
+func (h *fakeHost) Stop(_ context.Context, id string, timeout time.Duration) error {
 	h.f.mu.Lock()
-	defer h.f.mu.Unlock()
 	c, err := h.find(id)
+	ignores := err == nil && c.state == "running" && h.f.ignoreTerm != "" && strings.HasPrefix(c.name, h.f.ignoreTerm)
+	h.f.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	h.f.event("%s stop %s", h.name, c.name)
+	if ignores {
+		time.Sleep(timeout)
+	}
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
 	if c.state == "running" {
-		c.state = "exited"
+		if ignores {
+			h.f.event("%s kill %s", h.name, c.name)
+			c.state, c.exit = "exited", 137
+		} else {
+			h.f.event("%s stop %s", h.name, c.name)
+			c.state, c.exit = "exited", 0
+		}
+	}
+	if h.lost("stop") {
+		return errLost
 	}
 	return nil
 }

@@ -182,8 +182,10 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 		command = "apply"
 	}
 	entry := audit.Entry{Service: cfg.Service.Name, Who: a.who(), Command: command, Version: p.Version}
-	a.audit(ctx, conns, p, entry, "started", view.Summary(p))
-	a.writeRoster(ctx, cfg, conns, p, false)
+	var wg sync.WaitGroup // the audit line and the roster go out together
+	wg.Go(func() { a.audit(ctx, conns, p, entry, "started", view.Summary(p)) })
+	wg.Go(func() { a.writeRoster(ctx, cfg, conns, p, false) })
+	wg.Wait()
 
 	start := time.Now()
 	res, err := executor.Apply(ctx, p, cfg, hostsOf{conns}, executor.Options{Parallelism: o.parallelism, Reporter: rep})
@@ -202,10 +204,13 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 		fmt.Fprintf(a.Err, "Warning: %s\n", w)
 		summary += "; warning: " + w.String()
 	}
-	a.audit(ctx, conns, p, entry, result, summary)
+	wg.Go(func() { a.audit(ctx, conns, p, entry, result, summary) })
 	if err == nil {
-		a.writeRoster(ctx, cfg, conns, p, true)
-		a.pruneImagesAfter(ctx, cfg, conns, p)
+		wg.Go(func() { a.writeRoster(ctx, cfg, conns, p, true) })
+		wg.Go(func() { a.pruneImagesAfter(ctx, cfg, conns, p) })
+	}
+	wg.Wait()
+	if err == nil {
 		c, r, d, _ := p.Counts()
 		fmt.Fprintf(a.Out, "\n%s%s complete in %s: %d created, %d replaced, %d removed.\n", strings.ToUpper(command[:1]), command[1:], elapsed, c, r, d)
 		return nil
@@ -241,7 +246,6 @@ func (a *app) audit(ctx context.Context, conns *connections, p *planner.Plan, e 
 	defer cancel()
 	e.Time, e.Result, e.Summary = time.Now().UTC(), result, summary
 	var wg sync.WaitGroup
-	var mu sync.Mutex
 	for _, h := range p.Hosts {
 		wg.Go(func() {
 			conn, err := conns.pool.Conn(actx, h.Name)
@@ -251,9 +255,7 @@ func (a *app) audit(ctx context.Context, conns *connections, p *planner.Plan, e 
 				err = audit.Append(actx, conn, he)
 			}
 			if err != nil {
-				mu.Lock()
-				fmt.Fprintf(a.Err, "Warning: audit log on %s: %v\n", h.Name, err)
-				mu.Unlock()
+				a.warnf("audit log on %s: %v", h.Name, err)
 			}
 		})
 	}

@@ -344,6 +344,11 @@ role "stubborn" {
 }`
 	dir := l.WriteConfig(t, appConfig(l, svc, "v1", stubborn))
 	mustApply(t, l, dir)
+	// How containers stop shapes none of them: changing it replaces nothing.
+	changed := strings.Replace(appConfig(l, svc, "v1", strings.Replace(stubborn, `"2s"`, `"3s"`, 1)), `stop_timeout    = "5s"`, `stop_timeout    = "7s"`, 1)
+	if r := l.Berth(t, l.WriteConfig(t, changed), "plan", "--detailed-exitcode"); r.Code != 0 {
+		t.Errorf("a changed stop_timeout plans changes: %s", r)
+	}
 	t0 := time.Now()
 	r := l.Berth(t, dir, "destroy", "--auto-approve")
 	if r.Code != 0 {

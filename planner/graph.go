@@ -1,13 +1,13 @@
 package planner
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/berth-sh/berth/internal/graph"
 	"github.com/berth-sh/berth/lang"
 )
 
@@ -244,75 +244,31 @@ func (g Graph) Validate() error {
 	return err
 }
 
-// sorted returns the steps in a topological order that keeps the listed
-// order wherever the dependencies allow (Kahn's algorithm, lowest index first).
-func (g Graph) sorted() ([]Step, error) {
-	index := make(map[string]int, len(g.Steps))
+// Vertices are the steps as vertices of a graph.Graph, in order.
+func (g Graph) Vertices() []graph.Vertex {
+	vs := make([]graph.Vertex, len(g.Steps))
 	for i, s := range g.Steps {
-		if _, dup := index[s.ID]; dup {
-			return nil, fmt.Errorf("%w: duplicate step %s", ErrGraph, s.ID)
-		}
-		index[s.ID] = i
+		vs[i] = graph.Vertex{ID: s.ID, DependsOn: s.DependsOn}
 	}
-	indeg := make([]int, len(g.Steps))
-	dependents := make([][]int, len(g.Steps))
-	countedBy := make([]int, len(g.Steps)) // i+1 once step i counted dependency j
-	for i, s := range g.Steps {
-		for _, d := range s.DependsOn {
-			j, ok := index[d]
-			if !ok {
-				return nil, fmt.Errorf("%w: step %s depends on %s, which does not exist", ErrGraph, s.ID, d)
-			}
-			if countedBy[j] == i+1 {
-				continue
-			}
-			countedBy[j] = i + 1
-			indeg[i]++
-			dependents[j] = append(dependents[j], i)
-		}
-	}
-	done := make([]bool, len(g.Steps))
-	out := make([]Step, 0, len(g.Steps))
-	ready := &indexHeap{}
-	for i := range g.Steps {
-		if indeg[i] == 0 {
-			heap.Push(ready, i)
-		}
-	}
-	for ready.Len() > 0 {
-		next := heap.Pop(ready).(int)
-		done[next] = true
-		out = append(out, g.Steps[next])
-		for _, j := range dependents[next] {
-			if indeg[j]--; indeg[j] == 0 {
-				heap.Push(ready, j)
-			}
-		}
-	}
-	if len(out) < len(g.Steps) {
-		var stuck []string
-		for i, s := range g.Steps {
-			if !done[i] {
-				stuck = append(stuck, s.ID)
-			}
-		}
-		return nil, fmt.Errorf("%w: cycle among %s", ErrGraph, strings.Join(stuck, ", "))
-	}
-	return out, nil
+	return vs
 }
 
-// indexHeap is a container/heap of step indexes, lowest first.
-type indexHeap []int
-
-func (h indexHeap) Len() int           { return len(h) }
-func (h indexHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h indexHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *indexHeap) Push(x any)        { *h = append(*h, x.(int)) }
-func (h *indexHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+// sorted returns the steps in a topological order that keeps the listed
+// order wherever the dependencies allow.
+func (g Graph) sorted() ([]Step, error) {
+	order, err := graph.Sort(g.Vertices())
+	var ie *graph.InvalidError
+	if errors.As(err, &ie) {
+		return nil, fmt.Errorf("%w: %s", ErrGraph, ie.Problem)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Step, len(order))
+	for k, i := range order {
+		out[k] = g.Steps[i]
+	}
+	return out, nil
 }
 
 // String renders the graph one step per line, in order:

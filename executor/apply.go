@@ -192,8 +192,11 @@ func (r *run) step(ctx context.Context, id string) error {
 	if !ok {
 		return fmt.Errorf("unknown step %q", id)
 	}
-	if s.Kind == planner.StepBarrier {
+	switch s.Kind {
+	case planner.StepBarrier:
 		r.rep.Event(planner.Address{}, "barrier open: the primary role is healthy, other roles may cut over")
+		return nil
+	case planner.StepBatch: // the previous rolling batch has finished
 		return nil
 	}
 	b, ok := r.branches[s.Address.String()]
@@ -250,7 +253,7 @@ func (r *run) primaryFailure(steps map[string]graph.Result) error {
 	}
 	held := 0
 	for _, s := range r.plan.Graph.Steps {
-		if st := steps[s.ID].Status; s.Kind != planner.StepBarrier && (st == graph.Skipped || st == graph.Canceled) {
+		if st := steps[s.ID].Status; s.Kind != planner.StepBarrier && s.Kind != planner.StepBatch && (st == graph.Skipped || st == graph.Canceled) {
 			held++
 		}
 	}

@@ -14,6 +14,14 @@ import (
 // BarrierID is the ID of the deployment barrier step.
 const BarrierID = "barrier"
 
+// StepBatch is the kind of the join step between two rolling batches: it
+// does nothing, it only gathers the end of one batch into a single
+// dependency of the next (see BuildGraph).
+const StepBatch StepKind = "batch"
+
+// BatchID is the ID of the join step that batch k (k > 0) waits for.
+func BatchID(k int) string { return "batch/" + strconv.Itoa(k) }
+
 // ErrGraph reports a graph that cannot be walked: a cycle, a dependency on
 // a step that does not exist, a duplicate step.
 var ErrGraph = errors.New("invalid step graph")
@@ -54,10 +62,13 @@ var ErrGraph = errors.New("invalid step graph")
 //     gate as the host's role changes.
 //   - Rolling: hosts are ordered primary host first, then configuration
 //     order; only hosts with role steps count; cfg.Deploy.Batch hosts per
-//     batch (0: one batch). The first cutover step of every role change in
-//     batch k>0 depends on the final step of every role change in batch
-//     k-1. The primary host is always in batch 0, so no batch ever waits on
-//     a barrier that nothing can open.
+//     batch (0: one batch). Between two batches stands a join step, kind
+//     "batch", ID "batch/K" (BatchID), which does nothing: it depends on the
+//     final step of every role change in batch K-1, and the first cutover
+//     step of every role change in batch K depends on it (and on the
+//     barrier). A boundary costs about 2 × hosts × roles of a batch edges,
+//     not their square. The primary host is always in batch 0, so no batch
+//     ever waits on a barrier that nothing can open.
 //
 // Steps are listed in a topological order, primary first. BuildGraph checks
 // that every dependency exists and that there is no cycle.
@@ -79,13 +90,14 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 	} else {
 		steps = append(steps, Step{ID: BarrierID, Kind: StepBarrier})
 	}
-	var prevFinals, curFinals []string
+	var finals []string // of the current batch's role changes
 	cur := 0
+	gate := []string{BarrierID}
 	gateOf := map[string][]string{}
 	for _, c := range changes {
 		if c.Action == ActionUnchanged || (primary != nil && c.Address == primary.Address) {
 			if primary != nil && c.Address == primary.Address {
-				curFinals = append(curFinals, finalStep(c))
+				finals = append(finals, finalStep(c))
 			}
 			continue
 		}
@@ -95,12 +107,13 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 		}
 		b := batchOf[c.Address.Host]
 		if b != cur {
-			prevFinals, curFinals, cur = curFinals, nil, b
+			join := Step{ID: BatchID(b), Kind: StepBatch, Batch: b, DependsOn: finals}
+			steps = append(steps, join)
+			finals, cur, gate = nil, b, []string{BarrierID, join.ID}
 		}
-		gate := append([]string{BarrierID}, prevFinals...)
 		gateOf[c.Address.Host] = gate
 		steps = append(steps, changeSteps(c, b, gate)...)
-		curFinals = append(curFinals, finalStep(c))
+		finals = append(finals, finalStep(c))
 	}
 	primaryHost := ""
 	if primary != nil {

@@ -9,8 +9,9 @@ import (
 )
 
 // GraphDOT writes the step graph in Graphviz DOT: one cluster per address
-// (labelled with its batch), the barrier as a diamond, an edge from every
-// dependency to its dependent.
+// (labelled with its batch), the barrier as a diamond, the join before
+// each rolling batch as a circle, an edge from every dependency to its
+// dependent.
 func GraphDOT(w io.Writer, g planner.Graph) error {
 	return graph.DOT(w, "berth", g.Vertices(), stepStyle(g))
 }
@@ -22,12 +23,15 @@ func GraphMermaid(w io.Writer, g planner.Graph) error {
 }
 
 // stepStyle draws a step as its kind, in a cluster per address; the
-// barrier stands alone.
+// barrier and the joins between rolling batches stand alone.
 func stepStyle(g planner.Graph) func(int) graph.Style {
 	return func(i int) graph.Style {
 		s := g.Steps[i]
-		if s.Kind == planner.StepBarrier {
+		switch s.Kind {
+		case planner.StepBarrier:
 			return graph.Style{Label: "barrier", Shape: graph.Gate}
+		case planner.StepBatch:
+			return graph.Style{Label: fmt.Sprintf("batch %d", s.Batch), Shape: graph.Join}
 		}
 		addr := s.Address.String()
 		return graph.Style{Label: string(s.Kind), Cluster: addr, ClusterLabel: fmt.Sprintf("%s (batch %d)", addr, s.Batch)}

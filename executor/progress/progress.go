@@ -37,7 +37,7 @@ func (l *Lines) printf(format string, a ...any) {
 }
 
 func (l *Lines) StepStarted(s planner.Step) {
-	if s.Kind == planner.StepBarrier {
+	if s.Kind == planner.StepBarrier || s.Kind == planner.StepBatch {
 		return
 	}
 	l.printf("%-28s %-9s started", label(s), s.Kind)
@@ -45,6 +45,8 @@ func (l *Lines) StepStarted(s planner.Step) {
 
 func (l *Lines) StepFinished(s planner.Step, st graph.Status, err error, d time.Duration) {
 	switch {
+	case s.Kind == planner.StepBatch:
+		return // a join between two rolling batches: its dependents say what happens
 	case s.Kind == planner.StepBarrier && st == graph.Succeeded:
 		return // the Event says it better
 	case s.Kind == planner.StepBarrier && st == graph.Canceled:
@@ -153,7 +155,7 @@ func (l *Live) set(s planner.Step, state string, failed bool) {
 func (l *Live) StepStarted(s planner.Step) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s.Kind == planner.StepBarrier {
+	if s.Kind == planner.StepBarrier || s.Kind == planner.StepBatch {
 		return
 	}
 	l.set(s, "running", false)
@@ -161,6 +163,9 @@ func (l *Live) StepStarted(s planner.Step) {
 }
 
 func (l *Live) StepFinished(s planner.Step, st graph.Status, err error, d time.Duration) {
+	if s.Kind == planner.StepBatch {
+		return // a join between two rolling batches has no line of its own
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	state := st.String() + " in " + round(d).String()

@@ -69,3 +69,25 @@ func TestLiveShowsEveryRowFromTheStartAndTheBranchTotal(t *testing.T) {
 		t.Fatalf("rows: %q", lines)
 	}
 }
+
+// The join between two rolling batches does nothing: neither renderer
+// shows it, whatever becomes of it.
+func TestBatchJoinIsNotShown(t *testing.T) {
+	join := planner.Step{ID: planner.BatchID(1), Kind: planner.StepBatch, Batch: 1}
+	var lines, live strings.Builder
+	l := NewLines(&lines, fixed)
+	v := NewLive(&live, fixed, "h1/web")
+	for _, st := range []graph.Status{graph.Succeeded, graph.Skipped, graph.Canceled} {
+		l.StepStarted(join)
+		l.StepFinished(join, st, nil, 0)
+		v.StepStarted(join)
+		v.StepFinished(join, st, nil, 0)
+	}
+	if lines.String() != "" {
+		t.Errorf("lines: %q", lines.String())
+	}
+	v.Tick()
+	if strings.Contains(live.String(), "batch") {
+		t.Errorf("live: %q", live.String())
+	}
+}

@@ -83,7 +83,7 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 			primary = c
 		}
 	}
-	var steps []Step
+	steps := make([]Step, 0, 6*len(changes)+2)
 	if primary != nil {
 		steps = append(steps, changeSteps(*primary, 0, nil)...)
 		steps = append(steps, Step{ID: BarrierID, Kind: StepBarrier, DependsOn: []string{stepID(primary.Address, checkKind(*primary))}})

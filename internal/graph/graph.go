@@ -3,6 +3,7 @@ package graph
 import (
 	"container/heap"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -47,24 +48,31 @@ func Sort(vs []Vertex) ([]int, error) {
 }
 
 // indexed is a checked graph by position: each vertex's dependencies
-// (without repeats) and dependents, and the topological order.
+// (without repeats) and dependents, in flat slices, and the topological
+// order.
 type indexed struct {
-	unmet      []int   // number of distinct dependencies; a walk counts them down
-	dependents [][]int // who depends on each vertex
-	order      []int
+	deps, depOff  []int // vertex i depends on deps[depOff[i]:depOff[i+1]]
+	next, nextOff []int // vertex j is a dependency of next[nextOff[j]:nextOff[j+1]]
+	unmet         []int // number of dependencies; a walk counts them down
+	order         []int
 }
+
+func (ix *indexed) dependencies(i int) []int { return ix.deps[ix.depOff[i]:ix.depOff[i+1]] }
+func (ix *indexed) dependents(j int) []int   { return ix.next[ix.nextOff[j]:ix.nextOff[j+1]] }
 
 // build checks vs and indexes it (Kahn's algorithm, the lowest position
 // first among the ready vertices).
 func build(vs []Vertex) (*indexed, error) {
 	pos := make(map[string]int, len(vs))
+	edges := 0
 	for i, v := range vs {
 		if _, dup := pos[v.ID]; dup {
 			return nil, &InvalidError{Problem: v.ID + " is listed twice"}
 		}
 		pos[v.ID] = i
+		edges += len(v.DependsOn)
 	}
-	ix := &indexed{unmet: make([]int, len(vs)), dependents: make([][]int, len(vs))}
+	ix := &indexed{deps: make([]int, 0, edges), depOff: make([]int, len(vs)+1), nextOff: make([]int, len(vs)+1), unmet: make([]int, len(vs))}
 	countedBy := make([]int, len(vs)) // i+1 once vertex i counted dependency j
 	for i, v := range vs {
 		for _, d := range v.DependsOn {
@@ -76,8 +84,21 @@ func build(vs []Vertex) (*indexed, error) {
 				continue
 			}
 			countedBy[j] = i + 1
-			ix.unmet[i]++
-			ix.dependents[j] = append(ix.dependents[j], i)
+			ix.deps = append(ix.deps, j)
+			ix.nextOff[j+1]++
+		}
+		ix.depOff[i+1] = len(ix.deps)
+		ix.unmet[i] = ix.depOff[i+1] - ix.depOff[i]
+	}
+	for j := range vs {
+		ix.nextOff[j+1] += ix.nextOff[j]
+	}
+	ix.next = make([]int, len(ix.deps))
+	fill := slices.Clone(ix.nextOff[:len(vs)])
+	for i := range vs {
+		for _, j := range ix.dependencies(i) {
+			ix.next[fill[j]] = i
+			fill[j]++
 		}
 	}
 	indeg := append([]int(nil), ix.unmet...)
@@ -91,14 +112,14 @@ func build(vs []Vertex) (*indexed, error) {
 	for ready.Len() > 0 {
 		i := heap.Pop(ready).(int)
 		ix.order = append(ix.order, i)
-		for _, j := range ix.dependents[i] {
+		for _, j := range ix.dependents(i) {
 			if indeg[j]--; indeg[j] == 0 {
 				heap.Push(ready, j)
 			}
 		}
 	}
 	if len(ix.order) < len(vs) {
-		return nil, &InvalidError{Problem: "cycle among " + strings.Join(onCycles(vs, indeg, ix.dependents), ", ")}
+		return nil, &InvalidError{Problem: "cycle among " + strings.Join(ix.onCycles(vs, indeg), ", ")}
 	}
 	return ix, nil
 }
@@ -106,7 +127,7 @@ func build(vs []Vertex) (*indexed, error) {
 // onCycles names the vertices that Kahn's algorithm could not place
 // (indeg > 0), less those that are only downstream of a cycle: what is
 // left lies on a cycle or between two. In the given order.
-func onCycles(vs []Vertex, indeg []int, dependents [][]int) []string {
+func (ix *indexed) onCycles(vs []Vertex, indeg []int) []string {
 	stuck := func(i int) bool { return indeg[i] > 0 }
 	// Peel off, from the end, every stuck vertex that no stuck vertex
 	// depends on.
@@ -116,7 +137,7 @@ func onCycles(vs []Vertex, indeg []int, dependents [][]int) []string {
 		if !stuck(i) {
 			continue
 		}
-		for _, j := range dependents[i] {
+		for _, j := range ix.dependents(i) {
 			if stuck(j) {
 				out[i]++
 			}
@@ -126,19 +147,12 @@ func onCycles(vs []Vertex, indeg []int, dependents [][]int) []string {
 		}
 	}
 	peeled := make([]bool, len(vs))
-	pos := make(map[string]int, len(vs))
-	for i, v := range vs {
-		pos[v.ID] = i
-	}
-	seenBy := make([]int, len(vs)) // i+1 once vertex i was taken off dependency j
 	for len(leaves) > 0 {
 		i := leaves[len(leaves)-1]
 		leaves = leaves[:len(leaves)-1]
 		peeled[i] = true
-		for _, d := range vs[i].DependsOn {
-			j := pos[d]
-			if stuck(j) && !peeled[j] && seenBy[j] != i+1 {
-				seenBy[j] = i + 1
+		for _, j := range ix.dependencies(i) {
+			if stuck(j) {
 				if out[j]--; out[j] == 0 {
 					leaves = append(leaves, j)
 				}

@@ -227,7 +227,7 @@ func (w *walker) record(i int, r Result) {
 	w.taken[i] = true
 	w.results[w.vs[i].ID] = r
 	w.remaining--
-	for _, j := range w.ix.dependents[i] {
+	for _, j := range w.ix.dependents(i) {
 		if r.Status != Succeeded {
 			w.doomed[j] = true
 			w.push(j)

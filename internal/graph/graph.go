@@ -74,12 +74,14 @@ func build(vs []Vertex) (*indexed, error) {
 	}
 	ix := &indexed{deps: make([]int, 0, edges), depOff: make([]int, len(vs)+1), nextOff: make([]int, len(vs)+1), unmet: make([]int, len(vs))}
 	countedBy := make([]int, len(vs)) // i+1 once vertex i counted dependency j
+	listedInOrder := true             // every vertex after its dependencies
 	for i, v := range vs {
 		for _, d := range v.DependsOn {
 			j, ok := pos[d]
 			if !ok {
 				return nil, &InvalidError{Problem: v.ID + " depends on " + d + ", which does not exist"}
 			}
+			listedInOrder = listedInOrder && j < i
 			if countedBy[j] == i+1 {
 				continue
 			}
@@ -101,8 +103,14 @@ func build(vs []Vertex) (*indexed, error) {
 			fill[j]++
 		}
 	}
-	indeg := append([]int(nil), ix.unmet...)
 	ix.order = make([]int, 0, len(vs))
+	if listedInOrder { // what Kahn's algorithm below would find
+		for i := range vs {
+			ix.order = append(ix.order, i)
+		}
+		return ix, nil
+	}
+	indeg := slices.Clone(ix.unmet)
 	ready := &minHeap{}
 	for i := range vs {
 		if indeg[i] == 0 {

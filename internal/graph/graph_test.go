@@ -52,3 +52,15 @@ func TestCheckNamesTheProblem(t *testing.T) {
 		})
 	}
 }
+
+// A graph listed in a topological order keeps it exactly.
+func TestSortOfAnOrderedGraphIsTheIdentity(t *testing.T) {
+	vs := []Vertex{v("a"), v("b"), v("c", "a"), v("d", "b", "c"), v("e")}
+	order, err := Sort(vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(order, []int{0, 1, 2, 3, 4}) {
+		t.Errorf("order %v", order)
+	}
+}

@@ -60,38 +60,54 @@ type indexed struct {
 func (ix *indexed) dependencies(i int) []int { return ix.deps[ix.depOff[i]:ix.depOff[i+1]] }
 func (ix *indexed) dependents(j int) []int   { return ix.next[ix.nextOff[j]:ix.nextOff[j+1]] }
 
-// build checks vs and indexes it (Kahn's algorithm, the lowest position
-// first among the ready vertices).
+// build checks vs, indexes it and puts it in order.
 func build(vs []Vertex) (*indexed, error) {
+	ix, listedInOrder, err := index(vs)
+	if err != nil {
+		return nil, err
+	}
+	ix.order = make([]int, 0, len(vs))
+	if listedInOrder { // what Kahn's algorithm would find
+		for i := range vs {
+			ix.order = append(ix.order, i)
+		}
+		return ix, nil
+	}
+	return ix, ix.sort(vs)
+}
+
+// index resolves the dependencies of vs to positions and says whether
+// every vertex is listed after its dependencies.
+func index(vs []Vertex) (ix *indexed, listedInOrder bool, err error) {
 	pos := make(map[string]int, len(vs))
 	edges := 0
 	for i, v := range vs {
 		if _, dup := pos[v.ID]; dup {
-			return nil, &InvalidError{Problem: v.ID + " is listed twice"}
+			return nil, false, &InvalidError{Problem: v.ID + " is listed twice"}
 		}
 		pos[v.ID] = i
 		edges += len(v.DependsOn)
 	}
-	ix := &indexed{deps: make([]int, 0, edges), depOff: make([]int, len(vs)+1), nextOff: make([]int, len(vs)+1), unmet: make([]int, len(vs))}
+	ix = &indexed{deps: make([]int, 0, edges), depOff: make([]int, len(vs)+1), nextOff: make([]int, len(vs)+1), unmet: make([]int, len(vs))}
 	countedBy := make([]int, len(vs)) // i+1 once vertex i counted dependency j
-	listedInOrder := true             // every vertex after its dependencies
+	listedInOrder = true
 	for i, v := range vs {
 		for _, d := range v.DependsOn {
 			j, ok := pos[d]
 			if !ok {
-				return nil, &InvalidError{Problem: v.ID + " depends on " + d + ", which does not exist"}
+				return nil, false, &InvalidError{Problem: v.ID + " depends on " + d + ", which does not exist"}
 			}
 			listedInOrder = listedInOrder && j < i
-			if countedBy[j] == i+1 {
-				continue
+			if countedBy[j] != i+1 {
+				countedBy[j] = i + 1
+				ix.deps = append(ix.deps, j)
+				ix.nextOff[j+1]++
 			}
-			countedBy[j] = i + 1
-			ix.deps = append(ix.deps, j)
-			ix.nextOff[j+1]++
 		}
 		ix.depOff[i+1] = len(ix.deps)
 		ix.unmet[i] = ix.depOff[i+1] - ix.depOff[i]
 	}
+	// The dependents, from the dependencies: nextOff counts, then offsets.
 	for j := range vs {
 		ix.nextOff[j+1] += ix.nextOff[j]
 	}
@@ -103,13 +119,12 @@ func build(vs []Vertex) (*indexed, error) {
 			fill[j]++
 		}
 	}
-	ix.order = make([]int, 0, len(vs))
-	if listedInOrder { // what Kahn's algorithm below would find
-		for i := range vs {
-			ix.order = append(ix.order, i)
-		}
-		return ix, nil
-	}
+	return ix, listedInOrder, nil
+}
+
+// sort finds the order with Kahn's algorithm, the lowest position first
+// among the ready vertices, or names the cycle.
+func (ix *indexed) sort(vs []Vertex) error {
 	indeg := slices.Clone(ix.unmet)
 	ready := &minHeap{}
 	for i := range vs {
@@ -127,9 +142,9 @@ func build(vs []Vertex) (*indexed, error) {
 		}
 	}
 	if len(ix.order) < len(vs) {
-		return nil, &InvalidError{Problem: "cycle among " + strings.Join(ix.onCycles(vs, indeg), ", ")}
+		return &InvalidError{Problem: "cycle among " + strings.Join(ix.onCycles(vs, indeg), ", ")}
 	}
-	return ix, nil
+	return nil
 }
 
 // onCycles names the vertices that Kahn's algorithm could not place

@@ -97,8 +97,8 @@ func Walk(ctx context.Context, vs []Vertex, fn func(ctx context.Context, id stri
 	return w.results, errors.Join(errs...)
 }
 
-// walker is the state of one walk. Only the scheduler loop (run) reads or
-// writes it; the vertices' goroutines hand their results back on done.
+// walker is the state of one walk. Only the scheduler loop (run) changes
+// it; the vertices' goroutines hand their results back on done.
 type walker struct {
 	vs  []Vertex
 	ix  *indexed

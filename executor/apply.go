@@ -28,7 +28,7 @@ type Options struct {
 	Poll time.Duration
 	// CleanupWindow bounds how long a clean-up keeps redialling a host whose
 	// connection failed, to learn what really runs and to put it right;
-	// default 2m. RetryInterval is the pause between two tries; default 1s.
+	// default 1m. RetryInterval is the pause between two tries; default 1s.
 	CleanupWindow, RetryInterval time.Duration
 }
 
@@ -134,7 +134,7 @@ func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts,
 		r.opts.Poll = 200 * time.Millisecond
 	}
 	if r.opts.CleanupWindow <= 0 {
-		r.opts.CleanupWindow = 2 * time.Minute
+		r.opts.CleanupWindow = time.Minute
 	}
 	if r.opts.RetryInterval <= 0 {
 		r.opts.RetryInterval = time.Second
@@ -291,7 +291,7 @@ func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
 			// dependency failed or the apply was interrupted. Remove it and
 			// leave, or bring back, the old container.
 			job = func(d Docker) error {
-				err := r.discardNew(ctx, d, b)
+				err := r.discardUntilKnown(ctx, d, b)
 				if err == nil {
 					mu.Lock()
 					discarded = append(discarded, b.addr())

@@ -99,7 +99,7 @@ func (r *run) switchProxy(ctx context.Context, d Docker, b *branch) error {
 		r.rep.Event(b.addr(), "proxy routes "+b.change.Desired.Proxy.Service+" to "+b.change.Desired.Name)
 		return nil
 	}
-	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil {
+	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil && !uncertain(cerr) {
 		err = errors.Join(err, cerr)
 	}
 	return err

@@ -197,8 +197,8 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 		b.started = true
 	}
 	err = fmt.Errorf("start %s: %w", b.change.Desired.Name, err)
-	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil {
-		err = errors.Join(err, cerr)
+	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil && !uncertain(cerr) {
+		err = errors.Join(err, cerr) // an uncertain one is the clean-up's to retry and report
 	}
 	return err
 }
@@ -246,8 +246,8 @@ func (r *run) health(ctx context.Context, d Docker, b *branch) error {
 		b.healthy = true
 		return nil
 	}
-	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil {
-		err = errors.Join(err, cerr)
+	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil && !uncertain(cerr) {
+		err = errors.Join(err, cerr) // an uncertain one is the clean-up's to retry and report
 	}
 	return err
 }
@@ -256,7 +256,17 @@ func (r *run) health(ctx context.Context, d Docker, b *branch) error {
 // It goes by what the host says, not by what earlier replies said: after a
 // lost reply it redials and looks again, within the clean-up window, and
 // it reports the old container as serving only once it saw it running.
+//
+// Inside a step it tries once (a step must not hold the walk for long); the
+// clean-up after the walk tries again until the clean-up window passes
+// (discardUntilKnown) when that attempt could not tell what runs.
 func (r *run) discardNew(ctx context.Context, d Docker, b *branch) error {
+	return r.discardOnce(ctx, d, b)
+}
+
+// discardUntilKnown is discardNew, redialling after lost replies until the
+// clean-up window passes.
+func (r *run) discardUntilKnown(ctx context.Context, d Docker, b *branch) error {
 	return r.untilKnown(ctx, d, b, r.discardOnce)
 }
 

@@ -17,7 +17,6 @@ import (
 
 	"github.com/berth-sh/berth/executor"
 	"github.com/berth-sh/berth/executor/audit"
-	"github.com/berth-sh/berth/executor/lock"
 	"github.com/berth-sh/berth/executor/progress"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
@@ -33,6 +32,7 @@ type applyOptions struct {
 	message     string
 	noColor     bool
 	command     string // for the audit log: "apply" when empty, "rollback", "destroy"
+	lockWait    time.Duration
 }
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -67,6 +67,7 @@ and released on every exit path, Ctrl-C included.`,
 	f.StringArrayVar(&o.excludes, "exclude", nil, "leave out this host, role or accessory (repeatable)")
 	f.StringVarP(&o.message, "message", "m", "", "why: recorded in the lock and the audit log")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in the output")
+	registerLockWait(f, &o.lockWait)
 	return cmd
 }
 
@@ -90,7 +91,7 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 	}
 	defer conns.Close()
 
-	release, err := a.takeLock(ctx, cfg, conns, o.message)
+	release, err := a.takeLock(ctx, cfg, conns, o.message, o.lockWait)
 	if err != nil {
 		return err
 	}
@@ -165,26 +166,6 @@ func (a *app) who() string {
 	}
 	host, _ := os.Hostname()
 	return user + "@" + host
-}
-
-// takeLock takes the deploy lock on the primary host and returns its release.
-func (a *app) takeLock(ctx context.Context, cfg *lang.Config, conns *connections, message string) (func(), error) {
-	primary := cfg.PrimaryRole().Hosts[0]
-	conn, err := conns.pool.Conn(ctx, primary)
-	if err != nil {
-		return nil, err
-	}
-	info := lock.Info{Service: cfg.Service.Name, Who: a.who(), When: time.Now().UTC(), Version: cfg.Version.Full, Message: message, Host: primary}
-	if err := lock.Acquire(ctx, conn, info); err != nil {
-		return nil, err
-	}
-	return func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := lock.Release(rctx, conn, cfg.Service.Name); err != nil {
-			fmt.Fprintf(a.Err, "Warning: %v; run `berth lock release`\n", err)
-		}
-	}, nil
 }
 
 // execute applies p with progress output and writes the audit lines.

@@ -305,6 +305,10 @@ func TestTruthDepartedHostIsCleanedUp(t *testing.T) {
 	without = strings.Replace(without, "role \"worker\" {\n  hosts = [host.h3]\n  cmd   = [\"/app\", \"work\"]\n}", "", 1)
 	dir := l.WriteConfig(t, without)
 	mustPlanShow(t, l, dir, "h3/worker", "host: h3 → (left the configuration)")
+	if r := l.Berth(t, dir, "status"); !strings.Contains(r.Stdout, "h3") || !strings.Contains(r.Stdout, "left the configuration") ||
+		strings.Contains(r.Stdout, "Every host runs what the configuration says") {
+		t.Errorf("status does not show the departed host's containers: %s", r)
+	}
 
 	// Unreachable, it is an error that names it and the way past it.
 	restore := cutOff(t, l, "h3")

@@ -161,7 +161,7 @@ func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts,
 }
 
 // branch is what one (host, role) or (host, accessory) has done so far.
-// Its steps run one after the other, so it needs no lock during the graph.
+// Its steps run one after the other, so it needs no lock during the walk.
 type branch struct {
 	change     *planner.Change
 	newID      string // the new container, once created

@@ -6,8 +6,9 @@
 // the audit line. For a role behind kamal-proxy, the health step is a switch:
 // `kamal-proxy deploy` run inside the host's proxy container (proxy.go).
 //
-// Its subpackages do one job each: walk (a graph walker that knows nothing
-// about Docker), sshx (one verified SSH connection per host), dockerapi (the
-// Docker Engine API through that connection) and live (the planner's view of
-// a host). executor does not decide what to change: planner does.
+// The walk itself is internal/graph's, which knows nothing about Docker.
+// Its subpackages do one job each: sshx (one verified SSH connection per
+// host), dockerapi (the Docker Engine API through that connection) and live
+// (the planner's view of a host). executor does not decide what to change:
+// planner does.
 package executor

@@ -154,6 +154,7 @@ type Accessory struct {
 // Deploy is the `deploy` block with every default applied.
 type Deploy struct {
 	Parallelism    int           // default 10
+	ParallelismSet bool          // deploy.parallelism is given (else berth may choose by fleet size)
 	Batch          int           // hosts per rolling batch; 0 = all at once
 	Retain         int           // old stopped containers kept per role and host; default 3
 	StopTimeout    time.Duration // default 10s

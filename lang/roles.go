@@ -366,7 +366,7 @@ func (l *loader) decodeDeploy(blocks []*hcl.Block, d *Deploy) *hcl.Attribute {
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes
 	if v, ok := l.integer(at["parallelism"], 1, 1000); ok {
-		d.Parallelism = v
+		d.Parallelism, d.ParallelismSet = v, true
 	}
 	if v, ok := l.integer(at["retain"], 0, 100); ok {
 		d.Retain = v

@@ -47,7 +47,7 @@ func TestDesignExample(t *testing.T) {
 		},
 		Accessories: []Accessory{{Name: "cache", Image: "10.77.0.1:5000/cache:7", Hosts: []string{"h3"},
 			Ports: []Port{{HostPort: 6379, ContainerPort: 6379, Protocol: "tcp"}}, Stop: Stop{Timeout: 10 * time.Second}}},
-		Deploy: Deploy{Parallelism: 10, Batch: 2, Retain: 3, StopTimeout: 10 * time.Second, OnFailure: "stop",
+		Deploy: Deploy{Parallelism: 10, ParallelismSet: true, Batch: 2, Retain: 3, StopTimeout: 10 * time.Second, OnFailure: "stop",
 			ReadinessDelay: 3 * time.Second, BarrierTimeout: 5 * time.Minute},
 		Variables: []Variable{{Name: "version", Value: "v1"}},
 	}
@@ -93,7 +93,7 @@ func TestFullExample(t *testing.T) {
 			Env:       map[string]string{"MAXMEM": "64m"},
 			SecretEnv: map[string]Secret{"CACHE_PASSWORD": NewSecret(`env("CACHE_PASSWORD")`, "cache-pass-5678")},
 			Volumes:   []string{"cache:/data"}, Labels: map[string]string{"backup": "nightly"}, Stop: Stop{Timeout: 20 * time.Second}}},
-		Deploy: Deploy{Parallelism: 4, Batch: 1, Retain: 5, StopTimeout: 20 * time.Second, OnFailure: "rollback",
+		Deploy: Deploy{Parallelism: 4, ParallelismSet: true, Batch: 1, Retain: 5, StopTimeout: 20 * time.Second, OnFailure: "rollback",
 			ReadinessDelay: 2 * time.Second, BarrierTimeout: 3 * time.Minute},
 		Variables: []Variable{
 			{Name: "db_password", Sensitive: true, Hash: NewSecret("", "pw-from-cli").Hash("shop")},

@@ -62,7 +62,7 @@ and released on every exit path, Ctrl-C included.`,
 	f := cmd.Flags()
 	o.vars.register(f)
 	f.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
-	f.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (default: deploy.parallelism, else 10)")
+	f.IntVar(&o.parallelism, "parallelism", 0, parallelismUsage)
 	f.StringArrayVar(&o.targets, "target", nil, "plan only this host, role or accessory (repeatable); the result may be partial")
 	f.StringArrayVar(&o.excludes, "exclude", nil, "leave out this host, role or accessory (repeatable)")
 	f.StringVarP(&o.message, "message", "m", "", "why: recorded in the lock and the audit log")
@@ -188,7 +188,7 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 	wg.Wait()
 
 	start := time.Now()
-	res, err := executor.Apply(ctx, p, cfg, hostsOf{conns}, executor.Options{Parallelism: o.parallelism, Reporter: rep})
+	res, err := executor.Apply(ctx, p, cfg, hostsOf{conns}, executor.Options{Parallelism: parallelism(o.parallelism, cfg, len(p.Hosts)), Reporter: rep})
 	stopTicks()
 	elapsed := time.Since(start).Round(10 * time.Millisecond)
 

@@ -47,7 +47,7 @@ with those options gives.`,
 	f.StringVar(&o.out, "out", "", "save the destroy plan to `FILE` for 'berth apply FILE' instead of applying it")
 	f.BoolVar(&o.json, "json", false, "print the plan as JSON (with --out: instead of the human rendering)")
 	f.BoolVar(&o.apply.autoApprove, "auto-approve", false, "destroy without asking for confirmation")
-	f.IntVar(&o.apply.parallelism, "parallelism", 0, "steps run at once (default: deploy.parallelism, else 10)")
+	f.IntVar(&o.apply.parallelism, "parallelism", 0, parallelismUsage)
 	f.StringVarP(&o.apply.message, "message", "m", "", "why: recorded in the lock and the audit log")
 	f.BoolVar(&o.apply.noColor, "no-color", false, "no colours in the output")
 	registerLockWait(f, &o.apply.lockWait)

@@ -24,6 +24,9 @@ type connections struct {
 // command on a host does. SSH_AUTH_SOCK comes from a.environ.
 func (a *app) connect(ctx context.Context, cfg *lang.Config) (*connections, error) {
 	_ = ctx
+	if err := checkOpenFiles(len(cfg.Hosts)); err != nil {
+		return nil, err
+	}
 	pool, err := sshx.NewPool(sshx.Options{
 		Config:  cfg.SSH,
 		Hosts:   cfg.Hosts,

@@ -55,7 +55,7 @@ are not touched. --list shows the versions retained per host and role.`,
 	f.BoolVar(&o.list, "list", false, "show the versions retained on every host")
 	f.BoolVar(&o.json, "json", false, "with --list: machine-readable output")
 	f.BoolVar(&o.apply.autoApprove, "auto-approve", false, "roll back without asking for confirmation")
-	f.IntVar(&o.apply.parallelism, "parallelism", 0, "steps run at once (default: deploy.parallelism, else 10)")
+	f.IntVar(&o.apply.parallelism, "parallelism", 0, parallelismUsage)
 	f.StringVarP(&o.apply.message, "message", "m", "", "why: recorded in the lock and the audit log")
 	f.BoolVar(&o.apply.noColor, "no-color", false, "no colours in the output")
 	registerLockWait(f, &o.apply.lockWait)

@@ -3,6 +3,7 @@ package sshx
 import (
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // Sentinel errors, for errors.Is. Every error returned by this package names
@@ -19,6 +20,10 @@ var (
 	ErrUnreachable = errors.New("host unreachable")
 	// ErrUnknownHost: the pool has no host of that name.
 	ErrUnknownHost = errors.New("unknown host")
+	// ErrTooManyOpenFiles: this process ran out of file descriptors
+	// (EMFILE, ENFILE): the host was not even tried. Not worth a retry
+	// until connections close or the limit is raised.
+	ErrTooManyOpenFiles = errors.New("too many open files")
 	// ErrCommandTimeout: a command ran longer than its deadline.
 	ErrCommandTimeout = errors.New("command timed out")
 )
@@ -42,4 +47,21 @@ func (e *ExitError) Error() string {
 		msg += ": " + e.Stderr
 	}
 	return msg
+}
+
+// tooManyFiles reports whether err is this process running out of file
+// descriptors, which says nothing about the host.
+func tooManyFiles(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// filesErr is ErrTooManyOpenFiles with the open files limit in force.
+func filesErr(err error) error {
+	var l syscall.Rlimit
+	limit := "unknown"
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil {
+		limit = fmt.Sprintf("soft %d, hard %d", l.Cur, l.Max)
+	}
+	return fmt.Errorf("%w (%v): berth holds one connection per host and the open files limit (RLIMIT_NOFILE, ulimit -n) is %s; "+
+		"raise it (ulimit -Hn, LimitNOFILE=, /etc/security/limits.conf) or lower deploy.parallelism", ErrTooManyOpenFiles, err, limit)
 }

@@ -2,10 +2,8 @@ package sshx
 
 import (
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -18,7 +16,6 @@ func TestHostKeysReparsedOnlyWhenTheFileChanges(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "known_hosts")
 	a, b := newEd25519Signer(t).PublicKey(), newEd25519Signer(t).PublicKey()
 	hostport := "127.0.0.1:2222"
-	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222}
 	line := func(k ssh.PublicKey) []byte {
 		return []byte(knownhosts.Line([]string{knownhosts.Normalize(hostport)}, k) + "\n")
 	}
@@ -26,14 +23,14 @@ func TestHostKeysReparsedOnlyWhenTheFileChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &hostKeys{path: path}
-	if err := h.check(hostport, remote, a); err != nil {
+	if err := h.lookup(hostport).check(hostport, a); err != nil {
 		t.Fatalf("recorded key refused: %v", err)
 	}
-	first := reflect.ValueOf(h.cached).Pointer()
-	if err := h.check(hostport, remote, a); err != nil {
+	first := h.db.Load()
+	if err := h.lookup(hostport).check(hostport, a); err != nil {
 		t.Fatal(err)
 	}
-	if reflect.ValueOf(h.cached).Pointer() != first {
+	if h.db.Load() != first {
 		t.Error("an unchanged known_hosts file was parsed again")
 	}
 	// Another process replaces the key: the next check must see it.
@@ -41,16 +38,16 @@ func TestHostKeysReparsedOnlyWhenTheFileChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ke *knownhosts.KeyError
-	if err := h.check(hostport, remote, a); !errors.As(err, &ke) || len(ke.Want) == 0 {
+	if err := h.lookup(hostport).check(hostport, a); !errors.As(err, &ke) || len(ke.Want) == 0 {
 		t.Errorf("old key after the file changed: %v, want a mismatch", err)
 	}
-	if err := h.check(hostport, remote, b); err != nil {
+	if err := h.lookup(hostport).check(hostport, b); err != nil {
 		t.Errorf("new key refused: %v", err)
 	}
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.check(hostport, remote, b); !errors.Is(err, os.ErrNotExist) {
+	if err := h.lookup(hostport).check(hostport, b); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("removed file: %v, want ErrNotExist", err)
 	}
 }

@@ -273,7 +273,11 @@ func (p *Pool) dial(ctx context.Context, h lang.Host) (*Conn, error) {
 		raw, err = p.dialViaJump(ctx, h.Name, addr, creds)
 	} else {
 		raw, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-		if err != nil {
+		switch {
+		case err == nil:
+		case tooManyFiles(err):
+			err = fmt.Errorf("host %s (%s): %w", h.Name, addr, filesErr(err))
+		default:
 			err = fmt.Errorf("host %s (%s): %w: %v; check that the host is up and sshd listens on port %d", h.Name, addr, ErrUnreachable, err, port)
 		}
 	}
@@ -290,11 +294,12 @@ func (p *Pool) dial(ctx context.Context, h lang.Host) (*Conn, error) {
 
 // handshake runs the SSH handshake over raw, bounded by ctx.
 func (p *Pool) handshake(ctx context.Context, raw net.Conn, name, addr, user string, creds *credentials) (*ssh.Client, error) {
+	known := p.keys.lookup(addr) // once per handshake: the algorithms and the check
 	config := &ssh.ClientConfig{
 		User:              user,
 		Auth:              []ssh.AuthMethod{creds.method},
-		HostKeyCallback:   p.keys.callback(name),
-		HostKeyAlgorithms: p.keys.algorithms(addr),
+		HostKeyCallback:   p.keys.callback(name, known),
+		HostKeyAlgorithms: known.algorithms(),
 		Timeout:           p.cfg.ConnectTimeout,
 	}
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
@@ -377,6 +382,9 @@ func (p *Pool) bastionConn(ctx context.Context, name string, creds *credentials)
 	}
 	jaddr := net.JoinHostPort(jhost, strconv.Itoa(jport))
 	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", jaddr)
+	if err != nil && tooManyFiles(err) {
+		return nil, jhost, fmt.Errorf("host %s: proxy_jump %s (%s): %w", name, jhost, jaddr, filesErr(err))
+	}
 	if err != nil {
 		return nil, jhost, fmt.Errorf("host %s: proxy_jump %s (%s): %w: %v", name, jhost, jaddr, ErrUnreachable, err)
 	}

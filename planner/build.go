@@ -137,8 +137,9 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 			return nil, err
 		}
 	}
+	declared := hostIndex(cfg)
 	for _, h := range hosts {
-		p.Hosts = append(p.Hosts, snapshot(cfg.Host(h), states[h]))
+		p.Hosts = append(p.Hosts, snapshot(declared[h], states[h]))
 	}
 	for _, d := range departed {
 		if st, ok := gone[d.Name]; ok {
@@ -349,6 +350,16 @@ func (e *HostError) Error() string {
 }
 
 func (e *HostError) Unwrap() error { return e.Err }
+
+// hostIndex maps the configuration's host names to their hosts, for the
+// loops over every host (cfg.Host scans the list).
+func hostIndex(cfg *lang.Config) map[string]*lang.Host {
+	m := make(map[string]*lang.Host, len(cfg.Hosts))
+	for i := range cfg.Hosts {
+		m[cfg.Hosts[i].Name] = &cfg.Hosts[i]
+	}
+	return m
+}
 
 func snapshot(h *lang.Host, st HostState) HostSnapshot {
 	s := HostSnapshot{Name: st.Host, Fingerprint: st.Fingerprint()}

@@ -38,6 +38,8 @@ func diff(in diffInput) []Change {
 		primaryHost = pr.Hosts[0]
 	}
 	var changes []Change
+	roles := rolesPrimaryFirst(cfg)
+	roleOn, accessoryOn := hostSets(roles, cfg.Accessories)
 	for _, host := range hostOrder(cfg) {
 		st, ok := in.states[host]
 		if !ok {
@@ -51,8 +53,8 @@ func diff(in diffInput) []Change {
 			}
 			continue
 		}
-		for _, r := range rolesPrimaryFirst(cfg) {
-			if !slices.Contains(r.Hosts, host) {
+		for i, r := range roles {
+			if !roleOn[i][host] {
 				continue
 			}
 			key := groupKey{role: r.Name}
@@ -66,7 +68,7 @@ func diff(in diffInput) []Change {
 		}
 		for i := range cfg.Accessories {
 			a := &cfg.Accessories[i]
-			if !slices.Contains(a.Hosts, host) {
+			if !accessoryOn[i][host] {
 				continue
 			}
 			key := groupKey{accessory: a.Name}
@@ -90,6 +92,25 @@ func diff(in diffInput) []Change {
 		}
 	}
 	return changes
+}
+
+// hostSets index the hosts of each role and accessory, once per diff
+// rather than a scan of their host lists per host.
+func hostSets(roles []*lang.Role, accessories []lang.Accessory) (roleOn, accessoryOn []map[string]bool) {
+	set := func(hosts []string) map[string]bool {
+		m := make(map[string]bool, len(hosts))
+		for _, h := range hosts {
+			m[h] = true
+		}
+		return m
+	}
+	for _, r := range roles {
+		roleOn = append(roleOn, set(r.Hosts))
+	}
+	for i := range accessories {
+		accessoryOn = append(accessoryOn, set(accessories[i].Hosts))
+	}
+	return roleOn, accessoryOn
 }
 
 // accessoryDigest is the digest pinned in the accessory's image, else the resolved one.

@@ -42,8 +42,9 @@ func CheckStale(ctx context.Context, p *Plan, cfg *lang.Config, r StateReader) e
 		return err
 	}
 	now := make(map[string]HostSnapshot, len(states))
+	declared := hostIndex(cfg)
 	for h, st := range states {
-		now[h] = snapshot(cfg.Host(h), st)
+		now[h] = snapshot(declared[h], st)
 	}
 	problems = append(problems, hostMoves(p.Hosts, now)...)
 	if len(problems) > 0 {

@@ -14,6 +14,7 @@ func BenchmarkPlanFileBatches(b *testing.B) { benchPlanFileBatches(benchHosts)(b
 // The same at 10,000 hosts: edges and plan-file bytes per host should be
 // those of 1,000 hosts (the graph and the file grow linearly with the fleet).
 // -bench 'Batches$' leaves them out.
+func BenchmarkBuild10k(b *testing.B)           { benchBuildFleet(bigFleet)(b) }
 func BenchmarkGraphBatches10k(b *testing.B)    { benchGraphBatches(bigFleet)(b) }
 func BenchmarkPlanFileBatches10k(b *testing.B) { benchPlanFileBatches(bigFleet)(b) }
 

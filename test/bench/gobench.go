@@ -228,6 +228,24 @@ func benchGraph(b *testing.B) {
 	}
 }
 
+// benchBuildFleet is benchBuild in rolling batches of 100 hosts, for a
+// fleet of hosts hosts.
+func benchBuildFleet(hosts int) func(*testing.B) {
+	return func(b *testing.B) {
+		f, err := fleetFixture(hosts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg := f.batchedConfig()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := planner.Build(context.Background(), cfg, planner.Deps{State: f.state, Digests: f.digest}, planner.Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 // benchGraphBatches is benchGraph with rolling batches of 100 hosts, for
 // a fleet of hosts hosts. It reports the graph's edges (dependencies) per host.
 func benchGraphBatches(hosts int) func(*testing.B) {
@@ -315,6 +333,7 @@ var goBenchmarks = []struct {
 	{"GraphBatches", "the same in rolling batches of 100 hosts", benchGraphBatches(benchHosts), 0, false},
 	{"PlanFile", "plan file write + read (JSON round trip)", benchPlanFile, 0, false},
 	{"PlanFileBatches", "the same for the plan in rolling batches of 100 hosts", benchPlanFileBatches(benchHosts), 0, false},
+	{"Build10k", "plan from in-memory live state in rolling batches of 100 hosts", benchBuildFleet(bigFleet), bigFleet, true},
 	{"GraphBatches10k", "step graph of 50,000 changes in rolling batches of 100 hosts", benchGraphBatches(bigFleet), bigFleet, true},
 	{"PlanFileBatches10k", "plan file write + read of that plan", benchPlanFileBatches(bigFleet), bigFleet, true},
 }

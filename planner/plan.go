@@ -12,8 +12,11 @@ import (
 // FormatVersion is the plan file format written by this berth. Readers
 // refuse an unknown major version. 2.0 added the options that change what
 // apply does (include_accessories, remove_volumes, volumes): a 1.x berth
-// would ignore them, so it must refuse such a file. ReadFile upgrades 1.x.
-const FormatVersion = "2.0"
+// would ignore them, so it must refuse such a file. 3.0 is compact and
+// leaves out what the reader derives (WriteFile): a 2.x berth would read
+// steps without kinds, so it must refuse such a file. ReadFile upgrades
+// 1.x and 2.x.
+const FormatVersion = "3.0"
 
 // Action is what a plan does to one (host, role) or (host, accessory).
 type Action string

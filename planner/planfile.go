@@ -1,11 +1,15 @@
 package planner
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,12 +27,13 @@ var (
 
 // supportedMajor is the plan file major version this berth writes; it
 // also reads the versions that upgrades holds a step for.
-const supportedMajor = 2
+const supportedMajor = 3
 
 // upgrades turn a plan decoded from an older major version into the
 // current one, each a small step from its major to the next.
 var upgrades = map[int]func(*Plan){
 	1: upgradeV1,
+	2: upgradeV2,
 }
 
 // upgradeV1 upgrades a 1.x plan: 1.x files did not record
@@ -41,21 +46,36 @@ func upgradeV1(p *Plan) {
 	p.RemoveVolumes, p.Volumes = false, nil
 }
 
-// WriteFile writes the plan as indented JSON, atomically (a temporary file
-// in the same directory, then a rename), mode 0644. A plan holds no secret
-// value, so the file is safe to share.
-func WriteFile(path string, p *Plan) error {
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode plan: %w", err)
+// upgradeV2 upgrades a 2.x plan. A 2.x file spelt out what 3.0 leaves to
+// the reader (every step's kind and address, each host's containers, the
+// labels of live containers); the reader takes both, so nothing is left
+// to change but the labels, which 3.0 does not keep.
+func upgradeV2(p *Plan) {
+	for i := range p.Changes {
+		forLive(&p.Changes[i], func(c *Container) { c.Labels = nil })
 	}
-	b = append(b, '\n')
+}
+
+// WriteFile writes the plan as compact JSON, streamed through a buffer,
+// atomically (a temporary file in the same directory, then a rename), mode
+// 0644. A plan holds no secret value, so the file is safe to share.
+//
+// The file leaves out what its reader derives again (see filePlan): a
+// step's kind and address, which its ID spells; each host's containers,
+// which the changes list; the labels of live containers, which their IDs
+// fix. `berth show --json` renders the plan in full.
+func WriteFile(path string, p *Plan) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write plan file: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(b); err != nil {
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	if err := json.NewEncoder(w).Encode(toFile(p)); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write plan file %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write plan file %s: %w", path, err)
 	}
@@ -72,14 +92,200 @@ func WriteFile(path string, p *Plan) error {
 	return nil
 }
 
+// filePlan is a Plan as its file holds it: the plan's own fields, but for
+// the hosts, the changes and the graph in their file forms.
+type filePlan struct {
+	*Plan
+	Hosts   []fileHost   `json:"hosts"`
+	Changes []fileChange `json:"changes"`
+	Graph   fileGraph    `json:"graph"`
+}
+
+// fileHost is a HostSnapshot without its containers (the changes list them).
+type fileHost struct {
+	*HostSnapshot
+	Containers []SnapshotContainer `json:"containers,omitempty"`
+}
+
+// fileChange is a Change whose live containers carry no labels.
+type fileChange struct {
+	*Change
+	Running *fileContainer  `json:"running,omitempty"`
+	Others  []fileContainer `json:"others,omitempty"`
+	Extra   []fileContainer `json:"extra,omitempty"`
+	Keep    *fileContainer  `json:"keep,omitempty"`
+}
+
+type fileContainer struct {
+	*Container
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+type fileGraph struct {
+	Steps []fileStep `json:"steps"`
+}
+
+// fileStep is a Step whose kind and address are left out when its ID
+// spells them ("h1/web/pull").
+type fileStep struct {
+	ID        string   `json:"id"`
+	Kind      StepKind `json:"kind,omitempty"`
+	Address   *Address `json:"address,omitempty"`
+	Batch     int      `json:"batch,omitempty"`
+	DependsOn []string `json:"depends_on,omitempty"`
+}
+
+func toFile(p *Plan) filePlan {
+	fp := filePlan{Plan: p, Hosts: make([]fileHost, len(p.Hosts)), Changes: make([]fileChange, len(p.Changes))}
+	for i := range p.Hosts {
+		fp.Hosts[i] = fileHost{HostSnapshot: &p.Hosts[i]}
+	}
+	addrs := make(map[string]bool, len(p.Changes))
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		addrs[c.Address.String()] = true
+		fc := fileChange{Change: c, Running: liveFile(c.Running), Keep: liveFile(c.Keep)}
+		for j := range c.Others {
+			fc.Others = append(fc.Others, fileContainer{Container: &c.Others[j]})
+		}
+		for j := range c.Extra {
+			fc.Extra = append(fc.Extra, fileContainer{Container: &c.Extra[j]})
+		}
+		fp.Changes[i] = fc
+	}
+	fp.Graph.Steps = make([]fileStep, len(p.Graph.Steps))
+	for i, s := range p.Graph.Steps {
+		fs := fileStep{ID: s.ID, Batch: s.Batch, DependsOn: s.DependsOn}
+		if a, k, ok := spelt(s.ID); !ok || k != s.Kind || a != s.Address.String() || !addrs[a] {
+			fs.Kind, fs.Address = s.Kind, &p.Graph.Steps[i].Address
+			if s.Address == (Address{}) {
+				fs.Address = nil
+			}
+		}
+		fp.Graph.Steps[i] = fs
+	}
+	return fp
+}
+
+func liveFile(c *Container) *fileContainer {
+	if c == nil {
+		return nil
+	}
+	return &fileContainer{Container: c}
+}
+
+// spelt splits a step ID "ADDRESS/KIND" into its address and kind.
+func spelt(id string) (string, StepKind, bool) {
+	i := strings.LastIndexByte(id, '/')
+	if i <= 0 {
+		return "", "", false
+	}
+	return id[:i], StepKind(id[i+1:]), true
+}
+
+// fromFile turns a decoded file back into the plan, deriving what the
+// file leaves out.
+func fromFile(fp *filePlan) *Plan {
+	p := fp.Plan
+	p.Changes = make([]Change, len(fp.Changes))
+	byAddr := make(map[string]Address, len(fp.Changes))
+	for i, fc := range fp.Changes {
+		c := *fc.Change
+		c.Running, c.Keep = liveOf(fc.Running), liveOf(fc.Keep)
+		c.Others, c.Extra = livesOf(fc.Others), livesOf(fc.Extra)
+		p.Changes[i] = c
+		byAddr[c.Address.String()] = c.Address
+	}
+	p.Graph.Steps = make([]Step, len(fp.Graph.Steps))
+	for i, fs := range fp.Graph.Steps {
+		s := Step{ID: fs.ID, Kind: fs.Kind, Batch: fs.Batch, DependsOn: fs.DependsOn}
+		if fs.Address != nil {
+			s.Address = *fs.Address
+		}
+		if a, k, ok := spelt(fs.ID); ok && fs.Kind == "" && fs.Address == nil {
+			s.Kind, s.Address = k, byAddr[a]
+		}
+		p.Graph.Steps[i] = s
+	}
+	p.Hosts = make([]HostSnapshot, len(fp.Hosts))
+	var seen map[string][]SnapshotContainer
+	for i, fh := range fp.Hosts {
+		h := *fh.HostSnapshot
+		h.Containers = fh.Containers
+		if len(h.Containers) == 0 {
+			if seen == nil {
+				seen = liveByHost(p.Changes)
+			}
+			h.Containers = seen[h.Name]
+		}
+		p.Hosts[i] = h
+	}
+	return p
+}
+
+func liveOf(fc *fileContainer) *Container {
+	if fc == nil {
+		return nil
+	}
+	c := *fc.Container
+	c.Labels = fc.Labels
+	return &c
+}
+
+func livesOf(fcs []fileContainer) []Container {
+	var out []Container
+	for _, fc := range fcs {
+		out = append(out, *liveOf(&fc))
+	}
+	return out
+}
+
+// forLive calls f for each live container of a change.
+func forLive(c *Change, f func(*Container)) {
+	for _, p := range []*Container{c.Running, c.Keep} {
+		if p != nil {
+			f(p)
+		}
+	}
+	for i := range c.Others {
+		f(&c.Others[i])
+	}
+	for i := range c.Extra {
+		f(&c.Extra[i])
+	}
+}
+
+// liveByHost lists, per host, the live containers the changes record, as
+// a host snapshot lists them: what a stale check describes.
+func liveByHost(changes []Change) map[string][]SnapshotContainer {
+	out := map[string][]SnapshotContainer{}
+	ids := map[string]bool{}
+	for i := range changes {
+		c := &changes[i]
+		forLive(c, func(k *Container) {
+			if !ids[k.ID] {
+				ids[k.ID] = true
+				out[c.Address.Host] = append(out[c.Address.Host], SnapshotContainer{ID: k.ID, Name: k.Name, State: k.State, Version: k.Version, ConfigHash: k.ConfigHash})
+			}
+		})
+	}
+	for _, cs := range out {
+		slices.SortFunc(cs, func(a, b SnapshotContainer) int {
+			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+		})
+	}
+	return out
+}
+
 // ReadFile reads a plan file. It reads the format version first and refuses
 // a major version it does not know, with a message that says what to do.
 func ReadFile(path string) (*Plan, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read plan file: %w", err)
 	}
-	return Decode(path, b)
+	defer f.Close()
+	return decodeFrom(path, f)
 }
 
 // File is a plan file as read from disk: its plan, and the digest of its
@@ -91,17 +297,19 @@ type File struct {
 	Plan   *Plan
 }
 
-// Open reads a plan file like ReadFile and digests its bytes.
+// Open reads a plan file like ReadFile and digests its bytes as it reads them.
 func Open(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read plan file: %w", err)
 	}
-	p, err := Decode(path, b)
+	defer f.Close()
+	h := sha256.New()
+	p, err := decodeFrom(path, io.TeeReader(f, h))
 	if err != nil {
 		return nil, err
 	}
-	return &File{Path: path, Digest: ContentDigest(b), Plan: p}, nil
+	return &File{Path: path, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Plan: p}, nil
 }
 
 // ContentDigest is "sha256:" and the hex SHA-256 of b, as sha256sum prints it.
@@ -112,41 +320,134 @@ func ContentDigest(b []byte) string {
 
 // Decode parses the bytes of a plan file; name is used in error messages.
 func Decode(name string, b []byte) (*Plan, error) {
-	var head struct {
-		FormatVersion *string `json:"format_version"`
-	}
-	if !json.Valid(b) {
-		return nil, fmt.Errorf("plan file %s: %w (it is not JSON: %v)", name, ErrNotPlanFile, jsonErr(json.Unmarshal(b, &head)))
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("plan file %s: %w (%v)", name, ErrNotPlanFile, jsonErr(err))
-	}
-	if head.FormatVersion == nil || *head.FormatVersion == "" {
-		return nil, fmt.Errorf("plan file %s: %w (no format_version)", name, ErrNotPlanFile)
-	}
-	v := *head.FormatVersion
-	major, err := majorOf(v)
+	return decodeFrom(name, bytes.NewReader(b))
+}
+
+// decodeFrom reads a plan file from r, streamed: the format version
+// first, from the head of the file, then the plan. It reads r to its end.
+func decodeFrom(name string, r io.Reader) (*Plan, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	defer func() { _, _ = io.Copy(io.Discard, br) }() // the digest covers every byte
+	head, _ := br.Peek(64 << 10)
+	v, found, err := formatVersionOf(head)
 	if err != nil {
-		return nil, fmt.Errorf("plan file %s: %w %q", name, ErrPlanVersion, v)
+		return nil, fmt.Errorf("plan file %s: %w (%v)", name, ErrNotPlanFile, err)
 	}
-	if major > supportedMajor {
-		return nil, versionError(fmt.Sprintf("plan file %s: format version %s is newer than this berth supports (%d.x); upgrade berth", name, v, supportedMajor))
+	if found {
+		if err := checkVersion(name, v); err != nil {
+			return nil, err
+		}
 	}
-	if major < supportedMajor && upgrades[major] == nil {
-		return nil, versionError(fmt.Sprintf("plan file %s: format version %s is older than this berth supports (%d.x); make a new plan", name, v, supportedMajor))
+	fp := filePlan{Plan: &Plan{}}
+	dec := json.NewDecoder(br)
+	if err := dec.Decode(&fp); err != nil {
+		return nil, notPlan(name, err)
 	}
-	var p Plan
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("plan file %s: %w (%v)", name, ErrNotPlanFile, jsonErr(err))
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("plan file %s: %w (it is not JSON: more after the plan)", name, ErrNotPlanFile)
 	}
+	if !found {
+		if fp.FormatVersion == "" {
+			return nil, fmt.Errorf("plan file %s: %w (no format_version)", name, ErrNotPlanFile)
+		}
+		if err := checkVersion(name, fp.FormatVersion); err != nil {
+			return nil, err
+		}
+	}
+	p := fromFile(&fp)
+	major, _ := majorOf(p.FormatVersion)
 	for m := major; m < supportedMajor; m++ {
-		upgrades[m](&p)
+		upgrades[m](p)
 		p.FormatVersion = fmt.Sprintf("%d.0", m+1)
 	}
 	if err := p.Graph.Validate(); err != nil {
 		return nil, fmt.Errorf("plan file %s: %w", name, err)
 	}
-	return &p, nil
+	return p, nil
+}
+
+// formatVersionOf finds the top-level format_version in the head of a
+// file. found is false when the head ends before it; err is set when the
+// head is not a JSON object or the version not a non-empty string.
+func formatVersionOf(head []byte) (v string, found bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(head))
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false, fmt.Errorf("it is not JSON: %s", jsonErr(err))
+	}
+	if tok != json.Delim('{') {
+		return "", false, fmt.Errorf("json: cannot unmarshal %s into a plan, an object", jsonKind(tok))
+	}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return "", false, nil // cut off, or bad JSON: the full decode says
+		}
+		if kt != "format_version" {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return "", false, nil
+			}
+			continue
+		}
+		vt, err := dec.Token()
+		if err != nil {
+			return "", false, nil
+		}
+		s, ok := vt.(string)
+		if !ok {
+			return "", false, fmt.Errorf("json: cannot unmarshal %s into format_version, a string", jsonKind(vt))
+		}
+		if s == "" {
+			return "", false, errors.New("no format_version")
+		}
+		return s, true, nil
+	}
+	if _, err := dec.Token(); err == nil {
+		return "", false, errors.New("no format_version")
+	}
+	return "", false, nil
+}
+
+// jsonKind names the JSON kind of a token.
+func jsonKind(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		if tok == json.Delim('[') {
+			return "array"
+		}
+		return "object"
+	case float64, json.Number:
+		return "number"
+	case bool:
+		return "bool"
+	case nil:
+		return "null"
+	}
+	return "string"
+}
+
+// checkVersion refuses a format version this berth does not read.
+func checkVersion(name, v string) error {
+	major, err := majorOf(v)
+	if err != nil {
+		return fmt.Errorf("plan file %s: %w %q", name, ErrPlanVersion, v)
+	}
+	if major > supportedMajor {
+		return versionError(fmt.Sprintf("plan file %s: format version %s is newer than this berth supports (%d.x); upgrade berth", name, v, supportedMajor))
+	}
+	if major < supportedMajor && upgrades[major] == nil {
+		return versionError(fmt.Sprintf("plan file %s: format version %s is older than this berth supports (%d.x); make a new plan", name, v, supportedMajor))
+	}
+	return nil
+}
+
+func notPlan(name string, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("plan file %s: %w (it is not JSON: %v)", name, ErrNotPlanFile, jsonErr(err))
+	}
+	return fmt.Errorf("plan file %s: %w (%v)", name, ErrNotPlanFile, jsonErr(err))
 }
 
 // versionError is an ErrPlanVersion whose message says all there is to say.

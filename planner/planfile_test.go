@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -33,12 +34,44 @@ func TestPlanFileRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, p) {
-		t.Errorf("plan changed in a round trip:\n%+v\n%+v", got, p)
+	if err := Compare(got, p); err != nil {
+		t.Errorf("plan changed in a round trip: %v", err)
+	}
+	if !reflect.DeepEqual(got.Graph, p.Graph) || !reflect.DeepEqual(got.Hosts, p.Hosts) {
+		t.Errorf("graph or hosts changed in a round trip:\n%+v\n%+v", got.Hosts, p.Hosts)
+	}
+	if strings.Contains(string(b), "\n  ") || strings.Count(string(b), "\n") != 1 {
+		t.Error("plan file is not compact")
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+// A 2.0 file (indented, every step with its kind and address, every host
+// with its containers, live containers with their labels) reads as the
+// same plan.
+func TestPlanFileV2Upgraded(t *testing.T) {
+	p := build(t, testConfig("v2"), deployed(testConfig("v1"), digestV1), Options{})
+	old := *p
+	old.FormatVersion = "2.0"
+	b, err := json.MarshalIndent(&old, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode("old.json", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.FormatVersion != FormatVersion {
+		t.Errorf("format version %s after the upgrade", got.FormatVersion)
+	}
+	if err := Compare(got, p); err != nil {
+		t.Error(err)
+	}
+	if !reflect.DeepEqual(got.Graph, p.Graph) || !reflect.DeepEqual(got.Hosts, p.Hosts) {
+		t.Error("graph or hosts differ")
 	}
 }
 
@@ -54,7 +87,7 @@ func TestReadFileErrors(t *testing.T) {
 		{"array", `[1, 2]`, ErrNotPlanFile, "cannot unmarshal array"},
 		{"numberversion", `{"format_version": 1}`, ErrNotPlanFile, "cannot unmarshal number"},
 		{"badfield", `{"format_version": "1.0", "changes": "x"}`, ErrNotPlanFile, "cannot unmarshal string"},
-		{"newer", `{"format_version":"3.0","future":true}`, ErrPlanVersion, "format version 3.0 is newer than this berth supports (2.x); upgrade berth"},
+		{"newer", `{"format_version":"4.0","future":true}`, ErrPlanVersion, "format version 4.0 is newer than this berth supports (3.x); upgrade berth"},
 		{"older", `{"format_version":"0.9"}`, ErrPlanVersion, "older"},
 		{"garbage", `{"format_version":"x.y"}`, ErrPlanVersion, `"x.y"`},
 		{"cycle", `{"format_version":"1.0","graph":{"steps":[{"id":"a","depends_on":["a"]}]}}`, ErrGraph, "cycle"},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/berth-sh/berth/lang"
@@ -126,11 +127,30 @@ func ignored(path, key string, av, bv any) bool {
 	if key == "started_at" {
 		return true
 	}
+	// The plan file leaves out what the host fingerprints and the
+	// container IDs fix already (WriteFile): the containers of a host
+	// snapshot, and the labels of a live container.
+	if key == "containers" && strings.HasPrefix(path, "hosts[") || key == "labels" && liveContainer(path) {
+		return true
+	}
 	// A live container's health is a string; a ContainerSpec's health
 	// (the check to run) is an object and is compared.
 	_, as := av.(string)
 	_, bs := bv.(string)
 	return key == "health" && (as || bs) && !isObject(av) && !isObject(bv)
+}
+
+// liveContainer reports whether path names a live container of a change
+// ("changes[h1/web].running", "changes[h1/web].others[ID]").
+func liveContainer(path string) bool {
+	if !strings.HasPrefix(path, "changes[") {
+		return false
+	}
+	seg := path[strings.LastIndexByte(path, '.')+1:]
+	if i := strings.IndexByte(seg, '['); i >= 0 {
+		seg = seg[:i]
+	}
+	return seg == "running" || seg == "keep" || seg == "others" || seg == "extra"
 }
 
 func isObject(v any) bool {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/test/sim"
 )
 
@@ -29,13 +31,16 @@ func runSim(ctx context.Context, args []string) error {
 	sizes := fs.String("sizes", "10,100,500,1000", "fleet sizes")
 	latency := fs.Duration("latency", 50*time.Millisecond, "latency of every Docker API request and exec command")
 	runs := fs.Int("runs", 3, "measured runs per fleet size (the median is reported)")
-	par := fs.Int("parallelism", 100, "deploy.parallelism")
+	par := fs.Int("parallelism", 100, "deploy.parallelism (0: berth's default for the fleet size)")
+	roles := fs.Int("roles", 2, "roles on every host: web and roles-1 workers")
+	batch := fs.Int("batch", 0, "deploy.rolling.batch (0: no rolling batches)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := raiseNoFile(); err != nil {
 		return err
 	}
+	shape := fleetShape{roles: max(*roles, 2), batch: *batch}
 	res := &Results{Command: "go run ./test/bench sim " + shownArgs(args), When: time.Now()}
 	var ns, plans, applies, rss []float64
 	for i, s := range strings.Split(*sizes, ",") {
@@ -44,19 +49,27 @@ func runSim(ctx context.Context, args []string) error {
 			return fmt.Errorf("bad fleet size %q", s)
 		}
 		_, errScript := exec.LookPath("script")
-		m, err := simFleet(ctx, *bin, n, *latency, *runs, *par, i == len(strings.Split(*sizes, ","))-1 && errScript == nil)
+		m, err := simFleet(ctx, *bin, n, *latency, *runs, *par, shape, i == len(strings.Split(*sizes, ","))-1 && errScript == nil)
 		if err != nil {
 			return fmt.Errorf("%d hosts: %w", n, err)
 		}
-		scen := fmt.Sprintf("sim, %d hosts × 2 roles, %s/request", n, *latency)
-		plan := Row{Order: 200 + 2*i, Scenario: scen, What: "berth plan", Berth: m.plan, ConnsPerHost: median(m.planConns), RSSMB: median(m.planRSS)}
+		scen := fmt.Sprintf("sim, %d hosts × %d roles, %s/request", n, shape.roles, *latency)
+		if shape.batch > 0 {
+			scen = fmt.Sprintf("sim, %d hosts × %d roles in batches of %d, %s/request", n, shape.roles, shape.batch, *latency)
+		}
+		plan := Row{Order: 200 + 2*i, Scenario: scen, What: "berth plan", Berth: m.plan, ConnsPerHost: median(m.planConns), RSSMB: median(m.planRSS),
+			Note: fmt.Sprintf("plan file %.1f kB per host; %.1f graph edges per host", m.fileBytes/1000/float64(n), m.edges/float64(n))}
 		// The latency bound: every request waits the latency, and at most
 		// par steps (each a sequence of requests) run at once.
-		bound := m.requests * latency.Seconds() / float64(*par)
-		apply := Row{Order: 201 + 2*i, Scenario: scen, What: fmt.Sprintf("berth apply v→v', parallelism %d", *par), Berth: m.apply, ConnsPerHost: median(m.applyConns), RSSMB: median(m.applyRSS),
+		p, how := *par, fmt.Sprintf("parallelism %d", *par)
+		if p == 0 {
+			p, how = defaultParallelism(n), fmt.Sprintf("default parallelism (%d)", defaultParallelism(n))
+		}
+		bound := m.requests * latency.Seconds() / float64(p)
+		apply := Row{Order: 201 + 2*i, Scenario: scen, What: "berth apply v→v', " + how, Berth: m.apply, ConnsPerHost: median(m.applyConns), RSSMB: median(m.applyRSS),
 			RefName: "throughput bound (requests × latency ÷ parallelism)", Ref: []float64{bound},
 			Note: fmt.Sprintf("%.0f Docker requests and exec commands, %.1f Docker socket connections per host; the barrier opened %.2f s after the first step", m.requests, m.sockets, median(m.barrier))}
-		if n == 1000 {
+		if n == 1000 && shape.roles == 2 && shape.batch == 0 {
 			plan.Target = "< 3 s, 1 conn/host"
 			plan.Met = boolp(median(m.plan) < simPlanTarget.Seconds() && median(m.planConns) == 1)
 			apply.Target = "< 30 s, < 300 MB, 1 conn/host"
@@ -108,7 +121,23 @@ func growthNote(ns, plans, applies, rss []float64) string {
 	return b.String()
 }
 
+// fleetShape is the configuration of a simulated fleet: roles per host
+// (web and workers) and hosts per rolling batch.
+type fleetShape struct {
+	roles, batch int
+}
+
+// defaultParallelism is berth's default parallelism for a fleet of n hosts
+// (cmd/berth/limits.go).
+func defaultParallelism(n int) int { return min(max(10, n/10), 256) }
+
+// sharedPortFrom is the fleet size from which the simulated hosts share
+// one port (sim.Options.SharedPort): below it each has its own, as before.
+const sharedPortFrom = 4000
+
 type simMeasure struct {
+	fileBytes, edges float64 // of the last plan file
+
 	plan, apply           []float64
 	planConns, applyConns []float64
 	planRSS, applyRSS     []float64
@@ -121,8 +150,8 @@ type simMeasure struct {
 
 // simFleet starts n simulated hosts, deploys v1 to them (not measured),
 // then alternates plan and apply of v2, v3, v2, ...
-func simFleet(ctx context.Context, bin string, n int, latency time.Duration, runs, par int, tty bool) (*simMeasure, error) {
-	fleet, err := sim.Start(sim.Options{Hosts: n, Latency: latency})
+func simFleet(ctx context.Context, bin string, n int, latency time.Duration, runs, par int, shape fleetShape, tty bool) (*simMeasure, error) {
+	fleet, err := sim.Start(sim.Options{Hosts: n, Latency: latency, SharedPort: n >= sharedPortFrom})
 	if err != nil {
 		return nil, err
 	}
@@ -149,10 +178,11 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 	if err != nil {
 		return nil, err
 	}
-	if err := fleet.WriteConfig(dir, sim.ConfigOptions{Registry: reg.Host(), Identity: id, KnownHosts: kh, Parallelism: par}); err != nil {
+	if err := fleet.WriteConfig(dir, sim.ConfigOptions{Registry: reg.Host(), Identity: id, KnownHosts: kh, Parallelism: par, Workers: shape.roles - 1, Batch: shape.batch}); err != nil {
 		return nil, err
 	}
 	env := berthEnv()
+	planFile := filepath.Join(dir, "plan.json")
 	base := []string{"--chdir", dir}
 	if _, err := runBerth(ctx, bin, env, false, append(base, "apply", "--auto-approve", "--var", "version=v1")...); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
@@ -163,8 +193,11 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 		v := versions[i%2]
 		onHosts(v)
 		h0 := fleet.Handshakes()
-		p, err := runBerth(ctx, bin, env, false, append(base, "plan", "--var", "version="+v)...)
+		p, err := runBerth(ctx, bin, env, false, append(base, "plan", "--out", planFile, "--var", "version="+v)...)
 		if err != nil {
+			return nil, err
+		}
+		if m.fileBytes, m.edges, err = planFileFigures(planFile); err != nil {
 			return nil, err
 		}
 		h1 := fleet.Handshakes()
@@ -215,11 +248,27 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 				on++
 			}
 		}
-		if on != 2 {
-			return nil, fmt.Errorf("after the runs %s runs %d containers of %s, want 2", h.Name, on, last)
+		if on != shape.roles {
+			return nil, fmt.Errorf("after the runs %s runs %d containers of %s, want %d", h.Name, on, last, shape.roles)
 		}
 	}
 	return m, nil
+}
+
+// planFileFigures are the size of a plan file and the edges of its graph.
+func planFileFigures(path string) (bytes, edges float64, err error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	p, err := planner.ReadFile(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, s := range p.Graph.Steps {
+		edges += float64(len(s.DependsOn))
+	}
+	return float64(st.Size()), edges, nil
 }
 
 // raiseNoFile lifts the open files limit to its hard maximum: a 1,000-host
@@ -240,14 +289,16 @@ func runServe(ctx context.Context, args []string) error {
 	hosts := fs.Int("hosts", 100, "fleet size")
 	latency := fs.Duration("latency", 50*time.Millisecond, "latency of every Docker API request and exec command")
 	dir := fs.String("dir", "", "write the configuration here (default: a new temporary directory)")
-	par := fs.Int("parallelism", 100, "deploy.parallelism")
+	par := fs.Int("parallelism", 100, "deploy.parallelism (0: berth's default for the fleet size)")
+	roles := fs.Int("roles", 2, "roles on every host: web and roles-1 workers")
+	batch := fs.Int("batch", 0, "deploy.rolling.batch (0: no rolling batches)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := raiseNoFile(); err != nil {
 		return err
 	}
-	fleet, err := sim.Start(sim.Options{Hosts: *hosts, Latency: *latency})
+	fleet, err := sim.Start(sim.Options{Hosts: *hosts, Latency: *latency, SharedPort: *hosts >= sharedPortFrom})
 	if err != nil {
 		return err
 	}
@@ -266,7 +317,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := fleet.WriteConfig(*dir, sim.ConfigOptions{Registry: reg.Host(), Identity: id, KnownHosts: kh, Parallelism: *par}); err != nil {
+	if err := fleet.WriteConfig(*dir, sim.ConfigOptions{Registry: reg.Host(), Identity: id, KnownHosts: kh, Parallelism: *par, Workers: max(*roles, 2) - 1, Batch: *batch}); err != nil {
 		return err
 	}
 	fmt.Printf("%d simulated hosts; try: bin/berth --chdir %s plan --var version=v2\n", *hosts, *dir)

@@ -15,14 +15,19 @@ type ConfigOptions struct {
 	Identity, KnownHosts string
 	// Parallelism is deploy.parallelism; 0 leaves berth's default.
 	Parallelism int
+	// Workers is the number of roles besides web: 0 or 1 = one role
+	// "worker", more = "worker1", "worker2", ... (each on every host).
+	Workers int
+	// Batch is deploy.rolling.batch (hosts per rolling batch); 0 = none.
+	Batch int
 	// ReadinessDelay is deploy.readiness_delay, e.g. "1ms" (the worker
 	// role has no health check and waits this long).
 	ReadinessDelay string
 }
 
 // WriteConfig writes dir/berth.hcl: a web role with a published port and
-// a health check command on every host (h1 its primary host) and a worker
-// role without health check on every host. The version is var.version.
+// a health check command on every host (h1 its primary host) and worker
+// roles without health check on every host. The version is var.version.
 func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 	if o.Service == "" {
 		o.Service = "sim"
@@ -37,17 +42,34 @@ func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 	fmt.Fprintf(&b, "ssh {\n  user        = \"root\"\n  identity    = %q\n  known_hosts = %q\n}\n\n", o.Identity, o.KnownHosts)
 	refs := make([]string, len(f.Hosts))
 	for i, h := range f.Hosts {
-		fmt.Fprintf(&b, "host %q {\n  address = \"127.0.0.1\"\n  port    = %d\n}\n", h.Name, h.Port)
+		fmt.Fprintf(&b, "host %q {\n  address = %q\n  port    = %d\n}\n", h.Name, h.IP, h.Port)
 		refs[i] = "host." + h.Name
 	}
 	list := "[" + strings.Join(refs, ", ") + "]"
 	fmt.Fprintf(&b, "\nrole \"web\" {\n  primary = true\n  hosts   = %s\n  cmd     = [\"/app\", \"serve\"]\n  ports   = [\"8080:8080\"]\n", list)
 	b.WriteString("  healthcheck {\n    cmd      = [\"/app\", \"check\"]\n    interval = \"1s\"\n    deadline = \"20s\"\n  }\n}\n\n")
-	fmt.Fprintf(&b, "role \"worker\" {\n  hosts = %s\n  cmd   = [\"/app\", \"work\"]\n}\n\n", list)
+	for _, w := range WorkerRoles(o.Workers) {
+		fmt.Fprintf(&b, "role %q {\n  hosts = %s\n  cmd   = [\"/app\", \"work\"]\n}\n\n", w, list)
+	}
 	b.WriteString("deploy {\n  version = var.version\n")
+	if o.Batch > 0 {
+		fmt.Fprintf(&b, "  rolling {\n    batch = %d\n  }\n", o.Batch)
+	}
 	if o.Parallelism > 0 {
 		fmt.Fprintf(&b, "  parallelism = %d\n", o.Parallelism)
 	}
 	fmt.Fprintf(&b, "  readiness_delay = %q\n}\n", o.ReadinessDelay)
 	return os.WriteFile(filepath.Join(dir, "berth.hcl"), []byte(b.String()), 0o644)
+}
+
+// WorkerRoles names the worker roles WriteConfig writes for o.Workers.
+func WorkerRoles(n int) []string {
+	if n <= 1 {
+		return []string{"worker"}
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("worker%d", i+1)
+	}
+	return out
 }

@@ -35,6 +35,13 @@ type Options struct {
 	Latency time.Duration
 	// KeyExchanges the hosts offer; nil = OpenSSHKeyExchanges.
 	KeyExchanges []string
+	// SharedPort gives every host its own loopback address (127.1.0.1,
+	// 127.1.0.2, ...) on one shared port, served by one listener, instead
+	// of its own port on 127.0.0.1: the fleet then holds one descriptor
+	// per connection, not one more per host, which a 10,000-host fleet
+	// needs under an open files limit of 20,000. The listener takes every
+	// local address of the machine but serves only loopback connections.
+	SharedPort bool
 }
 
 // OpenSSHKeyExchanges are the key exchanges of OpenSSH 9.2 (Debian 12,
@@ -56,11 +63,14 @@ type Fleet struct {
 	clientPub ssh.PublicKey
 	latency   atomic.Int64
 	wg        sync.WaitGroup
+	shared    net.Listener     // with Options.SharedPort
+	byIP      map[string]*Host // with Options.SharedPort
 }
 
 // Host is one simulated host.
 type Host struct {
 	Name   string
+	IP     string // "127.0.0.1", or the host's own with Options.SharedPort
 	Port   int
 	Docker *Docker
 
@@ -100,15 +110,55 @@ func Start(opts Options) (*Fleet, error) {
 		f.kex = OpenSSHKeyExchanges
 	}
 	f.latency.Store(int64(opts.Latency))
+	if opts.SharedPort {
+		if f.shared, err = net.Listen("tcp", "0.0.0.0:0"); err != nil {
+			return nil, fmt.Errorf("sim: listening: %w", err)
+		}
+		f.byIP = map[string]*Host{}
+	}
 	for i := 1; i <= opts.Hosts; i++ {
-		h, err := f.startHost(fmt.Sprintf("h%d", i))
+		h, err := f.startHost(fmt.Sprintf("h%d", i), i)
 		if err != nil {
 			f.Close()
 			return nil, err
 		}
 		f.Hosts = append(f.Hosts, h)
 	}
+	if f.shared != nil {
+		f.wg.Add(1)
+		go func() { defer f.wg.Done(); f.acceptShared() }()
+	}
 	return f, nil
+}
+
+// sharedIP is the loopback address of host i (1-based) with
+// Options.SharedPort: 127.1.0.1 to 127.1.0.250, 127.1.1.1, ...
+func sharedIP(i int) string {
+	i--
+	return fmt.Sprintf("127.%d.%d.%d", 1+i/(250*250), i/250%250, i%250+1)
+}
+
+// acceptShared serves the shared port: each connection goes to the host
+// whose address it was made to; one from outside the machine is closed.
+func (f *Fleet) acceptShared() {
+	for {
+		raw, err := f.shared.Accept()
+		if err != nil {
+			return
+		}
+		local, _ := raw.LocalAddr().(*net.TCPAddr)
+		remote, _ := raw.RemoteAddr().(*net.TCPAddr)
+		var h *Host
+		if local != nil && remote != nil && remote.IP.IsLoopback() {
+			h = f.byIP[local.IP.String()]
+		}
+		if h == nil {
+			_ = raw.Close()
+			continue
+		}
+		f.wg.Add(1)
+		go func() { defer f.wg.Done(); h.serveConn(raw) }()
+	}
 }
 
 // SetLatency changes the per-command latency of every host.
@@ -120,7 +170,7 @@ func (f *Fleet) sleep() {
 	}
 }
 
-func (f *Fleet) startHost(name string) (*Host, error) {
+func (f *Fleet) startHost(name string, i int) (*Host, error) {
 	_, hk, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -129,12 +179,18 @@ func (f *Fleet) startHost(name string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("sim: listening for %s: %w (raise the open files limit for big fleets)", name, err)
-	}
-	h := &Host{Name: name, Port: ln.Addr().(*net.TCPAddr).Port, Docker: newDocker(), fleet: f, ln: ln,
+	h := &Host{Name: name, IP: "127.0.0.1", Docker: newDocker(), fleet: f,
 		hostKey: signer.PublicKey(), roster: map[string]string{}, conns: map[*ssh.ServerConn]bool{}}
+	if f.shared != nil {
+		h.IP, h.Port = sharedIP(i), f.shared.Addr().(*net.TCPAddr).Port
+		f.byIP[h.IP] = h
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("sim: listening for %s: %w (raise the open files limit for big fleets, or use Options.SharedPort)", name, err)
+		}
+		h.ln, h.Port = ln, ln.Addr().(*net.TCPAddr).Port
+	}
 	want := string(f.clientPub.Marshal())
 	h.config = &ssh.ServerConfig{
 		Config: ssh.Config{KeyExchanges: f.kex},
@@ -146,13 +202,15 @@ func (f *Fleet) startHost(name string) (*Host, error) {
 		},
 	}
 	h.config.AddHostKey(signer)
-	f.wg.Add(1)
-	go func() { defer f.wg.Done(); h.accept() }()
+	if h.ln != nil {
+		f.wg.Add(1)
+		go func() { defer f.wg.Done(); h.accept() }()
+	}
 	return h, nil
 }
 
-// Addr is "127.0.0.1:PORT".
-func (h *Host) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(h.Port)) }
+// Addr is "IP:PORT".
+func (h *Host) Addr() string { return net.JoinHostPort(h.IP, strconv.Itoa(h.Port)) }
 
 // Handshakes is how many SSH connections the host accepted.
 func (h *Host) Handshakes() int64 { return h.handshakes.Load() }
@@ -197,6 +255,9 @@ func (f *Fleet) Requests() int64 {
 
 // Close stops every host and waits for its goroutines.
 func (f *Fleet) Close() {
+	if f.shared != nil {
+		_ = f.shared.Close()
+	}
 	for _, h := range f.Hosts {
 		h.close()
 	}
@@ -204,7 +265,9 @@ func (f *Fleet) Close() {
 }
 
 func (h *Host) close() {
-	_ = h.ln.Close()
+	if h.ln != nil {
+		_ = h.ln.Close()
+	}
 	h.mu.Lock()
 	h.done = true
 	conns := h.conns
@@ -233,7 +296,7 @@ func (f *Fleet) WriteClientFiles(dir string) (identity, knownHosts string, err e
 	}
 	var b strings.Builder
 	for _, h := range f.Hosts {
-		fmt.Fprintf(&b, "[127.0.0.1]:%d %s", h.Port, ssh.MarshalAuthorizedKey(h.hostKey))
+		fmt.Fprintf(&b, "[%s]:%d %s", h.IP, h.Port, ssh.MarshalAuthorizedKey(h.hostKey))
 	}
 	knownHosts = filepath.Join(dir, "known_hosts")
 	if err := os.WriteFile(knownHosts, []byte(b.String()), 0o600); err != nil {

@@ -270,3 +270,44 @@ func TestOneConnectionPerHostOnABiggerFleet(t *testing.T) {
 		t.Errorf("berth sent what the simulator does not answer: %v", ns)
 	}
 }
+
+// With a shared port, each host answers on its own loopback address, with
+// its own host key, and no other host's connection reaches it.
+func TestSharedPortServesEachHostOnItsAddress(t *testing.T) {
+	f, err := Start(Options{Hosts: 3, SharedPort: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dir := t.TempDir()
+	id, kh, err := f.WriteClientFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []lang.Host
+	for _, h := range f.Hosts {
+		if h.Port != f.Hosts[0].Port || h.IP == "127.0.0.1" {
+			t.Fatalf("%s at %s, want its own address on the shared port", h.Name, h.Addr())
+		}
+		hosts = append(hosts, lang.Host{Name: h.Name, Address: h.IP, Port: h.Port})
+	}
+	pool, err := sshx.NewPool(sshx.Options{Config: lang.SSH{Identity: id, KnownHosts: kh, User: "root"}, Hosts: hosts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for _, h := range f.Hosts {
+		conn, err := pool.Conn(context.Background(), h.Name)
+		if err != nil {
+			t.Fatal(err) // a host key of another host would be a mismatch
+		}
+		if _, err := dockerapi.New(conn).List(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, h := range f.Hosts {
+		if h.Handshakes() != 1 || h.Docker.Requests() != 1 {
+			t.Errorf("%s: %d handshakes, %d requests, want 1 and 1", h.Name, h.Handshakes(), h.Docker.Requests())
+		}
+	}
+}

@@ -20,6 +20,7 @@ type Reader struct {
 
 	mu      sync.Mutex
 	clients map[string]cached
+	rosters roster.Cache // one parse per distinct roster, not one per host
 }
 
 type cached struct {
@@ -77,7 +78,7 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 	wg.Go(func() {
 		conn, err := r.pool.Conn(ctx, host)
 		if err == nil {
-			hosts, err = roster.Read(ctx, conn, service)
+			hosts, err = r.rosters.Read(ctx, conn, service)
 		}
 		if err != nil {
 			rostErr = fmt.Errorf("host %s: %w", host, err)

@@ -13,10 +13,12 @@ package roster
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-sh/berth/planner"
@@ -59,11 +61,47 @@ func Write(ctx context.Context, r Runner, service string, hosts []planner.Roster
 // Read returns the roster's hosts on the host r reaches; none when there
 // is no roster yet.
 func Read(ctx context.Context, r Runner, service string) ([]planner.RosterHost, error) {
+	return (*Cache)(nil).Read(ctx, r, service)
+}
+
+// Cache parses each distinct roster once and hands out the same list for
+// every host that keeps it: a roster lists the whole fleet and is the same
+// on every host, so parsing each host's copy would cost hosts² entries.
+// The lists it returns are shared: callers must not change them. A nil
+// *Cache parses every time.
+type Cache struct {
+	mu     sync.Mutex
+	parsed map[[sha256.Size]byte][]planner.RosterHost
+}
+
+// Read reads the service's roster on the host behind r, like the
+// package's Read.
+func (c *Cache) Read(ctx context.Context, r Runner, service string) ([]planner.RosterHost, error) {
 	out, err := r.Run(ctx, "cat "+file(service)+" 2>/dev/null || true", nil)
 	if err != nil {
 		return nil, fmt.Errorf("read the roster: %w", err)
 	}
-	return Parse(out, service)
+	if c == nil {
+		return Parse(out, service)
+	}
+	sum := sha256.Sum256(out)
+	c.mu.Lock()
+	hosts, ok := c.parsed[sum]
+	c.mu.Unlock()
+	if ok {
+		return hosts, nil
+	}
+	hosts, err = Parse(out, service)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.parsed == nil {
+		c.parsed = map[[sha256.Size]byte][]planner.RosterHost{}
+	}
+	c.parsed[sum] = hosts
+	c.mu.Unlock()
+	return hosts, nil
 }
 
 // Parse decodes a roster file; empty input is an empty roster.

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -58,5 +59,29 @@ func TestServiceNameIsQuoted(t *testing.T) {
 	_, _ = Read(context.Background(), shelltest.Shell{Home: home}, evil)
 	if _, err := os.Stat(home + "/pwned"); err == nil {
 		t.Fatal("service name was interpreted by the shell")
+	}
+}
+
+type fixedRunner []byte
+
+func (f fixedRunner) Run(context.Context, string, io.Reader) ([]byte, error) { return f, nil }
+
+// The same roster on many hosts is parsed once and shared.
+func TestCacheParsesEachDistinctRosterOnce(t *testing.T) {
+	var c Cache
+	ctx := context.Background()
+	a := fixedRunner(`{"format_version":1,"service":"shop","hosts":[{"name":"h1","address":"10.0.0.1"}]}`)
+	b := fixedRunner(`{"format_version":1,"service":"shop","hosts":[{"name":"h2","address":"10.0.0.2"}]}`)
+	x, err := c.Read(ctx, a, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _ := c.Read(ctx, a, "shop")
+	z, _ := c.Read(ctx, b, "shop")
+	if len(x) != 1 || &x[0] != &y[0] {
+		t.Error("the same roster was parsed twice")
+	}
+	if len(z) != 1 || z[0].Name != "h2" {
+		t.Errorf("another roster: %v", z)
 	}
 }

@@ -23,8 +23,9 @@ type Conn struct {
 	cmdTimeout time.Duration
 	log        *slog.Logger
 	dead       chan struct{} // closed when the connection ended
-	deadErr    error         // why; set before dead is closed
+	end        *connEnd      // why it ended, once dead is closed
 	sessions   chan struct{} // one token per session open at once
+	probe      *time.Timer   // the next keepalive
 }
 
 // MaxSessions is how many commands one connection runs at once; more
@@ -32,15 +33,15 @@ type Conn struct {
 // "administratively prohibited"; forwarded sockets do not count.
 const MaxSessions = 8
 
-func newConn(host, addr string, client *ssh.Client, cmdTimeout, keepalive time.Duration, log *slog.Logger) *Conn {
+// newConn wraps a connection made by handshake. It starts no goroutine of
+// its own: the one serving the server's global requests notices the end
+// (connEnd), and a timer sends the keepalives.
+func newConn(host, addr string, client *ssh.Client, end *connEnd, cmdTimeout, keepalive time.Duration, log *slog.Logger) *Conn {
 	c := &Conn{host: host, addr: addr, client: client, cmdTimeout: cmdTimeout, log: log,
-		dead: make(chan struct{}), sessions: make(chan struct{}, MaxSessions)}
-	go func() {
-		err := client.Wait()
-		c.deadErr = err
-		close(c.dead)
-	}()
-	go c.keepalive(keepalive)
+		dead: end.done, end: end, sessions: make(chan struct{}, MaxSessions)}
+	c.probe = time.AfterFunc(time.Hour, func() { c.keepalive(keepalive) })
+	c.probe.Stop()
+	c.probe.Reset(keepalive)
 	return c
 }
 
@@ -62,35 +63,29 @@ func (c *Conn) Close() error {
 	return c.client.Close()
 }
 
-// keepalive sends keepalive@openssh.com every interval and closes the
-// connection when a reply has not come back within two intervals.
+// keepalive sends keepalive@openssh.com, then schedules the next one an
+// interval later; a connection whose reply has not come back within two
+// intervals is closed. It runs on the timer's goroutine, which exists
+// only while a probe is out.
 func (c *Conn) keepalive(interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.dead:
-			return
-		case <-t.C:
-		}
-		replied := make(chan error, 1)
-		go func() {
-			_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
-			replied <- err
-		}()
-		select {
-		case <-c.dead:
-			return
-		case err := <-replied:
-			if err == nil {
-				continue
-			}
-			c.log.Debug("ssh keepalive failed", "host", c.host, "err", err)
-		case <-time.After(2 * interval):
-			c.log.Debug("ssh keepalive unanswered, closing", "host", c.host)
-		}
+	if !c.Alive() {
+		return
+	}
+	watchdog := time.AfterFunc(2*interval, func() {
+		c.log.Debug("ssh keepalive unanswered, closing", "host", c.host)
+		_ = c.client.Close()
+	})
+	_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+	if !watchdog.Stop() {
+		return // closed by the watchdog
+	}
+	if err != nil {
+		c.log.Debug("ssh keepalive failed", "host", c.host, "err", err)
 		_ = c.client.Close()
 		return
+	}
+	if c.Alive() {
+		c.probe.Reset(interval)
 	}
 }
 
@@ -117,7 +112,7 @@ func (c *Conn) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, er
 	case <-ctx.Done():
 		return nil, c.ctxErr(ctx, cmd)
 	case <-c.dead:
-		return nil, c.lost("opening a session", c.deadErr)
+		return nil, c.lost("opening a session", c.end.err)
 	}
 	sess, err := c.openSession(ctx, cmd)
 	if err != nil {
@@ -144,7 +139,7 @@ func (c *Conn) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, er
 		_ = sess.Close()
 		return nil, c.ctxErr(ctx, cmd)
 	case <-c.dead:
-		return nil, c.lost("running "+quote(cmd), c.deadErr)
+		return nil, c.lost("running "+quote(cmd), c.end.err)
 	}
 }
 
@@ -186,7 +181,7 @@ func (c *Conn) openSession(ctx context.Context, cmd string) (*ssh.Session, error
 			}()
 			return nil, c.ctxErr(ctx, cmd)
 		case <-c.dead:
-			return nil, c.lost("opening a session", c.deadErr)
+			return nil, c.lost("opening a session", c.end.err)
 		}
 		select {
 		case <-time.After(wait):
@@ -194,7 +189,7 @@ func (c *Conn) openSession(ctx context.Context, cmd string) (*ssh.Session, error
 		case <-ctx.Done():
 			return nil, c.ctxErr(ctx, cmd)
 		case <-c.dead:
-			return nil, c.lost("opening a session", c.deadErr)
+			return nil, c.lost("opening a session", c.end.err)
 		}
 	}
 }
@@ -227,7 +222,7 @@ func (c *Conn) ctxErr(ctx context.Context, cmd string) error {
 // deadlines.
 func (c *Conn) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	if !c.Alive() {
-		return nil, c.lost("forwarding to "+network+" "+addr, c.deadErr)
+		return nil, c.lost("forwarding to "+network+" "+addr, c.end.err)
 	}
 	conn, err := c.client.DialContext(ctx, network, addr)
 	if err != nil {

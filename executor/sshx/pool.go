@@ -285,15 +285,15 @@ func (p *Pool) dial(ctx context.Context, h lang.Host) (*Conn, error) {
 		return nil, err
 	}
 	p.dials.Add(1)
-	client, err := p.handshake(ctx, raw, h.Name, addr, user, creds)
+	client, end, err := p.handshake(ctx, raw, h.Name, addr, user, creds)
 	if err != nil {
 		return nil, err
 	}
-	return newConn(h.Name, addr, client, p.cfg.CommandTimeout, p.keepalive, p.log), nil
+	return newConn(h.Name, addr, client, end, p.cfg.CommandTimeout, p.keepalive, p.log), nil
 }
 
 // handshake runs the SSH handshake over raw, bounded by ctx.
-func (p *Pool) handshake(ctx context.Context, raw net.Conn, name, addr, user string, creds *credentials) (*ssh.Client, error) {
+func (p *Pool) handshake(ctx context.Context, raw net.Conn, name, addr, user string, creds *credentials) (*ssh.Client, *connEnd, error) {
 	known := p.keys.lookup(addr) // once per handshake: the algorithms and the check
 	config := &ssh.ClientConfig{
 		User:              user,
@@ -309,34 +309,54 @@ func (p *Pool) handshake(ctx context.Context, raw net.Conn, name, addr, user str
 		_ = raw.Close()
 		switch {
 		case errors.Is(err, ErrUnknownHostKey), errors.Is(err, ErrHostKeyMismatch):
-			return nil, unwrapOurs(err)
+			return nil, nil, unwrapOurs(err)
 		case strings.Contains(err.Error(), "unable to authenticate"):
-			return nil, fmt.Errorf("host %s (%s): %w for user %s with %s: check that the key is in ~%s/.ssh/authorized_keys on the host",
+			return nil, nil, fmt.Errorf("host %s (%s): %w for user %s with %s: check that the key is in ~%s/.ssh/authorized_keys on the host",
 				name, addr, ErrAuth, user, creds.desc, user)
 		case interrupted:
-			return nil, fmt.Errorf("host %s (%s): %w: ssh handshake did not finish within %s", name, addr, ErrUnreachable, p.cfg.ConnectTimeout)
+			return nil, nil, fmt.Errorf("host %s (%s): %w: ssh handshake did not finish within %s", name, addr, ErrUnreachable, p.cfg.ConnectTimeout)
 		default:
-			return nil, fmt.Errorf("host %s (%s): %w: ssh handshake: %v", name, addr, ErrUnreachable, err)
+			return nil, nil, fmt.Errorf("host %s (%s): %w: ssh handshake: %v", name, addr, ErrUnreachable, err)
 		}
 	}
 	quickAck(raw)
-	fwd := make(chan *ssh.Request)
-	go ackServerRequests(raw, reqs, fwd)
-	return ssh.NewClient(c, chans, fwd), nil
+	client := ssh.NewClient(c, chans, noRequests)
+	end := &connEnd{done: make(chan struct{})}
+	go end.serve(raw, reqs, client)
+	return client, end, nil
 }
 
-// ackServerRequests passes the server's global requests on to the client,
-// acknowledging the TCP segment that carried each one at once. OpenSSH
-// sends hostkeys-00@openssh.com right after authentication, without asking
-// for a reply, on a socket with Nagle's algorithm on: with our ACK delayed,
-// the server's next packet (the answer to our first channel open) waits for
-// it, about 40 ms on every new connection.
-func ackServerRequests(raw net.Conn, in <-chan *ssh.Request, out chan<- *ssh.Request) {
-	defer close(out)
+// noRequests is a closed channel: ssh.NewClient's own server-request
+// handler given it ends at once, and connEnd.serve does its work.
+var noRequests = func() chan *ssh.Request {
+	ch := make(chan *ssh.Request)
+	close(ch)
+	return ch
+}()
+
+// connEnd tells when and why a connection ended.
+type connEnd struct {
+	done chan struct{} // closed when the connection ended
+	err  error         // why; set before done is closed
+}
+
+// serve answers the server's global requests as x/crypto's client does
+// (it wants none of them), acknowledging the TCP segment that carried each
+// one at once; when the connection ends, it records why and closes done.
+// OpenSSH sends hostkeys-00@openssh.com right after authentication, without
+// asking for a reply, on a socket with Nagle's algorithm on: with our ACK
+// delayed, the server's next packet (the answer to our first channel open)
+// waits for it, about 40 ms on every new connection. One goroutine does
+// both jobs, to keep the goroutines per connection few.
+func (e *connEnd) serve(raw net.Conn, in <-chan *ssh.Request, client *ssh.Client) {
 	for r := range in {
 		quickAck(raw)
-		out <- r
+		if r.WantReply {
+			_ = r.Reply(false, nil)
+		}
 	}
+	e.err = client.Wait()
+	close(e.done)
 }
 
 // unwrapOurs strips the library's "ssh: handshake failed: " prefix from an
@@ -389,13 +409,11 @@ func (p *Pool) bastionConn(ctx context.Context, name string, creds *credentials)
 		return nil, jhost, fmt.Errorf("host %s: proxy_jump %s (%s): %w: %v", name, jhost, jaddr, ErrUnreachable, err)
 	}
 	p.dials.Add(1)
-	bastion, err := p.handshake(ctx, raw, "bastion "+jhost, jaddr, juser, creds)
+	bastion, end, err := p.handshake(ctx, raw, "bastion "+jhost, jaddr, juser, creds)
 	if err != nil {
 		return nil, jhost, fmt.Errorf("host %s: via proxy_jump: %w", name, err)
 	}
-	dead := make(chan struct{})
-	go func() { _ = bastion.Wait(); close(dead) }()
-	p.jump, p.jumpDead = bastion, dead
+	p.jump, p.jumpDead = bastion, end.done
 	return bastion, jhost, nil
 }
 

@@ -63,8 +63,10 @@ type Fleet struct {
 	clientPub ssh.PublicKey
 	latency   atomic.Int64
 	wg        sync.WaitGroup
-	shared    net.Listener     // with Options.SharedPort
-	byIP      map[string]*Host // with Options.SharedPort
+	shared    net.Listener // with Options.SharedPort
+	internMu  sync.Mutex
+	interned  map[string]string // file contents written to many hosts, kept once
+	byIP      map[string]*Host  // with Options.SharedPort
 }
 
 // Host is one simulated host.
@@ -129,6 +131,22 @@ func Start(opts Options) (*Fleet, error) {
 		go func() { defer f.wg.Done(); f.acceptShared() }()
 	}
 	return f, nil
+}
+
+// intern keeps one copy of a file written to many hosts (a roster lists
+// the whole fleet, on every host: quadratic memory otherwise).
+func (f *Fleet) intern(b []byte) string {
+	f.internMu.Lock()
+	defer f.internMu.Unlock()
+	if s, ok := f.interned[string(b)]; ok {
+		return s
+	}
+	if f.interned == nil {
+		f.interned = map[string]string{}
+	}
+	s := string(b)
+	f.interned[s] = s
+	return s
 }
 
 // sharedIP is the loopback address of host i (1-based) with
@@ -457,7 +475,7 @@ func (h *Host) run(cmd string, stdin []byte) (stdout, stderr string, code int) {
 		}
 		return b.String(), "", 0
 	case strings.Contains(cmd, "/.berth/roster") && strings.Contains(cmd, " && mv -f "):
-		h.roster[strings.TrimSpace(after(cmd, " && mv -f "))] = string(stdin)
+		h.roster[strings.TrimSpace(after(cmd, " && mv -f "))] = h.fleet.intern(stdin)
 		return "", "", 0
 	case strings.HasPrefix(cmd, "cat ") && strings.Contains(cmd, "/.berth/roster/"):
 		return h.roster[between(cmd, "cat ", " 2>/dev/null")], "", 0

@@ -42,6 +42,7 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	hosts := rosterOf(cfg, p, done)
+	now := time.Now() // one roster for every host: readers parse it once
 	var wg sync.WaitGroup
 	for _, h := range p.Hosts {
 		if h.Departed {
@@ -50,7 +51,7 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 		wg.Go(func() {
 			conn, err := conns.pool.Conn(wctx, h.Name)
 			if err == nil {
-				err = roster.Write(wctx, conn, cfg.Service.Name, hosts, time.Now())
+				err = roster.Write(wctx, conn, cfg.Service.Name, hosts, now)
 			}
 			if err != nil {
 				a.warnf("roster on %s: %v", h.Name, err)

@@ -71,7 +71,15 @@ func Read(ctx context.Context, r Runner, service string) ([]planner.RosterHost, 
 // *Cache parses every time.
 type Cache struct {
 	mu     sync.Mutex
-	parsed map[[sha256.Size]byte][]planner.RosterHost
+	parsed map[[sha256.Size]byte]*parse
+}
+
+// parse is one roster's parse, shared by the hosts that keep it; done is
+// closed when hosts and err are set.
+type parse struct {
+	done  chan struct{}
+	hosts []planner.RosterHost
+	err   error
 }
 
 // Read reads the service's roster on the host behind r, like the
@@ -86,22 +94,21 @@ func (c *Cache) Read(ctx context.Context, r Runner, service string) ([]planner.R
 	}
 	sum := sha256.Sum256(out)
 	c.mu.Lock()
-	hosts, ok := c.parsed[sum]
+	p, ok := c.parsed[sum]
+	if !ok {
+		if c.parsed == nil {
+			c.parsed = map[[sha256.Size]byte]*parse{}
+		}
+		p = &parse{done: make(chan struct{})}
+		c.parsed[sum] = p
+	}
 	c.mu.Unlock()
-	if ok {
-		return hosts, nil
+	if !ok {
+		p.hosts, p.err = Parse(out, service)
+		close(p.done)
 	}
-	hosts, err = Parse(out, service)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.parsed == nil {
-		c.parsed = map[[sha256.Size]byte][]planner.RosterHost{}
-	}
-	c.parsed[sum] = hosts
-	c.mu.Unlock()
-	return hosts, nil
+	<-p.done
+	return p.hosts, p.err
 }
 
 // Parse decodes a roster file; empty input is an empty roster.
@@ -119,5 +126,4 @@ func Parse(b []byte, service string) ([]planner.RosterHost, error) {
 	return ro.Hosts, nil
 }
 
-// quote makes s one shell word.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -34,6 +34,7 @@ func runSim(ctx context.Context, args []string) error {
 	par := fs.Int("parallelism", 100, "deploy.parallelism (0: berth's default for the fleet size)")
 	roles := fs.Int("roles", 2, "roles on every host: web and roles-1 workers")
 	batch := fs.Int("batch", 0, "deploy.rolling.batch (0: no rolling batches)")
+	tty := fs.Bool("tty", true, "apply once more on a terminal on the largest fleet")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func runSim(ctx context.Context, args []string) error {
 			return fmt.Errorf("bad fleet size %q", s)
 		}
 		_, errScript := exec.LookPath("script")
-		m, err := simFleet(ctx, *bin, n, *latency, *runs, *par, shape, i == len(strings.Split(*sizes, ","))-1 && errScript == nil)
+		m, err := simFleet(ctx, *bin, n, *latency, *runs, *par, shape, *tty && i == len(strings.Split(*sizes, ","))-1 && errScript == nil)
 		if err != nil {
 			return fmt.Errorf("%d hosts: %w", n, err)
 		}

@@ -340,7 +340,7 @@ func decodeFrom(name string, r io.Reader) (*Plan, error) {
 	}
 	fp := filePlan{Plan: &Plan{}}
 	dec := json.NewDecoder(br)
-	if err := dec.Decode(&fp); err != nil {
+	if err := decodeStreamed(dec, &fp); err != nil {
 		return nil, notPlan(name, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -364,6 +364,105 @@ func decodeFrom(name string, r io.Reader) (*Plan, error) {
 		return nil, fmt.Errorf("plan file %s: %w", name, err)
 	}
 	return p, nil
+}
+
+// decodeStreamed decodes a plan file's object into fp one array element
+// at a time for the big lists (hosts, changes, graph steps), so that the
+// decoder holds one element's bytes at once, not the whole file's. The
+// other fields are gathered and decoded together at the end.
+func decodeStreamed(dec *json.Decoder, fp *filePlan) error {
+	if err := expectDelim(dec, '{'); err != nil {
+		return err
+	}
+	rest := map[string]json.RawMessage{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch k, _ := kt.(string); k {
+		case "hosts":
+			fp.Hosts, err = decodeList(dec, func() fileHost { return fileHost{HostSnapshot: &HostSnapshot{}} })
+		case "changes":
+			fp.Changes, err = decodeList(dec, func() fileChange { return fileChange{Change: &Change{}} })
+		case "graph":
+			err = decodeGraph(dec, &fp.Graph)
+		default:
+			var raw json.RawMessage
+			err = dec.Decode(&raw)
+			rest[k] = raw
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return err
+	}
+	b, err := json.Marshal(rest)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, fp)
+}
+
+// decodeList decodes a JSON array (or null) element by element.
+func decodeList[T any](dec *json.Decoder, zero func() T) ([]T, error) {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return nil, err
+	}
+	if tok != json.Delim('[') {
+		return nil, fmt.Errorf("json: cannot unmarshal %s into a list", jsonKind(tok))
+	}
+	var out []T
+	for dec.More() {
+		v := zero()
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	_, err = dec.Token() // ']'
+	return out, err
+}
+
+func decodeGraph(dec *json.Decoder, g *fileGraph) error {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return err
+	}
+	if tok != json.Delim('{') {
+		return fmt.Errorf("json: cannot unmarshal %s into the graph, an object", jsonKind(tok))
+	}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if kt == "steps" {
+			g.Steps, err = decodeList(dec, func() fileStep { return fileStep{} })
+		} else {
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err = dec.Token() // '}'
+	return err
+}
+
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != d {
+		return fmt.Errorf("json: cannot unmarshal %s into a plan, an object", jsonKind(tok))
+	}
+	return nil
 }
 
 // formatVersionOf finds the top-level format_version in the head of a

@@ -87,11 +87,15 @@ func runSim(ctx context.Context, args []string) error {
 		rss = append(rss, median(m.applyRSS))
 		fmt.Fprintf(os.Stderr, "sim %d hosts: plan %.2fs apply %.2fs rss %.0fMB conns/host %.2f/%.2f\n", n, median(m.plan), median(m.apply), median(m.applyRSS), median(m.planConns), median(m.applyConns))
 	}
-	res.Notes = append(res.Notes, fmt.Sprintf("Simulated fleets: every host is an in-process SSH server on its own 127.0.0.1 port (test/sim) serving an in-memory Docker Engine API; "+
+	inFlight := fmt.Sprint(*par)
+	if *par == 0 {
+		inFlight = "parallelism (berth's default: a tenth of the hosts, 10 to 256)"
+	}
+	res.Notes = append(res.Notes, fmt.Sprintf("Simulated fleets: every host is an in-process SSH server on its own 127.0.0.1 port (from %d hosts on, its own loopback address on one shared port) (test/sim) serving an in-memory Docker Engine API; "+
 		"every Docker request and exec command waits %s; the images are on the hosts before every run, as on the lab. The hosts' side of every SSH handshake runs on the same CPUs as berth. "+
-		"The throughput bound is the time the requests would take if %d of them were always in flight; on a small fleet the critical path dominates instead: "+
+		"The throughput bound is the time the requests would take if %s of them were always in flight; on a small fleet the critical path dominates instead: "+
 		"about 20 requests one after the other (lock, read, primary pull, create, stop, start, health check, then the other hosts' cut-over, audit, unlock), about 1 s at %s.",
-		*latency, *par, *latency))
+		sharedPortFrom, *latency, inFlight, *latency))
 	if len(ns) >= 2 {
 		res.Notes = append(res.Notes, growthNote(ns, plans, applies, rss))
 	}

@@ -41,8 +41,13 @@ func rosterOf(cfg *lang.Config, p *planner.Plan, done bool) []planner.RosterHost
 func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connections, p *planner.Plan, done bool) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	hosts := rosterOf(cfg, p, done)
-	now := time.Now() // one roster for every host: readers parse it once
+	// One roster, encoded once, for every host: it lists the whole fleet,
+	// and readers parse each distinct one once.
+	body, err := roster.Encode(cfg.Service.Name, rosterOf(cfg, p, done), time.Now())
+	if err != nil {
+		a.warnf("roster: %v", err)
+		return
+	}
 	var wg sync.WaitGroup
 	for _, h := range p.Hosts {
 		if h.Departed {
@@ -51,7 +56,7 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 		wg.Go(func() {
 			conn, err := conns.pool.Conn(wctx, h.Name)
 			if err == nil {
-				err = roster.Write(wctx, conn, cfg.Service.Name, hosts, now)
+				err = roster.WriteEncoded(wctx, conn, cfg.Service.Name, body)
 			}
 			if err != nil {
 				a.warnf("roster on %s: %v", h.Name, err)

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,20 +47,34 @@ func file(service string) string { return dir() + "/" + quote(service) + ".json"
 // Write replaces the roster on the host r reaches, atomically (a reader
 // sees the old file or the new one, never half of one).
 func Write(ctx context.Context, r Runner, service string, hosts []planner.RosterHost, now time.Time) error {
-	body, err := json.Marshal(Roster{FormatVersion: formatVersion, Service: service, Written: now.UTC(), Hosts: hosts})
+	body, err := Encode(service, hosts, now)
 	if err != nil {
 		return err
 	}
+	return WriteEncoded(ctx, r, service, body)
+}
+
+// Encode is the roster file of hosts, for WriteEncoded: a roster lists the
+// whole fleet, so an apply encodes it once rather than once per host.
+func Encode(service string, hosts []planner.RosterHost, now time.Time) ([]byte, error) {
+	return json.Marshal(Roster{FormatVersion: formatVersion, Service: service, Written: now.UTC(), Hosts: hosts})
+}
+
+// WriteEncoded writes a roster made by Encode, like Write. A file that
+// arrives short (the connection or the deadline cut the transfer) is not
+// installed: the old one stays, and the command fails.
+func WriteEncoded(ctx context.Context, r Runner, service string, body []byte) error {
 	tmp := dir() + "/." + quote(service) + ".$$.tmp"
-	cmd := `mkdir -p ` + dir() + ` && cat > ` + tmp + ` && mv -f ` + tmp + ` ` + file(service)
+	n := strconv.Itoa(len(body))
+	cmd := `mkdir -p ` + dir() + ` && cat > ` + tmp +
+		` && { [ "$(wc -c < ` + tmp + `)" -eq ` + n + ` ] || { echo "roster cut short" >&2; rm -f ` + tmp + `; exit 1; }; }` +
+		` && mv -f ` + tmp + ` ` + file(service)
 	if _, err := r.Run(ctx, cmd, bytes.NewReader(body)); err != nil {
 		return fmt.Errorf("write the roster: %w", err)
 	}
 	return nil
 }
 
-// Read returns the roster's hosts on the host r reaches; none when there
-// is no roster yet.
 func Read(ctx context.Context, r Runner, service string) ([]planner.RosterHost, error) {
 	return (*Cache)(nil).Read(ctx, r, service)
 }

@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -84,4 +85,36 @@ func TestCacheParsesEachDistinctRosterOnce(t *testing.T) {
 	if len(z) != 1 || z[0].Name != "h2" {
 		t.Errorf("another roster: %v", z)
 	}
+}
+
+// A roster that arrives short is not installed: the old one stays.
+func TestShortRosterNotInstalled(t *testing.T) {
+	sh := shelltest.New(t)
+	ctx := context.Background()
+	hosts := []planner.RosterHost{{Name: "h1", Address: "10.77.0.11"}}
+	if err := Write(ctx, sh, "shop", hosts, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	body, err := Encode("shop", []planner.RosterHost{{Name: "h9", Address: "10.77.0.19"}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteEncoded(ctx, cutShort{sh}, "shop", body); err == nil {
+		t.Fatal("a cut-off roster was reported written")
+	}
+	if got, err := Read(ctx, sh, "shop"); err != nil || !slices.Equal(got, hosts) {
+		t.Errorf("after a cut-off write: %v %v, want the old roster", got, err)
+	}
+	entries, _ := os.ReadDir(sh.Home + "/.berth/roster")
+	if len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// cutShort passes on only half of stdin, as a connection cut mid-transfer does.
+type cutShort struct{ r Runner }
+
+func (c cutShort) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error) {
+	b, _ := io.ReadAll(stdin)
+	return c.r.Run(ctx, cmd, bytes.NewReader(b[:len(b)/2]))
 }

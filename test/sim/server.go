@@ -475,6 +475,11 @@ func (h *Host) run(cmd string, stdin []byte) (stdout, stderr string, code int) {
 		}
 		return b.String(), "", 0
 	case strings.Contains(cmd, "/.berth/roster") && strings.Contains(cmd, " && mv -f "):
+		if _, rest, ok := strings.Cut(cmd, "-eq "); ok { // the size check: a cut-off file is not installed
+			if f := strings.Fields(rest); len(f) == 0 || f[0] != strconv.Itoa(len(stdin)) {
+				return "", "roster cut short\n", 1
+			}
+		}
 		h.roster[strings.TrimSpace(after(cmd, " && mv -f "))] = h.fleet.intern(stdin)
 		return "", "", 0
 	case strings.HasPrefix(cmd, "cat ") && strings.Contains(cmd, "/.berth/roster/"):

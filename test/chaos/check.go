@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Container is one container of the service as `docker ps -a` on its host
@@ -261,4 +262,33 @@ func CheckLock(st LockState, killed bool, applyStderr string) []string {
 		return nil
 	}
 	return []string{"the lock is still held after the apply ended, and the apply did not say so"}
+}
+
+// ShortOutage is the longest a host may be cut off, or without sshd, for
+// berth still to be held to one running container per (host, role) after
+// the round: below the configuration's connect_timeout (5s), its health
+// deadline (8s) and its command_timeout (30s), so every step can redial
+// and find out what really runs before it cleans up.
+const ShortOutage = 4 * time.Second
+
+// Strict reports whether the state after the round must be one running
+// container per (host, role) of the old or the new version, and the web
+// answering; when not, why: the fault itself can leave a host on nothing,
+// whatever berth does. The plan must be honest and one apply must converge
+// after every round.
+func Strict(r Round, fired bool, outage time.Duration) (bool, string) {
+	if !fired {
+		return true, ""
+	}
+	switch r.Fault {
+	case KillBerth:
+		return false, "berth was killed with SIGKILL: it could not clean up"
+	case KillDockerd:
+		return false, "dockerd was killed: Docker stops its containers when it starts again, and does not restart them"
+	case LinkCut, KillSSHD:
+		if outage > ShortOutage {
+			return false, fmt.Sprintf("%s was out of reach for %.1fs", r.Host, outage.Seconds())
+		}
+	}
+	return true, ""
 }

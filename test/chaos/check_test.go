@@ -3,6 +3,7 @@ package chaos
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func view(lines map[string]string) View {
@@ -113,6 +114,30 @@ func TestCheckLock(t *testing.T) {
 	for _, c := range cases {
 		if got := CheckLock(c.st, c.killed, c.stderr); (len(got) == 0) != c.ok {
 			t.Errorf("CheckLock(%v, %v, %q) = %v", c.st, c.killed, c.stderr, got)
+		}
+	}
+}
+
+func TestStrict(t *testing.T) {
+	cases := []struct {
+		r      Round
+		fired  bool
+		strict bool
+	}{
+		{Round{Fault: KillBerth}, true, false},
+		{Round{Fault: KillBerth}, false, true}, // the moment never came: nothing happened
+		{Round{Fault: KillDockerd, Host: "h2"}, true, false},
+		{Round{Fault: LinkCut, Host: "h2", Hold: 3 * time.Second}, true, true},
+		{Round{Fault: LinkCut, Host: "h2", Hold: 8 * time.Second}, true, false},
+		{Round{Fault: KillSSHD, Host: "h3", Hold: UntilExit}, true, false},
+		{Round{Fault: KillSSHD, Host: "h3"}, true, true},
+		{Round{Fault: PacketDrop, Host: "h1", Hold: 8 * time.Second}, true, true},
+		{Round{Fault: SigintBerth}, true, true},
+		{Round{Fault: BrokenImage}, true, true},
+	}
+	for _, c := range cases {
+		if got, why := Strict(c.r, c.fired); got != c.strict || got != (why == "") {
+			t.Errorf("Strict(%s, %v) = %v, %q", c.r, c.fired, got, why)
 		}
 	}
 }

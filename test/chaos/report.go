@@ -36,6 +36,7 @@ type Result struct {
 	SecondExit int           // two-applies
 	Took       time.Duration // the whole round, checks and convergence included
 	Strict     bool          // the state had to be one running container per slot after the round
+	After      []string      // the first step boundaries berth printed after the fault fired
 	Violations []Violation
 	Notes      []string // what the fault did that is not a violation (expected damage)
 	Error      string   // the harness could not carry out the round (the lab, not berth)
@@ -173,7 +174,7 @@ func (r Report) writeViolations(w io.Writer) {
 		fmt.Fprintf(w, "None.\n\n")
 		return
 	}
-	fmt.Fprintf(w, "| seed | round | fault | host | moment | hold | invariant | seen |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| seed | round | fault | host | moment | hold | invariant | seen | berth went on with |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Results {
 		rd := x.Round
 		hold := ""
@@ -181,7 +182,7 @@ func (r Report) writeViolations(w io.Writer) {
 			hold = HoldString(rd.Hold)
 		}
 		row := func(inv, seen string) {
-			fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %s |\n", r.Seed, rd.Index, rd.Fault, rd.Host, rd.Moment, hold, inv, cell(seen))
+			fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.Seed, rd.Index, rd.Fault, rd.Host, rd.Moment, hold, inv, cell(seen), strings.Join(x.After, ", "))
 		}
 		for _, v := range x.Violations {
 			row(v.Invariant, v.Seen)

@@ -91,6 +91,9 @@ func (h *harness) faultyApply(ctx context.Context, r Round, res *Result) (roundS
 				continue
 			}
 			m, isStep := ParseLine(line)
+			if res.Fired && isStep && r.Fault != BrokenImage {
+				res.After = appendMoment(res.After, m)
+			}
 			if res.Fired || !isStep || m != r.Moment {
 				continue
 			}
@@ -127,6 +130,11 @@ func (h *harness) faultyApply(ctx context.Context, r Round, res *Result) (roundS
 			_ = apply.cmd.Process.Kill()
 			<-apply.done
 			return st, ctx.Err()
+		}
+	}
+	for line := range lines { // what berth printed after the loop stopped reading
+		if m, ok := ParseLine(line); ok && res.Fired && r.Fault != BrokenImage {
+			res.After = appendMoment(res.After, m)
 		}
 	}
 	res.ApplyExit = apply.exit
@@ -233,7 +241,7 @@ func (h *harness) checkAfterFault(ctx context.Context, r Round, st roundState, r
 			add(InvPlanHonest, s)
 		}
 	}
-	strict, why := Strict(r, res.Fired, res.Outage)
+	strict, why := Strict(r, res.Fired)
 	res.Strict = strict
 	for _, s := range CheckOneRunning(v, allowed...) {
 		if strict {
@@ -308,6 +316,14 @@ func (h *harness) converge(ctx context.Context, r Round, res *Result) {
 	} else {
 		res.Notes = append(res.Notes, "the harness removed the service's containers and deployed "+r.Final+" afresh")
 	}
+}
+
+// appendMoment keeps the first few moments berth printed after the fault.
+func appendMoment(after []string, m Moment) []string {
+	if len(after) >= 6 {
+		return after
+	}
+	return append(after, m.String())
 }
 
 func lastLines(s string, n int) string {

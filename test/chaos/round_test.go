@@ -132,9 +132,11 @@ func (h *harness) faultyApply(ctx context.Context, r Round, res *Result) (roundS
 			return st, ctx.Err()
 		}
 	}
-	for line := range lines { // what berth printed after the loop stopped reading
-		if m, ok := ParseLine(line); ok && res.Fired && r.Fault != BrokenImage {
-			res.After = appendMoment(res.After, m)
+	if lines != nil {
+		for line := range lines { // what berth printed after the loop stopped reading
+			if m, ok := ParseLine(line); ok && res.Fired && r.Fault != BrokenImage {
+				res.After = appendMoment(res.After, m)
+			}
 		}
 	}
 	res.ApplyExit = apply.exit

@@ -44,7 +44,7 @@ func (v View) Describe(s Slot) string {
 			continue
 		}
 		if c.State == "running" {
-			running = append(running, c.Version)
+			running = append(running, c.Version+" ("+c.Name+")")
 		} else {
 			others = append(others, c.Name+" "+c.State)
 		}
@@ -56,6 +56,9 @@ func (v View) Describe(s Slot) string {
 	switch len(running) {
 	case 0:
 		b.WriteString("nothing")
+	case 1:
+		version, _, _ := strings.Cut(running[0], " (")
+		b.WriteString(version)
 	default:
 		b.WriteString(strings.Join(running, " and "))
 	}

@@ -34,7 +34,7 @@ func TestCheckOneRunning(t *testing.T) {
 		"h3": "c-worker-v1\trunning\tworker\tv1\nc-worker-v2\trunning\tworker\tv2\n",
 	})
 	got := strings.Join(CheckOneRunning(two, "v1", "v2"), "\n")
-	for _, want := range []string{"h2/web runs nothing (c-web-v1 exited, c-web-v2 created)", "h3/worker runs v1 and v2"} {
+	for _, want := range []string{"h2/web runs nothing (c-web-v1 exited, c-web-v2 created)", "h3/worker runs v1 (c-worker-v1) and v2 (c-worker-v2)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("no %q in:\n%s", want, got)
 		}
@@ -55,7 +55,7 @@ func TestCheckPlanHonest(t *testing.T) {
 	}
 	// Issue 11's first finding: two workers run and the plan says no changes.
 	got := CheckPlanHonest(two, "v1", empty)
-	if len(got) != 1 || !strings.Contains(got[0], "h3/worker runs v1 and v2 but the plan for v1 shows no change") {
+	if len(got) != 1 || !strings.Contains(got[0], "h3/worker runs v1 (c-worker-v1) and v2 (c-worker-v2) but the plan for v1 shows no change") {
 		t.Errorf("got %v", got)
 	}
 	if got := CheckPlanHonest(view(converged), "v1", empty); len(got) != 0 {

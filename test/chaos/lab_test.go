@@ -28,6 +28,8 @@ const (
 	hostsDeadline = time.Minute      // every host answers again after a fault
 	webDeadline   = 20 * time.Second // port 80 answers (the slow build needs about 5 s)
 	pollEvery     = 200 * time.Millisecond
+
+	registryDeadline = 3 * time.Minute // the shared registry answers again
 )
 
 // harness drives berth against the lab hosts of one chaos run.
@@ -364,6 +366,31 @@ func (h *harness) webAnswers(ctx context.Context, host string, versions ...strin
 	}
 }
 
+// registryUp reports whether the lab's registry answers (401 without a
+// login). Other test runs share it, and one of them may stop it for a
+// while: an apply that fails then is the lab's doing, not berth's.
+func registryUp() bool {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + e2e.Registry + "/v2/")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusOK
+}
+
+// waitRegistry waits for the registry to answer.
+func waitRegistry(ctx context.Context) error {
+	deadline := time.Now().Add(registryDeadline)
+	for !registryUp() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the lab's registry %s does not answer within %s", e2e.Registry, registryDeadline)
+		}
+		time.Sleep(time.Second)
+	}
+	return nil
+}
+
 // removeContainers removes every container of the service on every host.
 func (h *harness) removeContainers() error {
 	cmd := fmt.Sprintf("docker ps -aq --filter label=berth.service=%s | xargs -r docker rm -f >/dev/null", h.service)
@@ -379,6 +406,9 @@ func (h *harness) removeContainers() error {
 // reset starts over from nothing with version everywhere: after a round
 // that did not converge, the next one must start from a known state.
 func (h *harness) reset(ctx context.Context, version string) error {
+	if err := waitRegistry(ctx); err != nil {
+		return err
+	}
 	if err := h.removeContainers(); err != nil {
 		return err
 	}

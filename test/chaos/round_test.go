@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/berth-sh/berth/test/e2e"
 )
 
 // roundState is what a round's checks need to know about its applies.
@@ -29,6 +31,10 @@ func (h *harness) round(ctx context.Context, r Round) (res Result) {
 			res.Violations = append(res.Violations, Violation{InvSecrets, s})
 		}
 	}()
+	if err := waitRegistry(ctx); err != nil {
+		res.Error = err.Error()
+		return res
+	}
 	st, err := h.faultyApply(ctx, r, &res)
 	if err != nil {
 		res.Error = err.Error()
@@ -281,6 +287,10 @@ func (h *harness) converge(ctx context.Context, r Round, res *Result) {
 		res.Violations = append(res.Violations, Violation{inv, Redact(seen, h.secrets)})
 	}
 	o, code := h.apply(ctx, "converging apply", r.Final)
+	if code != 0 && (!registryUp() || strings.Contains(o.Stderr, e2e.Registry+": connect: connection refused")) {
+		res.Error = "the lab's registry stopped answering during the round (another test run may have stopped it)"
+		return
+	}
 	if code != 0 {
 		add(InvConverges, fmt.Sprintf("the converging apply of %s exited %d: %s", r.Final, code, lastLines(o.Stderr, 2)))
 	}

@@ -146,7 +146,28 @@ func (h *harness) kill(host, comm string) error {
 			return fmt.Errorf("kill -9 %d (%s of %s): %w", pid, comm, host, err)
 		}
 	}
+	// A killed daemon takes a moment to die; until then its pid file names
+	// a live process and a restart "at once" would find nothing to restart.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, pid := range pids {
+		for running(pid) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s %d of %s does not die after kill -9", comm, pid, host)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	return nil
+}
+
+// running reports whether pid is a process that has not exited (a zombie has).
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, ok := strings.Cut(string(b), ") ")
+	return ok && !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
 }
 
 // restartScript starts one lab host's dockerd or sshd again, the way

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +26,10 @@ type Options struct {
 	// Poll is how often berth probes a new container while it waits for it
 	// to turn healthy; default 200ms.
 	Poll time.Duration
+	// CleanupWindow bounds how long a clean-up keeps redialling a host whose
+	// connection failed, to learn what really runs and to put it right;
+	// default 2m. RetryInterval is the pause between two tries; default 1s.
+	CleanupWindow, RetryInterval time.Duration
 }
 
 // Result says what an apply did, step by step and branch by branch.
@@ -37,6 +42,9 @@ type Result struct {
 	// RolledBack are the branches returned to their previous version by
 	// deploy { on_failure = "rollback" }.
 	RolledBack []planner.Address
+	// Warnings are what worked but must be said: a container killed at
+	// its stop timeout.
+	Warnings []Warning
 }
 
 // ErrBarrierClosed is wrapped by the error of an apply whose primary role
@@ -81,6 +89,9 @@ func Apply(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, 
 		errs = append(errs, err)
 	}
 	errs = append(errs, r.removeStoppedProxies())
+	r.warnMu.Lock()
+	res.Warnings = slices.Clone(r.warnings)
+	r.warnMu.Unlock()
 	return res, errors.Join(errs...)
 }
 
@@ -100,6 +111,9 @@ type run struct {
 	order           []*branch // plan order
 	nets            networks  // the Docker networks made sure of
 	stopped         stoppedProxies
+
+	warnMu   sync.Mutex
+	warnings []Warning
 }
 
 func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, opts Options) *run {
@@ -123,6 +137,13 @@ func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts,
 	if r.opts.Poll <= 0 {
 		r.opts.Poll = 200 * time.Millisecond
 	}
+	if r.opts.CleanupWindow <= 0 {
+		r.opts.CleanupWindow = 2 * time.Minute
+	}
+	if r.opts.RetryInterval <= 0 {
+		r.opts.RetryInterval = time.Second
+	}
+
 	for _, s := range p.Graph.Steps {
 		r.steps[s.ID] = s
 	}
@@ -154,6 +175,7 @@ type branch struct {
 	discarded  bool   // the new container was removed again
 	oldStopped bool   // the running container was stopped
 	oldDone    bool   // stop_old ran (the cut-over is complete)
+	oldServes  bool   // the old container was seen running after a discard
 	switched   bool   // the proxy routes to the new container
 }
 
@@ -232,7 +254,7 @@ func (r *run) primaryFailure(steps map[string]walk.Result) error {
 	}
 	held := 0
 	for _, s := range r.plan.Graph.Steps {
-		if s.Kind != planner.StepBarrier && steps[s.ID].Status == walk.Skipped {
+		if st := steps[s.ID].Status; s.Kind != planner.StepBarrier && (st == walk.Skipped || st == walk.Canceled) {
 			held++
 		}
 	}
@@ -242,7 +264,7 @@ func (r *run) primaryFailure(steps map[string]walk.Result) error {
 			primary = b.addr().String()
 		}
 	}
-	if steps[id].Status == walk.Canceled {
+	if steps[id].Status == walk.Canceled || r.interrupt.Err() != nil {
 		return fmt.Errorf("%w: interrupted before %s turned healthy; %d steps did not run", ErrBarrierClosed, primary, held)
 	}
 	return fmt.Errorf("%w: the primary role's new container on %s failed before it turned healthy; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, held)
@@ -260,7 +282,7 @@ func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
 	for _, b := range r.order {
 		var job func(Docker) error
 		switch {
-		case b.discarded:
+		case b.discarded && (b.change.Running == nil || b.oldServes):
 			mu.Lock()
 			discarded = append(discarded, b.addr())
 			mu.Unlock()
@@ -278,20 +300,18 @@ func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
 				}
 				return err
 			}
-		case b.healthy && b.change.Running != nil && !b.oldStopped && !r.rollingBack():
-			// Healthy but interrupted before stop_old: finish the cut-over.
-			job = func(d Docker) error { return r.stopOld(ctx, d, b) }
+		case b.healthy && len(b.olds()) > 0 && !b.oldDone && !r.rollingBack():
+			// Healthy but interrupted before stop_old completed: finish the
+			// cut-over, redialling after a lost connection.
+			job = func(d Docker) error { return r.finishCutover(ctx, d, b) }
 		default:
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, err := r.hosts.Docker(ctx, b.addr().Host)
-			if err == nil {
-				err = job(d)
-			}
-			if err != nil {
+			d, _ := r.redial(ctx, b.addr().Host) // nil: the job redials until the clean-up window ends
+			if err := job(d); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("%s: clean-up: %w", b.addr(), err))
 				mu.Unlock()
@@ -301,6 +321,12 @@ func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
 	wg.Wait()
 	sortAddrs(discarded)
 	return discarded, errs
+}
+
+// finishCutover runs stop_old until it succeeds or the clean-up window
+// passes.
+func (r *run) finishCutover(ctx context.Context, d Docker, b *branch) error {
+	return r.untilKnown(ctx, d, b, r.stopOld)
 }
 
 func (r *run) rollingBack() bool { return r.cfg.Deploy.OnFailure == "rollback" }

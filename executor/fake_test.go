@@ -27,6 +27,16 @@ type fleet struct {
 	slow   chan struct{}
 	// failStart makes Start of an image with this tag fail on a host.
 	failStart map[string]string
+	// ignoreTerm: containers whose name has this prefix ignore every
+	// signal but SIGKILL.
+	ignoreTerm string
+	// lose makes the next call of an operation ("start", "stop") on a
+	// host happen and then fail as if its reply was lost: "h2 stop".
+	lose map[string]bool
+	// unreachable makes the next n calls of Docker for a host fail;
+	// cutOnLoss is the n a lost reply sets for its host (the link went).
+	unreachable map[string]int
+	cutOnLoss   int
 }
 
 type fakeHost struct {
@@ -47,7 +57,7 @@ type fakeContainer struct {
 }
 
 func newFleet(hosts ...string) *fleet {
-	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}}
+	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}, unreachable: map[string]int{}}
 	for _, h := range hosts {
 		f.hosts[h] = &fakeHost{f: f, name: h, containers: map[string]*fakeContainer{}}
 	}
@@ -55,8 +65,17 @@ func newFleet(hosts ...string) *fleet {
 }
 
 func (f *fleet) Docker(_ context.Context, host string) (Docker, error) {
+	f.mu.Lock()
+	down := f.unreachable[host] > 0
+	if down {
+		f.unreachable[host]--
+	}
+	f.mu.Unlock()
+	if down {
+		return nil, fmt.Errorf("host %s: dial tcp: i/o timeout", host)
+	}
 	h, ok := f.hosts[host]
-	if !ok {
+	if !ok || down {
 		return nil, fmt.Errorf("host %s: unreachable", host)
 	}
 	return h, nil
@@ -156,11 +175,18 @@ func tagOf(image string) string {
 }
 
 func (h *fakeHost) find(id string) (*fakeContainer, error) {
-	c, ok := h.containers[id]
-	if !ok {
-		return nil, fmt.Errorf("container %s: %w", id, dockerapi.ErrNotFound)
+	if h.f.unreachable[h.name] > 0 { // a dead connection
+		return nil, errLost
 	}
-	return c, nil
+	if c, ok := h.containers[id]; ok {
+		return c, nil
+	}
+	for _, c := range h.containers { // Docker takes names too
+		if c.name == id {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("container %s: %w", id, dockerapi.ErrNotFound)
 }
 
 func (h *fakeHost) ImageExists(context.Context, string) (bool, error) { return false, nil }
@@ -177,7 +203,7 @@ func (h *fakeHost) Create(_ context.Context, name string, spec dockerapi.CreateS
 	defer h.f.mu.Unlock()
 	for _, c := range h.containers {
 		if c.name == name {
-			return "", fmt.Errorf("create %s: %w", name, dockerapi.ErrConflict)
+			return "", &dockerapi.APIError{Status: 409, Message: "the container name " + name + " is already in use"}
 		}
 	}
 	h.nextID++
@@ -203,7 +229,68 @@ func (h *fakeHost) Start(_ context.Context, id string) error {
 	if tagOf(c.image) == "broken" {
 		c.state, c.exit = "exited", 1
 	}
+	if h.lost("start") {
+		return errLost
+	}
 	return nil
+}
+
+// errLost is what a call whose reply was lost returns: not a Docker answer.
+var errLost = errors.New("read: connection reset by peer")
+
+// lost reports (once) whether op's reply is to be lost on this host.
+func (h *fakeHost) lost(op string) bool {
+	k := h.name + " " + op
+	if h.f.lose[k] {
+		delete(h.f.lose, k)
+		h.f.unreachable[h.name] = h.f.cutOnLoss
+		return true
+	}
+	return false
+}
+
+func (h *fakeHost) Kill(_ context.Context, id, signal string) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	c, err := h.find(id)
+	if err != nil {
+		return err
+	}
+	if c.state != "running" {
+		return &dockerapi.APIError{Status: 409, Message: "container " + id + " is not running"}
+	}
+	if signal != "SIGKILL" && h.f.ignoreTerm != "" && strings.HasPrefix(c.name, h.f.ignoreTerm) {
+		h.f.event("%s ignore %s %s", h.name, signal, c.name)
+		return nil
+	}
+	if signal == "SIGKILL" {
+		h.f.event("%s kill %s", h.name, c.name)
+		c.state, c.exit = "exited", 137
+	} else {
+		h.f.event("%s stop %s", h.name, c.name)
+		c.state, c.exit = "exited", 0
+	}
+	if h.lost("stop") {
+		return errLost
+	}
+	return nil
+}
+
+// Wait returns at once when the container does not run, else when ctx ends
+// (the fake's containers end only by Kill).
+func (h *fakeHost) Wait(ctx context.Context, id, _ string) (int, error) {
+	h.f.mu.Lock()
+	c, err := h.find(id)
+	running := err == nil && c.state == "running"
+	h.f.mu.Unlock()
+	if err != nil {
+		return -1, err
+	}
+	if !running {
+		return c.exit, nil
+	}
+	<-ctx.Done()
+	return -1, ctx.Err()
 }
 
 func (h *fakeHost) Stop(_ context.Context, id string, _ time.Duration) error {

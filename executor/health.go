@@ -76,8 +76,22 @@ func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
 		if err != nil && ctx.Err() != nil {
 			return fail("deploy.barrier_timeout passed", output)
 		}
-		if err != nil {
+		if err != nil && !uncertain(err) {
 			return fmt.Errorf("inspect %s: %w", b.change.Desired.Name, err)
+		}
+		if err != nil {
+			// The connection failed: redial and go on until the deadline.
+			output = "inspect: " + err.Error()
+			if time.Since(start) > deadline {
+				return fail(fmt.Sprintf("deadline %s passed without an answer from the host", deadline), output)
+			}
+			if nd, derr := r.redial(ctx, b.addr().Host); derr == nil {
+				d = nd
+			}
+			if !r.pause(ctx) {
+				return fmt.Errorf("%s: health check of %s: %w", b.addr(), b.change.Desired.Name, errInterrupted)
+			}
+			continue
 		}
 		if reason := notRunning(info); reason != "" {
 			return fail(reason, lastHealthOutput(info, output))
@@ -106,6 +120,19 @@ func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
 		case <-r.interrupt.Done():
 			return fmt.Errorf("%s: health check of %s: %w", b.addr(), b.change.Desired.Name, errInterrupted)
 		}
+	}
+}
+
+// pause waits one poll interval; false when the apply was interrupted
+// or ctx ended.
+func (r *run) pause(ctx context.Context) bool {
+	select {
+	case <-time.After(r.opts.Poll):
+		return true
+	case <-ctx.Done():
+		return false
+	case <-r.interrupt.Done():
+		return false
 	}
 }
 
@@ -185,7 +212,10 @@ func (r *run) probeHTTP(ctx context.Context, b *branch, h planner.HealthSpec, in
 	if dl, ok := octx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	req, _ := http.NewRequestWithContext(octx, http.MethodGet, "http://"+addr+path, nil)
+	req, err := http.NewRequestWithContext(octx, http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return false, "GET " + path + ": " + err.Error(), "the health check path is not a valid URL path"
+	}
 	req.Header.Set("User-Agent", "berth-healthcheck")
 	req.Close = true
 	if err := req.Write(conn); err != nil {

@@ -15,6 +15,8 @@ type Docker interface {
 	Create(ctx context.Context, name string, spec dockerapi.CreateSpec) (string, error)
 	Start(ctx context.Context, id string) error
 	Stop(ctx context.Context, id string, timeout time.Duration) error
+	Kill(ctx context.Context, id, signal string) error
+	Wait(ctx context.Context, id, condition string) (int, error)
 	Remove(ctx context.Context, id string, force bool) error
 	Rename(ctx context.Context, id, name string) error
 	Inspect(ctx context.Context, id string) (dockerapi.ContainerInfo, error)

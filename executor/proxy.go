@@ -204,8 +204,8 @@ func (r *run) freePortsForOld(ctx context.Context, d Docker, b *branch) error {
 	if !movesBehindProxy(b) {
 		return nil
 	}
-	if err := d.Stop(ctx, planner.ProxyContainer, r.stopTimeout(b)); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
-		return fmt.Errorf("stop %s to give %s its ports back: %w", planner.ProxyContainer, b.change.Running.Name, err)
+	if err := r.stopContainer(ctx, d, b, planner.ProxyContainer, planner.ProxyContainer); err != nil {
+		return fmt.Errorf("give %s its ports back: %w", b.change.Running.Name, err)
 	}
 	r.rep.Event(b.addr(), "stopped "+planner.ProxyContainer+" to give "+b.change.Running.Name+" its ports back")
 	return nil
@@ -233,8 +233,8 @@ type stoppedProxies struct {
 // its port; removeStoppedProxies removes it at the end of the apply.
 func (r *run) stopProxy(ctx context.Context, d Docker, b *branch) error {
 	if old := b.change.Running; old != nil {
-		if err := d.Stop(ctx, old.ID, r.stopTimeout(b)); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
-			return fmt.Errorf("stop %s: %w", old.Name, err)
+		if err := r.stopContainer(ctx, d, b, old.ID, old.Name); err != nil {
+			return err
 		}
 	}
 	r.stopped.mu.Lock()

@@ -29,5 +29,10 @@ type stepReporter struct{ r *run }
 
 func (s stepReporter) Started(id string) { s.r.rep.StepStarted(s.r.steps[id]) }
 func (s stepReporter) Finished(id string, res walk.Result) {
-	s.r.rep.StepFinished(s.r.steps[id], res.Status, res.Err, res.Elapsed)
+	step := s.r.steps[id]
+	if step.Kind == planner.StepBarrier && res.Status == walk.Skipped && s.r.interrupt.Err() != nil {
+		// Its opener was cut short by Ctrl-C: it did not fail.
+		res.Status = walk.Canceled
+	}
+	s.r.rep.StepFinished(step, res.Status, res.Err, res.Elapsed)
 }

@@ -56,6 +56,12 @@ func registryHost(ref string) string {
 func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	c := b.change
 	spec := c.Desired
+	if c.Keep != nil {
+		// The desired container already runs beside others: keep it.
+		// It runs already; it is not this apply's to stop if it fails.
+		b.newID, b.reused = c.Keep.ID, true
+		return nil
+	}
 	if old, ok := retained(c); ok {
 		// The very container is retained, stopped: start it again instead
 		// of making a copy (a rollback needs no pull and no registry).
@@ -94,14 +100,33 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		Binds:         spec.Volumes,
 		Healthcheck:   healthConfig(spec.Health),
 		StopTimeout:   spec.StopTimeout,
+		StopSignal:    spec.StopSignal,
 		RestartPolicy: "unless-stopped",
 		Network:       spec.Network,
 	})
+	if err != nil && uncertain(err) {
+		// The reply was lost: the container may exist all the same.
+		if info, ok := r.lookUp(ctx, c.Address.Host, spec.Name); ok && sameLabels(info.Labels, spec.Labels) {
+			b.newID = info.ID
+			return nil
+		}
+	}
 	if err != nil {
 		return proxyConflict(c, fmt.Errorf("create %s: %w", spec.Name, err))
 	}
 	b.newID = id
 	return nil
+}
+
+// sameLabels reports whether a container found by name is the one a
+// create asked for: every berth label equal.
+func sameLabels(have, want map[string]string) bool {
+	for _, k := range []string{planner.LabelService, planner.LabelRole, planner.LabelAccessory, planner.LabelVersion, planner.LabelConfig, planner.LabelProxy} {
+		if have[k] != want[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // retained finds a stopped container of this address that is exactly the
@@ -155,8 +180,12 @@ func (r *run) secretsFor(a planner.Address) (map[string]lang.Secret, string) {
 
 // start starts the new container. When the old one was stopped first (it
 // held a host port) and the new one cannot start, the old one is started
-// again.
+// again. A start whose reply was lost counts as possibly done: the clean-up
+// stops the container if it runs.
 func (r *run) start(ctx context.Context, d Docker, b *branch) error {
+	if b.change.Keep != nil {
+		return nil // it runs already
+	}
 	octx, cancel := r.op(ctx)
 	defer cancel()
 	err := d.Start(octx, b.newID)
@@ -164,35 +193,49 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 		b.started = true
 		return nil
 	}
+	if uncertain(err) {
+		b.started = true
+	}
 	err = fmt.Errorf("start %s: %w", b.change.Desired.Name, err)
-	if cerr := r.discardNew(ctx, d, b); cerr != nil {
+	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
 	return err
 }
 
-// stopOld stops the container that served until now; it is kept (stopped)
-// for a fast rollback until prune removes it.
+// stopOld stops the container that served until now, and every other
+// container of the address that runs (Extra); they are kept (stopped) for
+// a fast rollback until prune removes them. A stop whose reply was lost
+// counts as possibly done.
 func (r *run) stopOld(ctx context.Context, d Docker, b *branch) error {
-	old := b.change.Running
-	if old == nil {
+	olds := b.olds()
+	if len(olds) == 0 {
 		b.oldDone = true
 		return nil
 	}
 	octx, cancel := r.op(ctx)
 	defer cancel()
-	if err := d.Stop(octx, old.ID, r.stopTimeout(b)); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
-		return fmt.Errorf("stop %s: %w", old.Name, err)
+	var errs []error
+	for _, old := range olds {
+		if err := r.stopContainer(octx, d, b, old.ID, old.Name); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	b.oldStopped, b.oldDone = true, true
+	b.oldStopped = true // possibly, when an error left it open: the clean-up looks
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	b.oldDone = true
 	return nil
 }
 
-func (r *run) stopTimeout(b *branch) (t time.Duration) {
-	if b.change.Desired != nil && b.change.Desired.StopTimeout > 0 {
-		return b.change.Desired.StopTimeout
+// olds are the running containers the change stops: Running and Extra.
+func (b *branch) olds() []planner.Container {
+	var out []planner.Container
+	if b.change.Running != nil {
+		out = append(out, *b.change.Running)
 	}
-	return r.cfg.Deploy.StopTimeout
+	return append(out, b.change.Extra...)
 }
 
 // health waits for the new container to turn healthy. On failure the new
@@ -210,45 +253,140 @@ func (r *run) health(ctx context.Context, d Docker, b *branch) error {
 }
 
 // discardNew removes the new container and makes sure the old one runs.
+// It goes by what the host says, not by what earlier replies said: after a
+// lost reply it redials and looks again, within the clean-up window, and
+// it reports the old container as serving only once it saw it running.
 func (r *run) discardNew(ctx context.Context, d Docker, b *branch) error {
+	return r.untilKnown(ctx, d, b, r.discardOnce)
+}
+
+// untilKnown runs fn against the branch's host until it succeeds or fails
+// with the daemon's own answer; after a lost reply or a dead connection it
+// redials and tries again, within the clean-up window. d may be nil (the
+// host could not be reached yet).
+func (r *run) untilKnown(ctx context.Context, d Docker, b *branch, fn func(context.Context, Docker, *branch) error) error {
+	since := time.Now()
+	var last error
+	told := false
+	for {
+		if d != nil {
+			last = fn(ctx, d, b)
+			if last == nil || !uncertain(last) {
+				return last
+			}
+		}
+		if !told {
+			told = true
+			r.rep.Event(b.addr(), fmt.Sprintf("cannot tell what runs (%s); trying again for up to %s", firstLine(last), r.opts.CleanupWindow))
+		}
+		if !r.retryLater(ctx, since) {
+			return fmt.Errorf("%w (gave up after the clean-up window of %s; run berth plan to see what runs)", last, r.opts.CleanupWindow)
+		}
+		var err error
+		if d, err = r.redial(ctx, b.addr().Host); err != nil {
+			last = err
+		}
+	}
+}
+
+func (r *run) discardOnce(ctx context.Context, d Docker, b *branch) error {
 	var errs []error
 	octx, cancel := r.op(ctx)
 	defer cancel()
 	if b.switched {
 		// The proxy routes to the new container: route back first.
 		if err := r.switchBack(octx, d, b); err != nil {
-			errs = append(errs, err)
+			return err
 		}
 	}
-	if b.newID != "" {
+	if b.newID != "" && !b.discarded {
 		if b.started {
-			if err := d.Stop(octx, b.newID, r.stopTimeout(b)); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
-				errs = append(errs, fmt.Errorf("stop new container: %w", err))
+			if err := r.stopContainer(octx, d, b, b.newID, b.change.Desired.Name); err != nil {
+				return err
 			}
 		}
 		if b.reused {
 			b.discarded = true // a retained container stays retained, stopped
-		} else if err := d.Remove(octx, b.newID, true); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
-			errs = append(errs, fmt.Errorf("remove new container: %w", err))
+		} else if err := d.Remove(octx, b.newID, false); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+			return fmt.Errorf("remove new container: %w", err)
 		} else {
 			b.discarded = true
 		}
 	}
-	if old := b.change.Running; old != nil && b.oldStopped {
-		if err := r.freePortsForOld(octx, d, b); err != nil {
-			errs = append(errs, err)
+	if old := b.change.Running; old != nil {
+		info, err := d.Inspect(octx, old.ID)
+		if err != nil {
+			return fmt.Errorf("inspect %s: %w", old.Name, err)
 		}
-		if err := d.Start(octx, old.ID); err != nil {
-			errs = append(errs, fmt.Errorf("start %s again: %w", old.Name, err))
-		} else {
-			b.oldStopped = false
+		if !info.State.Running {
+			if err := r.freePortsForOld(octx, d, b); err != nil {
+				errs = append(errs, err)
+			}
+			if err := d.Start(octx, old.ID); err != nil {
+				return errors.Join(append(errs, fmt.Errorf("start %s again: %w", old.Name, err))...)
+			}
+			if info, err = d.Inspect(octx, old.ID); err != nil {
+				return errors.Join(append(errs, fmt.Errorf("inspect %s: %w", old.Name, err))...)
+			}
+			if !info.State.Running {
+				return errors.Join(append(errs, fmt.Errorf("%s did not run again: %s", old.Name, notRunning(info)))...)
+			}
 			r.rep.Event(b.addr(), "restarted "+old.Name)
+			if err := r.restartProxy(octx, d, b); err != nil {
+				errs = append(errs, err)
+			}
 		}
-		if err := r.restartProxy(octx, d, b); err != nil {
-			errs = append(errs, err)
-		}
+		b.oldStopped = false
+		b.oldServes = true
 	}
 	return errors.Join(errs...)
+}
+
+func firstLine(err error) string {
+	if err == nil {
+		return "no answer"
+	}
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
+// redial returns the host's Docker client again, dialling a new
+// connection if the old one died.
+func (r *run) redial(ctx context.Context, host string) (Docker, error) {
+	octx, cancel := context.WithTimeout(ctx, r.opts.RetryInterval*10)
+	defer cancel()
+	d, err := r.hosts.Docker(octx, host)
+	if err != nil {
+		return nil, err // never an interface holding a nil client
+	}
+	return d, nil
+}
+
+// retryLater waits before the next try of a clean-up that began at since;
+// false when the clean-up window has passed (or the context ended).
+func (r *run) retryLater(ctx context.Context, since time.Time) bool {
+	if time.Since(since) > r.opts.CleanupWindow {
+		return false
+	}
+	select {
+	case <-time.After(r.opts.RetryInterval):
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// lookUp inspects a container by name or ID on host through a fresh
+// client; ok is false when it cannot be seen.
+func (r *run) lookUp(ctx context.Context, host, id string) (dockerapi.ContainerInfo, bool) {
+	d, err := r.redial(ctx, host)
+	if err != nil {
+		return dockerapi.ContainerInfo{}, false
+	}
+	octx, cancel := r.op(ctx)
+	defer cancel()
+	info, err := d.Inspect(octx, id)
+	return info, err == nil
 }
 
 // prune removes the stopped containers of this address beyond retain.
@@ -283,7 +421,8 @@ func (r *run) prune(ctx context.Context, d Docker, b *branch) error {
 	return errors.Join(errs...)
 }
 
-// remove stops and removes every container of an address that left the
+// remove stops (gracefully: stop signal, stop timeout, then a kill that is
+// reported) and removes every container of an address that left the
 // configuration.
 func (r *run) remove(ctx context.Context, d Docker, b *branch) error {
 	octx, cancel := r.op(ctx)
@@ -294,19 +433,27 @@ func (r *run) remove(ctx context.Context, d Docker, b *branch) error {
 	r.unroute(octx, d, b)
 	var errs []error
 	for _, c := range liveContainers(b.change) {
-		if err := d.Remove(octx, c.ID, true); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+		if err := r.stopContainer(octx, d, b, c.ID, c.Name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := d.Remove(octx, c.ID, false); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
 			errs = append(errs, fmt.Errorf("remove %s: %w", c.Name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// liveContainers are the live containers of a change: the running one and
+// liveContainers are the live containers of a change: the running ones and
 // the others.
 func liveContainers(c *planner.Change) []planner.Container {
 	var out []planner.Container
 	if c.Running != nil {
 		out = append(out, *c.Running)
+	}
+	out = append(out, c.Extra...)
+	if c.Keep != nil {
+		out = append(out, *c.Keep)
 	}
 	return append(out, c.Others...)
 }

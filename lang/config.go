@@ -88,6 +88,14 @@ type Role struct {
 	Labels      map[string]string
 	Healthcheck *Healthcheck // nil = the image's HEALTHCHECK, else "running"
 	Proxy       *RoleProxy   // nil = not behind the proxy
+	Stop        Stop
+}
+
+// Stop is how a role's or accessory's containers are stopped. Both are
+// given at stop time, so changing them replaces no container.
+type Stop struct {
+	Signal  string        // "SIGTERM", "SIGQUIT", ...; "" = the image's STOPSIGNAL, else SIGTERM
+	Timeout time.Duration // how long to wait for the signal to end the container before it is killed; deploy.stop_timeout unless set
 }
 
 // Healthcheck is a role's `healthcheck` block. Exactly one of Cmd, Shell and
@@ -140,6 +148,7 @@ type Accessory struct {
 	SecretEnv map[string]Secret
 	Volumes   []string
 	Labels    map[string]string
+	Stop      Stop
 }
 
 // Deploy is the `deploy` block with every default applied.

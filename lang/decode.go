@@ -55,6 +55,7 @@ func (l *loader) load() *Config {
 	}
 	versionAttr := l.decodeDeploy(blocks["deploy"], &cfg.Deploy)
 	cfg.Proxy = l.decodeProxy(blocks["proxy"], cfg.Proxied(""))
+	applyStopDefaults(cfg)
 	l.orderRoles(cfg, blocks)
 	l.checkNames(blocks)
 	l.checkUnusedHosts(cfg, blocks["host"])

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,10 +32,22 @@ type container struct {
 	SecretEnv map[string]Secret
 	Volumes   []string
 	Labels    map[string]string
+	Stop      Stop
 }
 
 func (l *loader) decodeContainer(at hcl.Attributes) container {
 	var c container
+	if v, ok := l.str(at["stop_signal"]); ok {
+		if sig, err := normalizeSignal(v); err != nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid stop signal",
+				Detail: err.Error(), Subject: at["stop_signal"].Expr.Range().Ptr()})
+		} else {
+			c.Stop.Signal = sig
+		}
+	}
+	if v, ok := l.duration(at["stop_timeout"]); ok {
+		c.Stop.Timeout = v
+	}
 	if els, ok := l.strList(at["cmd"]); ok {
 		c.Cmd = []string{}
 		for _, e := range els {
@@ -137,7 +150,7 @@ func (l *loader) decodeRole(b *hcl.Block) Role {
 		r.Hosts = l.hostList(a, "role "+r.Name)
 	}
 	c := l.decodeContainer(at)
-	r.Cmd, r.Ports, r.Env, r.SecretEnv, r.Volumes, r.Labels = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels
+	r.Cmd, r.Ports, r.Env, r.SecretEnv, r.Volumes, r.Labels, r.Stop = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels, c.Stop
 	hcs := l.single(blocksOfType(content.Blocks, "healthcheck"))
 	if len(hcs) == 1 {
 		r.Healthcheck = l.decodeHealthcheck(hcs[0])
@@ -280,6 +293,9 @@ func (l *loader) healthHTTP(a *hcl.Attribute) *HTTPCheck {
 		if !strings.HasPrefix(h.Path, "/") {
 			return bad(fmt.Sprintf("The path %q must start with /.", h.Path))
 		}
+		if u, err := url.ParseRequestURI(h.Path); err != nil || u.Host != "" || u.Opaque != "" {
+			return bad(fmt.Sprintf("The path %q is not a valid URL path (escape %% as %%25).", h.Path))
+		}
 	}
 	p, ok := m["port"]
 	if !ok {
@@ -334,7 +350,7 @@ func (l *loader) decodeAccessory(b *hcl.Block) Accessory {
 			Detail: fmt.Sprintf("The accessory %q needs host = host.NAME or hosts = [...].", acc.Name), Subject: b.DefRange.Ptr()})
 	}
 	c := l.decodeContainer(at)
-	acc.Cmd, acc.Ports, acc.Env, acc.SecretEnv, acc.Volumes, acc.Labels = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels
+	acc.Cmd, acc.Ports, acc.Env, acc.SecretEnv, acc.Volumes, acc.Labels, acc.Stop = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels, c.Stop
 	return acc
 }
 

@@ -32,6 +32,7 @@ var hostSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 var containerAttrs = []hcl.AttributeSchema{
 	{Name: "cmd"}, {Name: "ports"}, {Name: "env"}, {Name: "secret_env"}, {Name: "volumes"}, {Name: "labels"},
+	{Name: "stop_signal"}, {Name: "stop_timeout"},
 }
 
 var roleSchema = &hcl.BodySchema{

@@ -41,16 +41,20 @@ type Options struct {
 	// accessories only with IncludeAccessories.
 	Destroy            bool
 	IncludeAccessories bool
-	BerthVersion       string
-	Now                func() time.Time // default time.Now
-	ReadParallelism    int              // default: the number of hosts, at least DefaultReadParallelism, at most MaxReadParallelism
-	Logger             *slog.Logger     // default: discard
+	// RemoveVolumes lists, in Plan.Volumes, the named volumes of the
+	// removed containers, for apply to remove after them (needs Deps.Volumes).
+	RemoveVolumes   bool
+	BerthVersion    string
+	Now             func() time.Time // default time.Now
+	ReadParallelism int              // default: the number of hosts, at least DefaultReadParallelism, at most MaxReadParallelism
+	Logger          *slog.Logger     // default: discard
 }
 
 // Deps are the planner's windows on the world.
 type Deps struct {
 	State   StateReader
 	Digests DigestResolver
+	Volumes VolumeReader // only for Options.RemoveVolumes
 }
 
 // Build reads the live state of the hosts, resolves the image tags to
@@ -67,6 +71,9 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	}
 	if deps.State == nil || (deps.Digests == nil && !opts.Destroy) {
 		return nil, errors.New("planner: Build needs a StateReader and a DigestResolver")
+	}
+	if opts.RemoveVolumes && deps.Volumes == nil {
+		return nil, errors.New("planner: Build needs a VolumeReader to remove volumes")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -90,10 +97,15 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	if err := errors.Join(rErr, resolveErr); err != nil {
 		return nil, err
 	}
-	log.Debug("plan inputs read", "hosts", len(states), "images", len(digests))
+	departed := departedHosts(cfg, hosts, states)
+	gone, err := readDeparted(ctx, deps.State, cfg, departedToRead(cfg, departed, opts), opts.ReadParallelism)
+	if err != nil {
+		return nil, err
+	}
+	log.Debug("plan inputs read", "hosts", len(states), "departed", len(gone), "images", len(digests))
 
-	changes := diff(diffInput{cfg: cfg, states: states, digests: digests, destroy: opts.Destroy, includeAccessories: opts.IncludeAccessories})
-	if err := checkTargets(cfg, changes, opts); err != nil {
+	changes := diff(diffInput{cfg: cfg, states: states, departed: gone, digests: digests, destroy: opts.Destroy, includeAccessories: opts.IncludeAccessories})
+	if err := checkTargets(cfg, changes, departed, opts); err != nil {
 		return nil, err
 	}
 	changes = filterTargets(changes, opts.Targets, opts.Excludes)
@@ -116,21 +128,38 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 		Targets:       slices.Clone(opts.Targets),
 		Excludes:      slices.Clone(opts.Excludes),
 		Destroy:       opts.Destroy,
+
+		IncludeAccessories: opts.IncludeAccessories,
+		RemoveVolumes:      opts.RemoveVolumes,
+	}
+	if opts.RemoveVolumes {
+		if p.Volumes, err = volumesOf(ctx, deps.Volumes, cfg, changes); err != nil {
+			return nil, err
+		}
 	}
 	for _, h := range hosts {
 		p.Hosts = append(p.Hosts, snapshot(cfg.Host(h), states[h]))
 	}
+	for _, d := range departed {
+		if st, ok := gone[d.Name]; ok {
+			s := snapshot(nil, st)
+			s.Address, s.Departed, s.User, s.Port = d.Address, true, d.User, d.Port
+			p.Hosts = append(p.Hosts, s)
+		}
+	}
+	p.Departed = departed
 	return p, nil
 }
 
 // checkTargets refuses a target or exclude that names no declared host,
 // role or accessory and matches no change (a role removed from the
 // configuration can still be targeted: its removal is a change).
-func checkTargets(cfg *lang.Config, changes []Change, opts Options) error {
+func checkTargets(cfg *lang.Config, changes []Change, departed []RosterHost, opts Options) error {
 	var errs []error
 	for flag, names := range map[string][]string{"--target": opts.Targets, "--exclude": opts.Excludes} {
 		for _, n := range names {
-			if declared(cfg, n) || slices.ContainsFunc(changes, func(c Change) bool { return matchAny(c.Address, []string{n}) }) {
+			if declared(cfg, n) || slices.ContainsFunc(changes, func(c Change) bool { return matchAny(c.Address, []string{n}) }) ||
+				slices.ContainsFunc(departed, func(d RosterHost) bool { return d.Name == n }) {
 				continue
 			}
 			errs = append(errs, fmt.Errorf("%s %s: %w of the configuration or the hosts", flag, n, ErrUnknownTarget))

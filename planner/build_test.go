@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-sh/berth/lang"
 )
 
 // summary renders changes as "h1/web create [reasons]" lines for compact assertions.
@@ -352,16 +354,86 @@ func TestVarArgs(t *testing.T) {
 	}
 }
 
-func TestWarningTwoRunning(t *testing.T) {
+func TestSecondRunningContainerIsStopped(t *testing.T) {
 	hosts := deployed(testConfig("v2"), digestV2)
 	v1 := testConfig("v1")
 	hosts.put("h2", live("stray", Spec(v1, &v1.Roles[0], "h2", digestV1), "running", t0.Add(-time.Hour)))
 	p := build(t, testConfig("v2"), hosts, Options{})
-	w := strings.Join(p.Warnings(), "\n")
-	if !strings.Contains(w, "h2/web: more than one container runs (shop-web-v2, shop-web-v1)") {
-		t.Errorf("warnings = %q", w)
+	if !p.HasChanges() {
+		t.Fatalf("two running containers of h2/web and no change: %s", summary(p))
 	}
+	if got := summary(p); !strings.Contains(got, "h2/web replace [running stop|shop-web-v1|a second container of h2/web runs]") {
+		t.Errorf("changes:\n%s", got)
+	}
+	c := changeOf(t, p, "h2/web")
+	if c.Keep == nil || c.Keep.Name != "shop-web-v2" || c.Running == nil || c.Running.Name != "shop-web-v1" {
+		t.Errorf("keep %+v, running %+v", c.Keep, c.Running)
+	}
+	if strings.Contains(strings.Join(p.Warnings(), "\n"), "more than one container runs") {
+		t.Errorf("still only a warning: %q", p.Warnings())
+	}
+}
+
+func TestSecondRunningContainerOfOtherVersionsAreAllStopped(t *testing.T) {
+	v1, v3 := testConfig("v1"), testConfig("v3")
+	hosts := deployed(v1, digestV1)
+	hosts.put("h3", live("hand", Spec(v3, &v3.Roles[1], "h3", digestV1), "running", t0.Add(time.Hour)))
+	p := build(t, testConfig("v2"), hosts, Options{})
+	c := changeOf(t, p, "h3/worker")
+	if c.Action != ActionReplace || c.Keep != nil || c.Running == nil || len(c.Extra) != 1 {
+		t.Fatalf("change = %+v", c)
+	}
+	names := []string{c.Running.Name, c.Extra[0].Name}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"shop-worker-v1", "shop-worker-v3"}) {
+		t.Errorf("stopped = %v", names)
+	}
+	found := false
+	for _, r := range c.Reasons {
+		found = found || (r.Op == OpStop && r.Old == c.Extra[0].Name)
+	}
+	if !found {
+		t.Errorf("no reason names %s: %+v", c.Extra[0].Name, c.Reasons)
+	}
+}
+
+func TestStopTimeoutShapesNoContainer(t *testing.T) {
+	hosts := deployed(testConfig("v1"), digestV1)
+	cfg := testConfig("v1")
+	cfg.Deploy.StopTimeout = time.Minute
+	cfg.Roles[1].Stop = lang.Stop{Signal: "SIGINT", Timeout: 3 * time.Second}
+	p := build(t, cfg, hosts, Options{})
 	if p.HasChanges() {
-		t.Errorf("changes: %s", summary(p))
+		t.Fatalf("a changed stop signal or timeout replaced containers:\n%s", summary(p))
 	}
+	if c := changeOf(t, p, "h3/worker"); c.Stop != (StopSpec{Signal: "SIGINT", Timeout: 3 * time.Second}) {
+		t.Errorf("stop = %+v", c.Stop)
+	}
+}
+
+func TestContainerOfFirstReleaseWithStopTimeoutIsUnchanged(t *testing.T) {
+	cfg := testConfig("v1")
+	spec := Spec(cfg, &cfg.Roles[1], "h3", digestV1)
+	sum, _ := ParseSpecSummary(spec.Labels[LabelSpec])
+	sum.StopTimeout = 10 * time.Second // what berth 0.1 wrote
+	spec.Labels[LabelSpec], spec.ConfigHash = sum.JSON(), sum.Hash()
+	spec.Labels[LabelConfig] = spec.ConfigHash
+	hosts := deployed(cfg, digestV1)
+	hosts.states["h3"] = nil
+	hosts.put("h3", live("old", spec, "running", t0))
+	p := build(t, cfg, hosts, Options{Targets: []string{"h3/worker"}})
+	if c := changeOf(t, p, "h3/worker"); c.Action != ActionUnchanged {
+		t.Errorf("h3/worker %s: %+v", c.Action, c.Reasons)
+	}
+}
+
+func changeOf(t *testing.T, p *Plan, addr string) Change {
+	t.Helper()
+	for _, c := range p.Changes {
+		if c.Address.String() == addr {
+			return c
+		}
+	}
+	t.Fatalf("no change for %s:\n%s", addr, summary(p))
+	return Change{}
 }

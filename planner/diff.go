@@ -12,10 +12,13 @@ import (
 
 // diffInput is everything the diff needs; it is a pure function of it.
 type diffInput struct {
-	cfg     *lang.Config
-	states  map[string]HostState // by host name; hosts that were not read are absent
-	digests map[string]string    // image ref "repo:tag" -> "sha256:..."
-	destroy bool
+	cfg    *lang.Config
+	states map[string]HostState // by host name; hosts that were not read are absent
+	// departed are the hosts that left the configuration (read from a
+	// roster): everything of the service on them is removed.
+	departed map[string]HostState
+	digests  map[string]string // image ref "repo:tag" -> "sha256:..."
+	destroy  bool
 	// includeAccessories makes a destroy remove accessories too.
 	includeAccessories bool
 }
@@ -42,8 +45,8 @@ func diff(in diffInput) []Change {
 		}
 		groups := groupContainers(st.Containers, cfg.Service.Name)
 		if in.destroy {
-			changes = append(changes, destroyChanges(host, groups, in.includeAccessories)...)
-			if pc, ok := proxyChange(&lang.Config{}, host, st.Containers, nil); ok {
+			changes = append(changes, destroyChanges(cfg, host, groups, in.includeAccessories)...)
+			if pc, ok := proxyChange(&lang.Config{Deploy: cfg.Deploy}, host, st.Containers, nil); ok {
 				changes = append(changes, pc)
 			}
 			continue
@@ -55,7 +58,7 @@ func diff(in diffInput) []Change {
 			key := groupKey{role: r.Name}
 			d := Spec(cfg, r, host, in.digests[ServiceRef(cfg)])
 			primary := r.Primary && host == primaryHost
-			changes = append(changes, decide(Address{Host: host, Role: r.Name}, &d, groups[key], primary))
+			changes = append(changes, decide(Address{Host: host, Role: r.Name}, &d, groups[key], primary, StopSpec(r.Stop)))
 			delete(groups, key)
 		}
 		if pc, ok := proxyChange(cfg, host, st.Containers, in.digests); ok {
@@ -68,10 +71,23 @@ func diff(in diffInput) []Change {
 			}
 			key := groupKey{accessory: a.Name}
 			d := AccessorySpec(cfg, a, host, accessoryDigest(a, in.digests))
-			changes = append(changes, decide(Address{Host: host, Accessory: a.Name}, &d, groups[key], false))
+			changes = append(changes, decide(Address{Host: host, Accessory: a.Name}, &d, groups[key], false, StopSpec(a.Stop)))
 			delete(groups, key)
 		}
-		changes = append(changes, leftoverRemoves(cfg, host, groups)...)
+		changes = append(changes, leftoverRemoves(cfg, host, groups, false)...)
+	}
+	for _, host := range slices.Sorted(maps.Keys(in.departed)) {
+		st := in.departed[host]
+		groups := groupContainers(st.Containers, cfg.Service.Name)
+		if in.destroy {
+			changes = append(changes, destroyChanges(cfg, host, groups, in.includeAccessories)...)
+		} else {
+			changes = append(changes, leftoverRemoves(cfg, host, groups, true)...)
+		}
+		if pc, ok := proxyChange(&lang.Config{Deploy: cfg.Deploy}, host, st.Containers, nil); ok {
+			pc.Reasons = []Reason{{Field: "host", Old: host, New: "(left the configuration)"}}
+			changes = append(changes, pc)
+		}
 	}
 	return changes
 }
@@ -158,35 +174,91 @@ func nilIfEmpty(cs []Container) []Container {
 	return cs
 }
 
-// decide compares the live containers of one address with the desired spec.
-func decide(addr Address, d *ContainerSpec, group []Container, primary bool) Change {
-	ch := Change{Address: addr, Primary: primary, Desired: d}
-	ch.Running, ch.Others = split(group)
+// decide compares the live containers of one address with the desired
+// spec. The desired state is exact: one running container of the desired
+// version and config. Every other running container is stopped by the
+// change (Running and Extra), with a reason each.
+func decide(addr Address, d *ContainerSpec, group []Container, primary bool, stop StopSpec) Change {
+	ch := Change{Address: addr, Primary: primary, Desired: d, Stop: stop}
 	if len(group) == 0 {
 		ch.Action = ActionCreate
 		return ch
 	}
+	var keep *Container
+	for i := range group { // the one with the desired name first
+		if group[i].Running() && isDesired(group[i], d) && (keep == nil || group[i].Name == d.Name) {
+			keep = &group[i]
+		}
+	}
+	if keep != nil {
+		rest := slices.DeleteFunc(slices.Clone(group), func(c Container) bool { return c.ID == keep.ID })
+		ch.Running, ch.Others = split(rest)
+		if ch.Running == nil {
+			ch.Running, ch.Others = keep, nilIfEmpty(rest)
+			ch.Action = ActionUnchanged
+			return ch
+		}
+		ch.Extra, ch.Others = splitRunning(ch.Others)
+		ch.Keep = keep
+		ch.Action = ActionReplace
+		ch.Reasons = extraReasons(addr, append([]Container{*ch.Running}, ch.Extra...))
+		return ch
+	}
+	ch.Running, ch.Others = split(group)
+	ch.Extra, ch.Others = splitRunning(ch.Others)
 	current := group[0]
 	if ch.Running != nil {
 		current = *ch.Running
 	}
-	ch.Reasons = reasons(current, d)
-	if ch.Running != nil && len(ch.Reasons) == 0 {
-		ch.Action = ActionUnchanged
-		return ch
-	}
+	ch.Reasons = append(reasons(current, d), extraReasons(addr, ch.Extra)...)
 	ch.Action = ActionReplace
 	return ch
 }
 
-func destroyChanges(host string, groups map[groupKey][]Container, accessories bool) []Change {
+// isDesired reports whether c is the desired container: same version and
+// same config (a container of berth 0.1 counts by its config without the
+// stop timeout, which no longer shapes a container).
+func isDesired(c Container, d *ContainerSpec) bool {
+	return c.Version == d.Labels[LabelVersion] && sameConfig(c, d)
+}
+
+func sameConfig(c Container, d *ContainerSpec) bool {
+	if c.ConfigHash == d.ConfigHash {
+		return true
+	}
+	h, ok := LegacyHash(c.Labels[LabelSpec])
+	return ok && h == d.ConfigHash
+}
+
+// splitRunning separates the running containers of cs from the others.
+func splitRunning(cs []Container) (running, others []Container) {
+	for _, c := range cs {
+		if c.Running() {
+			running = append(running, c)
+		} else {
+			others = append(others, c)
+		}
+	}
+	return running, others
+}
+
+// extraReasons say, per container to stop, that it runs beside another.
+func extraReasons(addr Address, cs []Container) []Reason {
+	var rs []Reason
+	for _, c := range cs {
+		rs = append(rs, Reason{Field: "running", Old: c.Name, New: "a second container of " + addr.String() + " runs", Op: OpStop})
+	}
+	return rs
+}
+
+func destroyChanges(cfg *lang.Config, host string, groups map[groupKey][]Container, accessories bool) []Change {
 	var out []Change
 	for _, k := range sortedKeys(groups) {
 		if k.accessory != "" && !accessories {
 			continue
 		}
 		ch := Change{Address: Address{Host: host, Role: k.role, Accessory: k.accessory}, Action: ActionRemove,
-			Reasons: []Reason{{Field: "destroy", New: "every container of the service is removed"}}}
+			Reasons: []Reason{{Field: "destroy", New: "every container of the service is removed"}}, Stop: stopFor(cfg, k)}
 		ch.Running, ch.Others = split(groups[k])
 		out = append(out, ch)
 	}
@@ -195,15 +267,35 @@ func destroyChanges(host string, groups map[groupKey][]Container, accessories bo
 
 // leftoverRemoves are the groups no role or accessory of the config claims
 // on this host: the role or accessory left the config, or this host left it.
-func leftoverRemoves(cfg *lang.Config, host string, groups map[groupKey][]Container) []Change {
+func leftoverRemoves(cfg *lang.Config, host string, groups map[groupKey][]Container, departed bool) []Change {
 	var out []Change
 	for _, k := range sortedKeys(groups) {
-		ch := Change{Address: Address{Host: host, Role: k.role, Accessory: k.accessory}, Action: ActionRemove}
+		ch := Change{Address: Address{Host: host, Role: k.role, Accessory: k.accessory}, Action: ActionRemove, Stop: stopFor(cfg, k)}
 		ch.Running, ch.Others = split(groups[k])
 		ch.Reasons = []Reason{removeReason(cfg, k, host)}
+		if departed {
+			ch.Reasons = []Reason{{Field: "host", Old: host, New: "(left the configuration)"}}
+		}
 		out = append(out, ch)
 	}
 	return out
+}
+
+// stopFor is how the containers of a role or accessory are stopped: its
+// own settings while it is in the configuration, else deploy.stop_timeout
+// and the containers' own stop signal.
+func stopFor(cfg *lang.Config, k groupKey) StopSpec {
+	for _, r := range cfg.Roles {
+		if k.role != "" && r.Name == k.role {
+			return StopSpec(r.Stop)
+		}
+	}
+	for _, a := range cfg.Accessories {
+		if k.accessory != "" && a.Name == k.accessory {
+			return StopSpec(a.Stop)
+		}
+	}
+	return StopSpec{Timeout: cfg.Deploy.StopTimeout}
 }
 
 func removeReason(cfg *lang.Config, k groupKey, host string) Reason {
@@ -241,7 +333,7 @@ func reasons(c Container, d *ContainerSpec) []Reason {
 	if versionChanged {
 		rs = append(rs, Reason{Field: "version", Old: orNone(c.Version), New: newVersion})
 	}
-	if c.ConfigHash != d.ConfigHash {
+	if !sameConfig(c, d) {
 		rs = append(rs, configReasons(c, d, versionChanged)...)
 	}
 	if !c.Running() {
@@ -296,9 +388,6 @@ func summaryReasons(o, n SpecSummary, versionChanged bool) []Reason {
 	}
 	if op, np := o.Proxy.Describe(), n.Proxy.Describe(); op != np {
 		rs = append(rs, Reason{Field: "proxy", Old: op, New: np})
-	}
-	if o.StopTimeout != n.StopTimeout {
-		rs = append(rs, Reason{Field: "stop_timeout", Old: o.StopTimeout.String(), New: n.StopTimeout.String()})
 	}
 	return rs
 }

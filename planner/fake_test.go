@@ -13,10 +13,21 @@ import (
 
 // fakeHosts is a StateReader over in-memory host states.
 type fakeHosts struct {
-	mu     sync.Mutex
-	states map[string][]Container
-	errs   map[string]error
-	reads  []string
+	mu      sync.Mutex
+	states  map[string][]Container
+	errs    map[string]error
+	reads   []string
+	rosters map[string][]RosterHost
+	added   []RosterHost
+}
+
+var _ HostAdder = (*fakeHosts)(nil)
+
+func (f *fakeHosts) AddHost(h RosterHost) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.added = append(f.added, h)
+	return nil
 }
 
 var _ StateReader = (*fakeHosts)(nil)
@@ -28,7 +39,7 @@ func (f *fakeHosts) ReadState(_ context.Context, host, service string) (HostStat
 	if err := f.errs[host]; err != nil {
 		return HostState{}, err
 	}
-	return HostState{Host: host, Containers: append([]Container(nil), f.states[host]...)}, nil
+	return HostState{Host: host, Containers: append([]Container(nil), f.states[host]...), Roster: f.rosters[host]}, nil
 }
 
 func (f *fakeHosts) put(host string, c Container) {
@@ -95,11 +106,12 @@ func testConfig(version string) *lang.Config {
 				Env:         map[string]string{"LOG_LEVEL": "info"},
 				SecretEnv:   map[string]lang.Secret{"DB_PASSWORD": lang.NewSecret(`env("DB_PASSWORD")`, secretValue)},
 				Healthcheck: &lang.Healthcheck{Cmd: []string{"/app", "check"}, Interval: time.Second, Retries: 3, Deadline: 30 * time.Second},
+				Stop:        lang.Stop{Timeout: 10 * time.Second},
 			},
-			{Name: "worker", Hosts: []string{"h3"}, Cmd: []string{"/app", "work"}},
+			{Name: "worker", Hosts: []string{"h3"}, Cmd: []string{"/app", "work"}, Stop: lang.Stop{Timeout: 10 * time.Second}},
 		},
 		Accessories: []lang.Accessory{
-			{Name: "cache", Image: "10.77.0.1:5000/cache:7", Hosts: []string{"h3"}, Ports: []lang.Port{{HostPort: 6379, ContainerPort: 6379}}},
+			{Name: "cache", Image: "10.77.0.1:5000/cache:7", Hosts: []string{"h3"}, Ports: []lang.Port{{HostPort: 6379, ContainerPort: 6379}}, Stop: lang.Stop{Timeout: 10 * time.Second}},
 		},
 		Deploy: lang.Deploy{Parallelism: 10, Retain: 3, StopTimeout: 10 * time.Second, ReadinessDelay: 3 * time.Second},
 		Variables: []lang.Variable{

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -8,8 +10,10 @@ import (
 )
 
 // FormatVersion is the plan file format written by this berth. Readers
-// refuse an unknown major version.
-const FormatVersion = "1.0"
+// refuse an unknown major version. 2.0 added the options that change what
+// apply does (include_accessories, remove_volumes, volumes): a 1.x berth
+// would ignore them, so it must refuse such a file. ReadFile upgrades 1.x.
+const FormatVersion = "2.0"
 
 // Action is what a plan does to one (host, role) or (host, accessory).
 type Action string
@@ -69,6 +73,9 @@ type Reason struct {
 const (
 	OpAdded   = "added"
 	OpRemoved = "removed"
+	// OpStop marks a running container (Old) that the change stops
+	// because another container of the address runs (New says why).
+	OpStop = "stop"
 )
 
 // HealthSpec is how the executor decides that a new container is healthy.
@@ -97,17 +104,21 @@ type HealthSpec struct {
 // secret value: SecretEnv maps each secret variable to a salted hash, and
 // the executor takes the values from the configuration at apply time.
 type ContainerSpec struct {
-	Name        string            `json:"name"`  // SERVICE-ROLE-VERSION
-	Image       string            `json:"image"` // repo:tag@sha256:... (exactly what was reviewed)
-	Cmd         []string          `json:"cmd,omitempty"`
-	Env         map[string]string `json:"env,omitempty"`
-	SecretEnv   map[string]string `json:"secret_env,omitempty"` // name -> hash
-	Ports       []string          `json:"ports,omitempty"`
-	Volumes     []string          `json:"volumes,omitempty"`
-	Labels      map[string]string `json:"labels"` // includes every berth.* label
-	Health      HealthSpec        `json:"health"`
-	StopTimeout time.Duration     `json:"stop_timeout"`
-	ConfigHash  string            `json:"config_hash"`
+	Name      string            `json:"name"`  // SERVICE-ROLE-VERSION
+	Image     string            `json:"image"` // repo:tag@sha256:... (exactly what was reviewed)
+	Cmd       []string          `json:"cmd,omitempty"`
+	Env       map[string]string `json:"env,omitempty"`
+	SecretEnv map[string]string `json:"secret_env,omitempty"` // name -> hash
+	Ports     []string          `json:"ports,omitempty"`
+	Volumes   []string          `json:"volumes,omitempty"`
+	Labels    map[string]string `json:"labels"` // includes every berth.* label
+	Health    HealthSpec        `json:"health"`
+	// StopSignal and StopTimeout are Docker's own settings of the new
+	// container (what a `docker stop` by hand uses); berth gives them again
+	// at stop time from Change.Stop. Neither is part of ConfigHash.
+	StopSignal  string        `json:"stop_signal,omitempty"`
+	StopTimeout time.Duration `json:"stop_timeout"`
+	ConfigHash  string        `json:"config_hash"`
 	// Network is the Docker network to join ("" = the default bridge);
 	// Proxy is the route of a proxied role through the host's kamal-proxy.
 	Network string      `json:"network,omitempty"`
@@ -127,6 +138,23 @@ type Change struct {
 	Others []Container `json:"others,omitempty"`
 	// Desired is nil for a remove.
 	Desired *ContainerSpec `json:"desired,omitempty"`
+	// Extra are the other running containers of this address besides
+	// Running: the desired state is exactly one running container, so the
+	// change stops them too (they are kept, stopped, like any old container).
+	Extra []Container `json:"extra,omitempty"`
+	// Keep is the desired container when it already runs beside others:
+	// the change starts nothing new, it checks Keep and stops the others.
+	Keep *Container `json:"keep,omitempty"`
+	// Stop is how this change stops the containers it stops or removes.
+	Stop StopSpec `json:"stop"`
+}
+
+// StopSpec is how a container is stopped: Signal (empty: the container's
+// own stop signal, else SIGTERM), then Timeout for it to end before it is
+// killed.
+type StopSpec struct {
+	Signal  string        `json:"signal,omitempty"`
+	Timeout time.Duration `json:"timeout"`
 }
 
 // HostSnapshot records a host's live state as the plan saw it.
@@ -134,6 +162,11 @@ type HostSnapshot struct {
 	Name        string `json:"name"`
 	Address     string `json:"address"`
 	Fingerprint string `json:"fingerprint"`
+	// Departed marks a host that left the configuration (found in the
+	// roster); User and Port say how to reach it again.
+	Departed bool   `json:"departed,omitempty"`
+	User     string `json:"user,omitempty"`
+	Port     int    `json:"port,omitempty"`
 	// Containers lists what the fingerprint covers, so that a stale check
 	// can say what changed. No secret is in it.
 	Containers []SnapshotContainer `json:"containers,omitempty"`
@@ -194,9 +227,55 @@ type Plan struct {
 	Hosts         []HostSnapshot    `json:"hosts"`
 	Changes       []Change          `json:"changes"`
 	Graph         Graph             `json:"graph"`
-	Targets       []string          `json:"targets,omitempty"`  // --target given; the plan may be partial
-	Excludes      []string          `json:"excludes,omitempty"` // --exclude given
-	Destroy       bool              `json:"destroy,omitempty"`
+	// The options the plan was made with: apply re-derives the plan with
+	// them, and every rendering shows them (see Options and CommandLine).
+	Targets            []string `json:"targets,omitempty"`  // --target given; the plan may be partial
+	Excludes           []string `json:"excludes,omitempty"` // --exclude given
+	Destroy            bool     `json:"destroy,omitempty"`
+	IncludeAccessories bool     `json:"include_accessories,omitempty"` // destroy --include-accessories
+	RemoveVolumes      bool     `json:"remove_volumes,omitempty"`      // destroy --remove-volumes
+	// Volumes are the named volumes that apply removes after the
+	// containers, per host (only with RemoveVolumes).
+	Volumes map[string][]string `json:"volumes,omitempty"`
+	// Departed are the hosts that left the configuration but are still in
+	// the service's roster, read or (with --exclude) not: an apply keeps
+	// them in the roster until their containers are gone.
+	Departed []RosterHost `json:"departed,omitempty"`
+}
+
+// Options are the options the plan was made with, for re-deriving it
+// (Verify). An Options field that shapes the plan must be a Plan field,
+// copied here and shown by CommandLine: else apply FILE re-derives the plan
+// without it and refuses the file.
+func (p *Plan) Options() Options {
+	return Options{
+		Targets: slices.Clone(p.Targets), Excludes: slices.Clone(p.Excludes),
+		Destroy: p.Destroy, IncludeAccessories: p.IncludeAccessories, RemoveVolumes: p.RemoveVolumes,
+		BerthVersion: p.BerthVersion,
+	}
+}
+
+// CommandLine is the berth command that makes this plan, without its
+// variables (the plan carries them): "berth plan", "berth plan --target
+// worker", "berth destroy --include-accessories --remove-volumes".
+func (p *Plan) CommandLine() string {
+	args := []string{"berth", "plan"}
+	if p.Destroy {
+		args[1] = "destroy"
+	}
+	for _, t := range p.Targets {
+		args = append(args, "--target", t)
+	}
+	for _, x := range p.Excludes {
+		args = append(args, "--exclude", x)
+	}
+	if p.IncludeAccessories {
+		args = append(args, "--include-accessories")
+	}
+	if p.RemoveVolumes {
+		args = append(args, "--remove-volumes")
+	}
+	return strings.Join(args, " ")
 }
 
 // Counts returns how many changes of each action the plan has.
@@ -227,7 +306,14 @@ func (p *Plan) HasChanges() bool {
 func (p *Plan) Warnings() []string {
 	var out []string
 	if p.Destroy {
-		out = append(out, "This plan removes every container of service "+p.Service+" on the hosts listed.")
+		acc := ", except the accessories (no --include-accessories)."
+		if p.IncludeAccessories {
+			acc = ", accessories included (--include-accessories)."
+		}
+		out = append(out, "This plan removes every container of service "+p.Service+" on the hosts listed"+acc)
+	}
+	if p.RemoveVolumes {
+		out = append(out, "This plan then removes the named volumes of the removed containers, and the data in them (--remove-volumes): "+p.volumeList()+".")
 	}
 	if len(p.Targets) > 0 {
 		out = append(out, "Targeting is in effect (--target "+strings.Join(p.Targets, ", ")+"): the plan may be partial, and after apply the hosts may not match the configuration.")
@@ -244,18 +330,6 @@ func (p *Plan) Warnings() []string {
 		}
 	}
 	for _, c := range p.Changes {
-		var extra []string
-		for _, o := range c.Others {
-			if o.Running() {
-				extra = append(extra, o.Name)
-			}
-		}
-		if len(extra) > 0 && c.Running != nil {
-			out = append(out, c.Address.String()+": more than one container runs ("+c.Running.Name+", "+strings.Join(extra, ", ")+
-				"); the plan acts on the newest, "+c.Running.Name+", and leaves the others running.")
-		}
-	}
-	for _, c := range p.Changes {
 		if c.Address.Accessory != "" && c.Action == ActionReplace && c.Running != nil {
 			out = append(out, c.Address.String()+": the accessory's own configuration changed, so its container "+c.Running.Name+
 				" is replaced (stopped, then a new one started; named volumes are kept). An app deploy alone never does this.")
@@ -265,6 +339,20 @@ func (p *Plan) Warnings() []string {
 		out = append(out, "The primary role on its primary host is not part of this plan: the barrier opens at once, so no health check of the new version guards the other roles' cutover.")
 	}
 	return out
+}
+
+// volumeList renders Volumes as "h1: a, b; h3: c", or "none are mounted".
+func (p *Plan) volumeList() string {
+	var parts []string
+	for _, h := range slices.Sorted(maps.Keys(p.Volumes)) {
+		if len(p.Volumes[h]) > 0 {
+			parts = append(parts, h+": "+strings.Join(p.Volumes[h], ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return "none are mounted"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // VarArgs returns the plan's non-sensitive variables as "name=value"

@@ -1,11 +1,14 @@
 package planner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -18,8 +21,25 @@ var (
 	ErrPlanVersion = errors.New("unsupported plan file format version")
 )
 
-// supportedMajor is the plan file major version this berth reads and writes.
-const supportedMajor = 1
+// supportedMajor is the plan file major version this berth writes; it
+// also reads the versions that upgrades holds a step for.
+const supportedMajor = 2
+
+// upgrades turn a plan decoded from an older major version into the
+// current one, each a small step from its major to the next.
+var upgrades = map[int]func(*Plan){
+	1: upgradeV1,
+}
+
+// upgradeV1 upgrades a 1.x plan: 1.x files did not record
+// --include-accessories, and a 1.x destroy removed no volume. A 1.x destroy
+// plan that removes an accessory was made with --include-accessories.
+func upgradeV1(p *Plan) {
+	p.IncludeAccessories = p.Destroy && slices.ContainsFunc(p.Changes, func(c Change) bool {
+		return c.Action == ActionRemove && c.Address.Accessory != ""
+	})
+	p.RemoveVolumes, p.Volumes = false, nil
+}
 
 // WriteFile writes the plan as indented JSON, atomically (a temporary file
 // in the same directory, then a rename), mode 0644. A plan holds no secret
@@ -62,6 +82,34 @@ func ReadFile(path string) (*Plan, error) {
 	return Decode(path, b)
 }
 
+// File is a plan file as read from disk: its plan, and the digest of its
+// bytes, which show and apply print so that a reviewer can tell that the
+// file applied is the file reviewed.
+type File struct {
+	Path   string
+	Digest string // "sha256:" and the hex SHA-256 of the file's bytes
+	Plan   *Plan
+}
+
+// Open reads a plan file like ReadFile and digests its bytes.
+func Open(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	p, err := Decode(path, b)
+	if err != nil {
+		return nil, err
+	}
+	return &File{Path: path, Digest: ContentDigest(b), Plan: p}, nil
+}
+
+// ContentDigest is "sha256:" and the hex SHA-256 of b, as sha256sum prints it.
+func ContentDigest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 // Decode parses the bytes of a plan file; name is used in error messages.
 func Decode(name string, b []byte) (*Plan, error) {
 	var head struct {
@@ -84,12 +132,16 @@ func Decode(name string, b []byte) (*Plan, error) {
 	if major > supportedMajor {
 		return nil, versionError(fmt.Sprintf("plan file %s: format version %s is newer than this berth supports (%d.x); upgrade berth", name, v, supportedMajor))
 	}
-	if major < supportedMajor {
+	if major < supportedMajor && upgrades[major] == nil {
 		return nil, versionError(fmt.Sprintf("plan file %s: format version %s is older than this berth supports (%d.x); make a new plan", name, v, supportedMajor))
 	}
 	var p Plan
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("plan file %s: %w (%v)", name, ErrNotPlanFile, jsonErr(err))
+	}
+	for m := major; m < supportedMajor; m++ {
+		upgrades[m](&p)
+		p.FormatVersion = fmt.Sprintf("%d.0", m+1)
 	}
 	if err := p.Graph.Validate(); err != nil {
 		return nil, fmt.Errorf("plan file %s: %w", name, err)

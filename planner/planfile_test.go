@@ -54,7 +54,7 @@ func TestReadFileErrors(t *testing.T) {
 		{"array", `[1, 2]`, ErrNotPlanFile, "cannot unmarshal array"},
 		{"numberversion", `{"format_version": 1}`, ErrNotPlanFile, "cannot unmarshal number"},
 		{"badfield", `{"format_version": "1.0", "changes": "x"}`, ErrNotPlanFile, "cannot unmarshal string"},
-		{"newer", `{"format_version":"2.0","future":true}`, ErrPlanVersion, "format version 2.0 is newer than this berth supports (1.x); upgrade berth"},
+		{"newer", `{"format_version":"3.0","future":true}`, ErrPlanVersion, "format version 3.0 is newer than this berth supports (2.x); upgrade berth"},
 		{"older", `{"format_version":"0.9"}`, ErrPlanVersion, "older"},
 		{"garbage", `{"format_version":"x.y"}`, ErrPlanVersion, `"x.y"`},
 		{"cycle", `{"format_version":"1.0","graph":{"steps":[{"id":"a","depends_on":["a"]}]}}`, ErrGraph, "cycle"},

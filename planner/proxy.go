@@ -91,7 +91,6 @@ func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
 		Network: ProxyNetwork,
 		Health: HealthSpec{Kind: "cmd", Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,
 			Retries: 3, Deadline: proxyHealthDeadline},
-		StopTimeout: cfg.Deploy.StopTimeout,
 	}
 	ref := ProxyRef(cfg)
 	return finishSpec(cfg, s, map[string]string{LabelProxy: "true"}, ProxyContainer, ref, imageTag(ref))
@@ -118,13 +117,13 @@ func proxyChange(cfg *lang.Config, host string, cs []Container, digests map[stri
 		if len(group) == 0 {
 			return Change{}, false
 		}
-		ch := Change{Address: addr, Action: ActionRemove,
+		ch := Change{Address: addr, Action: ActionRemove, Stop: StopSpec{Timeout: cfg.Deploy.StopTimeout},
 			Reasons: []Reason{{Field: "proxy", Old: ProxyContainer, New: "(no role on " + host + " is proxied)"}}}
 		ch.Running, ch.Others = split(group)
 		return ch, true
 	}
 	d := ProxySpec(cfg, host, proxyDigest(cfg, digests))
-	return decide(addr, &d, group, false), true
+	return decide(addr, &d, group, false, StopSpec{Timeout: cfg.Deploy.StopTimeout}), true
 }
 
 // publishesPorts reports whether a live container was started with host ports.

@@ -24,17 +24,20 @@ const (
 // JSON is stored in the LabelSpec label so that the next plan can diff
 // field by field. Secrets appear only as salted hashes.
 type SpecSummary struct {
-	Digest      string            `json:"digest"`
-	Cmd         []string          `json:"cmd,omitempty"`
-	Env         map[string]string `json:"env,omitempty"`
-	SecretEnv   map[string]string `json:"secret_env,omitempty"`
-	Ports       []string          `json:"ports,omitempty"`
-	Volumes     []string          `json:"volumes,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"` // the user's labels only
-	Health      HealthSpec        `json:"health"`
-	StopTimeout time.Duration     `json:"stop_timeout"`
-	Network     string            `json:"network,omitempty"`
-	Proxy       *ProxyRoute       `json:"proxy,omitempty"`
+	Digest    string            `json:"digest"`
+	Cmd       []string          `json:"cmd,omitempty"`
+	Env       map[string]string `json:"env,omitempty"`
+	SecretEnv map[string]string `json:"secret_env,omitempty"`
+	Ports     []string          `json:"ports,omitempty"`
+	Volumes   []string          `json:"volumes,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"` // the user's labels only
+	Health    HealthSpec        `json:"health"`
+	// StopTimeout is always zero for the containers this berth starts: how
+	// a container is stopped is given at stop time and does not shape it.
+	// Containers of berth 0.1 carry it; LegacyHash drops it again.
+	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
+	Network     string        `json:"network,omitempty"`
+	Proxy       *ProxyRoute   `json:"proxy,omitempty"`
 }
 
 // Spec is the container that role wants on host, running the service image
@@ -45,42 +48,44 @@ func Spec(cfg *lang.Config, role *lang.Role, host string, digest string) Contain
 		short = cfg.Version.Full
 	}
 	s := SpecSummary{
-		Digest:      digest,
-		Cmd:         slices.Clone(role.Cmd),
-		Env:         maps.Clone(role.Env),
-		SecretEnv:   secretHashes(role.SecretEnv, cfg.Service.Name+"/"+role.Name),
-		Ports:       portStrings(role.Ports),
-		Volumes:     slices.Clone(role.Volumes),
-		Labels:      maps.Clone(role.Labels),
-		Health:      healthSpec(role.Healthcheck, cfg.Deploy),
-		StopTimeout: cfg.Deploy.StopTimeout,
-		Proxy:       proxyRoute(cfg, role),
+		Digest:    digest,
+		Cmd:       slices.Clone(role.Cmd),
+		Env:       maps.Clone(role.Env),
+		SecretEnv: secretHashes(role.SecretEnv, cfg.Service.Name+"/"+role.Name),
+		Ports:     portStrings(role.Ports),
+		Volumes:   slices.Clone(role.Volumes),
+		Labels:    maps.Clone(role.Labels),
+		Health:    healthSpec(role.Healthcheck, cfg.Deploy),
+		Proxy:     proxyRoute(cfg, role),
 	}
 	if s.Proxy != nil {
 		s.Network = ProxyNetwork
 	}
 	labels := map[string]string{LabelRole: role.Name}
-	return finishSpec(cfg, s, labels, cfg.Service.Name+"-"+role.Name+"-"+short,
+	spec := finishSpec(cfg, s, labels, cfg.Service.Name+"-"+role.Name+"-"+short,
 		ServiceRef(cfg), cfg.Version.Full)
+	spec.StopSignal, spec.StopTimeout = role.Stop.Signal, role.Stop.Timeout
+	return spec
 }
 
 // AccessorySpec is the container of accessory acc on host. Its name is fixed
 // ("SERVICE-ACCESSORY") and its version is the tag of its image.
 func AccessorySpec(cfg *lang.Config, acc *lang.Accessory, host string, digest string) ContainerSpec {
 	s := SpecSummary{
-		Digest:      digest,
-		Cmd:         slices.Clone(acc.Cmd),
-		Env:         maps.Clone(acc.Env),
-		SecretEnv:   secretHashes(acc.SecretEnv, cfg.Service.Name+"/accessory."+acc.Name),
-		Ports:       portStrings(acc.Ports),
-		Volumes:     slices.Clone(acc.Volumes),
-		Labels:      maps.Clone(acc.Labels),
-		Health:      healthSpec(nil, cfg.Deploy),
-		StopTimeout: cfg.Deploy.StopTimeout,
+		Digest:    digest,
+		Cmd:       slices.Clone(acc.Cmd),
+		Env:       maps.Clone(acc.Env),
+		SecretEnv: secretHashes(acc.SecretEnv, cfg.Service.Name+"/accessory."+acc.Name),
+		Ports:     portStrings(acc.Ports),
+		Volumes:   slices.Clone(acc.Volumes),
+		Labels:    maps.Clone(acc.Labels),
+		Health:    healthSpec(nil, cfg.Deploy),
 	}
 	labels := map[string]string{LabelAccessory: acc.Name}
 	ref := AccessoryRef(acc)
-	return finishSpec(cfg, s, labels, cfg.Service.Name+"-"+acc.Name, ref, imageTag(ref))
+	spec := finishSpec(cfg, s, labels, cfg.Service.Name+"-"+acc.Name, ref, imageTag(ref))
+	spec.StopSignal, spec.StopTimeout = acc.Stop.Signal, acc.Stop.Timeout
+	return spec
 }
 
 // ServiceRef is the image reference the service's roles run: "repo:version".
@@ -122,7 +127,7 @@ func finishSpec(cfg *lang.Config, s SpecSummary, own map[string]string, name, re
 		Volumes:     s.Volumes,
 		Labels:      labels,
 		Health:      s.Health,
-		StopTimeout: s.StopTimeout,
+		StopTimeout: cfg.Deploy.StopTimeout,
 		ConfigHash:  hash,
 		Network:     s.Network,
 		Proxy:       s.Proxy,
@@ -143,6 +148,18 @@ func (s SpecSummary) JSON() string {
 func (s SpecSummary) Hash() string {
 	sum := sha256.Sum256([]byte("berth-config-v1\x00" + s.JSON()))
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// LegacyHash is the config hash a container of berth 0.1 would have now
+// that the stop timeout no longer shapes a container; ok is false when its
+// LabelSpec cannot be read.
+func LegacyHash(specLabel string) (string, bool) {
+	s, ok := ParseSpecSummary(specLabel)
+	if !ok || s.StopTimeout == 0 {
+		return "", false
+	}
+	s.StopTimeout = 0
+	return s.Hash(), true
 }
 
 // ParseSpecSummary decodes a LabelSpec label; ok is false when it is

@@ -19,7 +19,7 @@ type StaleError struct {
 }
 
 func (e *StaleError) Error() string {
-	return "plan is stale, make a new one: " + strings.Join(e.Problems, "; ")
+	return "plan is stale: " + strings.Join(e.Problems, "; ") + "; make a new plan"
 }
 
 // Is makes errors.Is(err, ErrStale) true.
@@ -29,12 +29,10 @@ func (e *StaleError) Is(target error) bool { return target == ErrStale }
 // fingerprints, and compares the configuration's hash. It returns nil, a
 // *StaleError saying what changed, or the error of a host that could not
 // be read (naming it).
+//
+// Verify does this and more: it re-derives the whole plan.
 func CheckStale(ctx context.Context, p *Plan, cfg *lang.Config, r StateReader) error {
-	var problems []string
-	if cfg.Hash != p.ConfigHash {
-		problems = append(problems, fmt.Sprintf("the configuration changed (config hash %s → %s)", shortDigest(p.ConfigHash), shortDigest(cfg.Hash)))
-		problems = append(problems, variableMoves(p.Variables, cfg.Variables)...)
-	}
+	problems := configMoves(p, cfg)
 	hosts := make([]string, len(p.Hosts))
 	for i, h := range p.Hosts {
 		hosts[i] = h.Name
@@ -43,21 +41,42 @@ func CheckStale(ctx context.Context, p *Plan, cfg *lang.Config, r StateReader) e
 	if err != nil {
 		return err
 	}
-	for _, h := range p.Hosts {
-		now := snapshot(cfg.Host(h.Name), states[h.Name])
-		if now.Fingerprint == h.Fingerprint {
+	now := make(map[string]HostSnapshot, len(states))
+	for h, st := range states {
+		now[h] = snapshot(cfg.Host(h), st)
+	}
+	problems = append(problems, hostMoves(p.Hosts, now)...)
+	if len(problems) > 0 {
+		return &StaleError{Problems: problems}
+	}
+	return nil
+}
+
+// configMoves says how the configuration differs from the plan's, if it does.
+func configMoves(p *Plan, cfg *lang.Config) []string {
+	if cfg.Hash == p.ConfigHash {
+		return nil
+	}
+	problems := []string{fmt.Sprintf("the configuration changed (config hash %s → %s)", shortDigest(p.ConfigHash), shortDigest(cfg.Hash))}
+	return append(problems, variableMoves(p.Variables, cfg.Variables)...)
+}
+
+// hostMoves says which of the plan's hosts changed, against the snapshots
+// taken now; a host missing from now is left to the caller.
+func hostMoves(planned []HostSnapshot, now map[string]HostSnapshot) []string {
+	var problems []string
+	for _, h := range planned {
+		n, ok := now[h.Name]
+		if !ok || n.Fingerprint == h.Fingerprint {
 			continue
 		}
-		what := describeMoves(h.Containers, now.Containers)
+		what := describeMoves(h.Containers, n.Containers)
 		if len(what) == 0 {
 			what = []string{"live state differs"}
 		}
 		problems = append(problems, fmt.Sprintf("host %s changed: %s", h.Name, strings.Join(what, ", ")))
 	}
-	if len(problems) > 0 {
-		return &StaleError{Problems: problems}
-	}
-	return nil
+	return problems
 }
 
 // describeMoves says which containers appeared, disappeared or changed.

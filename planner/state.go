@@ -49,6 +49,23 @@ func (c Container) Running() bool { return c.State == "running" || c.State == "r
 type HostState struct {
 	Host       string      `json:"host"`
 	Containers []Container `json:"containers"`
+	// Roster is the service's roster as this host keeps it: the hosts the
+	// service was last deployed to. Not part of the fingerprint.
+	Roster []RosterHost `json:"roster,omitempty"`
+}
+
+// RosterHost is one host of a service's roster. It holds no secret.
+type RosterHost struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	User    string `json:"user,omitempty"`
+	Port    int    `json:"port,omitempty"`
+}
+
+// HostAdder is implemented by a StateReader that can be told how to reach
+// a host the configuration no longer declares (one read from a roster).
+type HostAdder interface {
+	AddHost(h RosterHost) error
 }
 
 // Fingerprint identifies the live state a plan was computed from. It covers

@@ -12,7 +12,27 @@ import (
 
 // HumanOptions tune the human rendering.
 type HumanOptions struct {
-	Color bool // ANSI colours for the markers and the summary
+	Color bool      // ANSI colours for the markers and the summary
+	File  *FileInfo // the saved plan file rendered, if any: its line comes first
+}
+
+// FileInfo names a saved plan file and the digest of its bytes, so that a
+// reviewer can tell that the file applied is the file reviewed.
+type FileInfo struct {
+	Path   string `json:"path"`
+	Digest string `json:"digest"` // "sha256:..." of the file's bytes, as sha256sum prints it
+}
+
+// Line is "Plan file: plan.json (sha256:...)".
+func (f FileInfo) Line() string { return "Plan file: " + f.Path + " (" + f.Digest + ")" }
+
+// madeWith is the command that made a plan, when it took options that
+// change what apply does ("" for a plain `berth plan`).
+func madeWith(p *planner.Plan) string {
+	if cl := p.CommandLine(); cl != "berth plan" {
+		return cl
+	}
+	return ""
 }
 
 const (
@@ -40,7 +60,13 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 	if p.Destroy {
 		what = "destroys"
 	}
+	if opts.File != nil {
+		pw.printf("%s\n\n", opts.File.Line())
+	}
 	pw.printf("Plan for service %s: %s version %s.\n", p.Service, what, p.Version)
+	if cl := madeWith(p); cl != "" {
+		pw.printf("  made with: %s\n", cl)
+	}
 	for _, ref := range slices.Sorted(maps.Keys(p.Images)) {
 		pw.printf("  image %s = %s\n", ref, p.Images[ref])
 	}
@@ -93,6 +119,8 @@ func Summary(p *planner.Plan) string {
 func ReasonText(r planner.Reason) string {
 	sensitive := strings.HasPrefix(r.Field, "secret_env.")
 	switch {
+	case r.Op == planner.OpStop:
+		return "stop " + r.Old + ": " + r.New
 	case sensitive && r.Op != "":
 		return r.Field + ": (sensitive) " + r.Op
 	case sensitive:

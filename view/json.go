@@ -16,6 +16,9 @@ const JSONFormatVersion = "1.0"
 // and the warnings. format_version is the version of this document.
 type PlanDocument struct {
 	FormatVersion string `json:"format_version"`
+	// File is the saved plan file rendered (berth show FILE), with the
+	// digest of its bytes.
+	File *FileInfo `json:"file,omitempty"`
 	*planner.Plan
 	Summary  PlanSummary `json:"summary"`
 	Warnings []string    `json:"warnings,omitempty"`
@@ -43,9 +46,15 @@ func Document(p *planner.Plan) PlanDocument {
 }
 
 // PlanJSON writes the plan as an indented JSON document (PlanDocument).
-func PlanJSON(w io.Writer, p *planner.Plan) error {
+func PlanJSON(w io.Writer, p *planner.Plan) error { return PlanFileJSON(w, p, nil) }
+
+// PlanFileJSON is PlanJSON for a saved plan file: the document's "file"
+// gives its path and digest.
+func PlanFileJSON(w io.Writer, p *planner.Plan, f *FileInfo) error {
+	doc := Document(p)
+	doc.File = f
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(Document(p))
+	return enc.Encode(doc)
 }

@@ -12,13 +12,23 @@ import (
 // PlanMarkdown writes what a reviewer wants in a pull request: the summary
 // line and a table of what changes on which host first, then the reasons,
 // images, hosts read and steps in a collapsible section.
-func PlanMarkdown(w io.Writer, p *planner.Plan) error {
+func PlanMarkdown(w io.Writer, p *planner.Plan) error { return PlanFileMarkdown(w, p, nil) }
+
+// PlanFileMarkdown is PlanMarkdown for a saved plan file: the file's path
+// and digest come right under the heading.
+func PlanFileMarkdown(w io.Writer, p *planner.Plan, f *FileInfo) error {
 	pw := &errWriter{w: w}
 	what := "deploy"
 	if p.Destroy {
 		what = "destroy"
 	}
 	pw.printf("### berth plan: %s %s `%s`\n\n", what, cell(p.Service), cell(p.Version))
+	if f != nil {
+		pw.printf("Plan file %s, %s\n\n", code(f.Path), code(f.Digest))
+	}
+	if cl := madeWith(p); cl != "" {
+		pw.printf("Made with %s\n\n", code(cl))
+	}
 	for _, warn := range p.Warnings() {
 		pw.printf("> **Warning:** %s\n\n", warn)
 	}

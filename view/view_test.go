@@ -23,6 +23,10 @@ func (f fakeHosts) ReadState(_ context.Context, host, _ string) (planner.HostSta
 
 type fakeDigests map[string]string
 
+type fakeVolumes map[string][]string
+
+func (f fakeVolumes) Volumes(_ context.Context, _, id string) ([]string, error) { return f[id], nil }
+
 func (f fakeDigests) Resolve(_ context.Context, ref string) (string, error) { return f[ref], nil }
 
 const secretValue = "s3cr3t-value-never-shown"
@@ -80,7 +84,8 @@ func plan(t *testing.T, cfg *lang.Config, hosts fakeHosts, opts planner.Options)
 	t.Helper()
 	opts.Now = func() time.Time { return t0 }
 	opts.BerthVersion = "0.1.0-test"
-	p, err := planner.Build(context.Background(), cfg, planner.Deps{State: hosts, Digests: digests}, opts)
+	vols := fakeVolumes{"cah3": {"shop-jobs"}, "cbh3": {"cache-data"}}
+	p, err := planner.Build(context.Background(), cfg, planner.Deps{State: hosts, Digests: digests, Volumes: vols}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +102,8 @@ func scenarios(t *testing.T) map[string]*planner.Plan {
 		"empty":     plan(t, config("v1", secretValue), fakeHosts{}, planner.Options{}),
 		"nochanges": plan(t, config("v1", secretValue), running(config("v1", secretValue)), planner.Options{}),
 		"targeted":  plan(t, config("v2", secretValue), running(config("v1", secretValue)), planner.Options{Targets: []string{"worker"}}),
+		"destroy": plan(t, config("v1", secretValue), running(config("v1", secretValue)),
+			planner.Options{Destroy: true, IncludeAccessories: true, RemoveVolumes: true}),
 	}
 }
 
@@ -190,4 +197,30 @@ func TestMarkdownEscapes(t *testing.T) {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	goldenfile.Check(t, name, got)
+}
+
+// A saved plan's file and digest are in every rendering.
+func TestFileInEveryRendering(t *testing.T) {
+	p := scenarios(t)["mixed"]
+	f := &FileInfo{Path: "plan.json", Digest: "sha256:3f2a"}
+	var human, md, js bytes.Buffer
+	if err := Plan(&human, p, HumanOptions{File: f}); err != nil {
+		t.Fatal(err)
+	}
+	if err := PlanFileMarkdown(&md, p, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := PlanFileJSON(&js, p, f); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(human.String(), "Plan file: plan.json (sha256:3f2a)\n") {
+		t.Errorf("human:\n%s", human.String())
+	}
+	if !strings.Contains(md.String(), "Plan file `plan.json`, `sha256:3f2a`") {
+		t.Errorf("markdown:\n%s", md.String())
+	}
+	var doc struct{ File FileInfo }
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || doc.File != *f {
+		t.Errorf("json file = %+v (%v)", doc.File, err)
+	}
 }

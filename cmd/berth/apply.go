@@ -41,8 +41,12 @@ func newApplyCmd(a *app) *cobra.Command {
 		Use:   "apply [PLAN-FILE]",
 		Short: "Carry out a plan: deploy to the hosts, primary first, behind the barrier",
 		Long: `Without a plan file: plan, show the plan, ask for "yes", apply it.
-With a plan file (from berth plan --out): refuse it if it is stale (the
-hosts or the configuration changed since), else apply exactly it.
+With a plan file (from berth plan --out or berth destroy --out): print the
+file's digest; under the lock, re-derive the plan from the configuration,
+the file's variables and options and the live hosts, and refuse the file
+unless it is exactly that plan, naming the first field that differs (or
+saying "stale" and what moved on since: a host's containers, the
+configuration, the digest a tag points to); else apply it.
 
 The deploy lock on the primary host is taken before the live state is read
 and released on every exit path, Ctrl-C included.`,
@@ -70,7 +74,7 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 	var saved *planner.Plan
 	if file != "" {
 		var err error
-		if saved, err = planner.ReadFile(file); err != nil {
+		if saved, err = a.openSaved(file); err != nil {
 			return err
 		}
 		if len(o.targets)+len(o.excludes) > 0 {
@@ -94,8 +98,14 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 
 	p := saved
 	if p != nil {
-		if err := planner.CheckStale(ctx, p, cfg, conns.live); err != nil {
+		if err := addDeparted(conns, p); err != nil {
 			return err
+		}
+		if p, err = a.verifySaved(ctx, cfg, conns, saved); err != nil {
+			return err
+		}
+		if p.Destroy {
+			o.command = "destroy"
 		}
 	} else {
 		if p, err = a.makePlan(ctx, cfg, conns, o.targets, o.excludes); err != nil {
@@ -117,7 +127,10 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 		fmt.Fprintln(a.Out, "No changes. The hosts match the configuration.")
 		return nil
 	}
-	return a.execute(ctx, cfg, conns, p, o)
+	if err := a.execute(ctx, cfg, conns, p, o); err != nil {
+		return err
+	}
+	return a.removeVolumes(ctx, conns, p)
 }
 
 // makePlan reads the live state and builds a plan.
@@ -189,6 +202,7 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 	}
 	entry := audit.Entry{Service: cfg.Service.Name, Who: a.who(), Command: command, Version: p.Version}
 	a.audit(ctx, conns, p, entry, "started", view.Summary(p))
+	a.writeRoster(ctx, cfg, conns, p, false)
 
 	start := time.Now()
 	res, err := executor.Apply(ctx, p, cfg, hostsOf{conns}, executor.Options{Parallelism: o.parallelism, Reporter: rep})
@@ -202,14 +216,24 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 	case err != nil:
 		result = "failed"
 	}
-	a.audit(ctx, conns, p, entry, result, fmt.Sprintf("%s in %s", view.Summary(p), elapsed))
+	summary := fmt.Sprintf("%s in %s", view.Summary(p), elapsed)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(a.Err, "Warning: %s\n", w)
+		summary += "; warning: " + w.String()
+	}
+	a.audit(ctx, conns, p, entry, result, summary)
 	if err == nil {
+		a.writeRoster(ctx, cfg, conns, p, true)
 		a.pruneImagesAfter(ctx, cfg, conns, p)
 		c, r, d, _ := p.Counts()
 		fmt.Fprintf(a.Out, "\n%s%s complete in %s: %d created, %d replaced, %d removed.\n", strings.ToUpper(command[:1]), command[1:], elapsed, c, r, d)
 		return nil
 	}
-	fmt.Fprintf(a.Err, "\n%s%s failed after %s.\n", strings.ToUpper(command[:1]), command[1:], elapsed)
+	how := "failed"
+	if ctx.Err() != nil {
+		how = "interrupted"
+	}
+	fmt.Fprintf(a.Err, "\n%s%s %s after %s.\n", strings.ToUpper(command[:1]), command[1:], how, elapsed)
 	if len(res.Discarded) > 0 {
 		fmt.Fprintf(a.Err, "Removed the new containers again, the old ones serve: %s\n", addrList(res.Discarded))
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/view"
 )
@@ -35,8 +33,10 @@ nothing a person started on the same host is. Accessories are kept unless
 --include-accessories is given. The volumes of the removed containers are
 kept unless --remove-volumes is given.
 
---out FILE saves the destroy plan instead of applying it: 'berth apply FILE'
-carries it out later, refusing it if the hosts moved on since.`,
+--out FILE saves the destroy plan instead of applying it, with its options
+(--include-accessories, --remove-volumes and the volumes to remove): 'berth
+apply FILE' carries it out later, refusing it unless it is still what destroy
+with those options gives.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.destroy(cmd.Context(), o) },
 	}
@@ -59,7 +59,7 @@ func (a *app) destroy(ctx context.Context, o destroyOptions) error {
 		return err
 	}
 	defer conns.Close()
-	opts := planner.Options{Destroy: true, IncludeAccessories: o.accessories, Logger: a.logger()}
+	opts := planner.Options{Destroy: true, IncludeAccessories: o.accessories, RemoveVolumes: o.volumes, Logger: a.logger()}
 	if o.out != "" {
 		p, err := a.planWith(ctx, cfg, conns, opts)
 		if err != nil {
@@ -97,12 +97,18 @@ func (a *app) destroy(ctx context.Context, o destroyOptions) error {
 			return err
 		}
 	}
-	vols := a.volumesOf(ctx, conns, p)
+	var kept map[string][]string
+	if !o.volumes {
+		kept = a.volumesOf(ctx, conns, p)
+	}
 	o.apply.command = "destroy"
 	if err := a.execute(ctx, cfg, conns, p, o.apply); err != nil {
 		return err
 	}
-	return a.dropVolumes(ctx, conns, vols, o.volumes)
+	for _, h := range slices.Sorted(maps.Keys(kept)) {
+		fmt.Fprintf(a.Out, "Kept the volumes on %s: %s (--remove-volumes removes them)\n", h, strings.Join(kept[h], ", "))
+	}
+	return a.removeVolumes(ctx, conns, p)
 }
 
 // volumesOf lists, per host, the volumes mounted by the containers a plan
@@ -117,7 +123,8 @@ func (a *app) volumesOf(ctx context.Context, conns *connections, p *planner.Plan
 		if err != nil {
 			continue
 		}
-		for _, x := range append(slices.Clone(c.Others), derefs(c.Running)...) {
+		cs := append(append(slices.Clone(c.Others), c.Extra...), derefs(c.Running)...)
+		for _, x := range append(cs, derefs(c.Keep)...) {
 			ms, err := d.Mounts(ctx, x.ID)
 			if err != nil {
 				continue
@@ -130,31 +137,6 @@ func (a *app) volumesOf(ctx context.Context, conns *connections, p *planner.Plan
 		}
 	}
 	return out
-}
-
-// dropVolumes removes the volumes (remove) or says they were kept.
-func (a *app) dropVolumes(ctx context.Context, conns *connections, vols map[string][]string, remove bool) error {
-	hosts := slices.Sorted(maps.Keys(vols))
-	var errs []error
-	for _, h := range hosts {
-		if !remove {
-			fmt.Fprintf(a.Out, "Kept the volumes on %s: %s (--remove-volumes removes them)\n", h, strings.Join(vols[h], ", "))
-			continue
-		}
-		d, err := conns.live.Client(ctx, h)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, v := range vols[h] {
-			if err := d.RemoveVolume(ctx, v); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
-				errs = append(errs, err)
-				continue
-			}
-			fmt.Fprintf(a.Out, "Removed volume %s on %s\n", v, h)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // render prints a plan as JSON or for people.

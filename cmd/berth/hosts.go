@@ -75,5 +75,5 @@ func (a *app) logger() *slog.Logger {
 
 // deps are what planner.Build needs from the connections.
 func (c *connections) deps() planner.Deps {
-	return planner.Deps{State: c.live, Digests: c.registry}
+	return planner.Deps{State: c.live, Digests: c.registry, Volumes: volumeReader{c}}
 }

@@ -2,28 +2,18 @@ package audit
 
 import (
 	"context"
-	"io"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/berth-sh/berth/internal/shelltest"
 )
-
-type shell struct{ home string }
-
-func (s shell) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error) {
-	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
-	c.Env = append(os.Environ(), "HOME="+s.home)
-	c.Stdin = stdin
-	return c.Output()
-}
 
 func TestAppendReadMerge(t *testing.T) {
 	ctx := context.Background()
-	h1, h2 := shell{t.TempDir()}, shell{t.TempDir()}
+	h1, h2 := shelltest.New(t), shelltest.New(t)
 	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 	for i, e := range []struct {
-		sh   shell
+		sh   shelltest.Shell
 		host string
 		at   time.Duration
 		res  string

@@ -90,6 +90,11 @@ type ContainerInfo struct {
 	HasHealthcheck bool
 	IPAddress      string // the first network's address (networks sorted by name)
 	RestartCount   int
+	// StopSignal is the container's own stop signal (its image's STOPSIGNAL
+	// unless set at create); "" means SIGTERM.
+	StopSignal string
+	// OOMKilled: the kernel killed the container for lack of memory.
+	OOMKilled bool
 }
 
 // State is a container's run state.
@@ -126,6 +131,7 @@ type inspectJSON struct {
 	State        struct {
 		Status     string `json:"Status"`
 		Running    bool   `json:"Running"`
+		OOMKilled  bool   `json:"OOMKilled"`
 		ExitCode   int    `json:"ExitCode"`
 		Error      string `json:"Error"`
 		StartedAt  string `json:"StartedAt"`
@@ -144,6 +150,7 @@ type inspectJSON struct {
 	Config struct {
 		Image       string            `json:"Image"`
 		Labels      map[string]string `json:"Labels"`
+		StopSignal  string            `json:"StopSignal"`
 		Healthcheck *struct {
 			Test []string `json:"Test"`
 		} `json:"Healthcheck"`
@@ -164,7 +171,7 @@ func (c *Client) Inspect(ctx context.Context, id string) (ContainerInfo, error) 
 	}
 	info := ContainerInfo{
 		ID: r.ID, Name: strings.TrimPrefix(r.Name, "/"), Image: r.Config.Image, ImageID: r.Image,
-		Labels: r.Config.Labels, RestartCount: r.RestartCount,
+		Labels: r.Config.Labels, RestartCount: r.RestartCount, StopSignal: r.Config.StopSignal, OOMKilled: r.State.OOMKilled,
 		HasHealthcheck: r.Config.Healthcheck != nil && len(r.Config.Healthcheck.Test) > 0 && r.Config.Healthcheck.Test[0] != "NONE",
 		State: State{
 			Status: r.State.Status, Running: r.State.Running, ExitCode: r.State.ExitCode, Error: r.State.Error,
@@ -214,6 +221,7 @@ type CreateSpec struct {
 	Binds         []string // "src:dst[:ro]"
 	Healthcheck   *HealthConfig
 	StopTimeout   time.Duration // 0 = the daemon's default
+	StopSignal    string        // "" = the image's STOPSIGNAL
 	RestartPolicy string        // "", "no", "always", "unless-stopped", "on-failure"
 	Network       string        // "" = the default bridge
 	// AutoRemove: the daemon removes the container when it exits (one-off runs).
@@ -249,6 +257,7 @@ type createJSON struct {
 	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
 	Healthcheck  *healthJSON         `json:"Healthcheck,omitempty"`
 	StopTimeout  *int                `json:"StopTimeout,omitempty"`
+	StopSignal   string              `json:"StopSignal,omitempty"`
 	Tty          bool                `json:"Tty,omitempty"`
 	OpenStdin    bool                `json:"OpenStdin,omitempty"`
 	StdinOnce    bool                `json:"StdinOnce,omitempty"`
@@ -280,7 +289,7 @@ type portBinding struct {
 }
 
 func (s CreateSpec) body() createJSON {
-	b := createJSON{Image: s.Image, Cmd: s.Cmd, Env: s.Env, Labels: s.Labels}
+	b := createJSON{Image: s.Image, Cmd: s.Cmd, Env: s.Env, Labels: s.Labels, StopSignal: s.StopSignal}
 	for _, p := range s.Ports {
 		proto := p.Protocol
 		if proto == "" {
@@ -340,6 +349,14 @@ func (c *Client) Stop(ctx context.Context, id string, timeout time.Duration) err
 	q := url.Values{"t": {strconv.Itoa(int((timeout + time.Second - 1) / time.Second))}}
 	err := c.call(ctx, request{method: http.MethodPost, path: "/containers/" + url.PathEscape(id) + "/stop", query: q}, nil)
 	return c.wrap("stop", id, err)
+}
+
+// Kill sends signal ("SIGTERM", ...) to container id's main process. A
+// container that is not running gives an error matching ErrNotRunning.
+func (c *Client) Kill(ctx context.Context, id, signal string) error {
+	q := url.Values{"signal": {signal}}
+	err := c.call(ctx, request{method: http.MethodPost, path: "/containers/" + url.PathEscape(id) + "/kill", query: q}, nil)
+	return c.wrap("kill", id, err)
 }
 
 // Remove removes container id (force: even if it runs). Anonymous volumes

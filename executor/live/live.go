@@ -2,11 +2,14 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 
 	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/executor/roster"
 	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
 
@@ -58,16 +61,46 @@ func (r *Reader) Client(ctx context.Context, host string) (*dockerapi.Client, er
 // ReadState lists the containers of service on host, running or not, in
 // one request. Containers without the label berth.service=service are
 // never returned. Containers are ordered newest first, then by name.
+//
+// The service's roster on the host is read at the same time, through one
+// more command on the same SSH connection.
 func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.HostState, error) {
 	c, err := r.Client(ctx, host)
 	if err != nil {
 		return planner.HostState{}, err
 	}
+	var (
+		hosts   []planner.RosterHost
+		rostErr error
+		wg      sync.WaitGroup
+	)
+	wg.Go(func() {
+		conn, err := r.pool.Conn(ctx, host)
+		if err == nil {
+			hosts, err = roster.Read(ctx, conn, service)
+		}
+		if err != nil {
+			rostErr = fmt.Errorf("host %s: %w", host, err)
+		}
+	})
 	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + service}})
+	wg.Wait()
 	if err != nil {
 		return planner.HostState{}, err
 	}
-	return FromSummaries(host, service, list), nil
+	if rostErr != nil {
+		return planner.HostState{}, rostErr
+	}
+	st := FromSummaries(host, service, list)
+	st.Roster = hosts
+	return st, nil
+}
+
+var _ planner.HostAdder = (*Reader)(nil)
+
+// AddHost makes a host from a roster reachable (planner.HostAdder).
+func (r *Reader) AddHost(h planner.RosterHost) error {
+	return r.pool.AddHost(lang.Host{Name: h.Name, Address: h.Address, User: h.User, Port: h.Port})
 }
 
 // FromSummaries maps a container listing to a host state, dropping every

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -69,7 +70,13 @@ func startHost(t *testing.T) (*sshxtest.Server, *fakeDocker) {
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	s := sshxtest.Start(t, nil)
+	s := sshxtest.Start(t, func(cmd string, _ io.Reader, stdout, _ io.Writer) int {
+		if strings.Contains(cmd, "/.berth/roster/") {
+			fmt.Fprint(stdout, rosterFile)
+			return 0
+		}
+		return 127
+	})
 	s.MapSocket(dockerapi.DefaultSocket, sock)
 	return s, fd
 }
@@ -83,6 +90,9 @@ func newReader(t *testing.T, s *sshxtest.Server) (*Reader, *sshx.Pool) {
 	t.Cleanup(func() { _ = pool.Close() })
 	return NewReader(pool, nil), pool
 }
+
+// roster is the service's roster on the test host.
+const rosterFile = `{"format_version":1,"service":"shop","hosts":[{"name":"h1","address":"127.0.0.1"},{"name":"h9","address":"10.77.0.19","user":"deploy","port":2222}]}`
 
 func TestReadStateOverSSH(t *testing.T) {
 	s, fd := startHost(t)
@@ -103,6 +113,9 @@ func TestReadStateOverSSH(t *testing.T) {
 	}
 	if hs.Host != "h1" || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("state of %s:\n%s\nwant\n%s", hs.Host, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(hs.Roster) != 2 || hs.Roster[1] != (planner.RosterHost{Name: "h9", Address: "10.77.0.19", User: "deploy", Port: 2222}) {
+		t.Errorf("roster = %+v", hs.Roster)
 	}
 	if c := hs.Containers[0]; c.ID != "bbb" || c.Image != "10.77.0.1:5000/shop:v2" || c.ImageID != "sha256:222" || !c.Created.Equal(time.Unix(1700000100, 0)) {
 		t.Errorf("container = %+v", c)

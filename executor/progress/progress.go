@@ -47,8 +47,12 @@ func (l *Lines) StepFinished(s planner.Step, st walk.Status, err error, d time.D
 	switch {
 	case s.Kind == planner.StepBarrier && st == walk.Succeeded:
 		return // the Event says it better
+	case s.Kind == planner.StepBarrier && st == walk.Canceled:
+		l.printf("%-28s not opened: interrupted", "barrier")
 	case s.Kind == planner.StepBarrier:
 		l.printf("%-28s closed: the primary role did not turn healthy", "barrier")
+	case st == walk.Interrupted:
+		l.printf("%-28s %-9s interrupted after %s: %s", label(s), s.Kind, round(d), firstLine(err))
 	case st == walk.Failed:
 		l.printf("%-28s %-9s failed after %s: %s", label(s), s.Kind, round(d), firstLine(err))
 	case st == walk.Succeeded:

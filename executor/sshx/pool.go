@@ -130,6 +130,26 @@ func NewPool(opts Options) (*Pool, error) {
 	}, nil
 }
 
+// AddHost makes a host that the configuration does not declare reachable
+// under its name (a host that left the configuration, read from the
+// service's roster). Adding a host the pool has, with the same address, is
+// no error; with another address it is.
+func (p *Pool) AddHost(h lang.Host) error {
+	if h.Name == "" || h.Address == "" {
+		return fmt.Errorf("ssh: host %q has no name or no address", h.Name)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if have, ok := p.hosts[h.Name]; ok {
+		if have.Address != h.Address {
+			return fmt.Errorf("ssh: host %s is %s in the configuration, not %s", h.Name, have.Address, h.Address)
+		}
+		return nil
+	}
+	p.hosts[h.Name] = h
+	return nil
+}
+
 // Dials returns how many connections the pool has opened so far.
 func (p *Pool) Dials() int { return int(p.dials.Load()) }
 

@@ -32,11 +32,12 @@ type Vertex struct {
 type Status int
 
 const (
-	Pending   Status = iota // never reached (only while walking)
-	Succeeded               // ran and returned nil
-	Failed                  // ran and returned an error
-	Skipped                 // a dependency failed or was skipped
-	Canceled                // not started because the walk was cancelled
+	Pending     Status = iota // never reached (only while walking)
+	Succeeded                 // ran and returned nil
+	Failed                    // ran and returned an error
+	Skipped                   // a dependency failed or was skipped
+	Canceled                  // not started because the walk was cancelled
+	Interrupted               // started, then ended with an error after the walk was cancelled
 )
 
 func (s Status) String() string {
@@ -49,6 +50,8 @@ func (s Status) String() string {
 		return "skipped"
 	case Canceled:
 		return "canceled"
+	case Interrupted:
+		return "interrupted"
 	}
 	return "pending"
 }
@@ -166,14 +169,15 @@ func Walk(ctx context.Context, vs []Vertex, fn func(ctx context.Context, id stri
 		par = len(vs) + 1
 	}
 	w := &walker{
-		vs:      vs,
-		fn:      fn,
-		rep:     rep,
-		status:  make([]Status, len(vs)),
-		results: make(map[string]Result, len(vs)),
-		deps:    make([][]int, len(vs)),
-		par:     par,
-		done:    make(chan int, len(vs)),
+		vs:        vs,
+		fn:        fn,
+		rep:       rep,
+		status:    make([]Status, len(vs)),
+		results:   make(map[string]Result, len(vs)),
+		deps:      make([][]int, len(vs)),
+		par:       par,
+		done:      make(chan int, len(vs)),
+		cancelCtx: ctx,
 	}
 	index := make(map[string]int, len(vs))
 	for i, v := range vs {
@@ -187,7 +191,7 @@ func Walk(ctx context.Context, vs []Vertex, fn func(ctx context.Context, id stri
 	w.run(ctx, topo)
 	var errs []error
 	for _, i := range topo {
-		if r := w.results[vs[i].ID]; r.Status == Failed {
+		if r := w.results[vs[i].ID]; r.Status == Failed || r.Status == Interrupted {
 			errs = append(errs, &Error{ID: vs[i].ID, Err: r.Err})
 		}
 	}
@@ -208,6 +212,9 @@ type walker struct {
 	mu       sync.Mutex
 	results  map[string]Result
 	canceled bool
+	// cancelCtx is the walk's own context: once it ends, a step that ends
+	// with an error is Interrupted (steps themselves run without its cancel).
+	cancelCtx context.Context
 }
 
 // run is the scheduler loop: it alone decides what starts, and returns once
@@ -336,7 +343,7 @@ func (w *walker) readiness(i int) readiness {
 	for _, d := range w.deps[i] {
 		switch w.status[d] {
 		case Succeeded:
-		case Failed, Skipped, Canceled:
+		case Failed, Skipped, Canceled, Interrupted:
 			return doomed
 		default:
 			r = blocked
@@ -351,7 +358,10 @@ func (w *walker) exec(ctx context.Context, i int) {
 	start := time.Now()
 	err := safeCall(ctx, w.fn, id)
 	r := Result{Status: Succeeded, Elapsed: time.Since(start)}
-	if err != nil {
+	switch {
+	case err != nil && w.cancelCtx.Err() != nil:
+		r.Status, r.Err = Interrupted, err
+	case err != nil:
 		r.Status, r.Err = Failed, err
 	}
 	w.finish(i, r)

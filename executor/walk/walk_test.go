@@ -170,6 +170,22 @@ func TestWalkCancelFinishesRunningStartsNothingNew(t *testing.T) {
 	}
 }
 
+func TestWalkStepCutShortByTheCancelIsInterruptedNotFailed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g := []Vertex{v("health"), v("prune", "health")}
+	res, err := Walk(ctx, g, func(_ context.Context, id string) error {
+		cancel()
+		return errors.New("health check: interrupted")
+	}, Options{})
+	if got, want := statuses(res), "health=interrupted prune=skipped"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if !strings.Contains(fmt.Sprint(err), "health check: interrupted") {
+		t.Errorf("the step's error is not reported: %v", err)
+	}
+}
+
 func TestWalkRejectsInvalidGraphs(t *testing.T) {
 	for name, g := range map[string][]Vertex{
 		"cycle":     {v("a", "c"), v("b", "a"), v("c", "b"), v("d")},

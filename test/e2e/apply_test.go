@@ -361,6 +361,18 @@ func TestApplyInterruptLeavesNoLockAndNoHalfDeploy(t *testing.T) {
 	if code := b.wait(t, 60*time.Second); code != 130 {
 		t.Fatalf("exit %d, want 130:\n%s\n%s", code, b.stdout, b.stderr)
 	}
+	// An interrupted step is interrupted, not failed; the apply too.
+	out := b.stdout.String() + b.stderr.String()
+	for _, bad := range []string{"health    failed", "did not turn healthy", "Apply failed"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("an interrupted apply says %q:\n%s", bad, out)
+		}
+	}
+	for _, good := range []string{"health    interrupted after", "Apply interrupted after"} {
+		if !strings.Contains(out, good) {
+			t.Errorf("an interrupted apply does not say %q:\n%s", good, out)
+		}
+	}
 	if r := l.Berth(t, dir, "lock", "status"); !strings.Contains(r.Stdout, "Unlocked") {
 		t.Fatalf("lock left behind: %s", r)
 	}

@@ -326,6 +326,24 @@ func (d *Docker) container(w http.ResponseWriter, r *http.Request, ref, op strin
 		}
 		c.Running, c.ExitCode, c.FinishedAt = false, 0, time.Now().UTC()
 		w.WriteHeader(http.StatusNoContent)
+	case op == "kill" && r.Method == http.MethodPost:
+		if !c.Running {
+			apiError(w, http.StatusConflict, "Container "+c.ID+" is not running")
+			return
+		}
+		code := 0
+		if q.Get("signal") == "SIGKILL" || q.Get("signal") == "KILL" || q.Get("signal") == "" {
+			code = 137
+		}
+		c.Running, c.ExitCode, c.FinishedAt = false, code, time.Now().UTC()
+		w.WriteHeader(http.StatusNoContent)
+	case op == "wait" && r.Method == http.MethodPost:
+		if c.Running {
+			// The simulated containers end only when asked to.
+			d.notSimulated(w, r)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"StatusCode": c.ExitCode})
 	case op == "rename" && r.Method == http.MethodPost:
 		name := q.Get("name")
 		if o := d.find(name); o != nil && o != c {

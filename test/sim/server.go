@@ -72,9 +72,10 @@ type Host struct {
 	sockets    atomic.Int64 // forwarded connections to the Docker socket
 
 	mu      sync.Mutex
-	locks   map[string]bool // lock directories as written in the command
-	audit   []string        // audit lines appended
-	unknown []string        // exec commands not simulated
+	locks   map[string]bool   // lock directories as written in the command
+	audit   []string          // audit lines appended
+	roster  map[string]string // roster files by path as written in the command
+	unknown []string          // exec commands not simulated
 	conns   map[*ssh.ServerConn]bool
 	done    bool
 }
@@ -131,7 +132,7 @@ func (f *Fleet) startHost(name string) (*Host, error) {
 		return nil, fmt.Errorf("sim: listening for %s: %w (raise the open files limit for big fleets)", name, err)
 	}
 	h := &Host{Name: name, Port: ln.Addr().(*net.TCPAddr).Port, Docker: newDocker(), fleet: f, ln: ln,
-		hostKey: signer.PublicKey(), locks: map[string]bool{}, conns: map[*ssh.ServerConn]bool{}}
+		hostKey: signer.PublicKey(), locks: map[string]bool{}, roster: map[string]string{}, conns: map[*ssh.ServerConn]bool{}}
 	want := string(f.clientPub.Marshal())
 	h.config = &ssh.ServerConfig{
 		Config: ssh.Config{KeyExchanges: f.kex},
@@ -362,7 +363,8 @@ func (h *Host) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 }
 
 // run fakes the shell commands berth sends: the deploy lock
-// (executor/lock) and the audit log (executor/audit), matched by shape.
+// (executor/lock), the audit log (executor/audit) and the roster
+// (executor/roster), matched by shape.
 func (h *Host) run(cmd string, stdin []byte) (stdout, stderr string, code int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -395,9 +397,23 @@ func (h *Host) run(cmd string, stdin []byte) (stdout, stderr string, code int) {
 			b.WriteString(l + "\n")
 		}
 		return b.String(), "", 0
+	case strings.Contains(cmd, "/.berth/roster") && strings.Contains(cmd, " && mv -f "):
+		h.roster[strings.TrimSpace(after(cmd, " && mv -f "))] = string(stdin)
+		return "", "", 0
+	case strings.HasPrefix(cmd, "cat ") && strings.Contains(cmd, "/.berth/roster/"):
+		return h.roster[between(cmd, "cat ", " 2>/dev/null")], "", 0
 	}
 	h.unknown = append(h.unknown, "exec "+cmd)
 	return "", "sim: command not simulated: " + cmd + "\n", 127
+}
+
+// after is what follows the last mv source of "... && mv -f SRC DST": DST.
+func after(s, sep string) string {
+	_, rest, _ := strings.Cut(s, sep)
+	if i := strings.LastIndexByte(rest, ' '); i >= 0 {
+		return rest[i+1:]
+	}
+	return rest
 }
 
 func between(s, start, end string) string {

@@ -11,6 +11,9 @@ role "worker" {
   cmd    = ["/app", "work"]
   env    = local.common
   labels = var.extra_labels
+
+  stop_signal  = "INT"
+  stop_timeout = "5s"
   healthcheck {
     cmd = "/app check || exit 1"
   }
@@ -43,7 +46,7 @@ accessory "cache" {
 }
 
 deploy {
-  parallelism     = 4
+  parallelism = 4
   rolling { batch = 1 }
   retain          = 5
   stop_timeout    = "20s"

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/berth-sh/berth/executor/roster"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
+)
+
+// rosterOf is what an apply of p writes as the service's roster: the
+// declared hosts, plus the departed hosts still pending. When done, the
+// departed hosts this apply cleaned up are dropped; those it did not read
+// (--exclude) stay.
+func rosterOf(cfg *lang.Config, p *planner.Plan, done bool) []planner.RosterHost {
+	var out []planner.RosterHost
+	for _, h := range cfg.Hosts {
+		user, port := h.User, h.Port
+		if user == "" {
+			user = cfg.SSH.User
+		}
+		if port == 0 {
+			port = cfg.SSH.Port
+		}
+		out = append(out, planner.RosterHost{Name: h.Name, Address: h.Address, User: user, Port: port})
+	}
+	for _, d := range p.Departed {
+		read := slices.ContainsFunc(p.Hosts, func(s planner.HostSnapshot) bool { return s.Departed && s.Name == d.Name })
+		if !done || !read {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// writeRoster writes the roster on every declared host of the plan; a
+// host that cannot be written to is a warning.
+func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connections, p *planner.Plan, done bool) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	hosts := rosterOf(cfg, p, done)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, h := range p.Hosts {
+		if h.Departed {
+			continue
+		}
+		wg.Go(func() {
+			conn, err := conns.pool.Conn(wctx, h.Name)
+			if err == nil {
+				err = roster.Write(wctx, conn, cfg.Service.Name, hosts, time.Now())
+			}
+			if err != nil {
+				mu.Lock()
+				fmt.Fprintf(a.Err, "Warning: roster on %s: %v\n", h.Name, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// addDeparted makes the departed hosts of a saved plan reachable.
+func addDeparted(conns *connections, p *planner.Plan) error {
+	for _, h := range p.Hosts {
+		if h.Departed {
+			if err := conns.live.AddHost(planner.RosterHost{Name: h.Name, Address: h.Address, User: h.User, Port: h.Port}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/berth-sh/berth/lang"
+)
+
+// departedHosts are the hosts that the rosters of the hosts just read name
+// and the configuration no longer declares (by name or by address: a host
+// renamed in the configuration is the same machine), first mention first.
+func departedHosts(cfg *lang.Config, order []string, states map[string]HostState) []RosterHost {
+	declared := map[string]bool{}
+	for _, h := range cfg.Hosts {
+		declared[h.Name], declared["@"+h.Address] = true, true
+	}
+	var out []RosterHost
+	for _, name := range order {
+		for _, rh := range states[name].Roster {
+			if rh.Name == "" || rh.Address == "" || declared[rh.Name] || declared["@"+rh.Address] {
+				continue
+			}
+			if !slices.ContainsFunc(out, func(o RosterHost) bool { return o.Name == rh.Name }) {
+				out = append(out, rh)
+			}
+		}
+	}
+	return out
+}
+
+// departedToRead leaves out the departed hosts that --exclude names, and
+// those that --target leaves out when it names only hosts.
+func departedToRead(cfg *lang.Config, departed []RosterHost, opts Options) []RosterHost {
+	onlyHosts := len(opts.Targets) > 0
+	for _, t := range opts.Targets {
+		if cfg.Host(t) == nil && !slices.ContainsFunc(departed, func(d RosterHost) bool { return d.Name == t }) {
+			onlyHosts = false
+		}
+	}
+	var out []RosterHost
+	for _, d := range departed {
+		if slices.Contains(opts.Excludes, d.Name) || (onlyHosts && !slices.Contains(opts.Targets, d.Name)) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// DepartedError is a host that left the configuration, is still in the
+// service's roster and cannot be read.
+type DepartedError struct {
+	Host RosterHost
+	Err  error
+}
+
+func (e *DepartedError) Error() string {
+	return fmt.Sprintf("host %s (%s) left the configuration but still runs the service as far as its roster says, and cannot be read: %v; "+
+		"bring it back so that its containers can be removed, or plan with --exclude %s", e.Host.Name, e.Host.Address, e.Err, e.Host.Name)
+}
+
+func (e *DepartedError) Unwrap() error { return e.Err }
+
+// readDeparted reads the departed hosts, telling the reader how to reach
+// them first.
+func readDeparted(ctx context.Context, r StateReader, cfg *lang.Config, hosts []RosterHost, parallel int) (map[string]HostState, error) {
+	if len(hosts) == 0 {
+		return nil, nil
+	}
+	if parallel <= 0 {
+		parallel = readParallelism(len(hosts))
+	}
+	out := make(map[string]HostState, len(hosts))
+	errs := make([]error, len(hosts))
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, parallel)
+	)
+	adder, _ := r.(HostAdder)
+	for i, h := range hosts {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if adder != nil {
+				if err := adder.AddHost(h); err != nil {
+					errs[i] = &DepartedError{Host: h, Err: err}
+					return
+				}
+			}
+			st, err := r.ReadState(ctx, h.Name, cfg.Service.Name)
+			if err != nil {
+				errs[i] = &DepartedError{Host: h, Err: err}
+				return
+			}
+			st.Host = h.Name
+			st.Containers = onlyService(st.Containers, cfg.Service.Name)
+			mu.Lock()
+			out[h.Name] = st
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}

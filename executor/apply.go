@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/berth-sh/berth/executor/walk"
+	"github.com/berth-sh/berth/internal/graph"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -34,7 +34,7 @@ type Options struct {
 
 // Result says what an apply did, step by step and branch by branch.
 type Result struct {
-	Steps       map[string]walk.Result
+	Steps       map[string]graph.Result
 	BarrierOpen bool
 	// Discarded are the branches whose prepared or started new container
 	// was removed again, leaving the old one serving.
@@ -60,21 +60,17 @@ var ErrBarrierClosed = errors.New("deployment barrier closed")
 // under way finish, or cut their wait short and clean up.
 func Apply(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, opts Options) (*Result, error) {
 	r := newRun(ctx, p, cfg, hosts, opts)
-	vertices := make([]walk.Vertex, 0, len(p.Graph.Steps))
-	for _, s := range p.Graph.Steps {
-		vertices = append(vertices, walk.Vertex{ID: s.ID, DependsOn: s.DependsOn})
-	}
 	par := opts.Parallelism
 	if par <= 0 {
 		par = cfg.Deploy.Parallelism
 	}
-	steps, walkErr := walk.Walk(ctx, vertices, r.step, walk.Options{Parallelism: par, Reporter: stepReporter{r}})
+	steps, walkErr := graph.Walk(ctx, p.Graph.Vertices(), r.step, graph.Options{Parallelism: par, Reporter: stepReporter{r}})
 	res := &Result{Steps: steps}
 	if steps == nil { // the graph itself is invalid: nothing ran
 		return res, walkErr
 	}
 	if b, ok := steps[barrierID(p)]; ok {
-		res.BarrierOpen = b.Status == walk.Succeeded
+		res.BarrierOpen = b.Status == graph.Succeeded
 	} else {
 		res.BarrierOpen = true
 	}
@@ -196,8 +192,11 @@ func (r *run) step(ctx context.Context, id string) error {
 	if !ok {
 		return fmt.Errorf("unknown step %q", id)
 	}
-	if s.Kind == planner.StepBarrier {
+	switch s.Kind {
+	case planner.StepBarrier:
 		r.rep.Event(planner.Address{}, "barrier open: the primary role is healthy, other roles may cut over")
+		return nil
+	case planner.StepBatch: // the previous rolling batch has finished
 		return nil
 	}
 	b, ok := r.branches[s.Address.String()]
@@ -247,14 +246,14 @@ func (r *run) op(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // primaryFailure explains a closed barrier: which container failed and how
 // many steps it held back.
-func (r *run) primaryFailure(steps map[string]walk.Result) error {
+func (r *run) primaryFailure(steps map[string]graph.Result) error {
 	id := barrierID(r.plan)
-	if id == "" || steps[id].Status == walk.Succeeded {
+	if id == "" || steps[id].Status == graph.Succeeded {
 		return nil
 	}
 	held := 0
 	for _, s := range r.plan.Graph.Steps {
-		if st := steps[s.ID].Status; s.Kind != planner.StepBarrier && (st == walk.Skipped || st == walk.Canceled) {
+		if st := steps[s.ID].Status; s.Kind != planner.StepBarrier && s.Kind != planner.StepBatch && (st == graph.Skipped || st == graph.Canceled) {
 			held++
 		}
 	}
@@ -264,7 +263,7 @@ func (r *run) primaryFailure(steps map[string]walk.Result) error {
 			primary = b.addr().String()
 		}
 	}
-	if steps[id].Status == walk.Canceled || r.interrupt.Err() != nil {
+	if steps[id].Status == graph.Canceled || r.interrupt.Err() != nil {
 		return fmt.Errorf("%w: interrupted before %s turned healthy; %d steps did not run", ErrBarrierClosed, primary, held)
 	}
 	return fmt.Errorf("%w: the primary role's new container on %s failed before it turned healthy; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, held)

@@ -56,6 +56,13 @@ type fakeContainer struct {
 	started         time.Time
 }
 
+var (
+	_ Hosts                  = (*fleet)(nil)
+	_ Docker                 = (*fakeHost)(nil)
+	_ planner.StateReader    = (*fleet)(nil)
+	_ planner.DigestResolver = (*fleet)(nil)
+)
+
 func newFleet(hosts ...string) *fleet {
 	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}, unreachable: map[string]int{}}
 	for _, h := range hosts {
@@ -263,12 +270,20 @@ func (h *fakeHost) Kill(_ context.Context, id, signal string) error {
 		h.f.event("%s ignore %s %s", h.name, signal, c.name)
 		return nil
 	}
-	if signal == "SIGKILL" {
-		h.f.event("%s kill %s", h.name, c.name)
-		c.state, c.exit = "exited", 137
-	} else {
-		h.f.event("%s stop %s", h.name, c.name)
-		c.state, c.exit = "exited", 0
+	return h.end(c, signal == "SIGKILL")
+}
+
+// end ends a running container, by its signal or killed, and loses the
+// reply if asked to. The caller holds the fleet's lock.
+func (h *fakeHost) end(c *fakeContainer, killed bool) error {
+	if c.state == "running" {
+		if killed {
+			h.f.event("%s kill %s", h.name, c.name)
+			c.state, c.exit = "exited", 137
+		} else {
+			h.f.event("%s stop %s", h.name, c.name)
+			c.state, c.exit = "exited", 0
+		}
 	}
 	if h.lost("stop") {
 		return errLost
@@ -308,19 +323,7 @@ func (h *fakeHost) Stop(_ context.Context, id string, timeout time.Duration) err
 	}
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
-	if c.state == "running" {
-		if ignores {
-			h.f.event("%s kill %s", h.name, c.name)
-			c.state, c.exit = "exited", 137
-		} else {
-			h.f.event("%s stop %s", h.name, c.name)
-			c.state, c.exit = "exited", 0
-		}
-	}
-	if h.lost("stop") {
-		return errLost
-	}
-	return nil
+	return h.end(c, ignores)
 }
 
 func (h *fakeHost) Remove(_ context.Context, id string, _ bool) error {

@@ -102,12 +102,14 @@ func accessoryDigest(a *lang.Accessory, digests map[string]string) string {
 
 // hostOrder is the primary host first, then the configuration's host order.
 func hostOrder(cfg *lang.Config) []string {
-	var out []string
+	out := make([]string, 0, len(cfg.Hosts)+1)
+	primary := ""
 	if pr := cfg.PrimaryRole(); pr != nil && len(pr.Hosts) > 0 {
-		out = append(out, pr.Hosts[0])
+		primary = pr.Hosts[0]
+		out = append(out, primary)
 	}
 	for _, h := range cfg.Hosts {
-		if !slices.Contains(out, h.Name) {
+		if h.Name != primary {
 			out = append(out, h.Name)
 		}
 	}

@@ -1,11 +1,14 @@
 package executor
 
 import (
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
 
@@ -40,5 +43,32 @@ func TestHealthConfigSteadyInterval(t *testing.T) {
 	h.SteadyInterval = 10 * time.Second
 	if got := healthConfig(h); got.Interval != 10*time.Second {
 		t.Errorf("steady_interval: %+v", got)
+	}
+}
+
+// withCache adds a cache accessory on h3 with a health check; tag
+// "unhealthy" never passes it.
+func withCache(cfg *lang.Config, tag string) *lang.Config {
+	cfg.Accessories = []lang.Accessory{{Name: "cache", Image: "10.77.0.1:5000/cache:" + tag, Hosts: []string{"h3"},
+		Healthcheck: &lang.Healthcheck{Cmd: []string{"/app", "version"}, Interval: 10 * time.Millisecond, Deadline: 200 * time.Millisecond},
+		Stop:        lang.Stop{Timeout: time.Second}}}
+	return cfg
+}
+
+func TestRolesStartAfterTheirAccessoryIsHealthy(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	mustApply(t, f, withCache(config("v1"), "7"))
+	before(t, f, "h3 healthy shop-cache", "h1 start shop-web-v1")
+	before(t, f, "h3 healthy shop-cache", "h3 start shop-worker-v1")
+}
+
+func TestUnhealthyAccessoryClosesTheBarrier(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	_, err := apply(t, f, withCache(config("v1"), "unhealthy"))
+	if !errors.Is(err, ErrBarrierClosed) || !strings.Contains(err.Error(), "an accessory it depends on failed (h3/accessory.cache)") {
+		t.Fatalf("err = %v", err)
+	}
+	if f.has("h1 start shop-web") || f.has("h3 start shop-worker") {
+		t.Errorf("a role started although the cache never turned healthy:\n%s", strings.Join(f.events, "\n"))
 	}
 }

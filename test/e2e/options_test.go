@@ -185,6 +185,7 @@ func TestUnhealthyAccessoryHoldsTheRolesBack(t *testing.T) {
 	// The cache speaks no HTTP: /app check never passes against it.
 	dir := l.WriteConfig(t, accessoryConfig(l, svc, `["/app", "check"]`))
 	r := l.Berth(t, dir, "apply", "--auto-approve")
+	t.Logf("apply:\n%s", r)
 	if r.Code != 1 || !strings.Contains(r.Stderr, "accessory.cache") {
 		t.Fatalf("want exit 1 naming the cache: %s", r)
 	}

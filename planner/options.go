@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/berth-sh/berth/lang"
 )
@@ -158,6 +159,7 @@ func optionReasons(o, n *ContainerOptions) []Reason {
 			names = append(names, f.name)
 		}
 	}
+	slices.SortStableFunc(names, func(a, b string) int { return optionRank(a) - optionRank(b) })
 	var rs []Reason
 	for _, name := range names {
 		ov, inO := old[name]
@@ -172,4 +174,17 @@ func optionReasons(o, n *ContainerOptions) []Reason {
 		}
 	}
 	return rs
+}
+
+// optionOrder is the order in which a diff lists the options.
+var optionOrder = strings.Fields(`memory memory_reservation cpus pids_limit restart user workdir entrypoint init
+	hostname extra_hosts devices cap_add cap_drop security_opt sysctls ulimits shm_size tmpfs read_only logging`)
+
+// optionRank is the position of a field ("sysctls.net.core.somaxconn" counts as sysctls).
+func optionRank(field string) int {
+	name, _, _ := strings.Cut(field, ".")
+	if i := slices.Index(optionOrder, name); i >= 0 {
+		return i
+	}
+	return len(optionOrder)
 }

@@ -119,3 +119,19 @@ func TestEnvFileSecretsStayOutOfThePlan(t *testing.T) {
 		t.Errorf("desired = %+v", c.Desired)
 	}
 }
+
+func TestOptionReasonsInTableOrder(t *testing.T) {
+	o := &ContainerOptions{ReadOnly: true, Memory: 1 << 30}
+	n := &ContainerOptions{Memory: 2 << 30, CPUs: 2, Sysctls: map[string]string{"net.core.somaxconn": "1024"}}
+	var got []string
+	for _, r := range optionReasons(o, n) {
+		got = append(got, r.Field+" "+r.Old+"→"+r.New)
+	}
+	want := []string{"memory 1g→2g", "cpus (default)→2", "sysctls.net.core.somaxconn (default)→1024", "read_only true→false"}
+	if !slices.Equal(got, want) {
+		t.Errorf("reasons %q, want %q", got, want)
+	}
+	if optionReasons(nil, nil) != nil || optionReasons(o, o) != nil {
+		t.Error("reasons without a change")
+	}
+}

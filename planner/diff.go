@@ -391,6 +391,7 @@ func summaryReasons(o, n SpecSummary, versionChanged bool) []Reason {
 	if op, np := o.Proxy.Describe(), n.Proxy.Describe(); op != np {
 		rs = append(rs, Reason{Field: "proxy", Old: op, New: np})
 	}
+	rs = append(rs, optionReasons(o.Options, n.Options)...)
 	return rs
 }
 
@@ -444,7 +445,11 @@ func (h HealthSpec) Describe() string {
 	if h.Retries > 0 {
 		s += fmt.Sprintf(", %d retries", h.Retries)
 	}
-	return s + ", deadline " + h.Deadline.String()
+	s += ", deadline " + h.Deadline.String()
+	if h.SteadyInterval > 0 {
+		s += ", then every " + h.SteadyInterval.String()
+	}
+	return s
 }
 
 func argv(a []string) string {

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/berth-sh/berth/executor/roster"
+	"github.com/berth-sh/berth/internal/fanout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -42,22 +42,20 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	hosts := rosterOf(cfg, p, done)
-	var wg sync.WaitGroup
-	for _, h := range p.Hosts {
+	fanout.Each(wctx, len(p.Hosts), 0, func(ctx context.Context, i int) error {
+		h := p.Hosts[i]
 		if h.Departed {
-			continue
+			return nil
 		}
-		wg.Go(func() {
-			conn, err := conns.pool.Conn(wctx, h.Name)
-			if err == nil {
-				err = roster.Write(wctx, conn, cfg.Service.Name, hosts, time.Now())
-			}
-			if err != nil {
-				a.warnf("roster on %s: %v", h.Name, err)
-			}
-		})
-	}
-	wg.Wait()
+		conn, err := conns.pool.Conn(ctx, h.Name)
+		if err == nil {
+			err = roster.Write(ctx, conn, cfg.Service.Name, hosts, time.Now())
+		}
+		if err != nil {
+			a.warnf("roster on %s: %v", h.Name, err)
+		}
+		return nil
+	})
 }
 
 // addDeparted makes the departed hosts of a saved plan reachable.

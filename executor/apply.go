@@ -79,7 +79,7 @@ func Apply(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, 
 		errs = append([]error{err}, errs...)
 	}
 	res.Discarded, errs = r.cleanUp(errs)
-	if walkErr != nil && res.BarrierOpen && cfg.Deploy.OnFailure == "rollback" {
+	if walkErr != nil && res.BarrierOpen && cfg.Deploy.OnFailure == lang.OnFailureRollback {
 		var err error
 		res.RolledBack, err = r.rollback()
 		errs = append(errs, err)
@@ -354,7 +354,7 @@ func (r *run) finishCutover(ctx context.Context, d Docker, b *branch) error {
 	return r.untilKnown(ctx, d, b, r.stopOld)
 }
 
-func (r *run) rollingBack() bool { return r.cfg.Deploy.OnFailure == "rollback" }
+func (r *run) rollingBack() bool { return r.cfg.Deploy.OnFailure == lang.OnFailureRollback }
 
 // rollback returns every branch that cut over to its previous container.
 func (r *run) rollback() ([]planner.Address, error) {

@@ -114,7 +114,7 @@ func (r *run) switchProxy(ctx context.Context, d Docker, b *branch) error {
 // or http); a role without one is checked by the proxy alone.
 func (r *run) ownHealth(ctx context.Context, d Docker, b *branch) error {
 	switch b.change.Desired.Health.Kind {
-	case "cmd", "shell", "http":
+	case planner.HealthCmd, planner.HealthShell, planner.HealthHTTP:
 		return r.waitHealthy(ctx, d, b)
 	}
 	return nil

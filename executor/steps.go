@@ -499,9 +499,9 @@ func parsePorts(specs []string) ([]dockerapi.Port, error) {
 func healthConfig(h planner.HealthSpec) *dockerapi.HealthConfig {
 	var test []string
 	switch h.Kind {
-	case "cmd":
+	case planner.HealthCmd:
 		test = append([]string{"CMD"}, h.Cmd...)
-	case "shell":
+	case planner.HealthShell:
 		test = []string{"CMD-SHELL", h.Shell}
 	default:
 		return nil // http is polled by berth; auto keeps the image's own

@@ -178,13 +178,23 @@ type Accessory struct {
 	Healthcheck *Healthcheck
 }
 
+// OnFailure is what an apply does with the hosts that already moved when
+// a step fails after the barrier opened.
+type OnFailure string
+
+// The values of deploy.on_failure.
+const (
+	OnFailureStop     OnFailure = "stop"     // leave them on the new version; the next plan shows the rest
+	OnFailureRollback OnFailure = "rollback" // return them to their previous containers
+)
+
 // Deploy is the `deploy` block with every default applied.
 type Deploy struct {
 	Parallelism    int           // default 10
 	Batch          int           // hosts per rolling batch; 0 = all at once
 	Retain         int           // old stopped containers kept per role and host; default 3
 	StopTimeout    time.Duration // default 10s
-	OnFailure      string        // "stop" (default) or "rollback"
+	OnFailure      OnFailure     // OnFailureStop (default) or OnFailureRollback
 	ReadinessDelay time.Duration // a role without any health check is healthy after running this long; default 3s
 	BarrierTimeout time.Duration // how long waiting roles wait for the barrier; default 5m
 }

@@ -377,7 +377,7 @@ func (l *loader) decodeAccessory(b *hcl.Block) Accessory {
 // version attribute, if any.
 func (l *loader) decodeDeploy(blocks []*hcl.Block, d *Deploy) *hcl.Attribute {
 	*d = Deploy{Parallelism: defaultParallelism, Retain: defaultRetain, StopTimeout: defaultStopTimeout,
-		OnFailure: "stop", ReadinessDelay: defaultReadiness, BarrierTimeout: defaultBarrierTimeout}
+		OnFailure: OnFailureStop, ReadinessDelay: defaultReadiness, BarrierTimeout: defaultBarrierTimeout}
 	if len(blocks) == 0 {
 		return nil
 	}
@@ -394,11 +394,11 @@ func (l *loader) decodeDeploy(blocks []*hcl.Block, d *Deploy) *hcl.Attribute {
 		d.StopTimeout = v
 	}
 	if v, ok := l.str(at["on_failure"]); ok {
-		if v != "stop" && v != "rollback" {
+		if v != string(OnFailureStop) && v != string(OnFailureRollback) {
 			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid on_failure",
 				Detail: `on_failure is "stop" (the default) or "rollback".`, Subject: at["on_failure"].Expr.Range().Ptr()})
 		} else {
-			d.OnFailure = v
+			d.OnFailure = OnFailure(v)
 		}
 	}
 	if v, ok := l.duration(at["readiness_delay"]); ok {

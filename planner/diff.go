@@ -430,16 +430,16 @@ func mapReasons(prefix string, o, n map[string]string, sensitive bool) []Reason 
 func (h HealthSpec) Describe() string {
 	var what string
 	switch h.Kind {
-	case "cmd":
+	case HealthCmd:
 		what = "cmd " + argv(h.Cmd)
-	case "shell":
+	case HealthShell:
 		what = fmt.Sprintf("shell %q", h.Shell)
-	case "http":
+	case HealthHTTP:
 		what = fmt.Sprintf("http GET :%d%s", h.HTTPPort, h.HTTPPath)
-	case "auto":
+	case HealthAuto:
 		return "image HEALTHCHECK, else running for " + h.Deadline.String()
 	default:
-		what = h.Kind
+		what = string(h.Kind)
 	}
 	s := what + " every " + h.Interval.String()
 	if h.Retries > 0 {

@@ -78,19 +78,30 @@ const (
 	OpStop = "stop"
 )
 
+// HealthKind is how a health check is made.
+type HealthKind string
+
+// The kinds of health check.
+const (
+	// HealthCmd runs Cmd inside the container without a shell (docker exec argv).
+	HealthCmd HealthKind = "cmd"
+	// HealthShell runs Shell with /bin/sh -c inside the container.
+	HealthShell HealthKind = "shell"
+	// HealthHTTP: berth polls GET http://CONTAINER:HTTPPort/HTTPPath for a 2xx.
+	HealthHTTP HealthKind = "http"
+	// HealthAuto: no healthcheck configured. The planner cannot know whether
+	// the image has a HEALTHCHECK, so the executor uses the image's own if
+	// the container reports one, else counts the container as healthy once
+	// it has been running for Deadline (the readiness delay).
+	HealthAuto HealthKind = "auto"
+	// HealthRunning: healthy once running for Deadline (never written by
+	// the planner today; kept for executors that want it explicitly).
+	HealthRunning HealthKind = "running"
+)
+
 // HealthSpec is how the executor decides that a new container is healthy.
 type HealthSpec struct {
-	// Kind is one of:
-	//   "cmd"     run Cmd inside the container without a shell (docker exec argv);
-	//   "shell"   run Shell with /bin/sh -c inside the container;
-	//   "http"    berth polls GET http://CONTAINER:HTTPPort/HTTPPath for a 2xx;
-	//   "auto"    no healthcheck configured: the planner cannot know whether the
-	//             image has a HEALTHCHECK, so the executor uses the image's own
-	//             if the container reports one, else counts the container as
-	//             healthy once it has been running for Deadline (the readiness delay);
-	//   "running" healthy once running for Deadline (never written by the planner
-	//             today; kept for executors that want it explicitly).
-	Kind     string        `json:"kind"`
+	Kind     HealthKind    `json:"kind"`
 	Cmd      []string      `json:"cmd,omitempty"`
 	Shell    string        `json:"shell,omitempty"`
 	HTTPPath string        `json:"http_path,omitempty"`

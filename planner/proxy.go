@@ -90,7 +90,7 @@ func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
 		Ports:   []string{strconv.Itoa(port) + ":80"},
 		Volumes: []string{ProxyVolume},
 		Network: ProxyNetwork,
-		Health: HealthSpec{Kind: "cmd", Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,
+		Health: HealthSpec{Kind: HealthCmd, Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,
 			Retries: 3, Deadline: proxyHealthDeadline},
 	}
 	ref := ProxyRef(cfg)

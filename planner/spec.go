@@ -205,7 +205,7 @@ func healthSpec(hc *lang.Healthcheck, d lang.Deploy) HealthSpec {
 		if delay == 0 {
 			delay = defaultReadiness
 		}
-		return HealthSpec{Kind: "auto", Interval: defaultHealthInterval, Deadline: delay}
+		return HealthSpec{Kind: HealthAuto, Interval: defaultHealthInterval, Deadline: delay}
 	}
 	h := HealthSpec{Interval: hc.Interval, Retries: hc.Retries, Deadline: hc.Deadline, SteadyInterval: hc.SteadyInterval}
 	if h.Interval == 0 {
@@ -216,13 +216,13 @@ func healthSpec(hc *lang.Healthcheck, d lang.Deploy) HealthSpec {
 	}
 	switch {
 	case len(hc.Cmd) > 0:
-		h.Kind, h.Cmd = "cmd", slices.Clone(hc.Cmd)
+		h.Kind, h.Cmd = HealthCmd, slices.Clone(hc.Cmd)
 	case hc.Shell != "":
-		h.Kind, h.Shell = "shell", hc.Shell
+		h.Kind, h.Shell = HealthShell, hc.Shell
 	case hc.HTTP != nil:
-		h.Kind, h.HTTPPath, h.HTTPPort = "http", hc.HTTP.Path, hc.HTTP.Port
+		h.Kind, h.HTTPPath, h.HTTPPort = HealthHTTP, hc.HTTP.Path, hc.HTTP.Port
 	default:
-		h.Kind = "auto"
+		h.Kind = HealthAuto
 	}
 	return h
 }

@@ -344,7 +344,9 @@ func (w Warning) String() string { return w.Message }
 // accessory replaced.
 func (p *Plan) Warnings() []Warning {
 	var out []Warning
-	add := func(k WarningKind, a *Address, msg string) { out = append(out, Warning{Kind: k, Address: a, Message: msg}) }
+	add := func(k WarningKind, a *Address, msg string) {
+		out = append(out, Warning{Kind: k, Address: a, Message: msg})
+	}
 	if p.Destroy {
 		acc := ", except the accessories (no --include-accessories)."
 		if p.IncludeAccessories {

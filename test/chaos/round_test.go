@@ -115,7 +115,7 @@ func (h *harness) faultyApply(ctx context.Context, r Round, res *Result) (roundS
 					return st, fmt.Errorf("fire %s: %w", r.Fault, err)
 				}
 			}
-			st.killed = r.Fault == KillBerth
+			st.killed = st.killed || r.Fault == KillBerth
 			st.signalled = r.Fault == SigintBerth || r.Fault == SigtermBerth
 			if restore != nil && r.Hold >= 0 {
 				holdDone = time.After(r.Hold)
@@ -131,6 +131,7 @@ func (h *harness) faultyApply(ctx context.Context, r Round, res *Result) (roundS
 			_ = apply.cmd.Process.Kill()
 			<-apply.done
 			res.Violations = append(res.Violations, Violation{InvApplyEnds, fmt.Sprintf("the apply did not end within %s (killed)", berthDeadline)})
+			st.killed = true // by the harness: the lock it holds is no further violation
 			ended = true
 		case <-ctx.Done():
 			_ = apply.cmd.Process.Kill()

@@ -27,7 +27,8 @@ func (h *harness) round(ctx context.Context, r Round) (res Result) {
 	h.takeOutputs()
 	defer func() {
 		res.Took = time.Since(t0)
-		for _, s := range CheckSecrets(h.takeOutputs(), h.secrets) {
+		res.Outputs = h.takeOutputs()
+		for _, s := range CheckSecrets(res.Outputs, h.secrets) {
 			res.Violations = append(res.Violations, Violation{InvSecrets, s})
 		}
 	}()

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/berth-sh/berth/executor/walk"
+	"github.com/berth-sh/berth/internal/graph"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -28,13 +28,13 @@ type Options struct {
 	Poll time.Duration
 	// CleanupWindow bounds how long a clean-up keeps redialling a host whose
 	// connection failed, to learn what really runs and to put it right;
-	// default 2m. RetryInterval is the pause between two tries; default 1s.
+	// default 1m. RetryInterval is the pause between two tries; default 1s.
 	CleanupWindow, RetryInterval time.Duration
 }
 
 // Result says what an apply did, step by step and branch by branch.
 type Result struct {
-	Steps       map[string]walk.Result
+	Steps       map[string]graph.Result
 	BarrierOpen bool
 	// Discarded are the branches whose prepared or started new container
 	// was removed again, leaving the old one serving.
@@ -60,21 +60,17 @@ var ErrBarrierClosed = errors.New("deployment barrier closed")
 // under way finish, or cut their wait short and clean up.
 func Apply(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, opts Options) (*Result, error) {
 	r := newRun(ctx, p, cfg, hosts, opts)
-	vertices := make([]walk.Vertex, 0, len(p.Graph.Steps))
-	for _, s := range p.Graph.Steps {
-		vertices = append(vertices, walk.Vertex{ID: s.ID, DependsOn: s.DependsOn})
-	}
 	par := opts.Parallelism
 	if par <= 0 {
 		par = cfg.Deploy.Parallelism
 	}
-	steps, walkErr := walk.Walk(ctx, vertices, r.step, walk.Options{Parallelism: par, Reporter: stepReporter{r}})
+	steps, walkErr := graph.Walk(ctx, p.Graph.Vertices(), r.step, graph.Options{Parallelism: par, Reporter: stepReporter{r}})
 	res := &Result{Steps: steps}
 	if steps == nil { // the graph itself is invalid: nothing ran
 		return res, walkErr
 	}
 	if b, ok := steps[barrierID(p)]; ok {
-		res.BarrierOpen = b.Status == walk.Succeeded
+		res.BarrierOpen = b.Status == graph.Succeeded
 	} else {
 		res.BarrierOpen = true
 	}
@@ -138,7 +134,7 @@ func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts,
 		r.opts.Poll = 200 * time.Millisecond
 	}
 	if r.opts.CleanupWindow <= 0 {
-		r.opts.CleanupWindow = 2 * time.Minute
+		r.opts.CleanupWindow = time.Minute
 	}
 	if r.opts.RetryInterval <= 0 {
 		r.opts.RetryInterval = time.Second
@@ -196,8 +192,11 @@ func (r *run) step(ctx context.Context, id string) error {
 	if !ok {
 		return fmt.Errorf("unknown step %q", id)
 	}
-	if s.Kind == planner.StepBarrier {
+	switch s.Kind {
+	case planner.StepBarrier:
 		r.rep.Event(planner.Address{}, "barrier open: the primary role is healthy, other roles may cut over")
+		return nil
+	case planner.StepBatch: // the previous rolling batch has finished
 		return nil
 	}
 	b, ok := r.branches[s.Address.String()]
@@ -247,14 +246,14 @@ func (r *run) op(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // primaryFailure explains a closed barrier: which container failed and how
 // many steps it held back.
-func (r *run) primaryFailure(steps map[string]walk.Result) error {
+func (r *run) primaryFailure(steps map[string]graph.Result) error {
 	id := barrierID(r.plan)
-	if id == "" || steps[id].Status == walk.Succeeded {
+	if id == "" || steps[id].Status == graph.Succeeded {
 		return nil
 	}
 	held := 0
 	for _, s := range r.plan.Graph.Steps {
-		if st := steps[s.ID].Status; s.Kind != planner.StepBarrier && (st == walk.Skipped || st == walk.Canceled) {
+		if st := steps[s.ID].Status; s.Kind != planner.StepBarrier && s.Kind != planner.StepBatch && (st == graph.Skipped || st == graph.Canceled) {
 			held++
 		}
 	}
@@ -264,10 +263,36 @@ func (r *run) primaryFailure(steps map[string]walk.Result) error {
 			primary = b.addr().String()
 		}
 	}
-	if steps[id].Status == walk.Canceled || r.interrupt.Err() != nil {
+	if steps[id].Status == graph.Canceled || r.interrupt.Err() != nil {
 		return fmt.Errorf("%w: interrupted before %s turned healthy; %d steps did not run", ErrBarrierClosed, primary, held)
 	}
+	if acc := failedAccessories(r.plan, steps); len(acc) > 0 {
+		return fmt.Errorf("%w: %s did not start: an accessory it depends on failed (%s); %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, strings.Join(acc, ", "), held)
+	}
 	return fmt.Errorf("%w: the primary role's new container on %s failed before it turned healthy; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, held)
+}
+
+// failedAccessories are the accessories whose step failed while the primary
+// role's cutover waited for them (and was skipped).
+func failedAccessories(p *planner.Plan, steps map[string]graph.Result) []string {
+	var failed []string
+	primaryWaited := false
+	for _, s := range p.Graph.Steps {
+		switch {
+		case s.Address.Accessory != "" && steps[s.ID].Status == graph.Failed:
+			failed = append(failed, s.Address.String())
+		case s.Kind == planner.StepStart || s.Kind == planner.StepStopOld:
+			for _, c := range p.Changes {
+				if c.Primary && c.Address == s.Address && steps[s.ID].Status == graph.Skipped {
+					primaryWaited = true
+				}
+			}
+		}
+	}
+	if !primaryWaited {
+		return nil
+	}
+	return failed
 }
 
 // cleanUp finishes or undoes every branch the walk left half-way, in
@@ -292,7 +317,7 @@ func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
 			// dependency failed or the apply was interrupted. Remove it and
 			// leave, or bring back, the old container.
 			job = func(d Docker) error {
-				err := r.discardNew(ctx, d, b)
+				err := r.discardUntilKnown(ctx, d, b)
 				if err == nil {
 					mu.Lock()
 					discarded = append(discarded, b.addr())

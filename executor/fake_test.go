@@ -56,6 +56,13 @@ type fakeContainer struct {
 	started         time.Time
 }
 
+var (
+	_ Hosts                  = (*fleet)(nil)
+	_ Docker                 = (*fakeHost)(nil)
+	_ planner.StateReader    = (*fleet)(nil)
+	_ planner.DigestResolver = (*fleet)(nil)
+)
+
 func newFleet(hosts ...string) *fleet {
 	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}, unreachable: map[string]int{}}
 	for _, h := range hosts {
@@ -263,12 +270,20 @@ func (h *fakeHost) Kill(_ context.Context, id, signal string) error {
 		h.f.event("%s ignore %s %s", h.name, signal, c.name)
 		return nil
 	}
-	if signal == "SIGKILL" {
-		h.f.event("%s kill %s", h.name, c.name)
-		c.state, c.exit = "exited", 137
-	} else {
-		h.f.event("%s stop %s", h.name, c.name)
-		c.state, c.exit = "exited", 0
+	return h.end(c, signal == "SIGKILL")
+}
+
+// end ends a running container, by its signal or killed, and loses the
+// reply if asked to. The caller holds the fleet's lock.
+func (h *fakeHost) end(c *fakeContainer, killed bool) error {
+	if c.state == "running" {
+		if killed {
+			h.f.event("%s kill %s", h.name, c.name)
+			c.state, c.exit = "exited", 137
+		} else {
+			h.f.event("%s stop %s", h.name, c.name)
+			c.state, c.exit = "exited", 0
+		}
 	}
 	if h.lost("stop") {
 		return errLost
@@ -293,18 +308,22 @@ func (h *fakeHost) Wait(ctx context.Context, id, _ string) (int, error) {
 	return -1, ctx.Err()
 }
 
-func (h *fakeHost) Stop(_ context.Context, id string, _ time.Duration) error {
+// Stop is Docker's stop endpoint: the container's own signal, then a kill
+// at the timeout (a container that ignores signals takes the whole timeout).
+func (h *fakeHost) Stop(_ context.Context, id string, timeout time.Duration) error {
 	h.f.mu.Lock()
-	defer h.f.mu.Unlock()
 	c, err := h.find(id)
+	ignores := err == nil && c.state == "running" && h.f.ignoreTerm != "" && strings.HasPrefix(c.name, h.f.ignoreTerm)
+	h.f.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	h.f.event("%s stop %s", h.name, c.name)
-	if c.state == "running" {
-		c.state = "exited"
+	if ignores {
+		time.Sleep(timeout)
 	}
-	return nil
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	return h.end(c, ignores)
 }
 
 func (h *fakeHost) Remove(_ context.Context, id string, _ bool) error {

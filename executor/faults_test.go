@@ -146,6 +146,21 @@ func TestStopIsGracefulAndAKillIsAWarning(t *testing.T) {
 	}
 }
 
+func TestAKillAtTheTimeoutOfTheContainersOwnSignalIsAWarning(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	mustApply(t, f, config("v1"))
+	f.ignoreTerm = "shop-worker-v1"
+	next := config("v2")
+	next.Roles[1].Stop.Timeout = 30 * time.Millisecond
+	res, err := Apply(context.Background(), plan(t, f, next), next, f, Options{Poll: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].String(), "shop-worker-v1 did not stop within its stop_timeout of 30ms after SIGTERM and was killed") {
+		t.Errorf("warnings = %v", res.Warnings)
+	}
+}
+
 func TestRemoveStopsBeforeItRemoves(t *testing.T) {
 	f := newFleet("h1", "h2", "h3")
 	mustApply(t, f, config("v1"))

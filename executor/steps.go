@@ -91,19 +91,18 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	if err != nil {
 		return err
 	}
-	id, err := d.Create(octx, spec.Name, dockerapi.CreateSpec{
-		Image:         spec.Image,
-		Cmd:           spec.Cmd,
-		Env:           env,
-		Labels:        spec.Labels,
-		Ports:         ports,
-		Binds:         spec.Volumes,
-		Healthcheck:   healthConfig(spec.Health),
-		StopTimeout:   spec.StopTimeout,
-		StopSignal:    spec.StopSignal,
-		RestartPolicy: "unless-stopped",
-		Network:       spec.Network,
-	})
+	id, err := d.Create(octx, spec.Name, withOptions(dockerapi.CreateSpec{
+		Image:       spec.Image,
+		Cmd:         spec.Cmd,
+		Env:         env,
+		Labels:      spec.Labels,
+		Ports:       ports,
+		Binds:       spec.Volumes,
+		Healthcheck: healthConfig(spec.Health),
+		StopTimeout: spec.StopTimeout,
+		StopSignal:  spec.StopSignal,
+		Network:     spec.Network,
+	}, spec.Options))
 	if err != nil && uncertain(err) {
 		// The reply was lost: the container may exist all the same.
 		if info, ok := r.lookUp(ctx, c.Address.Host, spec.Name); ok && sameLabels(info.Labels, spec.Labels) {
@@ -197,8 +196,8 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 		b.started = true
 	}
 	err = fmt.Errorf("start %s: %w", b.change.Desired.Name, err)
-	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil {
-		err = errors.Join(err, cerr)
+	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil && !uncertain(cerr) {
+		err = errors.Join(err, cerr) // an uncertain one is the clean-up's to retry and report
 	}
 	return err
 }
@@ -246,8 +245,8 @@ func (r *run) health(ctx context.Context, d Docker, b *branch) error {
 		b.healthy = true
 		return nil
 	}
-	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil {
-		err = errors.Join(err, cerr)
+	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil && !uncertain(cerr) {
+		err = errors.Join(err, cerr) // an uncertain one is the clean-up's to retry and report
 	}
 	return err
 }
@@ -256,7 +255,17 @@ func (r *run) health(ctx context.Context, d Docker, b *branch) error {
 // It goes by what the host says, not by what earlier replies said: after a
 // lost reply it redials and looks again, within the clean-up window, and
 // it reports the old container as serving only once it saw it running.
+//
+// Inside a step it tries once (a step must not hold the walk for long); the
+// clean-up after the walk tries again until the clean-up window passes
+// (discardUntilKnown) when that attempt could not tell what runs.
 func (r *run) discardNew(ctx context.Context, d Docker, b *branch) error {
+	return r.discardOnce(ctx, d, b)
+}
+
+// discardUntilKnown is discardNew, redialling after lost replies until the
+// clean-up window passes.
+func (r *run) discardUntilKnown(ctx context.Context, d Docker, b *branch) error {
 	return r.untilKnown(ctx, d, b, r.discardOnce)
 }
 
@@ -503,6 +512,12 @@ func healthConfig(h planner.HealthSpec) *dockerapi.HealthConfig {
 	}
 	// The deploy's deadline is Docker's start period: failures while the
 	// container boots do not count. berth decides the deploy's verdict by
-	// probing itself; Docker's check watches the container afterwards.
-	return &dockerapi.HealthConfig{Test: test, Interval: h.Interval, Timeout: max(h.Interval, 5*time.Second), Retries: retries, StartPeriod: h.Deadline}
+	// probing itself every h.Interval; Docker's check watches the container
+	// afterwards, at its own steady interval, so that the check does not
+	// flood the container's log.
+	steady := h.SteadyInterval
+	if steady <= 0 {
+		steady = lang.DefaultSteadyInterval
+	}
+	return &dockerapi.HealthConfig{Test: test, Interval: steady, Timeout: max(h.Interval, 5*time.Second), Retries: retries, StartPeriod: h.Deadline}
 }

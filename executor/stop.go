@@ -25,6 +25,9 @@ type stopped struct {
 // timeout for it to end, then SIGKILL. A container that does not run, or
 // no longer exists, is no error.
 func stopGracefully(ctx context.Context, d Docker, id string, spec planner.StopSpec) (stopped, error) {
+	if spec.Signal == "" {
+		return stopWithOwnSignal(ctx, d, id, spec.Timeout)
+	}
 	info, err := d.Inspect(ctx, id)
 	if errors.Is(err, dockerapi.ErrNotFound) {
 		return stopped{}, nil
@@ -86,6 +89,38 @@ func stopGracefully(ctx context.Context, d Docker, id string, spec planner.StopS
 	if _, err := d.Wait(kctx, id, "not-running"); err != nil && ctx.Err() == nil {
 		return res, fmt.Errorf("still running after SIGKILL: %w", err)
 	}
+	return res, nil
+}
+
+// stopWithOwnSignal stops id with its own stop signal through Docker's
+// stop endpoint: one request, Docker sends the signal, waits timeout and
+// kills. Only a stop that lasted the whole timeout can have ended in a
+// kill; then the exit code tells (137, SIGKILL, and not the OOM killer).
+func stopWithOwnSignal(ctx context.Context, d Docker, id string, timeout time.Duration) (stopped, error) {
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	begin := time.Now()
+	if err := d.Stop(ctx, id, timeout); err != nil {
+		if errors.Is(err, dockerapi.ErrNotFound) {
+			return stopped{}, nil
+		}
+		return stopped{}, err
+	}
+	res := stopped{signal: "its stop signal"}
+	if time.Since(begin) < timeout {
+		return res, nil
+	}
+	info, err := d.Inspect(ctx, id)
+	if err != nil {
+		return res, nil // it stopped; how is not worth failing the step for
+	}
+	if info.StopSignal != "" {
+		res.signal = info.StopSignal
+	} else {
+		res.signal = "SIGTERM"
+	}
+	res.killed = info.State.ExitCode == 137 && !info.OOMKilled
 	return res, nil
 }
 

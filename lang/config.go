@@ -89,6 +89,23 @@ type Role struct {
 	Healthcheck *Healthcheck // nil = the image's HEALTHCHECK, else "running"
 	Proxy       *RoleProxy   // nil = not behind the proxy
 	Stop        Stop
+	Options     RunOptions
+	// DependsOn are the accessories whose new container must be healthy
+	// before this role cuts over; nil = every accessory of the service.
+	DependsOn []string
+}
+
+// Depends reports whether the role waits for accessory acc.
+func (r *Role) Depends(acc string) bool {
+	if r.DependsOn == nil {
+		return true
+	}
+	for _, a := range r.DependsOn {
+		if a == acc {
+			return true
+		}
+	}
+	return false
 }
 
 // Stop is how a role's or accessory's containers are stopped. Both are
@@ -108,7 +125,14 @@ type Healthcheck struct {
 	Interval time.Duration
 	Retries  int
 	Deadline time.Duration
+	// SteadyInterval is how often Docker runs the check once the deploy is
+	// over; 0 = DefaultSteadyInterval. Interval is the deploy's probe.
+	SteadyInterval time.Duration
 }
+
+// DefaultSteadyInterval is Docker's health check interval when
+// healthcheck.steady_interval is not set.
+const DefaultSteadyInterval = 30 * time.Second
 
 // HTTPCheck is polled by berth itself: GET http://CONTAINER:Port/Path must answer 2xx.
 type HTTPCheck struct {
@@ -149,6 +173,9 @@ type Accessory struct {
 	Volumes   []string
 	Labels    map[string]string
 	Stop      Stop
+	Options   RunOptions
+	// Healthcheck is nil for the image's HEALTHCHECK, else "running".
+	Healthcheck *Healthcheck
 }
 
 // Deploy is the `deploy` block with every default applied.

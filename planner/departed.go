@@ -10,6 +10,18 @@ import (
 	"github.com/berth-sh/berth/lang"
 )
 
+// Departed are the hosts that the rosters of states name and cfg no longer
+// declares, for status and the like (see departedHosts).
+func Departed(cfg *lang.Config, states []HostState) []RosterHost {
+	byName := make(map[string]HostState, len(states))
+	var order []string
+	for _, st := range states {
+		byName[st.Host] = st
+		order = append(order, st.Host)
+	}
+	return departedHosts(cfg, order, byName)
+}
+
 // departedHosts are the hosts that the rosters of the hosts just read name
 // and the configuration no longer declares (by name or by address: a host
 // renamed in the configuration is the same machine), first mention first.

@@ -102,12 +102,14 @@ func accessoryDigest(a *lang.Accessory, digests map[string]string) string {
 
 // hostOrder is the primary host first, then the configuration's host order.
 func hostOrder(cfg *lang.Config) []string {
-	var out []string
+	out := make([]string, 0, len(cfg.Hosts)+1)
+	primary := ""
 	if pr := cfg.PrimaryRole(); pr != nil && len(pr.Hosts) > 0 {
-		out = append(out, pr.Hosts[0])
+		primary = pr.Hosts[0]
+		out = append(out, primary)
 	}
 	for _, h := range cfg.Hosts {
-		if !slices.Contains(out, h.Name) {
+		if h.Name != primary {
 			out = append(out, h.Name)
 		}
 	}
@@ -389,6 +391,7 @@ func summaryReasons(o, n SpecSummary, versionChanged bool) []Reason {
 	if op, np := o.Proxy.Describe(), n.Proxy.Describe(); op != np {
 		rs = append(rs, Reason{Field: "proxy", Old: op, New: np})
 	}
+	rs = append(rs, optionReasons(o.Options, n.Options)...)
 	return rs
 }
 
@@ -442,7 +445,11 @@ func (h HealthSpec) Describe() string {
 	if h.Retries > 0 {
 		s += fmt.Sprintf(", %d retries", h.Retries)
 	}
-	return s + ", deadline " + h.Deadline.String()
+	s += ", deadline " + h.Deadline.String()
+	if h.SteadyInterval > 0 {
+		s += ", then every " + h.SteadyInterval.String()
+	}
+	return s
 }
 
 func argv(a []string) string {

@@ -1,18 +1,26 @@
 package planner
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/berth-sh/berth/internal/graph"
 	"github.com/berth-sh/berth/lang"
 )
 
 // BarrierID is the ID of the deployment barrier step.
 const BarrierID = "barrier"
+
+// StepBatch is the kind of the join step between two rolling batches: it
+// does nothing, it only gathers the end of one batch into a single
+// dependency of the next (see BuildGraph).
+const StepBatch StepKind = "batch"
+
+// BatchID is the ID of the join step that batch k (k > 0) waits for.
+func BatchID(k int) string { return "batch/" + strconv.Itoa(k) }
 
 // ErrGraph reports a graph that cannot be walked: a cycle, a dependency on
 // a step that does not exist, a duplicate step.
@@ -52,12 +60,19 @@ var ErrGraph = errors.New("invalid step graph")
 //     the stop_old of every role change on its host that publishes ports
 //     (which start only after it), and, off the primary host, for the same
 //     gate as the host's role changes.
+//   - A role waits for the accessories it depends on (depends_on, default
+//     every accessory): the first cutover step of its create or replace
+//     depends on the health step of each such accessory that gets a new
+//     container in the same plan (see wireAccessories).
 //   - Rolling: hosts are ordered primary host first, then configuration
 //     order; only hosts with role steps count; cfg.Deploy.Batch hosts per
-//     batch (0: one batch). The first cutover step of every role change in
-//     batch k>0 depends on the final step of every role change in batch
-//     k-1. The primary host is always in batch 0, so no batch ever waits on
-//     a barrier that nothing can open.
+//     batch (0: one batch). Between two batches stands a join step, kind
+//     "batch", ID "batch/K" (BatchID), which does nothing: it depends on the
+//     final step of every role change in batch K-1, and the first cutover
+//     step of every role change in batch K depends on it (and on the
+//     barrier). A boundary costs about 2 × hosts × roles of a batch edges,
+//     not their square. The primary host is always in batch 0, so no batch
+//     ever waits on a barrier that nothing can open.
 //
 // Steps are listed in a topological order, primary first. BuildGraph checks
 // that every dependency exists and that there is no cycle.
@@ -72,20 +87,21 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 			primary = c
 		}
 	}
-	var steps []Step
+	steps := make([]Step, 0, 6*len(changes)+2)
 	if primary != nil {
 		steps = append(steps, changeSteps(*primary, 0, nil)...)
 		steps = append(steps, Step{ID: BarrierID, Kind: StepBarrier, DependsOn: []string{stepID(primary.Address, checkKind(*primary))}})
 	} else {
 		steps = append(steps, Step{ID: BarrierID, Kind: StepBarrier})
 	}
-	var prevFinals, curFinals []string
+	var finals []string // of the current batch's role changes
 	cur := 0
+	gate := []string{BarrierID}
 	gateOf := map[string][]string{}
 	for _, c := range changes {
 		if c.Action == ActionUnchanged || (primary != nil && c.Address == primary.Address) {
 			if primary != nil && c.Address == primary.Address {
-				curFinals = append(curFinals, finalStep(c))
+				finals = append(finals, finalStep(c))
 			}
 			continue
 		}
@@ -95,18 +111,20 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 		}
 		b := batchOf[c.Address.Host]
 		if b != cur {
-			prevFinals, curFinals, cur = curFinals, nil, b
+			join := Step{ID: BatchID(b), Kind: StepBatch, Batch: b, DependsOn: finals}
+			steps = append(steps, join)
+			finals, cur, gate = nil, b, []string{BarrierID, join.ID}
 		}
-		gate := append([]string{BarrierID}, prevFinals...)
 		gateOf[c.Address.Host] = gate
 		steps = append(steps, changeSteps(c, b, gate)...)
-		curFinals = append(curFinals, finalStep(c))
+		finals = append(finals, finalStep(c))
 	}
 	primaryHost := ""
 	if primary != nil {
 		primaryHost = primary.Address.Host
 	}
 	steps = wireProxy(steps, changes, gateOf, primaryHost)
+	steps = wireAccessories(steps, changes, cfg)
 	g := Graph{Steps: steps}
 	sorted, err := g.sorted()
 	if err != nil {
@@ -244,75 +262,31 @@ func (g Graph) Validate() error {
 	return err
 }
 
-// sorted returns the steps in a topological order that keeps the listed
-// order wherever the dependencies allow (Kahn's algorithm, lowest index first).
-func (g Graph) sorted() ([]Step, error) {
-	index := make(map[string]int, len(g.Steps))
+// Vertices are the steps as vertices of a graph.Graph, in order.
+func (g Graph) Vertices() []graph.Vertex {
+	vs := make([]graph.Vertex, len(g.Steps))
 	for i, s := range g.Steps {
-		if _, dup := index[s.ID]; dup {
-			return nil, fmt.Errorf("%w: duplicate step %s", ErrGraph, s.ID)
-		}
-		index[s.ID] = i
+		vs[i] = graph.Vertex{ID: s.ID, DependsOn: s.DependsOn}
 	}
-	indeg := make([]int, len(g.Steps))
-	dependents := make([][]int, len(g.Steps))
-	countedBy := make([]int, len(g.Steps)) // i+1 once step i counted dependency j
-	for i, s := range g.Steps {
-		for _, d := range s.DependsOn {
-			j, ok := index[d]
-			if !ok {
-				return nil, fmt.Errorf("%w: step %s depends on %s, which does not exist", ErrGraph, s.ID, d)
-			}
-			if countedBy[j] == i+1 {
-				continue
-			}
-			countedBy[j] = i + 1
-			indeg[i]++
-			dependents[j] = append(dependents[j], i)
-		}
-	}
-	done := make([]bool, len(g.Steps))
-	out := make([]Step, 0, len(g.Steps))
-	ready := &indexHeap{}
-	for i := range g.Steps {
-		if indeg[i] == 0 {
-			heap.Push(ready, i)
-		}
-	}
-	for ready.Len() > 0 {
-		next := heap.Pop(ready).(int)
-		done[next] = true
-		out = append(out, g.Steps[next])
-		for _, j := range dependents[next] {
-			if indeg[j]--; indeg[j] == 0 {
-				heap.Push(ready, j)
-			}
-		}
-	}
-	if len(out) < len(g.Steps) {
-		var stuck []string
-		for i, s := range g.Steps {
-			if !done[i] {
-				stuck = append(stuck, s.ID)
-			}
-		}
-		return nil, fmt.Errorf("%w: cycle among %s", ErrGraph, strings.Join(stuck, ", "))
-	}
-	return out, nil
+	return vs
 }
 
-// indexHeap is a container/heap of step indexes, lowest first.
-type indexHeap []int
-
-func (h indexHeap) Len() int           { return len(h) }
-func (h indexHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h indexHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *indexHeap) Push(x any)        { *h = append(*h, x.(int)) }
-func (h *indexHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+// sorted returns the steps in a topological order that keeps the listed
+// order wherever the dependencies allow.
+func (g Graph) sorted() ([]Step, error) {
+	order, err := graph.Sort(g.Vertices())
+	var ie *graph.InvalidError
+	if errors.As(err, &ie) {
+		return nil, fmt.Errorf("%w: %s", ErrGraph, ie.Problem)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Step, len(order))
+	for k, i := range order {
+		out[k] = g.Steps[i]
+	}
+	return out, nil
 }
 
 // String renders the graph one step per line, in order:

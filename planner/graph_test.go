@@ -26,10 +26,15 @@ func fourHostPlan(t *testing.T, batch int, order []string) *Plan {
 func TestGraphRollingBatches(t *testing.T) {
 	p := fourHostPlan(t, 2, []string{"h1", "h2", "h3", "h4"})
 	golden(t, "graph_batches", p.Graph.String())
-	// The first cutover step of batch 1 waits for every final step of batch 0.
+	// The first cutover step of batch 1 waits for the barrier and for the
+	// join of batch 1, which waits for every final step of batch 0.
 	s, _ := p.Graph.Step("h3/web/stop_old")
-	if s.Batch != 1 || !slices.Contains(s.DependsOn, "h1/web/prune") || !slices.Contains(s.DependsOn, "h2/web/prune") || !slices.Contains(s.DependsOn, BarrierID) {
+	if s.Batch != 1 || !slices.Equal(s.DependsOn, []string{"h3/web/create", BarrierID, BatchID(1)}) {
 		t.Errorf("h3/web/stop_old = %+v", s)
+	}
+	j, _ := p.Graph.Step(BatchID(1))
+	if j.Kind != StepBatch || j.Batch != 1 || j.Address != (Address{}) || !slices.Equal(j.DependsOn, []string{"h1/web/prune", "h2/web/prune"}) {
+		t.Errorf("%s = %+v", BatchID(1), j)
 	}
 	// pull and create may run ahead of the barrier and of earlier batches.
 	for _, id := range []string{"h4/web/pull", "h4/web/create", "h2/web/create"} {
@@ -38,6 +43,61 @@ func TestGraphRollingBatches(t *testing.T) {
 			t.Errorf("%s waits: %v", id, s.DependsOn)
 		}
 	}
+}
+
+// Rolling batches make a graph that grows linearly: one join per batch
+// boundary, which the first cutover step of each change in the next batch
+// waits for, instead of an edge from every final step of one batch to every
+// cutover of the next. The primary still comes first, and nothing waits on
+// a barrier or a join that no earlier step can open.
+func TestGraphBatchJoinKeepsTheGraphLinear(t *testing.T) {
+	const hosts, batch = 30, 5
+	cfg, live := manyHosts(hosts) // web and worker on every host
+	p := build(t, cfg, live, Options{})
+	edges, joins := 0, 0
+	pos := map[string]int{}
+	for i, s := range p.Graph.Steps {
+		pos[s.ID] = i
+		edges += len(s.DependsOn)
+		if s.Kind != StepBatch {
+			continue
+		}
+		joins++
+		// batch/K waits for the final step of both roles on every host of batch K-1.
+		if s.ID != BatchID(s.Batch) || len(s.DependsOn) != 2*batch {
+			t.Errorf("%s [batch %d] waits for %d steps: %v", s.ID, s.Batch, len(s.DependsOn), s.DependsOn)
+		}
+		for _, d := range s.DependsOn {
+			if ds, _ := p.Graph.Step(d); ds.Batch != s.Batch-1 || (ds.Kind != StepPrune && ds.Kind != StepRemove) {
+				t.Errorf("%s waits for %s [batch %d]", s.ID, d, ds.Batch)
+			}
+		}
+	}
+	if joins != hosts/batch-1 {
+		t.Errorf("%d joins for %d batches", joins, hosts/batch)
+	}
+	for _, s := range p.Graph.Steps {
+		for _, d := range s.DependsOn {
+			if pos[d] >= pos[s.ID] {
+				t.Errorf("%s is listed before its dependency %s", s.ID, d)
+			}
+			if ds, _ := p.Graph.Step(d); ds.Kind == StepBatch && (s.Batch != ds.Batch || s.Kind == StepPull || s.Kind == StepCreate) {
+				t.Errorf("%s [batch %d] waits for %s", s.ID, s.Batch, d)
+			}
+		}
+	}
+	// Per change: pull, create, start, health, stop_old, prune: 5 edges of
+	// its own, the barrier (but the primary's), the join after batch 0;
+	// plus the joins' own edges and the barrier's one. The accessory on h1
+	// is unchanged.
+	changes := 2 * hosts
+	if want := changes*5 + (changes - 1) + (changes - 2*batch) + joins*2*batch + 1; edges != want {
+		t.Errorf("%d edges, want %d", edges, want)
+	}
+	if p.Graph.Steps[0].ID != "h1/web/pull" {
+		t.Errorf("graph does not start with the primary: %s", p.Graph.Steps[0].ID)
+	}
+	walkAll(t, p.Graph)
 }
 
 // The primary host listed last in the config's host list (but first in the
@@ -180,5 +240,53 @@ func TestGraphValidate(t *testing.T) {
 	}
 	if got := (Graph{Steps: s}).String(); got != "x\na\nb <- a\n" {
 		t.Errorf("sorted = %q", got)
+	}
+}
+
+// A role cuts over only once the accessories it depends on are healthy, on
+// a first apply and whenever such an accessory is replaced; depends_on
+// narrows that down, and an unchanged accessory holds nothing back.
+func TestGraphRolesWaitForAccessories(t *testing.T) {
+	const health = "h3/accessory.cache/health"
+	waits := func(p *Plan, id string) bool {
+		t.Helper()
+		s, ok := p.Graph.Step(id)
+		if !ok {
+			t.Fatalf("no step %s in\n%s", id, p.Graph)
+		}
+		return slices.Contains(s.DependsOn, health)
+	}
+	// First apply: every role's first cutover step waits, the primary's too.
+	p := build(t, testConfig("v1"), &fakeHosts{}, Options{})
+	for _, id := range []string{"h1/web/start", "h2/web/start", "h3/worker/start"} {
+		if !waits(p, id) {
+			t.Errorf("%s does not wait for the cache", id)
+		}
+	}
+	for _, id := range []string{"h1/web/pull", "h1/web/create"} {
+		if waits(p, id) {
+			t.Errorf("%s waits for the cache; preparing needs no accessory", id)
+		}
+	}
+	// depends_on = [] opts out; depends_on = [accessory.cache] keeps the wait.
+	cfg := testConfig("v1")
+	cfg.Roles[1].DependsOn = []string{}
+	cfg.Roles[0].DependsOn = []string{"cache"}
+	p = build(t, cfg, &fakeHosts{}, Options{})
+	if !waits(p, "h1/web/start") || waits(p, "h3/worker/start") {
+		t.Errorf("depends_on not followed:\n%s", p.Graph)
+	}
+	// A new version with the cache unchanged: no wait.
+	p = build(t, testConfig("v2"), deployed(testConfig("v1"), digestV1), Options{})
+	if _, ok := p.Graph.Step(health); ok {
+		t.Errorf("an unchanged accessory is in the graph:\n%s", p.Graph)
+	}
+	// The cache replaced with the roles: web on h1 publishes ports, so its
+	// first cutover step is stop_old, and that waits.
+	cfg = testConfig("v2")
+	cfg.Accessories[0].Env = map[string]string{"MAXMEMORY": "64mb"}
+	p = build(t, cfg, deployed(testConfig("v1"), digestV1), Options{})
+	if !waits(p, "h1/web/stop_old") || !waits(p, "h3/worker/start") {
+		t.Errorf("roles do not wait for the replaced cache:\n%s", p.Graph)
 	}
 }

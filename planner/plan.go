@@ -98,6 +98,9 @@ type HealthSpec struct {
 	Interval time.Duration `json:"interval"`
 	Retries  int           `json:"retries,omitempty"`
 	Deadline time.Duration `json:"deadline"`
+	// SteadyInterval is Docker's own check interval once the deploy is
+	// over; 0 = lang.DefaultSteadyInterval. Interval is the deploy's probe.
+	SteadyInterval time.Duration `json:"steady_interval,omitempty"`
 }
 
 // ContainerSpec is the container a change wants on a host. It holds no
@@ -123,6 +126,8 @@ type ContainerSpec struct {
 	// Proxy is the route of a proxied role through the host's kamal-proxy.
 	Network string      `json:"network,omitempty"`
 	Proxy   *ProxyRoute `json:"proxy,omitempty"`
+	// Options are the Docker options of the container; nil = none.
+	Options *ContainerOptions `json:"options,omitempty"`
 }
 
 // Change is the plan for one Address.

@@ -21,8 +21,9 @@ const (
 	ProxyContainer = "berth-proxy"
 	ProxyNetwork   = "berth"
 	ProxyVolume    = "berth-proxy-config:/home/kamal-proxy/.config/kamal-proxy"
-	// proxyHealthInterval is Docker's own check of the proxy container
-	// (`kamal-proxy list`); berth probes more often while it waits.
+	// proxyHealthInterval bounds each probe of the proxy container
+	// (`kamal-proxy list`); Docker's own check of it runs at the default
+	// steady interval (lang.DefaultSteadyInterval).
 	proxyHealthInterval = 10 * time.Second
 	proxyHealthDeadline = 30 * time.Second
 	defaultProxyCheck   = time.Second

@@ -3,103 +3,37 @@ package view
 import (
 	"fmt"
 	"io"
-	"strconv"
 
+	"github.com/berth-sh/berth/internal/graph"
 	"github.com/berth-sh/berth/planner"
 )
 
 // GraphDOT writes the step graph in Graphviz DOT: one cluster per address
-// (labelled with its batch), the barrier as a diamond, an edge from every
-// dependency to its dependent.
+// (labelled with its batch), the barrier as a diamond, the join before
+// each rolling batch as a circle, an edge from every dependency to its
+// dependent.
 func GraphDOT(w io.Writer, g planner.Graph) error {
-	pw := &errWriter{w: w}
-	pw.printf("digraph berth {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n")
-	for _, grp := range groups(g) {
-		if grp.addr == "" {
-			pw.printf("  %s [shape=diamond, label=\"barrier\"];\n", strconv.Quote(planner.BarrierID))
-			continue
-		}
-		pw.printf("  subgraph %s {\n    label=%s;\n", strconv.Quote("cluster_"+grp.addr), strconv.Quote(fmt.Sprintf("%s (batch %d)", grp.addr, grp.batch)))
-		for _, s := range grp.steps {
-			pw.printf("    %s [label=%s];\n", strconv.Quote(s.ID), strconv.Quote(string(s.Kind)))
-		}
-		pw.printf("  }\n")
-	}
-	for _, s := range g.Steps {
-		for _, d := range s.DependsOn {
-			pw.printf("  %s -> %s;\n", strconv.Quote(d), strconv.Quote(s.ID))
-		}
-	}
-	pw.printf("}\n")
-	return pw.err
+	return graph.DOT(w, "berth", g.Vertices(), stepStyle(g))
 }
 
 // GraphMermaid writes the step graph as a Mermaid flowchart, which GitHub
 // renders in a pull request (```mermaid block).
 func GraphMermaid(w io.Writer, g planner.Graph) error {
-	pw := &errWriter{w: w}
-	ids := make(map[string]string, len(g.Steps))
-	for i, s := range g.Steps {
-		ids[s.ID] = "s" + strconv.Itoa(i)
-	}
-	pw.printf("flowchart LR\n")
-	for i, grp := range groups(g) {
-		if grp.addr == "" {
-			pw.printf("  %s{{\"barrier\"}}\n", ids[planner.BarrierID])
-			continue
-		}
-		pw.printf("  subgraph g%d[\"%s (batch %d)\"]\n", i, mermaidText(grp.addr), grp.batch)
-		for _, s := range grp.steps {
-			pw.printf("    %s[\"%s\"]\n", ids[s.ID], mermaidText(string(s.Kind)))
-		}
-		pw.printf("  end\n")
-	}
-	for _, s := range g.Steps {
-		for _, d := range s.DependsOn {
-			if from, ok := ids[d]; ok {
-				pw.printf("  %s --> %s\n", from, ids[s.ID])
-			}
-		}
-	}
-	return pw.err
+	return graph.Mermaid(w, g.Vertices(), stepStyle(g))
 }
 
-type stepGroup struct {
-	addr  string // "" for the barrier
-	batch int
-	steps []planner.Step
-}
-
-// groups gathers the steps by address in graph order; the barrier is a group of its own.
-func groups(g planner.Graph) []*stepGroup {
-	var out []*stepGroup
-	by := map[string]*stepGroup{}
-	for _, s := range g.Steps {
-		if s.Kind == planner.StepBarrier {
-			out = append(out, &stepGroup{steps: []planner.Step{s}})
-			continue
+// stepStyle draws a step as its kind, in a cluster per address; the
+// barrier and the joins between rolling batches stand alone.
+func stepStyle(g planner.Graph) func(int) graph.Style {
+	return func(i int) graph.Style {
+		s := g.Steps[i]
+		switch s.Kind {
+		case planner.StepBarrier:
+			return graph.Style{Label: "barrier", Shape: graph.Gate}
+		case planner.StepBatch:
+			return graph.Style{Label: fmt.Sprintf("batch %d", s.Batch), Shape: graph.Join}
 		}
-		key := s.Address.String()
-		grp, ok := by[key]
-		if !ok {
-			grp = &stepGroup{addr: key, batch: s.Batch}
-			by[key] = grp
-			out = append(out, grp)
-		}
-		grp.steps = append(grp.steps, s)
+		addr := s.Address.String()
+		return graph.Style{Label: string(s.Kind), Cluster: addr, ClusterLabel: fmt.Sprintf("%s (batch %d)", addr, s.Batch)}
 	}
-	return out
-}
-
-// mermaidText escapes a label for a quoted Mermaid node text.
-func mermaidText(s string) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		if r == '"' {
-			out = append(out, []rune("#quot;")...)
-			continue
-		}
-		out = append(out, r)
-	}
-	return string(out)
 }

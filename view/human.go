@@ -192,6 +192,9 @@ func StepLines(g planner.Graph) []string {
 		batched = batched || s.Batch > 0
 	}
 	for _, s := range g.Steps {
+		if s.Kind == planner.StepBatch {
+			continue // shown as "(wait: batch N)" where a step waits for it
+		}
 		if s.Kind == planner.StepBarrier {
 			r := &row{addr: "barrier"}
 			if len(s.DependsOn) == 0 {
@@ -240,9 +243,13 @@ func waits(s planner.Step, addr string) string {
 		switch {
 		case d == planner.BarrierID:
 			w = append(w, "barrier")
+		case d == planner.BatchID(s.Batch):
+			batch = true
 		case strings.HasPrefix(d, addr+"/"):
 		case strings.HasPrefix(d, s.Address.Host+"/"):
 			w = append(w, d) // another step on the same host, e.g. its proxy
+		case strings.Contains(d, "/accessory."):
+			w = append(w, d) // an accessory the role depends on
 		default:
 			batch = true
 		}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/berth-sh/berth/executor"
 	"github.com/berth-sh/berth/executor/audit"
-	"github.com/berth-sh/berth/executor/lock"
 	"github.com/berth-sh/berth/executor/progress"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
@@ -33,6 +32,7 @@ type applyOptions struct {
 	message     string
 	noColor     bool
 	command     string // for the audit log: "apply" when empty, "rollback", "destroy"
+	lockWait    time.Duration
 }
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -67,6 +67,7 @@ and released on every exit path, Ctrl-C included.`,
 	f.StringArrayVar(&o.excludes, "exclude", nil, "leave out this host, role or accessory (repeatable)")
 	f.StringVarP(&o.message, "message", "m", "", "why: recorded in the lock and the audit log")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in the output")
+	registerLockWait(f, &o.lockWait)
 	return cmd
 }
 
@@ -90,7 +91,7 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 	}
 	defer conns.Close()
 
-	release, err := a.takeLock(ctx, cfg, conns, o.message)
+	release, err := a.takeLock(ctx, cfg, conns, o.message, o.lockWait)
 	if err != nil {
 		return err
 	}
@@ -167,26 +168,6 @@ func (a *app) who() string {
 	return user + "@" + host
 }
 
-// takeLock takes the deploy lock on the primary host and returns its release.
-func (a *app) takeLock(ctx context.Context, cfg *lang.Config, conns *connections, message string) (func(), error) {
-	primary := cfg.PrimaryRole().Hosts[0]
-	conn, err := conns.pool.Conn(ctx, primary)
-	if err != nil {
-		return nil, err
-	}
-	info := lock.Info{Service: cfg.Service.Name, Who: a.who(), When: time.Now().UTC(), Version: cfg.Version.Full, Message: message, Host: primary}
-	if err := lock.Acquire(ctx, conn, info); err != nil {
-		return nil, err
-	}
-	return func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := lock.Release(rctx, conn, cfg.Service.Name); err != nil {
-			fmt.Fprintf(a.Err, "Warning: %v; run `berth lock release`\n", err)
-		}
-	}, nil
-}
-
 // execute applies p with progress output and writes the audit lines.
 func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections, p *planner.Plan, o applyOptions) error {
 	var rep executor.Reporter = progress.NewLines(a.Out, nil)
@@ -201,8 +182,10 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 		command = "apply"
 	}
 	entry := audit.Entry{Service: cfg.Service.Name, Who: a.who(), Command: command, Version: p.Version}
-	a.audit(ctx, conns, p, entry, "started", view.Summary(p))
-	a.writeRoster(ctx, cfg, conns, p, false)
+	var wg sync.WaitGroup // the audit line and the roster go out together
+	wg.Go(func() { a.audit(ctx, conns, p, entry, "started", view.Summary(p)) })
+	wg.Go(func() { a.writeRoster(ctx, cfg, conns, p, false) })
+	wg.Wait()
 
 	start := time.Now()
 	res, err := executor.Apply(ctx, p, cfg, hostsOf{conns}, executor.Options{Parallelism: o.parallelism, Reporter: rep})
@@ -221,10 +204,13 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 		fmt.Fprintf(a.Err, "Warning: %s\n", w)
 		summary += "; warning: " + w.String()
 	}
-	a.audit(ctx, conns, p, entry, result, summary)
+	wg.Go(func() { a.audit(ctx, conns, p, entry, result, summary) })
 	if err == nil {
-		a.writeRoster(ctx, cfg, conns, p, true)
-		a.pruneImagesAfter(ctx, cfg, conns, p)
+		wg.Go(func() { a.writeRoster(ctx, cfg, conns, p, true) })
+		wg.Go(func() { a.pruneImagesAfter(ctx, cfg, conns, p) })
+	}
+	wg.Wait()
+	if err == nil {
 		c, r, d, _ := p.Counts()
 		fmt.Fprintf(a.Out, "\n%s%s complete in %s: %d created, %d replaced, %d removed.\n", strings.ToUpper(command[:1]), command[1:], elapsed, c, r, d)
 		return nil
@@ -260,7 +246,6 @@ func (a *app) audit(ctx context.Context, conns *connections, p *planner.Plan, e 
 	defer cancel()
 	e.Time, e.Result, e.Summary = time.Now().UTC(), result, summary
 	var wg sync.WaitGroup
-	var mu sync.Mutex
 	for _, h := range p.Hosts {
 		wg.Go(func() {
 			conn, err := conns.pool.Conn(actx, h.Name)
@@ -270,9 +255,7 @@ func (a *app) audit(ctx context.Context, conns *connections, p *planner.Plan, e 
 				err = audit.Append(actx, conn, he)
 			}
 			if err != nil {
-				mu.Lock()
-				fmt.Fprintf(a.Err, "Warning: audit log on %s: %v\n", h.Name, err)
-				mu.Unlock()
+				a.warnf("audit log on %s: %v", h.Name, err)
 			}
 		})
 	}

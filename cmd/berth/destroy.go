@@ -50,6 +50,7 @@ with those options gives.`,
 	f.IntVar(&o.apply.parallelism, "parallelism", 0, "steps run at once (default: deploy.parallelism, else 10)")
 	f.StringVarP(&o.apply.message, "message", "m", "", "why: recorded in the lock and the audit log")
 	f.BoolVar(&o.apply.noColor, "no-color", false, "no colours in the output")
+	registerLockWait(f, &o.apply.lockWait)
 	return cmd
 }
 
@@ -74,7 +75,7 @@ func (a *app) destroy(ctx context.Context, o destroyOptions) error {
 		fmt.Fprintf(a.Err, "\nSaved the destroy plan to %s. To carry it out, run:\n    berth apply %s\n", o.out, o.out)
 		return nil
 	}
-	release, err := a.takeLock(ctx, cfg, conns, o.apply.message)
+	release, err := a.takeLock(ctx, cfg, conns, o.apply.message, o.apply.lockWait)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ type pruneOptions struct {
 	dryRun     bool
 	images     bool
 	containers bool
+	lockWait   time.Duration
 }
 
 func newPruneCmd(a *app) *cobra.Command {
@@ -43,6 +44,7 @@ successful deploy. Takes the deploy lock.`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "say what would be removed, remove nothing")
 	f.BoolVar(&o.images, "images", false, "only images")
 	f.BoolVar(&o.containers, "containers", false, "only containers")
+	registerLockWait(f, &o.lockWait)
 	return cmd
 }
 
@@ -53,7 +55,7 @@ func (a *app) prune(ctx context.Context, o pruneOptions) error {
 	}
 	defer conns.Close()
 	if !o.dryRun {
-		release, err := a.takeLock(ctx, cfg, conns, "prune")
+		release, err := a.takeLock(ctx, cfg, conns, "prune", o.lockWait)
 		if err != nil {
 			return err
 		}

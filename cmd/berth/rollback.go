@@ -58,6 +58,7 @@ are not touched. --list shows the versions retained per host and role.`,
 	f.IntVar(&o.apply.parallelism, "parallelism", 0, "steps run at once (default: deploy.parallelism, else 10)")
 	f.StringVarP(&o.apply.message, "message", "m", "", "why: recorded in the lock and the audit log")
 	f.BoolVar(&o.apply.noColor, "no-color", false, "no colours in the output")
+	registerLockWait(f, &o.apply.lockWait)
 	return cmd
 }
 
@@ -68,7 +69,7 @@ func (a *app) rollback(ctx context.Context, o rollbackOptions, to string) error 
 	}
 	defer conns.Close()
 	// The lock records the version being returned to.
-	release, err := a.takeLock(ctx, rollback.WithVersion(cfg, to), conns, o.apply.message)
+	release, err := a.takeLock(ctx, rollback.WithVersion(cfg, to), conns, o.apply.message, o.apply.lockWait)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -44,7 +43,6 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 	defer cancel()
 	hosts := rosterOf(cfg, p, done)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
 	for _, h := range p.Hosts {
 		if h.Departed {
 			continue
@@ -55,9 +53,7 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 				err = roster.Write(wctx, conn, cfg.Service.Name, hosts, time.Now())
 			}
 			if err != nil {
-				mu.Lock()
-				fmt.Fprintf(a.Err, "Warning: roster on %s: %v\n", h.Name, err)
-				mu.Unlock()
+				a.warnf("roster on %s: %v", h.Name, err)
 			}
 		})
 	}

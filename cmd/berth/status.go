@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -35,8 +36,11 @@ image digest. Marks:
   UNCLAIMED  no role or accessory of the configuration claims it any more
              (berth apply removes it)
   retained   an old stopped container kept for berth rollback
+  UNREACHABLE  the host could not be read (the row says why): what runs
+             there is unknown, and there is no all-clear
 The registry is not asked: a tag that moved to another digest shows in
-berth plan only. Exit status 0 even with drift; 1 when a host cannot be read.`,
+berth plan only. Exit status 0 even with drift; 1 when a host cannot be
+read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.status(cmd.Context(), vf, asJSON)
@@ -53,29 +57,129 @@ func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
 		return err
 	}
 	defer conns.Close()
-	states, readErr := a.readStates(ctx, cfg, conns)
+	states, unread := a.readHosts(ctx, cfg, conns)
+	gone, goneErrs := a.readDeparted(ctx, cfg, conns, states)
+	states = append(states, gone...)
 	a.startTimes(ctx, conns, states)
-	rows := drift.Compare(cfg, states)
+	rows := drift.CompareHosts(cfg, states, unread)
+	for _, d := range planner.Departed(cfg, states[:len(states)-len(gone)]) {
+		if err, ok := goneErrs[d.Name]; ok {
+			rows = append(rows, drift.Row{Host: d.Name, State: "unknown", Mark: drift.Unreachable, Unreachable: true,
+				Error: err.Error(), Reasons: []string{"left the configuration, still in the roster, and cannot be read: " + err.Error()}})
+			unread[d.Name] = err
+		}
+	}
 	routes := a.proxyRoutes(ctx, conns, cfg.Service.Name, states)
+	var failed error
+	if len(unread) > 0 {
+		// The rows name the hosts and say why: exit 1 without repeating it.
+		failed = errSilent
+	}
 	if asJSON {
 		enc := json.NewEncoder(a.Out)
 		enc.SetIndent("", "  ")
 		if rows == nil {
 			rows = []drift.Row{}
 		}
-		doc := map[string]any{"format_version": "1.1", "service": cfg.Service.Name, "version": cfg.Version.Full,
-			"containers": rows, "hosts": states, "note": statusNote}
+		if states == nil {
+			states = []planner.HostState{}
+		}
+		doc := map[string]any{"format_version": "1.2", "service": cfg.Service.Name, "version": cfg.Version.Full,
+			"containers": rows, "hosts": states, "unreachable": unreachableHosts(cfg, unread),
+			"all_clear": drift.AllClear(rows), "note": statusNote}
 		if len(routes) > 0 {
 			doc["proxy_routes"] = routes
 		}
 		if err := enc.Encode(doc); err != nil {
 			return err
 		}
-		return readErr
+		return failed
 	}
 	a.statusTable(cfg, rows)
 	routesTable(a.Out, routes)
-	return readErr
+	return failed
+}
+
+// readHosts reads the live containers of the service on every declared
+// host at once. A host that cannot be read is left out of the states and
+// is in unread with why, said without naming the host again.
+func (a *app) readHosts(ctx context.Context, cfg *lang.Config, conns *connections) ([]planner.HostState, map[string]error) {
+	states := make([]planner.HostState, len(cfg.Hosts))
+	errs := make([]error, len(cfg.Hosts))
+	var wg sync.WaitGroup
+	for i, h := range cfg.Hosts {
+		wg.Go(func() {
+			states[i], errs[i] = conns.live.ReadState(ctx, h.Name, cfg.Service.Name)
+			states[i].Host = h.Name
+		})
+	}
+	wg.Wait()
+	var read []planner.HostState
+	unread := map[string]error{}
+	for i, h := range cfg.Hosts {
+		if errs[i] != nil {
+			unread[h.Name] = withoutHost(errs[i], h)
+			continue
+		}
+		read = append(read, states[i])
+	}
+	return read, unread
+}
+
+// readDeparted reads the hosts that left the configuration but are still
+// in the roster of the hosts read; those that cannot be read are in the
+// returned map with why.
+func (a *app) readDeparted(ctx context.Context, cfg *lang.Config, conns *connections, read []planner.HostState) ([]planner.HostState, map[string]error) {
+	departed := planner.Departed(cfg, read)
+	states := make([]planner.HostState, len(departed))
+	errs := make([]error, len(departed))
+	var wg sync.WaitGroup
+	for i, d := range departed {
+		wg.Go(func() {
+			if errs[i] = conns.live.AddHost(d); errs[i] == nil {
+				states[i], errs[i] = conns.live.ReadState(ctx, d.Name, cfg.Service.Name)
+			}
+			states[i].Host = d.Name
+		})
+	}
+	wg.Wait()
+	var out []planner.HostState
+	failed := map[string]error{}
+	for i, d := range departed {
+		if errs[i] != nil {
+			failed[d.Name] = withoutHost(errs[i], lang.Host{Name: d.Name, Address: d.Address})
+			continue
+		}
+		out = append(out, states[i])
+	}
+	return out, failed
+}
+
+// withoutHost drops the "host NAME (ADDRESS:PORT): " the SSH layer puts in
+// front of its errors, for a row that names the host already.
+func withoutHost(err error, h lang.Host) error {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "host "+h.Name+": "); ok {
+		return errors.New(rest)
+	}
+	if rest, ok := strings.CutPrefix(msg, "host "+h.Name+" ("); ok {
+		if _, after, ok := strings.Cut(rest, "): "); ok {
+			return errors.New(after)
+		}
+	}
+	return err
+}
+
+// unreachableHosts lists the hosts that could not be read, in the
+// configuration's order, for the JSON document.
+func unreachableHosts(cfg *lang.Config, unread map[string]error) []map[string]string {
+	out := []map[string]string{}
+	for _, h := range cfg.Hosts {
+		if err, ok := unread[h.Name]; ok {
+			out = append(out, map[string]string{"host": h.Name, "address": h.Address, "error": err.Error()})
+		}
+	}
+	return out
 }
 
 // startTimes fills in when each running container started (the listing
@@ -105,19 +209,26 @@ func (a *app) startTimes(ctx context.Context, conns *connections, states []plann
 func (a *app) statusTable(cfg *lang.Config, rows []drift.Row) {
 	tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tROLE\tVERSION\tCONTAINER\tSTATE\tHEALTH\tUPTIME\tDIGEST\tMARK")
-	drifted, unclaimed := 0, 0
+	drifted, unclaimed, unreachable := 0, 0, 0
 	for _, r := range rows {
 		uptime := "-"
 		if r.State == "running" && !r.StartedAt.IsZero() {
 			uptime = age(r.StartedAt)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Host, r.What(), dash(r.Version), dash(r.Container),
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Host, r.What(), dash(r.Version), dash(r.Container),
 			r.State, dash(r.Health), uptime, dash(shortDigest(r.Digest)), dash(r.Mark))
+		if r.Unreachable {
+			// The host's only row: it carries the error.
+			line += "\t" + r.Error
+		}
+		fmt.Fprintln(tw, line)
 		switch r.Mark {
 		case drift.Drift:
 			drifted++
 		case drift.Unclaimed:
 			unclaimed++
+		case drift.Unreachable:
+			unreachable++
 		}
 	}
 	tw.Flush()
@@ -134,11 +245,24 @@ func (a *app) statusTable(cfg *lang.Config, rows []drift.Row) {
 	if len(notes) > 0 {
 		fmt.Fprintln(a.Out)
 		fmt.Fprintln(a.Out, strings.Join(notes, "\n"))
+	}
+	switch {
+	case unreachable > 0:
+		fmt.Fprintf(a.Out, "\n%d %s could not be read (UNREACHABLE above): what runs there is unknown. %d drifted, %d unclaimed elsewhere.\n",
+			unreachable, plural(unreachable, "host", "hosts"), drifted, unclaimed)
+	case len(notes) > 0:
 		fmt.Fprintf(a.Out, "\n%d drifted, %d unclaimed: berth plan shows what apply would do about it.\n", drifted, unclaimed)
-	} else {
+	default:
 		fmt.Fprintf(a.Out, "\nEvery host runs what the configuration says (version %s).\n", cfg.Version.Full)
 	}
 	fmt.Fprintln(a.Out, statusNote)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func dash(s string) string {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-sh/berth/executor/walk"
+	"github.com/berth-sh/berth/internal/graph"
 	"github.com/berth-sh/berth/planner"
 )
 
@@ -22,7 +22,7 @@ func TestLiveBigDisplayRedrawsOnTick(t *testing.T) {
 	for i := 1; i <= 1000; i++ {
 		s := planner.Step{ID: fmt.Sprintf("h%d/web/pull", i), Kind: planner.StepPull, Address: planner.Address{Host: fmt.Sprintf("h%d", i), Role: "web"}}
 		l.StepStarted(s)
-		l.StepFinished(s, walk.Succeeded, nil, time.Second)
+		l.StepFinished(s, graph.Succeeded, nil, time.Second)
 	}
 	if b.Len() != 0 {
 		t.Fatalf("2,000 step events drew %d bytes before any tick", b.Len())

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/berth-sh/berth/executor/walk"
+	"github.com/berth-sh/berth/internal/graph"
 	"github.com/berth-sh/berth/planner"
 )
 
@@ -37,25 +37,27 @@ func (l *Lines) printf(format string, a ...any) {
 }
 
 func (l *Lines) StepStarted(s planner.Step) {
-	if s.Kind == planner.StepBarrier {
+	if s.Kind == planner.StepBarrier || s.Kind == planner.StepBatch {
 		return
 	}
 	l.printf("%-28s %-9s started", label(s), s.Kind)
 }
 
-func (l *Lines) StepFinished(s planner.Step, st walk.Status, err error, d time.Duration) {
+func (l *Lines) StepFinished(s planner.Step, st graph.Status, err error, d time.Duration) {
 	switch {
-	case s.Kind == planner.StepBarrier && st == walk.Succeeded:
+	case s.Kind == planner.StepBatch:
+		return // a join between two rolling batches: its dependents say what happens
+	case s.Kind == planner.StepBarrier && st == graph.Succeeded:
 		return // the Event says it better
-	case s.Kind == planner.StepBarrier && st == walk.Canceled:
+	case s.Kind == planner.StepBarrier && st == graph.Canceled:
 		l.printf("%-28s not opened: interrupted", "barrier")
 	case s.Kind == planner.StepBarrier:
 		l.printf("%-28s closed: the primary role did not turn healthy", "barrier")
-	case st == walk.Interrupted:
+	case st == graph.Interrupted:
 		l.printf("%-28s %-9s interrupted after %s: %s", label(s), s.Kind, round(d), firstLine(err))
-	case st == walk.Failed:
+	case st == graph.Failed:
 		l.printf("%-28s %-9s failed after %s: %s", label(s), s.Kind, round(d), firstLine(err))
-	case st == walk.Succeeded:
+	case st == graph.Succeeded:
 		l.printf("%-28s %-9s done in %s", label(s), s.Kind, round(d))
 	default:
 		l.printf("%-28s %-9s %s", label(s), s.Kind, st)
@@ -153,35 +155,38 @@ func (l *Live) set(s planner.Step, state string, failed bool) {
 func (l *Live) StepStarted(s planner.Step) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s.Kind == planner.StepBarrier {
+	if s.Kind == planner.StepBarrier || s.Kind == planner.StepBatch {
 		return
 	}
 	l.set(s, "running", false)
 	l.changed()
 }
 
-func (l *Live) StepFinished(s planner.Step, st walk.Status, err error, d time.Duration) {
+func (l *Live) StepFinished(s planner.Step, st graph.Status, err error, d time.Duration) {
+	if s.Kind == planner.StepBatch {
+		return // a join between two rolling batches has no line of its own
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	state := st.String() + " in " + round(d).String()
-	if st == walk.Succeeded && (s.Kind == planner.StepPrune || s.Kind == planner.StepRemove) {
+	if st == graph.Succeeded && (s.Kind == planner.StepPrune || s.Kind == planner.StepRemove) {
 		if r, ok := l.rows[label(s)]; ok && !r.failed {
 			state = "done in " + round(l.now().Sub(r.first)).String()
 		}
 	}
-	if st == walk.Failed {
+	if st == graph.Failed {
 		state = "FAILED: " + firstLine(err)
-	} else if st != walk.Succeeded {
+	} else if st != graph.Succeeded {
 		state = st.String()
 	}
 	if s.Kind == planner.StepBarrier {
-		if st == walk.Succeeded {
+		if st == graph.Succeeded {
 			state = "open"
 		} else {
 			state = "CLOSED"
 		}
 	}
-	l.set(s, state, st == walk.Failed)
+	l.set(s, state, st == graph.Failed)
 	if strings.HasPrefix(state, "done in ") {
 		l.rows[label(s)].step = ""
 	}

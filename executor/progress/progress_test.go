@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-sh/berth/executor/walk"
+	"github.com/berth-sh/berth/internal/graph"
 	"github.com/berth-sh/berth/planner"
 )
 
@@ -17,8 +17,8 @@ func TestLinesAreTimestampedAndNameTheStep(t *testing.T) {
 	l := NewLines(&b, fixed)
 	s := planner.Step{ID: "h2/web/health", Kind: planner.StepHealth, Address: planner.Address{Host: "h2", Role: "web"}}
 	l.StepStarted(s)
-	l.StepFinished(s, walk.Failed, errors.New("did not turn healthy\nmore detail"), 1500*time.Millisecond)
-	l.StepFinished(planner.Step{ID: "barrier", Kind: planner.StepBarrier}, walk.Skipped, nil, 0)
+	l.StepFinished(s, graph.Failed, errors.New("did not turn healthy\nmore detail"), 1500*time.Millisecond)
+	l.StepFinished(planner.Step{ID: "barrier", Kind: planner.StepBarrier}, graph.Skipped, nil, 0)
 	l.Event(planner.Address{Host: "h3", Role: "worker"}, "removed prepared container")
 	got := b.String()
 	for _, want := range []string{
@@ -41,7 +41,7 @@ func TestLiveRedrawsOneLinePerAddress(t *testing.T) {
 	l := NewLive(&b, fixed)
 	a := planner.Address{Host: "h1", Role: "web"}
 	l.StepStarted(planner.Step{ID: "h1/web/pull", Kind: planner.StepPull, Address: a})
-	l.StepFinished(planner.Step{ID: "h1/web/pull", Kind: planner.StepPull, Address: a}, walk.Succeeded, nil, time.Second)
+	l.StepFinished(planner.Step{ID: "h1/web/pull", Kind: planner.StepPull, Address: a}, graph.Succeeded, nil, time.Second)
 	l.StepStarted(planner.Step{ID: "h1/web/create", Kind: planner.StepCreate, Address: a})
 	out := b.String()
 	if strings.Count(out, "\x1b[1A") != 2 {
@@ -60,12 +60,34 @@ func TestLiveShowsEveryRowFromTheStartAndTheBranchTotal(t *testing.T) {
 	a := planner.Address{Host: "h1", Role: "web"}
 	l.StepStarted(planner.Step{ID: "h1/web/pull", Kind: planner.StepPull, Address: a})
 	now = now.Add(1500 * time.Millisecond)
-	l.StepFinished(planner.Step{ID: "h1/web/prune", Kind: planner.StepPrune, Address: a}, walk.Succeeded, nil, 0)
+	l.StepFinished(planner.Step{ID: "h1/web/prune", Kind: planner.StepPrune, Address: a}, graph.Succeeded, nil, 0)
 	out := b.String()
 	last := out[strings.LastIndex(out, "\x1b[3A"):]
 	lines := strings.Split(strings.TrimSpace(last), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[0], "h1/web") || !strings.Contains(lines[0], "done in 1.5s") ||
 		!strings.Contains(lines[1], "barrier") || !strings.Contains(lines[2], "h2/web") || !strings.Contains(lines[2], "waiting") {
 		t.Fatalf("rows: %q", lines)
+	}
+}
+
+// The join between two rolling batches does nothing: neither renderer
+// shows it, whatever becomes of it.
+func TestBatchJoinIsNotShown(t *testing.T) {
+	join := planner.Step{ID: planner.BatchID(1), Kind: planner.StepBatch, Batch: 1}
+	var lines, live strings.Builder
+	l := NewLines(&lines, fixed)
+	v := NewLive(&live, fixed, "h1/web")
+	for _, st := range []graph.Status{graph.Succeeded, graph.Skipped, graph.Canceled} {
+		l.StepStarted(join)
+		l.StepFinished(join, st, nil, 0)
+		v.StepStarted(join)
+		v.StepFinished(join, st, nil, 0)
+	}
+	if lines.String() != "" {
+		t.Errorf("lines: %q", lines.String())
+	}
+	v.Tick()
+	if strings.Contains(live.String(), "batch") {
+		t.Errorf("live: %q", live.String())
 	}
 }

@@ -3,7 +3,9 @@
 // of the configuration it says which container serves, and marks DRIFT (a
 // container that differs from the configuration: not running, another
 // version, another config) and UNCLAIMED (a container of the service that
-// no role or accessory of the configuration claims any more).
+// no role or accessory of the configuration claims any more). A host that
+// could not be read is one UNREACHABLE row with the error: never left out,
+// so a caller cannot mistake it for a host that runs what it should.
 //
 // It needs no registry: a container's config hash is compared with the
 // hash the configuration would give the same image digest, so everything

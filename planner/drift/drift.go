@@ -15,6 +15,9 @@ const (
 	Drift     = "DRIFT"     // differs from the configuration
 	Unclaimed = "UNCLAIMED" // no role or accessory of the configuration claims it
 	Retained  = "retained"  // an old stopped container kept for a rollback
+	// Unreachable marks a host that could not be read: what runs there
+	// is unknown.
+	Unreachable = "UNREACHABLE"
 )
 
 // Row is one line of berth status: a container, or a missing one.
@@ -31,14 +34,22 @@ type Row struct {
 	Created   time.Time `json:"created,omitzero"`
 	StartedAt time.Time `json:"started_at,omitzero"`
 	Digest    string    `json:"digest,omitempty"`
-	// Mark is Drift, Unclaimed, Retained or empty (the container the
-	// configuration wants, running).
+	// Mark is Drift, Unclaimed, Retained, Unreachable or empty (the
+	// container the configuration wants, running).
 	Mark    string   `json:"mark,omitempty"`
 	Reasons []string `json:"reasons,omitempty"`
+	// Unreachable: the host could not be read; Error says why and the
+	// row stands for the whole host (no role, state "unknown").
+	Unreachable bool   `json:"unreachable,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
-// What names the row's role or accessory: "web" or "accessory.cache".
+// What names the row's role or accessory: "web" or "accessory.cache"
+// ("*" for an unreachable host's row).
 func (r Row) What() string {
+	if r.Unreachable {
+		return "*"
+	}
 	if r.Proxy {
 		return planner.ProxyContainer
 	}
@@ -109,6 +120,51 @@ func Compare(cfg *lang.Config, states []planner.HostState) []Row {
 	return out
 }
 
+// CompareHosts is Compare over every host of the configuration, in its
+// order (then any other host of states): a host in unread (which could not be read, with the error)
+// is one Unreachable row instead of its containers.
+func CompareHosts(cfg *lang.Config, states []planner.HostState, unread map[string]error) []Row {
+	byHost := make(map[string]planner.HostState, len(states))
+	for _, st := range states {
+		byHost[st.Host] = st
+	}
+	var out []Row
+	for _, h := range cfg.Hosts {
+		if err, ok := unread[h.Name]; ok {
+			msg := "cannot be read"
+			if err != nil {
+				msg = err.Error()
+			}
+			out = append(out, Row{Host: h.Name, State: "unknown", Mark: Unreachable, Unreachable: true, Error: msg,
+				Reasons: []string{msg}})
+			continue
+		}
+		if st, ok := byHost[h.Name]; ok {
+			out = append(out, Compare(cfg, []planner.HostState{st})...)
+			delete(byHost, h.Name)
+		}
+	}
+	// States of hosts the configuration does not declare, as given.
+	for _, st := range states {
+		if _, ok := byHost[st.Host]; ok {
+			out = append(out, Compare(cfg, []planner.HostState{st})...)
+		}
+	}
+	return out
+}
+
+// AllClear reports whether rows show every host read and running what the
+// configuration says: no Drift, Unclaimed or Unreachable row.
+func AllClear(rows []Row) bool {
+	for _, r := range rows {
+		switch r.Mark {
+		case Drift, Unclaimed, Unreachable:
+			return false
+		}
+	}
+	return true
+}
+
 type key struct {
 	role, accessory string
 	proxy           bool
@@ -172,7 +228,7 @@ func differences(c planner.Container, version string, want func(digest string) p
 	}
 	_, digest := splitDigest(c.Image)
 	spec := want(digest)
-	if c.ConfigHash != spec.ConfigHash {
+	if legacy, ok := planner.LegacyHash(c.Labels[planner.LabelSpec]); c.ConfigHash != spec.ConfigHash && (!ok || legacy != spec.ConfigHash) {
 		out = append(out, "config differs from the configuration's"+fields(c, spec))
 	}
 	return out
@@ -199,7 +255,6 @@ func fields(c planner.Container, spec planner.ContainerSpec) string {
 	add("volumes", !slices.Equal(old.Volumes, cur.Volumes))
 	add("labels", !mapsEqual(old.Labels, cur.Labels))
 	add("healthcheck", old.Health.Describe() != cur.Health.Describe())
-	add("stop_timeout", old.StopTimeout != cur.StopTimeout)
 	if len(f) == 0 {
 		return ""
 	}
@@ -219,6 +274,9 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 func unclaimedReason(cfg *lang.Config, k key, host string) string {
+	if cfg.Host(host) == nil {
+		return "host " + host + " left the configuration (the roster still lists it); berth apply removes it"
+	}
 	if k.proxy {
 		return "no role on " + host + " is proxied any more"
 	}

@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,27 @@ func TestCompare(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", got, c.want)
 			}
 		})
+	}
+}
+
+func TestCompareHostsRowsAnUnreachableHost(t *testing.T) {
+	cfg := config()
+	states := []planner.HostState{{Host: "h1", Containers: []planner.Container{live(cfg, "h1", "web", "v2", "running", time.Hour)}}}
+	rows := CompareHosts(cfg, states, map[string]error{"h2": errors.New("ssh: dial tcp 10.0.0.2:22: i/o timeout")})
+	got := marks(rows)
+	want := "h1/web v2 running  \nh2/*  unknown UNREACHABLE ssh: dial tcp 10.0.0.2:22: i/o timeout\n"
+	if got != want {
+		t.Fatalf("rows:\n%s\nwant:\n%s", got, want)
+	}
+	if r := rows[1]; !r.Unreachable || r.Error == "" || r.Host != "h2" {
+		t.Errorf("unreachable row: %+v", r)
+	}
+	if AllClear(rows) {
+		t.Error("all clear with a host unread")
+	}
+	// Every host read and as configured: all clear.
+	states = append(states, planner.HostState{Host: "h2", Containers: []planner.Container{live(cfg, "h2", "web", "v2", "running", time.Hour), cache(cfg, "h2")}})
+	if rows := CompareHosts(cfg, states, nil); !AllClear(rows) {
+		t.Errorf("not all clear:\n%s", marks(rows))
 	}
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,25 +24,52 @@ const (
 	benchRoles = 5
 )
 
-// fixture is a 1,000-host, 5-role configuration and the live state of
-// those hosts after a deploy of v1, for planning v2.
+// fixture is a configuration of hosts hosts with 5 roles each and the
+// live state of those hosts after a deploy of v1, for planning v2.
 type fixture struct {
-	dir    string
-	cfg    *lang.Config // version v2
-	state  memState
-	plan   *planner.Plan // v1 -> v2: 5,000 replaces
-	digest memDigests
+	hosts   int
+	dir     string
+	cfg     *lang.Config // version v2
+	state   memState
+	plan    *planner.Plan // v1 -> v2: 5 replaces per host
+	batched *planner.Plan // the same in rolling batches of benchBatch hosts (batchedPlan)
+	digest  memDigests
 }
 
+// benchBatch is the rolling batch of the batched plans.
+const benchBatch = 100
+
 var (
-	fixOnce sync.Once
-	fix     *fixture
-	fixErr  error
+	fixMu    sync.Mutex
+	fixtures = map[int]*fixture{}
 )
 
-func loadFixture() (*fixture, error) {
-	fixOnce.Do(func() { fix, fixErr = newFixture() })
-	return fix, fixErr
+// loadFixture is the 1,000-host fixture.
+func loadFixture() (*fixture, error) { return fleetFixture(benchHosts) }
+
+// fleetFixture builds the fixture of a fleet once and keeps it.
+func fleetFixture(hosts int) (*fixture, error) {
+	fixMu.Lock()
+	defer fixMu.Unlock()
+	if f, ok := fixtures[hosts]; ok {
+		return f, nil
+	}
+	f, err := newFixture(hosts)
+	if err != nil {
+		return nil, err
+	}
+	fixtures[hosts] = f
+	return f, nil
+}
+
+// removeFixtures deletes the fixtures' directories.
+func removeFixtures() {
+	fixMu.Lock()
+	defer fixMu.Unlock()
+	for n, f := range fixtures {
+		_ = os.RemoveAll(f.dir)
+		delete(fixtures, n)
+	}
 }
 
 // writeBigConfig writes dir/berth.hcl with hosts hosts and roles roles,
@@ -66,15 +96,15 @@ func writeBigConfig(dir string, hosts, roles int) error {
 	return os.WriteFile(filepath.Join(dir, "berth.hcl"), []byte(b.String()), 0o644)
 }
 
-func newFixture() (*fixture, error) {
+func newFixture(hosts int) (*fixture, error) {
 	dir, err := os.MkdirTemp("", "berth-gobench-")
 	if err != nil {
 		return nil, err
 	}
-	if err := writeBigConfig(dir, benchHosts, benchRoles); err != nil {
+	if err := writeBigConfig(dir, hosts, benchRoles); err != nil {
 		return nil, err
 	}
-	f := &fixture{dir: dir, digest: memDigests{}}
+	f := &fixture{hosts: hosts, dir: dir, digest: memDigests{}}
 	v1, err := load(dir, "v1")
 	if err != nil {
 		return nil, err
@@ -101,10 +131,30 @@ func newFixture() (*fixture, error) {
 	if f.plan, err = planner.Build(ctx, f.cfg, planner.Deps{State: f.state, Digests: f.digest}, planner.Options{}); err != nil {
 		return nil, err
 	}
-	if _, r, _, _ := f.plan.Counts(); r != benchHosts*benchRoles {
-		return nil, fmt.Errorf("the v2 plan replaces %d containers, want %d", r, benchHosts*benchRoles)
+	if _, r, _, _ := f.plan.Counts(); r != hosts*benchRoles {
+		return nil, fmt.Errorf("the v2 plan replaces %d containers, want %d", r, hosts*benchRoles)
 	}
 	return f, nil
+}
+
+// batchedPlan is the v2 plan in rolling batches of benchBatch hosts, made
+// on first use.
+func (f *fixture) batchedPlan() (*planner.Plan, error) {
+	fixMu.Lock()
+	defer fixMu.Unlock()
+	if f.batched != nil {
+		return f.batched, nil
+	}
+	p, err := planner.Build(context.Background(), f.batchedConfig(), planner.Deps{State: f.state, Digests: f.digest}, planner.Options{})
+	f.batched = p
+	return p, err
+}
+
+// batchedConfig is the v2 configuration in rolling batches of benchBatch hosts.
+func (f *fixture) batchedConfig() *lang.Config {
+	cfg := *f.cfg
+	cfg.Deploy.Batch = benchBatch
+	return &cfg
 }
 
 func load(dir, version string) (*lang.Config, error) {
@@ -178,22 +228,33 @@ func benchGraph(b *testing.B) {
 	}
 }
 
-// benchGraphBatches is benchGraph with rolling batches of 100 hosts: the
-// first cutover step of every change waits for the final step of every
-// change of the previous batch (500 × 500 dependencies per batch).
-func benchGraphBatches(b *testing.B) {
-	f, err := loadFixture()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := *f.cfg
-	cfg.Deploy.Batch = 100
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := planner.BuildGraph(f.plan.Changes, &cfg); err != nil {
+// benchGraphBatches is benchGraph with rolling batches of 100 hosts, for
+// a fleet of hosts hosts. It reports the graph's edges (dependencies) per host.
+func benchGraphBatches(hosts int) func(*testing.B) {
+	return func(b *testing.B) {
+		f, err := fleetFixture(hosts)
+		if err != nil {
 			b.Fatal(err)
 		}
+		cfg := f.batchedConfig()
+		b.ReportAllocs()
+		var g planner.Graph
+		for b.Loop() {
+			if g, err = planner.BuildGraph(f.plan.Changes, cfg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(edges(g))/float64(hosts), "edges/host")
 	}
+}
+
+// edges counts the dependencies of a graph.
+func edges(g planner.Graph) int {
+	n := 0
+	for _, s := range g.Steps {
+		n += len(s.DependsOn)
+	}
+	return n
 }
 
 func benchPlanFile(b *testing.B) {
@@ -201,27 +262,61 @@ func benchPlanFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(f.dir, "plan.json")
+	roundTrip(b, f.dir, f.plan, f.hosts)
+}
+
+// benchPlanFileBatches is benchPlanFile for the plan in rolling batches of
+// 100 hosts, for a fleet of hosts hosts.
+func benchPlanFileBatches(hosts int) func(*testing.B) {
+	return func(b *testing.B) {
+		f, err := fleetFixture(hosts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := f.batchedPlan()
+		if err != nil {
+			b.Fatal(err)
+		}
+		roundTrip(b, f.dir, p, hosts)
+	}
+}
+
+// roundTrip writes and reads plan p and reports the file's size per host.
+func roundTrip(b *testing.B, dir string, p *planner.Plan, hosts int) {
+	path := filepath.Join(dir, "plan.json")
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := planner.WriteFile(path, f.plan); err != nil {
+		if err := planner.WriteFile(path, p); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := planner.ReadFile(path); err != nil {
 			b.Fatal(err)
 		}
 	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(st.Size())/float64(hosts), "file-B/host")
 }
+
+// bigFleet is the fleet of the benchmarks that show the growth per host.
+const bigFleet = 10000
 
 var goBenchmarks = []struct {
 	name, what string
 	f          func(*testing.B)
+	hosts      int  // the fleet; 0: benchHosts
+	once       bool // run once, not count times (the big fleet)
 }{
-	{"Decode", "decode the HCL configuration (lang.Load)", benchDecode},
-	{"Build", "plan from in-memory live state: read, diff, graph (planner.Build)", benchBuild},
-	{"Graph", "step graph of 5,000 changes (planner.BuildGraph)", benchGraph},
-	{"GraphBatches", "the same in rolling batches of 100 hosts", benchGraphBatches},
-	{"PlanFile", "plan file write + read (JSON round trip)", benchPlanFile},
+	{"Decode", "decode the HCL configuration (lang.Load)", benchDecode, 0, false},
+	{"Build", "plan from in-memory live state: read, diff, graph (planner.Build)", benchBuild, 0, false},
+	{"Graph", "step graph of 5,000 changes (planner.BuildGraph)", benchGraph, 0, false},
+	{"GraphBatches", "the same in rolling batches of 100 hosts", benchGraphBatches(benchHosts), 0, false},
+	{"PlanFile", "plan file write + read (JSON round trip)", benchPlanFile, 0, false},
+	{"PlanFileBatches", "the same for the plan in rolling batches of 100 hosts", benchPlanFileBatches(benchHosts), 0, false},
+	{"GraphBatches10k", "step graph of 50,000 changes in rolling batches of 100 hosts", benchGraphBatches(bigFleet), bigFleet, true},
+	{"PlanFileBatches10k", "plan file write + read of that plan", benchPlanFileBatches(bigFleet), bigFleet, true},
 }
 
 // runGoBench runs the Go benchmarks with testing.Benchmark, count times each.
@@ -232,26 +327,31 @@ func runGoBench(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	defer removeFixtures()
 	res := &Results{Command: "go run ./test/bench gobench " + shownArgs(args), When: time.Now()}
 	for i, gb := range goBenchmarks {
 		var ns []float64
-		var allocs, bytes int64
-		for c := 0; c < *count; c++ {
-			r := testing.Benchmark(gb.f)
+		var r testing.BenchmarkResult
+		runs := *count
+		if gb.once {
+			runs = 1
+		}
+		for c := 0; c < runs; c++ {
+			r = testing.Benchmark(gb.f)
 			if r.N == 0 {
 				return fmt.Errorf("benchmark %s failed", gb.name)
 			}
 			ns = append(ns, float64(r.NsPerOp()))
-			allocs, bytes = r.AllocsPerOp(), r.AllocedBytesPerOp()
 		}
-		res.Rows = append(res.Rows, Row{Order: 400 + i, Scenario: fmt.Sprintf("Go benchmark, %d hosts × %d roles", benchHosts, benchRoles),
-			What: "`Benchmark" + gb.name + "`: " + gb.what, Berth: ns, Unit: "ns/op",
-			Note: fmt.Sprintf("%.1f MB, %d allocs per op", float64(bytes)/(1<<20), allocs)})
+		hosts := cmp.Or(gb.hosts, benchHosts)
+		note := fmt.Sprintf("%.1f MB, %d allocs per op", float64(r.AllocedBytesPerOp())/(1<<20), r.AllocsPerOp())
+		for _, unit := range slices.Sorted(maps.Keys(r.Extra)) {
+			note += fmt.Sprintf("; %.0f %s", r.Extra[unit], unit)
+		}
+		res.Rows = append(res.Rows, Row{Order: 400 + i, Scenario: fmt.Sprintf("Go benchmark, %d hosts × %d roles", hosts, benchRoles),
+			What: "`Benchmark" + gb.name + "`: " + gb.what, Berth: ns, Unit: "ns/op", Note: note})
 		fmt.Fprintf(os.Stderr, "Benchmark%s: %s/op\n", gb.name, humanNs(median(ns)))
 	}
 	res.Notes = append(res.Notes, "The Go benchmarks also run with `go test -run '^$' -bench . -benchmem ./test/bench`.")
-	if fix != nil {
-		_ = os.RemoveAll(fix.dir)
-	}
 	return res.write(*out)
 }

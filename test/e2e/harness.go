@@ -515,7 +515,8 @@ func (l *LabEnv) Service(t testing.TB, prefix string) string {
 // Cleanup removes every container labelled berth.service=service on every host.
 func (l *LabEnv) Cleanup(t testing.TB, service string) {
 	t.Helper()
-	cmd := fmt.Sprintf("docker ps -aq --filter label=berth.service=%s | xargs -r docker rm -f >/dev/null", shellQuote(service))
+	cmd := fmt.Sprintf("docker ps -aq --filter label=berth.service=%s | xargs -r docker rm -f >/dev/null; rm -f ~/.berth/roster/%s.json",
+		shellQuote(service), shellQuote(service))
 	var wg sync.WaitGroup
 	for _, h := range l.Hosts {
 		wg.Add(1)

@@ -305,6 +305,10 @@ func TestTruthDepartedHostIsCleanedUp(t *testing.T) {
 	without = strings.Replace(without, "role \"worker\" {\n  hosts = [host.h3]\n  cmd   = [\"/app\", \"work\"]\n}", "", 1)
 	dir := l.WriteConfig(t, without)
 	mustPlanShow(t, l, dir, "h3/worker", "host: h3 → (left the configuration)")
+	if r := l.Berth(t, dir, "status"); !strings.Contains(r.Stdout, "h3") || !strings.Contains(r.Stdout, "left the configuration") ||
+		strings.Contains(r.Stdout, "Every host runs what the configuration says") {
+		t.Errorf("status does not show the departed host's containers: %s", r)
+	}
 
 	// Unreachable, it is an error that names it and the way past it.
 	restore := cutOff(t, l, "h3")
@@ -340,6 +344,11 @@ role "stubborn" {
 }`
 	dir := l.WriteConfig(t, appConfig(l, svc, "v1", stubborn))
 	mustApply(t, l, dir)
+	// How containers stop shapes none of them: changing it replaces nothing.
+	changed := strings.Replace(appConfig(l, svc, "v1", strings.Replace(stubborn, `"2s"`, `"3s"`, 1)), `stop_timeout    = "5s"`, `stop_timeout    = "7s"`, 1)
+	if r := l.Berth(t, l.WriteConfig(t, changed), "plan", "--detailed-exitcode"); r.Code != 0 {
+		t.Errorf("a changed stop_timeout plans changes: %s", r)
+	}
 	t0 := time.Now()
 	r := l.Berth(t, dir, "destroy", "--auto-approve")
 	if r.Code != 0 {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -72,7 +74,7 @@ type Host struct {
 	sockets    atomic.Int64 // forwarded connections to the Docker socket
 
 	mu      sync.Mutex
-	locks   map[string]bool   // lock directories as written in the command
+	home    string            // a HOME for the deploy lock's scripts, made on first use
 	audit   []string          // audit lines appended
 	roster  map[string]string // roster files by path as written in the command
 	unknown []string          // exec commands not simulated
@@ -132,7 +134,7 @@ func (f *Fleet) startHost(name string) (*Host, error) {
 		return nil, fmt.Errorf("sim: listening for %s: %w (raise the open files limit for big fleets)", name, err)
 	}
 	h := &Host{Name: name, Port: ln.Addr().(*net.TCPAddr).Port, Docker: newDocker(), fleet: f, ln: ln,
-		hostKey: signer.PublicKey(), locks: map[string]bool{}, roster: map[string]string{}, conns: map[*ssh.ServerConn]bool{}}
+		hostKey: signer.PublicKey(), roster: map[string]string{}, conns: map[*ssh.ServerConn]bool{}}
 	want := string(f.clientPub.Marshal())
 	h.config = &ssh.ServerConfig{
 		Config: ssh.Config{KeyExchanges: f.kex},
@@ -172,7 +174,7 @@ func (h *Host) AuditLines() []string {
 func (h *Host) Locked() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.locks) > 0
+	return h.lockHeld()
 }
 
 // Handshakes is the fleet's total of accepted SSH connections.
@@ -211,6 +213,11 @@ func (h *Host) close() {
 	for c := range conns {
 		_ = c.Close()
 	}
+	h.mu.Lock()
+	if h.home != "" {
+		_ = os.RemoveAll(h.home)
+	}
+	h.mu.Unlock()
 }
 
 // WriteClientFiles writes the client's private key (id_ed25519) and a
@@ -369,21 +376,10 @@ func (h *Host) run(cmd string, stdin []byte) (stdout, stderr string, code int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
-	case strings.Contains(cmd, "/.berth/locks") && strings.Contains(cmd, "if mkdir "):
-		dir := between(cmd, "if mkdir ", " ")
-		if h.locks[dir] {
-			return "locked\n{}\n", "", 0
-		}
-		h.locks[dir] = true
-		return "acquired\n", "", 0
-	case strings.HasPrefix(cmd, "rm -rf ") && strings.Contains(cmd, "/.berth/locks/"):
-		delete(h.locks, strings.TrimPrefix(cmd, "rm -rf "))
-		return "", "", 0
-	case strings.HasPrefix(cmd, "if [ -d ") && strings.Contains(cmd, "/.berth/locks/"):
-		if h.locks[between(cmd, "if [ -d ", " ]")] {
-			return "locked\n{}\n", "", 0
-		}
-		return "", "", 0
+	case strings.Contains(cmd, "/.berth/locks"):
+		// The deploy lock's scripts are real shell with a guard, tokens and
+		// a heartbeat: they run for real, in a HOME of the host's own.
+		return h.shell(cmd, stdin)
 	case strings.Contains(cmd, "/.berth/audit") && strings.Contains(cmd, "cat >> "):
 		for _, l := range strings.Split(strings.TrimSpace(string(stdin)), "\n") {
 			if l != "" {
@@ -414,6 +410,46 @@ func after(s, sep string) string {
 		return rest[i+1:]
 	}
 	return rest
+}
+
+// shell runs cmd with /bin/sh in the host's own HOME (made on first use,
+// removed with the fleet). The caller holds h.mu.
+func (h *Host) shell(cmd string, stdin []byte) (stdout, stderr string, code int) {
+	if h.home == "" {
+		dir, err := os.MkdirTemp("", "berth-sim-home-")
+		if err != nil {
+			return "", err.Error(), 1
+		}
+		h.home = dir
+	}
+	c := exec.Command("/bin/sh", "-c", cmd)
+	c.Env = append(os.Environ(), "HOME="+h.home)
+	c.Stdin = bytes.NewReader(stdin)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return out.String(), errb.String(), ee.ExitCode()
+	case err != nil:
+		return out.String(), err.Error(), 1
+	}
+	return out.String(), errb.String(), 0
+}
+
+// lockHeld reports whether the host holds a deploy lock directory.
+func (h *Host) lockHeld() bool {
+	if h.home == "" {
+		return false
+	}
+	entries, _ := os.ReadDir(h.home + "/.berth/locks")
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasSuffix(e.Name(), ".guard") {
+			return true
+		}
+	}
+	return false
 }
 
 func between(s, start, end string) string {

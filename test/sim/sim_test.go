@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/berth-sh/berth/executor"
 	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/executor/live"
+	"github.com/berth-sh/berth/executor/lock"
 	"github.com/berth-sh/berth/executor/sshx"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
@@ -135,21 +138,34 @@ func TestApplyThroughBerth(t *testing.T) {
 	}
 }
 
+// hostRunner runs commands on a simulated host as executor/lock does.
+type hostRunner struct{ h *Host }
+
+func (r hostRunner) Run(_ context.Context, cmd string, stdin io.Reader) ([]byte, error) {
+	var in []byte
+	if stdin != nil {
+		in, _ = io.ReadAll(stdin)
+	}
+	out, stderr, code := r.h.run(cmd, in)
+	if code != 0 {
+		return []byte(out), fmt.Errorf("exit %d: %s", code, stderr)
+	}
+	return []byte(out), nil
+}
+
 func TestLockAndAuditCommands(t *testing.T) {
 	f, _, _ := setup(t, 1, 0)
 	h := f.Hosts[0]
-	out, _, code := h.run(`mkdir -p "$HOME"/.berth/locks || exit 1
-if mkdir "$HOME"/.berth/locks/'sim' 2>/dev/null; then cat > "$HOME"/.berth/locks/'sim'/info.json && echo acquired
-else echo locked; cat "$HOME"/.berth/locks/'sim'/info.json 2>/dev/null; fi`, []byte("{}"))
-	if out != "acquired\n" || code != 0 || !h.Locked() {
-		t.Fatalf("first lock: %q %d", out, code)
+	ctx := context.Background()
+	info := lock.Info{Service: "sim", Who: "a", Host: "h1", Token: lock.NewToken()}
+	if err := lock.Acquire(ctx, hostRunner{h}, info); err != nil || !h.Locked() {
+		t.Fatalf("first lock: %v", err)
 	}
-	if out, _, _ := h.run(`if mkdir "$HOME"/.berth/locks/'sim' 2>/dev/null; then x; fi`, nil); !strings.HasPrefix(out, "locked") {
-		t.Errorf("second lock: %q", out)
+	if err := lock.Acquire(ctx, hostRunner{h}, lock.Info{Service: "sim", Who: "b", Host: "h1", Token: lock.NewToken()}); !errors.Is(err, lock.ErrLocked) {
+		t.Errorf("second lock: %v", err)
 	}
-	h.run(`rm -rf "$HOME"/.berth/locks/'sim'`, nil)
-	if h.Locked() {
-		t.Error("lock still held after rm -rf")
+	if err := lock.Release(ctx, hostRunner{h}, "sim", info.Token); err != nil || h.Locked() {
+		t.Errorf("release: %v, still locked %v", err, h.Locked())
 	}
 	if _, stderr, code := h.run("reboot", nil); code != 127 || !strings.Contains(stderr, "not simulated") {
 		t.Errorf("unknown command: %q %d", stderr, code)

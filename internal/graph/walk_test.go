@@ -1,4 +1,4 @@
-package walk
+package graph
 
 import (
 	"context"
@@ -195,8 +195,8 @@ func TestWalkRejectsInvalidGraphs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ran := false
 			_, err := Walk(context.Background(), g, func(context.Context, string) error { ran = true; return nil }, Options{})
-			if !errors.Is(err, ErrInvalidGraph) {
-				t.Fatalf("want ErrInvalidGraph, got %v", err)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("want ErrInvalid, got %v", err)
 			}
 			if ran {
 				t.Fatal("a vertex ran although the graph is invalid")
@@ -214,5 +214,71 @@ func TestWalkTurnsPanicIntoError(t *testing.T) {
 	}, Options{})
 	if res["q"].Status != Succeeded || res["p"].Status != Failed || !strings.Contains(err.Error(), "oops") {
 		t.Fatalf("got %s / %v", statuses(res), err)
+	}
+}
+
+// A vertex waits for every dependency, however often it names one, and
+// runs once.
+func TestWalkWaitsForEveryDependencyAndRunsOnce(t *testing.T) {
+	g := []Vertex{v("a"), v("b"), v("join", "a", "b", "a", "b"), v("after", "join", "join")}
+	var mu sync.Mutex
+	ran := map[string]int{}
+	res, err := Walk(context.Background(), g, func(_ context.Context, id string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if id == "join" && (ran["a"] == 0 || ran["b"] == 0) {
+			return fmt.Errorf("join ran before a and b: %v", ran)
+		}
+		ran[id]++
+		return nil
+	}, Options{Parallelism: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := statuses(res), "a=succeeded after=succeeded b=succeeded join=succeeded"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	for id, n := range ran {
+		if n != 1 {
+			t.Errorf("%s ran %d times", id, n)
+		}
+	}
+}
+
+// A dependent is skipped as soon as one of its dependencies failed, without
+// waiting for the others, which still run to their end.
+func TestWalkSkipsAtTheFirstFailedDependency(t *testing.T) {
+	g := []Vertex{v("fail"), v("slow"), v("join", "slow", "fail")}
+	skipped := make(chan struct{})
+	rep := &skipWatch{id: "join", skipped: skipped}
+	res, err := Walk(context.Background(), g, func(_ context.Context, id string) error {
+		switch id {
+		case "fail":
+			return errors.New("boom")
+		case "slow":
+			select {
+			case <-skipped:
+			case <-time.After(5 * time.Second):
+				return errors.New("join was not skipped while slow ran")
+			}
+		case "join":
+			t.Error("join ran")
+		}
+		return nil
+	}, Options{Reporter: rep})
+	if got, want := statuses(res), "fail=failed join=skipped slow=succeeded"; got != want {
+		t.Fatalf("got %s, want %s (%v)", got, want, err)
+	}
+}
+
+type skipWatch struct {
+	NopReporter
+	id      string
+	skipped chan struct{}
+}
+
+func (s *skipWatch) Finished(id string, r Result) {
+	if id == s.id && r.Status == Skipped {
+		close(s.skipped)
 	}
 }

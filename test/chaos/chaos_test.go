@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ var (
 	seed       = flag.Uint64("seed", 1, "the seed of the schedule")
 	only       = flag.Int("only", -1, "run only this round of the seed's schedule, from its starting version")
 	reportFile = flag.String("report", "last-report.md", "where to write the report, besides stdout")
+	outputsDir = flag.String("outputs", "last-run", "where to write berth's output of every round with a violation")
 )
 
 // TestChaos runs make chaos: -rounds N -seed S [-only K] against the lab.
@@ -51,6 +53,11 @@ func TestChaos(t *testing.T) {
 	rep := Report{Seed: *seed, Rounds: *rounds, Only: *only, Hosts: h.hostMap(), Schedule: Digest(Schedule(*seed, max(*rounds, *only+1)))}
 	fmt.Printf("chaos: seed %d, %d round(s) on %s, service %s, schedule %s\n", *seed, len(schedule), rep.Hosts, h.service, rep.Schedule)
 
+	if *outputsDir != "" {
+		if err := os.RemoveAll(*outputsDir); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t0 := time.Now()
 	if err := h.repair(ctx); err != nil {
 		t.Fatalf("the hosts are not healthy: %v", err)
@@ -65,6 +72,9 @@ func TestChaos(t *testing.T) {
 		res := h.round(ctx, r)
 		rep.Results = append(rep.Results, res)
 		fmt.Println(Redact(res.Line(), h.secrets))
+		if len(res.Violations) > 0 || res.Error != "" {
+			h.saveOutputs(res)
+		}
 		if res.Error == "" {
 			continue
 		}
@@ -97,5 +107,23 @@ func TestChaos(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Errorf("interrupted after %d round(s)", len(rep.Results))
+	}
+}
+
+// saveOutputs writes what berth printed in a round with a violation to
+// -outputs/round-N.txt, secrets redacted.
+func (h *harness) saveOutputs(res Result) {
+	if *outputsDir == "" {
+		return
+	}
+	var b bytes.Buffer
+	res.WriteOutputs(&b)
+	name := filepath.Join(*outputsDir, fmt.Sprintf("round-%03d.txt", res.Round.Index))
+	err := os.MkdirAll(*outputsDir, 0o755)
+	if err == nil {
+		err = os.WriteFile(name, []byte(Redact(b.String(), h.secrets)), 0o644)
+	}
+	if err != nil {
+		h.t.Logf("save the outputs of round %d: %v", res.Round.Index, err)
 	}
 }

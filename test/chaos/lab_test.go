@@ -24,7 +24,7 @@ import (
 
 // Deadlines of the harness's own waits.
 const (
-	berthDeadline = 3 * time.Minute  // one run of berth
+	berthDeadline = 3 * time.Minute  // one run of berth, well above its deadlines (barrier_timeout 1m, command_timeout 30s)
 	hostsDeadline = time.Minute      // every host answers again after a fault
 	webDeadline   = 20 * time.Second // port 80 answers (the slow build needs about 5 s)
 	pollEvery     = 200 * time.Millisecond

@@ -40,6 +40,16 @@ type Result struct {
 	Violations []Violation
 	Notes      []string // what the fault did that is not a violation (expected damage)
 	Error      string   // the harness could not carry out the round (the lab, not berth)
+	Outputs    []Output // what every berth command of the round printed (not in the report)
+}
+
+// WriteOutputs writes everything berth printed in the round (the caller
+// redacts the secrets): the evidence behind a violation.
+func (x Result) WriteOutputs(w io.Writer) {
+	fmt.Fprintf(w, "%s\n", x.Line())
+	for _, o := range x.Outputs {
+		fmt.Fprintf(w, "\n===== berth %s: stdout\n%s===== berth %s: stderr\n%s", o.What, o.Stdout, o.What, o.Stderr)
+	}
 }
 
 // Report is the outcome of a run.

@@ -27,7 +27,8 @@ func (h *harness) round(ctx context.Context, r Round) (res Result) {
 	h.takeOutputs()
 	defer func() {
 		res.Took = time.Since(t0)
-		for _, s := range CheckSecrets(h.takeOutputs(), h.secrets) {
+		res.Outputs = h.takeOutputs()
+		for _, s := range CheckSecrets(res.Outputs, h.secrets) {
 			res.Violations = append(res.Violations, Violation{InvSecrets, s})
 		}
 	}()
@@ -115,7 +116,7 @@ func (h *harness) faultyApply(ctx context.Context, r Round, res *Result) (roundS
 					return st, fmt.Errorf("fire %s: %w", r.Fault, err)
 				}
 			}
-			st.killed = r.Fault == KillBerth
+			st.killed = st.killed || r.Fault == KillBerth
 			st.signalled = r.Fault == SigintBerth || r.Fault == SigtermBerth
 			if restore != nil && r.Hold >= 0 {
 				holdDone = time.After(r.Hold)
@@ -131,6 +132,7 @@ func (h *harness) faultyApply(ctx context.Context, r Round, res *Result) (roundS
 			_ = apply.cmd.Process.Kill()
 			<-apply.done
 			res.Violations = append(res.Violations, Violation{InvApplyEnds, fmt.Sprintf("the apply did not end within %s (killed)", berthDeadline)})
+			st.killed = true // by the harness: the lock it holds is no further violation
 			ended = true
 		case <-ctx.Done():
 			_ = apply.cmd.Process.Kill()

@@ -79,7 +79,7 @@ func Apply(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts, 
 		errs = append([]error{err}, errs...)
 	}
 	res.Discarded, errs = r.cleanUp(errs)
-	if walkErr != nil && res.BarrierOpen && cfg.Deploy.OnFailure == "rollback" {
+	if walkErr != nil && res.BarrierOpen && cfg.Deploy.OnFailure == lang.OnFailureRollback {
 		var err error
 		res.RolledBack, err = r.rollback()
 		errs = append(errs, err)
@@ -266,7 +266,33 @@ func (r *run) primaryFailure(steps map[string]graph.Result) error {
 	if steps[id].Status == graph.Canceled || r.interrupt.Err() != nil {
 		return fmt.Errorf("%w: interrupted before %s turned healthy; %d steps did not run", ErrBarrierClosed, primary, held)
 	}
+	if acc := failedAccessories(r.plan, steps); len(acc) > 0 {
+		return fmt.Errorf("%w: %s did not start: an accessory it depends on failed (%s); %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, strings.Join(acc, ", "), held)
+	}
 	return fmt.Errorf("%w: the primary role's new container on %s failed before it turned healthy; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, held)
+}
+
+// failedAccessories are the accessories whose step failed while the primary
+// role's cutover waited for them (and was skipped).
+func failedAccessories(p *planner.Plan, steps map[string]graph.Result) []string {
+	var failed []string
+	primaryWaited := false
+	for _, s := range p.Graph.Steps {
+		switch {
+		case s.Address.Accessory != "" && steps[s.ID].Status == graph.Failed:
+			failed = append(failed, s.Address.String())
+		case s.Kind == planner.StepStart || s.Kind == planner.StepStopOld:
+			for _, c := range p.Changes {
+				if c.Primary && c.Address == s.Address && steps[s.ID].Status == graph.Skipped {
+					primaryWaited = true
+				}
+			}
+		}
+	}
+	if !primaryWaited {
+		return nil
+	}
+	return failed
 }
 
 // cleanUp finishes or undoes every branch the walk left half-way, in
@@ -328,7 +354,7 @@ func (r *run) finishCutover(ctx context.Context, d Docker, b *branch) error {
 	return r.untilKnown(ctx, d, b, r.stopOld)
 }
 
-func (r *run) rollingBack() bool { return r.cfg.Deploy.OnFailure == "rollback" }
+func (r *run) rollingBack() bool { return r.cfg.Deploy.OnFailure == lang.OnFailureRollback }
 
 // rollback returns every branch that cut over to its previous container.
 func (r *run) rollback() ([]planner.Address, error) {

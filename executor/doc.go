@@ -2,9 +2,15 @@
 // parallelism, holds the deployment barrier (no other role starts a new
 // container or stops an old one until the primary role's new container is
 // healthy on the primary host), waits for every branch to finish or clean
-// up, and reports all errors together. It takes the deploy lock and writes
-// the audit line. For a role behind kamal-proxy, the health step is a switch:
-// `kamal-proxy deploy` run inside the host's proxy container (proxy.go).
+// up, and reports all errors together. It goes by what the hosts say, not
+// by replies: after a lost reply it redials and inspects before it cleans
+// up, and it stops containers gracefully (stop.go). For a role behind
+// kamal-proxy, the health step is a switch: `kamal-proxy deploy` run inside
+// the host's proxy container (proxy.go).
+//
+// It does not take the deploy lock, write the audit line or the roster:
+// the command that runs an apply does, with the lock, audit and roster
+// packages.
 //
 // The walk itself is internal/graph's, which knows nothing about Docker.
 // Its subpackages do one job each: sshx (one verified SSH connection per

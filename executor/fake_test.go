@@ -56,6 +56,13 @@ type fakeContainer struct {
 	started         time.Time
 }
 
+var (
+	_ Hosts                  = (*fleet)(nil)
+	_ Docker                 = (*fakeHost)(nil)
+	_ planner.StateReader    = (*fleet)(nil)
+	_ planner.DigestResolver = (*fleet)(nil)
+)
+
 func newFleet(hosts ...string) *fleet {
 	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}, unreachable: map[string]int{}}
 	for _, h := range hosts {

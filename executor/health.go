@@ -107,7 +107,7 @@ func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
 			return fail(verdict, lastHealthOutput(info, output))
 		}
 		limit := deadline
-		if h.Kind == "auto" && info.HasHealthcheck {
+		if h.Kind == planner.HealthAuto && info.HasHealthcheck {
 			limit = max(deadline, imageHealthDeadline)
 		}
 		if time.Since(start) > limit {
@@ -157,9 +157,9 @@ func notRunning(info dockerapi.ContainerInfo) string {
 // marked the container unhealthy); out: what the check printed.
 func (r *run) probe(ctx context.Context, d Docker, b *branch, h planner.HealthSpec, info dockerapi.ContainerInfo, start time.Time) (ok bool, out, verdict string) {
 	switch h.Kind {
-	case "cmd", "shell":
+	case planner.HealthCmd, planner.HealthShell:
 		argv := h.Cmd
-		if h.Kind == "shell" {
+		if h.Kind == planner.HealthShell {
 			argv = []string{"/bin/sh", "-c", h.Shell}
 		}
 		octx, cancel := context.WithTimeout(ctx, max(h.Interval, 5*time.Second))
@@ -169,7 +169,7 @@ func (r *run) probe(ctx context.Context, d Docker, b *branch, h planner.HealthSp
 			return false, err.Error(), ""
 		}
 		return code == 0, string(o), ""
-	case "http":
+	case planner.HealthHTTP:
 		return r.probeHTTP(ctx, b, h, info)
 	default: // "auto", "running"
 		if info.HasHealthcheck {

@@ -89,11 +89,16 @@ func ProxyDeployArgs(route *planner.ProxyRoute, target string) []string {
 	return argv
 }
 
-// switchProxy is a proxied role's health step: the proxy checks the new
+// switchProxy is a proxied role's health step: the role's own health
+// check, when it has one, must pass first; then the proxy checks the new
 // container and routes to it. On failure the new container is removed and
-// the proxy keeps routing to the old one.
+// the proxy keeps routing to the old one (for the primary, the barrier
+// closes).
 func (r *run) switchProxy(ctx context.Context, d Docker, b *branch) error {
-	err := r.deployTarget(ctx, d, b)
+	err := r.ownHealth(ctx, d, b)
+	if err == nil {
+		err = r.deployTarget(ctx, d, b)
+	}
 	if err == nil {
 		b.healthy, b.switched = true, true
 		r.rep.Event(b.addr(), "proxy routes "+b.change.Desired.Proxy.Service+" to "+b.change.Desired.Name)
@@ -103,6 +108,16 @@ func (r *run) switchProxy(ctx context.Context, d Docker, b *branch) error {
 		err = errors.Join(err, cerr)
 	}
 	return err
+}
+
+// ownHealth waits for a proxied role's configured health check (cmd, shell
+// or http); a role without one is checked by the proxy alone.
+func (r *run) ownHealth(ctx context.Context, d Docker, b *branch) error {
+	switch b.change.Desired.Health.Kind {
+	case planner.HealthCmd, planner.HealthShell, planner.HealthHTTP:
+		return r.waitHealthy(ctx, d, b)
+	}
+	return nil
 }
 
 type execResult struct {

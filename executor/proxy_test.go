@@ -156,17 +156,58 @@ func TestProxiedRedeploySwitchesBeforeStoppingOld(t *testing.T) {
 }
 
 func TestProxiedBadPrimaryKeepsTheOldRoute(t *testing.T) {
-	for tag, reason := range map[string]string{"broken": "exited with code 1", "unhealthy": "the proxy kept the old target"} {
-		t.Run(tag, func(t *testing.T) { testProxiedBadPrimary(t, tag, reason) })
+	noCheck := func(c *lang.Config) { c.Roles[0].Healthcheck = nil }
+	tests := []struct {
+		name, tag, reason string
+		mutate            func(*lang.Config)
+	}{
+		{"broken", "broken", "exited with code 1", nil},
+		// The role's own check fails first: the proxy is never asked.
+		{"unhealthy", "unhealthy", "deadline", nil},
+		{"unhealthy without own check", "unhealthy", "the proxy kept the old target", noCheck},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testProxiedBadPrimary(t, tt.tag, tt.reason, tt.mutate) })
 	}
 }
 
-func testProxiedBadPrimary(t *testing.T, tag, reason string) {
+// A proxied role's own health check runs before the switch: when it fails,
+// the route never moves and the barrier closes.
+func TestProxiedOwnHealthCheckBeforeSwitch(t *testing.T) {
 	f := newProxyFleet("h1", "h2", "h3")
-	if _, err := applyProxied(t, f, proxiedConfig("v1")); err != nil {
+	cfg := proxiedConfig("v1")
+	cfg.Roles[0].Healthcheck.Deadline = 200 * time.Millisecond
+	if _, err := applyProxied(t, f, cfg); err != nil {
 		t.Fatal(err)
 	}
-	res, err := applyProxied(t, f, proxiedConfig(tag))
+	before(t, f.fleet, "h1 healthy shop-web-v1", "h1 route shop-web shop-web-v1")
+	cfg = proxiedConfig("unhealthy")
+	cfg.Roles[0].Healthcheck.Deadline = 200 * time.Millisecond
+	deploys := len(f.deploys)
+	_, err := applyProxied(t, f, cfg)
+	if !errors.Is(err, ErrBarrierClosed) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(f.deploys) != deploys {
+		t.Errorf("the proxy was asked to switch to a container that failed its own check:\n%s", strings.Join(f.events, "\n"))
+	}
+}
+
+func testProxiedBadPrimary(t *testing.T, tag, reason string, mutate func(*lang.Config)) {
+	f := newProxyFleet("h1", "h2", "h3")
+	cfg := proxiedConfig("v1")
+	if mutate != nil {
+		mutate(cfg)
+	}
+	if _, err := applyProxied(t, f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg = proxiedConfig(tag)
+	cfg.Roles[0].Healthcheck.Deadline = 2 * time.Second
+	if mutate != nil {
+		mutate(cfg)
+	}
+	res, err := applyProxied(t, f, cfg)
 	if !errors.Is(err, ErrBarrierClosed) || res.BarrierOpen {
 		t.Fatalf("err = %v", err)
 	}

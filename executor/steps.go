@@ -91,19 +91,18 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	if err != nil {
 		return err
 	}
-	id, err := d.Create(octx, spec.Name, dockerapi.CreateSpec{
-		Image:         spec.Image,
-		Cmd:           spec.Cmd,
-		Env:           env,
-		Labels:        spec.Labels,
-		Ports:         ports,
-		Binds:         spec.Volumes,
-		Healthcheck:   healthConfig(spec.Health),
-		StopTimeout:   spec.StopTimeout,
-		StopSignal:    spec.StopSignal,
-		RestartPolicy: "unless-stopped",
-		Network:       spec.Network,
-	})
+	id, err := d.Create(octx, spec.Name, withOptions(dockerapi.CreateSpec{
+		Image:       spec.Image,
+		Cmd:         spec.Cmd,
+		Env:         env,
+		Labels:      spec.Labels,
+		Ports:       ports,
+		Binds:       spec.Volumes,
+		Healthcheck: healthConfig(spec.Health),
+		StopTimeout: spec.StopTimeout,
+		StopSignal:  spec.StopSignal,
+		Network:     spec.Network,
+	}, spec.Options))
 	if err != nil && uncertain(err) {
 		// The reply was lost: the container may exist all the same.
 		if info, ok := r.lookUp(ctx, c.Address.Host, spec.Name); ok && sameLabels(info.Labels, spec.Labels) {
@@ -500,9 +499,9 @@ func parsePorts(specs []string) ([]dockerapi.Port, error) {
 func healthConfig(h planner.HealthSpec) *dockerapi.HealthConfig {
 	var test []string
 	switch h.Kind {
-	case "cmd":
+	case planner.HealthCmd:
 		test = append([]string{"CMD"}, h.Cmd...)
-	case "shell":
+	case planner.HealthShell:
 		test = []string{"CMD-SHELL", h.Shell}
 	default:
 		return nil // http is polled by berth; auto keeps the image's own
@@ -513,6 +512,12 @@ func healthConfig(h planner.HealthSpec) *dockerapi.HealthConfig {
 	}
 	// The deploy's deadline is Docker's start period: failures while the
 	// container boots do not count. berth decides the deploy's verdict by
-	// probing itself; Docker's check watches the container afterwards.
-	return &dockerapi.HealthConfig{Test: test, Interval: h.Interval, Timeout: max(h.Interval, 5*time.Second), Retries: retries, StartPeriod: h.Deadline}
+	// probing itself every h.Interval; Docker's check watches the container
+	// afterwards, at its own steady interval, so that the check does not
+	// flood the container's log.
+	steady := h.SteadyInterval
+	if steady <= 0 {
+		steady = lang.DefaultSteadyInterval
+	}
+	return &dockerapi.HealthConfig{Test: test, Interval: steady, Timeout: max(h.Interval, 5*time.Second), Retries: retries, StartPeriod: h.Deadline}
 }

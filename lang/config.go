@@ -89,6 +89,23 @@ type Role struct {
 	Healthcheck *Healthcheck // nil = the image's HEALTHCHECK, else "running"
 	Proxy       *RoleProxy   // nil = not behind the proxy
 	Stop        Stop
+	Options     RunOptions
+	// DependsOn are the accessories whose new container must be healthy
+	// before this role cuts over; nil = every accessory of the service.
+	DependsOn []string
+}
+
+// Depends reports whether the role waits for accessory acc.
+func (r *Role) Depends(acc string) bool {
+	if r.DependsOn == nil {
+		return true
+	}
+	for _, a := range r.DependsOn {
+		if a == acc {
+			return true
+		}
+	}
+	return false
 }
 
 // Stop is how a role's or accessory's containers are stopped. Both are
@@ -108,7 +125,14 @@ type Healthcheck struct {
 	Interval time.Duration
 	Retries  int
 	Deadline time.Duration
+	// SteadyInterval is how often Docker runs the check once the deploy is
+	// over; 0 = DefaultSteadyInterval. Interval is the deploy's probe.
+	SteadyInterval time.Duration
 }
+
+// DefaultSteadyInterval is Docker's health check interval when
+// healthcheck.steady_interval is not set.
+const DefaultSteadyInterval = 30 * time.Second
 
 // HTTPCheck is polled by berth itself: GET http://CONTAINER:Port/Path must answer 2xx.
 type HTTPCheck struct {
@@ -149,7 +173,20 @@ type Accessory struct {
 	Volumes   []string
 	Labels    map[string]string
 	Stop      Stop
+	Options   RunOptions
+	// Healthcheck is nil for the image's HEALTHCHECK, else "running".
+	Healthcheck *Healthcheck
 }
+
+// OnFailure is what an apply does with the hosts that already moved when
+// a step fails after the barrier opened.
+type OnFailure string
+
+// The values of deploy.on_failure.
+const (
+	OnFailureStop     OnFailure = "stop"     // leave them on the new version; the next plan shows the rest
+	OnFailureRollback OnFailure = "rollback" // return them to their previous containers
+)
 
 // Deploy is the `deploy` block with every default applied.
 type Deploy struct {
@@ -158,7 +195,7 @@ type Deploy struct {
 	Batch          int           // hosts per rolling batch; 0 = all at once
 	Retain         int           // old stopped containers kept per role and host; default 3
 	StopTimeout    time.Duration // default 10s
-	OnFailure      string        // "stop" (default) or "rollback"
+	OnFailure      OnFailure     // OnFailureStop (default) or OnFailureRollback
 	ReadinessDelay time.Duration // a role without any health check is healthy after running this long; default 3s
 	BarrierTimeout time.Duration // how long waiting roles wait for the barrier; default 5m
 }

@@ -53,6 +53,7 @@ func (l *loader) load() *Config {
 	for _, b := range blocks["accessory"] {
 		cfg.Accessories = append(cfg.Accessories, l.decodeAccessory(b))
 	}
+	l.checkDepends(cfg)
 	versionAttr := l.decodeDeploy(blocks["deploy"], &cfg.Deploy)
 	cfg.Proxy = l.decodeProxy(blocks["proxy"], cfg.Proxied(""))
 	applyStopDefaults(cfg)

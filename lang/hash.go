@@ -53,5 +53,11 @@ func (l *loader) hash(cfg *Config) string {
 	for _, n := range names {
 		write("env", n, NewSecret("", l.envReads[n]).Hash(cfg.Service.Name))
 	}
+	for _, ef := range l.envFiles {
+		write("env_file", ef.path)
+		for _, k := range sortedNames(ef.vars) {
+			write(k, NewSecret("", ef.vars[k]).Hash(cfg.Service.Name))
+		}
+	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

@@ -89,6 +89,8 @@ type loader struct {
 	scope         scope
 	primaryRanges map[string]hcl.Range
 	serviceImage  *hcl.Attribute
+	envFiles      []*envFile // every env_file read, for the hash
+	deps          []depRef   // every depends_on reference, checked after the accessories
 }
 
 func newLoader(ctx context.Context, opts Options) *loader {

@@ -33,9 +33,26 @@ type container struct {
 	Volumes   []string
 	Labels    map[string]string
 	Stop      Stop
+	Options   RunOptions
+	Health    *Healthcheck
 }
 
-func (l *loader) decodeContainer(at hcl.Attributes) container {
+// decodeContainer reads what roles and accessories share: attributes and
+// the healthcheck and logging blocks.
+func (l *loader) decodeContainer(at hcl.Attributes, blocks hcl.Blocks) container {
+	c := l.decodeContainerAttrs(at)
+	l.mergeEnvFile(&c, l.decodeEnvFile(at["env_file"]))
+	c.Options = l.decodeOptions(at)
+	if hcs := l.single(blocksOfType(blocks, "healthcheck")); len(hcs) == 1 {
+		c.Health = l.decodeHealthcheck(hcs[0])
+	}
+	if lgs := l.single(blocksOfType(blocks, "logging")); len(lgs) == 1 {
+		c.Options.Logging = l.decodeLogging(lgs[0])
+	}
+	return c
+}
+
+func (l *loader) decodeContainerAttrs(at hcl.Attributes) container {
 	var c container
 	if v, ok := l.str(at["stop_signal"]); ok {
 		if sig, err := normalizeSignal(v); err != nil {
@@ -149,12 +166,10 @@ func (l *loader) decodeRole(b *hcl.Block) Role {
 	} else {
 		r.Hosts = l.hostList(a, "role "+r.Name)
 	}
-	c := l.decodeContainer(at)
+	c := l.decodeContainer(at, content.Blocks)
 	r.Cmd, r.Ports, r.Env, r.SecretEnv, r.Volumes, r.Labels, r.Stop = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels, c.Stop
-	hcs := l.single(blocksOfType(content.Blocks, "healthcheck"))
-	if len(hcs) == 1 {
-		r.Healthcheck = l.decodeHealthcheck(hcs[0])
-	}
+	r.Options, r.Healthcheck = c.Options, c.Health
+	r.DependsOn = l.dependsOn(r.Name, at["depends_on"])
 	if ps := l.single(blocksOfType(content.Blocks, "proxy")); len(ps) == 1 {
 		r.Proxy = l.decodeRoleProxy(ps[0])
 		l.checkProxiedPorts(&r, at)
@@ -230,6 +245,9 @@ func (l *loader) decodeHealthcheck(b *hcl.Block) *Healthcheck {
 	}
 	if v, ok := l.duration(at["deadline"]); ok {
 		hc.Deadline = v
+	}
+	if v, ok := l.duration(at["steady_interval"]); ok && v != DefaultSteadyInterval {
+		hc.SteadyInterval = v
 	}
 	return hc
 }
@@ -349,8 +367,9 @@ func (l *loader) decodeAccessory(b *hcl.Block) Accessory {
 		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Accessory with no host",
 			Detail: fmt.Sprintf("The accessory %q needs host = host.NAME or hosts = [...].", acc.Name), Subject: b.DefRange.Ptr()})
 	}
-	c := l.decodeContainer(at)
+	c := l.decodeContainer(at, content.Blocks)
 	acc.Cmd, acc.Ports, acc.Env, acc.SecretEnv, acc.Volumes, acc.Labels, acc.Stop = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels, c.Stop
+	acc.Options, acc.Healthcheck = c.Options, c.Health
 	return acc
 }
 
@@ -358,7 +377,7 @@ func (l *loader) decodeAccessory(b *hcl.Block) Accessory {
 // version attribute, if any.
 func (l *loader) decodeDeploy(blocks []*hcl.Block, d *Deploy) *hcl.Attribute {
 	*d = Deploy{Parallelism: defaultParallelism, Retain: defaultRetain, StopTimeout: defaultStopTimeout,
-		OnFailure: "stop", ReadinessDelay: defaultReadiness, BarrierTimeout: defaultBarrierTimeout}
+		OnFailure: OnFailureStop, ReadinessDelay: defaultReadiness, BarrierTimeout: defaultBarrierTimeout}
 	if len(blocks) == 0 {
 		return nil
 	}
@@ -375,11 +394,11 @@ func (l *loader) decodeDeploy(blocks []*hcl.Block, d *Deploy) *hcl.Attribute {
 		d.StopTimeout = v
 	}
 	if v, ok := l.str(at["on_failure"]); ok {
-		if v != "stop" && v != "rollback" {
+		if v != string(OnFailureStop) && v != string(OnFailureRollback) {
 			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid on_failure",
 				Detail: `on_failure is "stop" (the default) or "rollback".`, Subject: at["on_failure"].Expr.Range().Ptr()})
 		} else {
-			d.OnFailure = v
+			d.OnFailure = OnFailure(v)
 		}
 	}
 	if v, ok := l.duration(at["readiness_delay"]); ok {

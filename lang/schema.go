@@ -32,20 +32,29 @@ var hostSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 var containerAttrs = []hcl.AttributeSchema{
 	{Name: "cmd"}, {Name: "ports"}, {Name: "env"}, {Name: "secret_env"}, {Name: "volumes"}, {Name: "labels"},
-	{Name: "stop_signal"}, {Name: "stop_timeout"},
+	{Name: "stop_signal"}, {Name: "stop_timeout"}, {Name: "env_file"},
+	{Name: "memory"}, {Name: "memory_reservation"}, {Name: "cpus"}, {Name: "pids_limit"}, {Name: "restart"},
+	{Name: "user"}, {Name: "workdir"}, {Name: "entrypoint"}, {Name: "init"}, {Name: "hostname"},
+	{Name: "extra_hosts"}, {Name: "devices"}, {Name: "cap_add"}, {Name: "cap_drop"}, {Name: "security_opt"},
+	{Name: "sysctls"}, {Name: "ulimits"}, {Name: "shm_size"}, {Name: "tmpfs"}, {Name: "read_only"},
 }
 
+var containerBlocks = []hcl.BlockHeaderSchema{{Type: "healthcheck"}, {Type: "logging"}}
+
+var loggingSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "driver"}, {Name: "options"}}}
+
 var roleSchema = &hcl.BodySchema{
-	Attributes: append([]hcl.AttributeSchema{{Name: "primary"}, {Name: "hosts"}}, containerAttrs...),
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "healthcheck"}, {Type: "proxy"}},
+	Attributes: append([]hcl.AttributeSchema{{Name: "primary"}, {Name: "hosts"}, {Name: "depends_on"}}, containerAttrs...),
+	Blocks:     append([]hcl.BlockHeaderSchema{{Type: "proxy"}}, containerBlocks...),
 }
 
 var healthcheckSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "cmd"}, {Name: "http"}, {Name: "interval"}, {Name: "retries"}, {Name: "deadline"},
+	{Name: "cmd"}, {Name: "http"}, {Name: "interval"}, {Name: "retries"}, {Name: "deadline"}, {Name: "steady_interval"},
 }}
 
 var accessorySchema = &hcl.BodySchema{
 	Attributes: append([]hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "host"}, {Name: "hosts"}}, containerAttrs...),
+	Blocks:     containerBlocks,
 }
 
 var deploySchema = &hcl.BodySchema{

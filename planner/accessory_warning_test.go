@@ -12,7 +12,8 @@ func TestWarningsNameAReplacedAccessory(t *testing.T) {
 		{Address: Address{Host: "h3", Accessory: "db"}, Action: ActionUnchanged, Running: running},
 	}}
 	ws := p.Warnings()
-	if len(ws) != 1 || !strings.HasPrefix(ws[0], "h3/accessory.cache: the accessory's own configuration changed, so its container shop-cache is replaced") {
-		t.Errorf("warnings = %q", ws)
+	if len(ws) != 1 || !strings.HasPrefix(ws[0].Message, "h3/accessory.cache: the accessory's own configuration changed, so its container shop-cache is replaced") ||
+		ws[0].Kind != WarnAccessoryReplace || ws[0].Address == nil || ws[0].Address.String() != "h3/accessory.cache" {
+		t.Errorf("warnings = %+v", ws)
 	}
 }

@@ -369,7 +369,7 @@ func TestSecondRunningContainerIsStopped(t *testing.T) {
 	if c.Keep == nil || c.Keep.Name != "shop-web-v2" || c.Running == nil || c.Running.Name != "shop-web-v1" {
 		t.Errorf("keep %+v, running %+v", c.Keep, c.Running)
 	}
-	if strings.Contains(strings.Join(p.Warnings(), "\n"), "more than one container runs") {
+	if strings.Contains(fmt.Sprint(p.Warnings()), "more than one container runs") {
 		t.Errorf("still only a warning: %q", p.Warnings())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/berth-sh/berth/internal/fanout"
 	"github.com/berth-sh/berth/lang"
 )
 
@@ -87,35 +88,25 @@ func readDeparted(ctx context.Context, r StateReader, cfg *lang.Config, hosts []
 		parallel = readParallelism(len(hosts))
 	}
 	out := make(map[string]HostState, len(hosts))
-	errs := make([]error, len(hosts))
-	var (
-		mu  sync.Mutex
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, parallel)
-	)
+	var mu sync.Mutex
 	adder, _ := r.(HostAdder)
-	for i, h := range hosts {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if adder != nil {
-				if err := adder.AddHost(h); err != nil {
-					errs[i] = &DepartedError{Host: h, Err: err}
-					return
-				}
+	errs := fanout.Each(ctx, len(hosts), parallel, func(ctx context.Context, i int) error {
+		h := hosts[i]
+		if adder != nil {
+			if err := adder.AddHost(h); err != nil {
+				return &DepartedError{Host: h, Err: err}
 			}
-			st, err := r.ReadState(ctx, h.Name, cfg.Service.Name)
-			if err != nil {
-				errs[i] = &DepartedError{Host: h, Err: err}
-				return
-			}
-			st.Host = h.Name
-			st.Containers = onlyService(st.Containers, cfg.Service.Name)
-			mu.Lock()
-			out[h.Name] = st
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+		}
+		st, err := r.ReadState(ctx, h.Name, cfg.Service.Name)
+		if err != nil {
+			return &DepartedError{Host: h, Err: err}
+		}
+		st.Host = h.Name
+		st.Containers = onlyService(st.Containers, cfg.Service.Name)
+		mu.Lock()
+		out[h.Name] = st
+		mu.Unlock()
+		return nil
+	})
 	return out, errors.Join(errs...)
 }

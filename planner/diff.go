@@ -412,6 +412,7 @@ func summaryReasons(o, n SpecSummary, versionChanged bool) []Reason {
 	if op, np := o.Proxy.Describe(), n.Proxy.Describe(); op != np {
 		rs = append(rs, Reason{Field: "proxy", Old: op, New: np})
 	}
+	rs = append(rs, optionReasons(o.Options, n.Options)...)
 	return rs
 }
 
@@ -450,22 +451,26 @@ func mapReasons(prefix string, o, n map[string]string, sensitive bool) []Reason 
 func (h HealthSpec) Describe() string {
 	var what string
 	switch h.Kind {
-	case "cmd":
+	case HealthCmd:
 		what = "cmd " + argv(h.Cmd)
-	case "shell":
+	case HealthShell:
 		what = fmt.Sprintf("shell %q", h.Shell)
-	case "http":
+	case HealthHTTP:
 		what = fmt.Sprintf("http GET :%d%s", h.HTTPPort, h.HTTPPath)
-	case "auto":
+	case HealthAuto:
 		return "image HEALTHCHECK, else running for " + h.Deadline.String()
 	default:
-		what = h.Kind
+		what = string(h.Kind)
 	}
 	s := what + " every " + h.Interval.String()
 	if h.Retries > 0 {
 		s += fmt.Sprintf(", %d retries", h.Retries)
 	}
-	return s + ", deadline " + h.Deadline.String()
+	s += ", deadline " + h.Deadline.String()
+	if h.SteadyInterval > 0 {
+		s += ", then every " + h.SteadyInterval.String()
+	}
+	return s
 }
 
 func argv(a []string) string {

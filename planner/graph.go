@@ -60,6 +60,10 @@ var ErrGraph = errors.New("invalid step graph")
 //     the stop_old of every role change on its host that publishes ports
 //     (which start only after it), and, off the primary host, for the same
 //     gate as the host's role changes.
+//   - A role waits for the accessories it depends on (depends_on, default
+//     every accessory): the first cutover step of its create or replace
+//     depends on the health step of each such accessory that gets a new
+//     container in the same plan (see wireAccessories).
 //   - Rolling: hosts are ordered primary host first, then configuration
 //     order; only hosts with role steps count; cfg.Deploy.Batch hosts per
 //     batch (0: one batch). Between two batches stands a join step, kind
@@ -120,6 +124,7 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 		primaryHost = primary.Address.Host
 	}
 	steps = wireProxy(steps, changes, gateOf, primaryHost)
+	steps = wireAccessories(steps, changes, cfg)
 	g := Graph{Steps: steps}
 	sorted, err := g.sorted()
 	if err != nil {

@@ -242,3 +242,51 @@ func TestGraphValidate(t *testing.T) {
 		t.Errorf("sorted = %q", got)
 	}
 }
+
+// A role cuts over only once the accessories it depends on are healthy, on
+// a first apply and whenever such an accessory is replaced; depends_on
+// narrows that down, and an unchanged accessory holds nothing back.
+func TestGraphRolesWaitForAccessories(t *testing.T) {
+	const health = "h3/accessory.cache/health"
+	waits := func(p *Plan, id string) bool {
+		t.Helper()
+		s, ok := p.Graph.Step(id)
+		if !ok {
+			t.Fatalf("no step %s in\n%s", id, p.Graph)
+		}
+		return slices.Contains(s.DependsOn, health)
+	}
+	// First apply: every role's first cutover step waits, the primary's too.
+	p := build(t, testConfig("v1"), &fakeHosts{}, Options{})
+	for _, id := range []string{"h1/web/start", "h2/web/start", "h3/worker/start"} {
+		if !waits(p, id) {
+			t.Errorf("%s does not wait for the cache", id)
+		}
+	}
+	for _, id := range []string{"h1/web/pull", "h1/web/create"} {
+		if waits(p, id) {
+			t.Errorf("%s waits for the cache; preparing needs no accessory", id)
+		}
+	}
+	// depends_on = [] opts out; depends_on = [accessory.cache] keeps the wait.
+	cfg := testConfig("v1")
+	cfg.Roles[1].DependsOn = []string{}
+	cfg.Roles[0].DependsOn = []string{"cache"}
+	p = build(t, cfg, &fakeHosts{}, Options{})
+	if !waits(p, "h1/web/start") || waits(p, "h3/worker/start") {
+		t.Errorf("depends_on not followed:\n%s", p.Graph)
+	}
+	// A new version with the cache unchanged: no wait.
+	p = build(t, testConfig("v2"), deployed(testConfig("v1"), digestV1), Options{})
+	if _, ok := p.Graph.Step(health); ok {
+		t.Errorf("an unchanged accessory is in the graph:\n%s", p.Graph)
+	}
+	// The cache replaced with the roles: web on h1 publishes ports, so its
+	// first cutover step is stop_old, and that waits.
+	cfg = testConfig("v2")
+	cfg.Accessories[0].Env = map[string]string{"MAXMEMORY": "64mb"}
+	p = build(t, cfg, deployed(testConfig("v1"), digestV1), Options{})
+	if !waits(p, "h1/web/stop_old") || !waits(p, "h3/worker/start") {
+		t.Errorf("roles do not wait for the replaced cache:\n%s", p.Graph)
+	}
+}

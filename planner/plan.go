@@ -81,19 +81,30 @@ const (
 	OpStop = "stop"
 )
 
+// HealthKind is how a health check is made.
+type HealthKind string
+
+// The kinds of health check.
+const (
+	// HealthCmd runs Cmd inside the container without a shell (docker exec argv).
+	HealthCmd HealthKind = "cmd"
+	// HealthShell runs Shell with /bin/sh -c inside the container.
+	HealthShell HealthKind = "shell"
+	// HealthHTTP: berth polls GET http://CONTAINER:HTTPPort/HTTPPath for a 2xx.
+	HealthHTTP HealthKind = "http"
+	// HealthAuto: no healthcheck configured. The planner cannot know whether
+	// the image has a HEALTHCHECK, so the executor uses the image's own if
+	// the container reports one, else counts the container as healthy once
+	// it has been running for Deadline (the readiness delay).
+	HealthAuto HealthKind = "auto"
+	// HealthRunning: healthy once running for Deadline (never written by
+	// the planner today; kept for executors that want it explicitly).
+	HealthRunning HealthKind = "running"
+)
+
 // HealthSpec is how the executor decides that a new container is healthy.
 type HealthSpec struct {
-	// Kind is one of:
-	//   "cmd"     run Cmd inside the container without a shell (docker exec argv);
-	//   "shell"   run Shell with /bin/sh -c inside the container;
-	//   "http"    berth polls GET http://CONTAINER:HTTPPort/HTTPPath for a 2xx;
-	//   "auto"    no healthcheck configured: the planner cannot know whether the
-	//             image has a HEALTHCHECK, so the executor uses the image's own
-	//             if the container reports one, else counts the container as
-	//             healthy once it has been running for Deadline (the readiness delay);
-	//   "running" healthy once running for Deadline (never written by the planner
-	//             today; kept for executors that want it explicitly).
-	Kind     string        `json:"kind"`
+	Kind     HealthKind    `json:"kind"`
 	Cmd      []string      `json:"cmd,omitempty"`
 	Shell    string        `json:"shell,omitempty"`
 	HTTPPath string        `json:"http_path,omitempty"`
@@ -101,6 +112,9 @@ type HealthSpec struct {
 	Interval time.Duration `json:"interval"`
 	Retries  int           `json:"retries,omitempty"`
 	Deadline time.Duration `json:"deadline"`
+	// SteadyInterval is Docker's own check interval once the deploy is
+	// over; 0 = lang.DefaultSteadyInterval. Interval is the deploy's probe.
+	SteadyInterval time.Duration `json:"steady_interval,omitempty"`
 }
 
 // ContainerSpec is the container a change wants on a host. It holds no
@@ -126,6 +140,8 @@ type ContainerSpec struct {
 	// Proxy is the route of a proxied role through the host's kamal-proxy.
 	Network string      `json:"network,omitempty"`
 	Proxy   *ProxyRoute `json:"proxy,omitempty"`
+	// Options are the Docker options of the container; nil = none.
+	Options *ContainerOptions `json:"options,omitempty"`
 }
 
 // Change is the plan for one Address.
@@ -304,25 +320,51 @@ func (p *Plan) HasChanges() bool {
 	return c+r+d > 0
 }
 
+// WarningKind says what a plan warning is about.
+type WarningKind string
+
+// The kinds of plan warning.
+const (
+	WarnDestroy          WarningKind = "destroy"           // the plan removes every container of the service
+	WarnRemoveVolumes    WarningKind = "remove_volumes"    // and the named volumes
+	WarnTargeted         WarningKind = "targeted"          // --target: the plan may be partial
+	WarnExcluded         WarningKind = "excluded"          // --exclude: the plan may be partial
+	WarnAccessoryReplace WarningKind = "accessory_replace" // an accessory's own configuration changed
+	WarnUnguarded        WarningKind = "unguarded"         // the barrier guards nothing: the primary is not in the plan
+)
+
+// Warning is something a reviewer must know before applying a plan.
+type Warning struct {
+	Kind    WarningKind
+	Address *Address // what it is about, when it is about one address
+	Message string   // for a person; names the address when there is one
+}
+
+func (w Warning) String() string { return w.Message }
+
 // Warnings are what a reviewer must know before applying the plan: a
-// targeted (partial) plan, a barrier that guards nothing, a destroy.
-func (p *Plan) Warnings() []string {
-	var out []string
+// targeted (partial) plan, a barrier that guards nothing, a destroy, an
+// accessory replaced.
+func (p *Plan) Warnings() []Warning {
+	var out []Warning
+	add := func(k WarningKind, a *Address, msg string) {
+		out = append(out, Warning{Kind: k, Address: a, Message: msg})
+	}
 	if p.Destroy {
 		acc := ", except the accessories (no --include-accessories)."
 		if p.IncludeAccessories {
 			acc = ", accessories included (--include-accessories)."
 		}
-		out = append(out, "This plan removes every container of service "+p.Service+" on the hosts listed"+acc)
+		add(WarnDestroy, nil, "This plan removes every container of service "+p.Service+" on the hosts listed"+acc)
 	}
 	if p.RemoveVolumes {
-		out = append(out, "This plan then removes the named volumes of the removed containers, and the data in them (--remove-volumes): "+p.volumeList()+".")
+		add(WarnRemoveVolumes, nil, "This plan then removes the named volumes of the removed containers, and the data in them (--remove-volumes): "+p.volumeList()+".")
 	}
 	if len(p.Targets) > 0 {
-		out = append(out, "Targeting is in effect (--target "+strings.Join(p.Targets, ", ")+"): the plan may be partial, and after apply the hosts may not match the configuration.")
+		add(WarnTargeted, nil, "Targeting is in effect (--target "+strings.Join(p.Targets, ", ")+"): the plan may be partial, and after apply the hosts may not match the configuration.")
 	}
 	if len(p.Excludes) > 0 {
-		out = append(out, "Exclusion is in effect (--exclude "+strings.Join(p.Excludes, ", ")+"): the plan may be partial, and after apply the hosts may not match the configuration.")
+		add(WarnExcluded, nil, "Exclusion is in effect (--exclude "+strings.Join(p.Excludes, ", ")+"): the plan may be partial, and after apply the hosts may not match the configuration.")
 	}
 	primary, others := false, false
 	for _, c := range p.Changes {
@@ -334,12 +376,13 @@ func (p *Plan) Warnings() []string {
 	}
 	for _, c := range p.Changes {
 		if c.Address.Accessory != "" && c.Action == ActionReplace && c.Running != nil {
-			out = append(out, c.Address.String()+": the accessory's own configuration changed, so its container "+c.Running.Name+
+			a := c.Address
+			add(WarnAccessoryReplace, &a, c.Address.String()+": the accessory's own configuration changed, so its container "+c.Running.Name+
 				" is replaced (stopped, then a new one started; named volumes are kept). An app deploy alone never does this.")
 		}
 	}
 	if others && !primary && len(p.Targets)+len(p.Excludes) > 0 {
-		out = append(out, "The primary role on its primary host is not part of this plan: the barrier opens at once, so no health check of the new version guards the other roles' cutover.")
+		add(WarnUnguarded, nil, "The primary role on its primary host is not part of this plan: the barrier opens at once, so no health check of the new version guards the other roles' cutover.")
 	}
 	return out
 }

@@ -21,8 +21,9 @@ const (
 	ProxyContainer = "berth-proxy"
 	ProxyNetwork   = "berth"
 	ProxyVolume    = "berth-proxy-config:/home/kamal-proxy/.config/kamal-proxy"
-	// proxyHealthInterval is Docker's own check of the proxy container
-	// (`kamal-proxy list`); berth probes more often while it waits.
+	// proxyHealthInterval bounds each probe of the proxy container
+	// (`kamal-proxy list`); Docker's own check of it runs at the default
+	// steady interval (lang.DefaultSteadyInterval).
 	proxyHealthInterval = 10 * time.Second
 	proxyHealthDeadline = 30 * time.Second
 	defaultProxyCheck   = time.Second
@@ -89,7 +90,7 @@ func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
 		Ports:   []string{strconv.Itoa(port) + ":80"},
 		Volumes: []string{ProxyVolume},
 		Network: ProxyNetwork,
-		Health: HealthSpec{Kind: "cmd", Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,
+		Health: HealthSpec{Kind: HealthCmd, Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,
 			Retries: 3, Deadline: proxyHealthDeadline},
 	}
 	ref := ProxyRef(cfg)

@@ -38,6 +38,8 @@ type SpecSummary struct {
 	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
 	Network     string        `json:"network,omitempty"`
 	Proxy       *ProxyRoute   `json:"proxy,omitempty"`
+	// Options are the container's Docker options; nil when it sets none.
+	Options *ContainerOptions `json:"options,omitempty"`
 }
 
 // Spec is the container that role wants on host, running the service image
@@ -57,6 +59,7 @@ func Spec(cfg *lang.Config, role *lang.Role, host string, digest string) Contain
 		Labels:    maps.Clone(role.Labels),
 		Health:    healthSpec(role.Healthcheck, cfg.Deploy),
 		Proxy:     proxyRoute(cfg, role),
+		Options:   containerOptions(role.Options),
 	}
 	if s.Proxy != nil {
 		s.Network = ProxyNetwork
@@ -79,7 +82,8 @@ func AccessorySpec(cfg *lang.Config, acc *lang.Accessory, host string, digest st
 		Ports:     portStrings(acc.Ports),
 		Volumes:   slices.Clone(acc.Volumes),
 		Labels:    maps.Clone(acc.Labels),
-		Health:    healthSpec(nil, cfg.Deploy),
+		Health:    healthSpec(acc.Healthcheck, cfg.Deploy),
+		Options:   containerOptions(acc.Options),
 	}
 	labels := map[string]string{LabelAccessory: acc.Name}
 	ref := AccessoryRef(acc)
@@ -131,6 +135,7 @@ func finishSpec(cfg *lang.Config, s SpecSummary, own map[string]string, name, re
 		ConfigHash:  hash,
 		Network:     s.Network,
 		Proxy:       s.Proxy,
+		Options:     s.Options,
 	}
 }
 
@@ -200,9 +205,9 @@ func healthSpec(hc *lang.Healthcheck, d lang.Deploy) HealthSpec {
 		if delay == 0 {
 			delay = defaultReadiness
 		}
-		return HealthSpec{Kind: "auto", Interval: defaultHealthInterval, Deadline: delay}
+		return HealthSpec{Kind: HealthAuto, Interval: defaultHealthInterval, Deadline: delay}
 	}
-	h := HealthSpec{Interval: hc.Interval, Retries: hc.Retries, Deadline: hc.Deadline}
+	h := HealthSpec{Interval: hc.Interval, Retries: hc.Retries, Deadline: hc.Deadline, SteadyInterval: hc.SteadyInterval}
 	if h.Interval == 0 {
 		h.Interval = defaultHealthInterval
 	}
@@ -211,13 +216,13 @@ func healthSpec(hc *lang.Healthcheck, d lang.Deploy) HealthSpec {
 	}
 	switch {
 	case len(hc.Cmd) > 0:
-		h.Kind, h.Cmd = "cmd", slices.Clone(hc.Cmd)
+		h.Kind, h.Cmd = HealthCmd, slices.Clone(hc.Cmd)
 	case hc.Shell != "":
-		h.Kind, h.Shell = "shell", hc.Shell
+		h.Kind, h.Shell = HealthShell, hc.Shell
 	case hc.HTTP != nil:
-		h.Kind, h.HTTPPath, h.HTTPPort = "http", hc.HTTP.Path, hc.HTTP.Port
+		h.Kind, h.HTTPPath, h.HTTPPort = HealthHTTP, hc.HTTP.Path, hc.HTTP.Port
 	default:
-		h.Kind = "auto"
+		h.Kind = HealthAuto
 	}
 	return h
 }

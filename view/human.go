@@ -248,6 +248,8 @@ func waits(s planner.Step, addr string) string {
 		case strings.HasPrefix(d, addr+"/"):
 		case strings.HasPrefix(d, s.Address.Host+"/"):
 			w = append(w, d) // another step on the same host, e.g. its proxy
+		case strings.Contains(d, "/accessory."):
+			w = append(w, d) // an accessory the role depends on
 		default:
 			batch = true
 		}

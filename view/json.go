@@ -41,8 +41,17 @@ func Document(p *planner.Plan) PlanDocument {
 		FormatVersion: JSONFormatVersion,
 		Plan:          p,
 		Summary:       PlanSummary{Create: c, Replace: r, Remove: d, Unchanged: u, Changes: p.HasChanges(), Text: Summary(p)},
-		Warnings:      p.Warnings(),
+		Warnings:      warningTexts(p.Warnings()),
 	}
+}
+
+// warningTexts are the warnings as the JSON document has them: their text.
+func warningTexts(ws []planner.Warning) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.Message)
+	}
+	return out
 }
 
 // PlanJSON writes the plan as an indented JSON document (PlanDocument).

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-sh/berth/executor"
 	"github.com/berth-sh/berth/executor/audit"
 	"github.com/berth-sh/berth/executor/progress"
+	"github.com/berth-sh/berth/internal/fanout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/view"
@@ -245,21 +246,19 @@ func (a *app) audit(ctx context.Context, conns *connections, p *planner.Plan, e 
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	e.Time, e.Result, e.Summary = time.Now().UTC(), result, summary
-	var wg sync.WaitGroup
-	for _, h := range p.Hosts {
-		wg.Go(func() {
-			conn, err := conns.pool.Conn(actx, h.Name)
-			if err == nil {
-				he := e
-				he.Host = h.Name
-				err = audit.Append(actx, conn, he)
-			}
-			if err != nil {
-				a.warnf("audit log on %s: %v", h.Name, err)
-			}
-		})
-	}
-	wg.Wait()
+	fanout.Each(actx, len(p.Hosts), 0, func(ctx context.Context, i int) error {
+		h := p.Hosts[i]
+		conn, err := conns.pool.Conn(ctx, h.Name)
+		if err == nil {
+			he := e
+			he.Host = h.Name
+			err = audit.Append(ctx, conn, he)
+		}
+		if err != nil {
+			a.warnf("audit log on %s: %v", h.Name, err)
+		}
+		return nil
+	})
 }
 
 // liveRows are the lines of the live display, in plan order, the barrier

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/berth-sh/berth/executor/audit"
+	"github.com/berth-sh/berth/internal/fanout"
 )
 
 func newAuditCmd(a *app) *cobra.Command {
@@ -40,28 +40,18 @@ func (a *app) auditLog(ctx context.Context, vf varFlags, n int, asJSON bool) err
 		return err
 	}
 	defer conns.Close()
-	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		lists [][]audit.Entry
-		errs  []error
-	)
-	for _, h := range cfg.Hosts {
-		wg.Go(func() {
-			conn, err := conns.pool.Conn(ctx, h.Name)
-			var es []audit.Entry
-			if err == nil {
-				es, err = audit.Read(ctx, conn, cfg.Service.Name, n)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("host %s: %w", h.Name, err))
-			}
-			lists = append(lists, es)
-		})
-	}
-	wg.Wait()
+	lists := make([][]audit.Entry, len(cfg.Hosts))
+	errs := fanout.Each(ctx, len(cfg.Hosts), 0, func(ctx context.Context, i int) error {
+		h := cfg.Hosts[i]
+		conn, err := conns.pool.Conn(ctx, h.Name)
+		if err == nil {
+			lists[i], err = audit.Read(ctx, conn, cfg.Service.Name, n)
+		}
+		if err != nil {
+			return fmt.Errorf("host %s: %w", h.Name, err)
+		}
+		return nil
+	})
 	entries := audit.Merge(lists...)
 	if asJSON {
 		enc := json.NewEncoder(a.Out)

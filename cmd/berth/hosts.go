@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/executor/live"
 	"github.com/berth-sh/berth/executor/sshx"
 	"github.com/berth-sh/berth/lang"
@@ -27,18 +28,24 @@ func (a *app) connect(ctx context.Context, cfg *lang.Config) (*connections, erro
 	if err := checkOpenFiles(len(cfg.Hosts)); err != nil {
 		return nil, err
 	}
+	log := a.logger()
 	pool, err := sshx.NewPool(sshx.Options{
 		Config:  cfg.SSH,
 		Hosts:   cfg.Hosts,
 		Environ: a.environ,
-		Logger:  a.logger(),
+		Logger:  log,
 	})
 	if err != nil {
 		return nil, err
 	}
+	// Every Docker API call is logged too (method, path, status, time;
+	// never a body, so never a secret).
+	newClient := func(c *sshx.Conn) *dockerapi.Client {
+		return dockerapi.New(c, dockerapi.WithHost(c.Host()), dockerapi.WithLogger(log))
+	}
 	return &connections{
 		pool:     pool,
-		live:     live.NewReader(pool, nil),
+		live:     live.NewReader(pool, newClient),
 		registry: registry.FromConfig(cfg.Registry),
 	}, nil
 }

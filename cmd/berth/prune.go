@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/berth-sh/berth/executor/prune"
+	"github.com/berth-sh/berth/internal/fanout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -121,22 +121,19 @@ func pruneOpts(cfg *lang.Config) prune.Options {
 // (quiet: nothing when nothing went).
 func (a *app) pruneHosts(ctx context.Context, conns *connections, hosts []string, opts func(host string) prune.Options, quiet bool) error {
 	results := make([]prune.Result, len(hosts))
-	errs := make([]error, len(hosts))
-	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Go(func() {
-			pctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-			defer cancel()
-			d, err := conns.live.Client(pctx, h)
-			if err == nil {
-				results[i], err = prune.Host(pctx, d, opts(h))
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("prune on %s: %w", h, err)
-			}
-		})
-	}
-	wg.Wait()
+	errs := fanout.Each(ctx, len(hosts), 0, func(ctx context.Context, i int) error {
+		h := hosts[i]
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		d, err := conns.live.Client(pctx, h)
+		if err == nil {
+			results[i], err = prune.Host(pctx, d, opts(h))
+		}
+		if err != nil {
+			return fmt.Errorf("prune on %s: %w", h, err)
+		}
+		return nil
+	})
 	verb := "Removed"
 	if len(hosts) > 0 && opts(hosts[0]).DryRun {
 		verb = "Would remove"

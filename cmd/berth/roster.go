@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/berth-sh/berth/executor/roster"
+	"github.com/berth-sh/berth/internal/fanout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -48,22 +48,20 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 		a.warnf("roster: %v", err)
 		return
 	}
-	var wg sync.WaitGroup
-	for _, h := range p.Hosts {
+	fanout.Each(wctx, len(p.Hosts), 0, func(ctx context.Context, i int) error {
+		h := p.Hosts[i]
 		if h.Departed {
-			continue
+			return nil
 		}
-		wg.Go(func() {
-			conn, err := conns.pool.Conn(wctx, h.Name)
-			if err == nil {
-				err = roster.WriteEncoded(wctx, conn, cfg.Service.Name, body)
-			}
-			if err != nil {
-				a.warnf("roster on %s: %v", h.Name, err)
-			}
-		})
-	}
-	wg.Wait()
+		conn, err := conns.pool.Conn(ctx, h.Name)
+		if err == nil {
+			err = roster.WriteEncoded(ctx, conn, cfg.Service.Name, body)
+		}
+		if err != nil {
+			a.warnf("roster on %s: %v", h.Name, err)
+		}
+		return nil
+	})
 }
 
 // addDeparted makes the departed hosts of a saved plan reachable.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
+	"github.com/berth-sh/berth/internal/fanout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -16,19 +16,16 @@ import (
 // still returned.
 func (a *app) readStates(ctx context.Context, cfg *lang.Config, conns *connections) ([]planner.HostState, error) {
 	states := make([]planner.HostState, len(cfg.Hosts))
-	errs := make([]error, len(cfg.Hosts))
-	var wg sync.WaitGroup
-	for i, h := range cfg.Hosts {
-		wg.Go(func() {
-			st, err := conns.live.ReadState(ctx, h.Name, cfg.Service.Name)
-			if err != nil {
-				errs[i] = fmt.Errorf("host %s (%s): %w", h.Name, h.Address, err)
-			}
-			st.Host = h.Name
-			states[i] = st
-		})
-	}
-	wg.Wait()
+	errs := fanout.Each(ctx, len(cfg.Hosts), 0, func(ctx context.Context, i int) error {
+		h := cfg.Hosts[i]
+		st, err := conns.live.ReadState(ctx, h.Name, cfg.Service.Name)
+		st.Host = h.Name
+		states[i] = st
+		if err != nil {
+			return fmt.Errorf("host %s (%s): %w", h.Name, h.Address, err)
+		}
+		return nil
+	})
 	var read []planner.HostState
 	for i, st := range states {
 		if errs[i] == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-sh/berth/internal/fanout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/planner/drift"
@@ -105,15 +106,12 @@ func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
 // is in unread with why, said without naming the host again.
 func (a *app) readHosts(ctx context.Context, cfg *lang.Config, conns *connections) ([]planner.HostState, map[string]error) {
 	states := make([]planner.HostState, len(cfg.Hosts))
-	errs := make([]error, len(cfg.Hosts))
-	var wg sync.WaitGroup
-	for i, h := range cfg.Hosts {
-		wg.Go(func() {
-			states[i], errs[i] = conns.live.ReadState(ctx, h.Name, cfg.Service.Name)
-			states[i].Host = h.Name
-		})
-	}
-	wg.Wait()
+	errs := fanout.Each(ctx, len(cfg.Hosts), 0, func(ctx context.Context, i int) error {
+		var err error
+		states[i], err = conns.live.ReadState(ctx, cfg.Hosts[i].Name, cfg.Service.Name)
+		states[i].Host = cfg.Hosts[i].Name
+		return err
+	})
 	var read []planner.HostState
 	unread := map[string]error{}
 	for i, h := range cfg.Hosts {
@@ -132,17 +130,17 @@ func (a *app) readHosts(ctx context.Context, cfg *lang.Config, conns *connection
 func (a *app) readDeparted(ctx context.Context, cfg *lang.Config, conns *connections, read []planner.HostState) ([]planner.HostState, map[string]error) {
 	departed := planner.Departed(cfg, read)
 	states := make([]planner.HostState, len(departed))
-	errs := make([]error, len(departed))
-	var wg sync.WaitGroup
-	for i, d := range departed {
-		wg.Go(func() {
-			if errs[i] = conns.live.AddHost(d); errs[i] == nil {
-				states[i], errs[i] = conns.live.ReadState(ctx, d.Name, cfg.Service.Name)
-			}
-			states[i].Host = d.Name
-		})
-	}
-	wg.Wait()
+	errs := fanout.Each(ctx, len(departed), 0, func(ctx context.Context, i int) error {
+		d := departed[i]
+		states[i].Host = d.Name
+		if err := conns.live.AddHost(d); err != nil {
+			return err
+		}
+		st, err := conns.live.ReadState(ctx, d.Name, cfg.Service.Name)
+		st.Host = d.Name
+		states[i] = st
+		return err
+	})
 	var out []planner.HostState
 	failed := map[string]error{}
 	for i, d := range departed {

@@ -561,3 +561,18 @@ func TestAuthNeverPrintsPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestDemuxSplitsStdoutAndStderr(t *testing.T) {
+	frame := func(stream byte, s string) []byte {
+		h := []byte{stream, 0, 0, 0, 0, 0, 0, byte(len(s))}
+		return append(h, s...)
+	}
+	in := append(append(frame(1, "out\n"), frame(2, "err\n")...), frame(1, "more\n")...)
+	var out, errw bytes.Buffer
+	if err := Demux(&out, &errw, bytes.NewReader(in)); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "out\nmore\n" || errw.String() != "err\n" {
+		t.Errorf("stdout %q, stderr %q", out.String(), errw.String())
+	}
+}

@@ -223,12 +223,44 @@ type CreateSpec struct {
 	StopTimeout   time.Duration // 0 = the daemon's default
 	StopSignal    string        // "" = the image's STOPSIGNAL
 	RestartPolicy string        // "", "no", "always", "unless-stopped", "on-failure"
-	Network       string        // "" = the default bridge
+	// RestartRetries is the most restarts of an "on-failure" policy; 0 = no limit.
+	RestartRetries int
+	Network        string // "" = the default bridge
+	// Resources and the rest of the container's Docker options; the zero
+	// value of each is Docker's default.
+	Memory, MemoryReservation, ShmSize int64 // bytes
+	NanoCPUs                           int64
+	PidsLimit                          int64
+	User, WorkingDir, Hostname         string
+	Entrypoint                         []string // nil = the image's
+	Init, ReadOnly                     bool
+	ExtraHosts, CapAdd, CapDrop        []string
+	SecurityOpt                        []string
+	Devices                            []Device
+	Sysctls                            map[string]string
+	Ulimits                            []Ulimit
+	Tmpfs                              map[string]string // path -> mount options
+	LogDriver                          string
+	LogOptions                         map[string]string
 	// AutoRemove: the daemon removes the container when it exits (one-off runs).
 	AutoRemove bool
 	// Tty gives the container a terminal; OpenStdin keeps its stdin open for
 	// an attached client (closed when that client detaches).
 	Tty, OpenStdin bool
+}
+
+// Device is a host device made available in the container.
+type Device struct {
+	PathOnHost        string `json:"PathOnHost"`
+	PathInContainer   string `json:"PathInContainer"`
+	CgroupPermissions string `json:"CgroupPermissions"`
+}
+
+// Ulimit is a resource limit of the container's processes.
+type Ulimit struct {
+	Name string `json:"Name"`
+	Soft int64  `json:"Soft"`
+	Hard int64  `json:"Hard"`
 }
 
 // Port publishes ContainerPort on the host.
@@ -252,6 +284,10 @@ type HealthConfig struct {
 type createJSON struct {
 	Image        string              `json:"Image"`
 	Cmd          []string            `json:"Cmd,omitempty"`
+	Entrypoint   []string            `json:"Entrypoint,omitempty"`
+	User         string              `json:"User,omitempty"`
+	WorkingDir   string              `json:"WorkingDir,omitempty"`
+	Hostname     string              `json:"Hostname,omitempty"`
 	Env          []string            `json:"Env,omitempty"`
 	Labels       map[string]string   `json:"Labels,omitempty"`
 	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
@@ -276,11 +312,37 @@ type healthJSON struct {
 }
 
 type hostConfigJSON struct {
-	Binds         []string                 `json:"Binds,omitempty"`
-	PortBindings  map[string][]portBinding `json:"PortBindings,omitempty"`
-	RestartPolicy *struct{ Name string }   `json:"RestartPolicy,omitempty"`
-	NetworkMode   string                   `json:"NetworkMode,omitempty"`
-	AutoRemove    bool                     `json:"AutoRemove,omitempty"`
+	Binds             []string                 `json:"Binds,omitempty"`
+	PortBindings      map[string][]portBinding `json:"PortBindings,omitempty"`
+	RestartPolicy     *restartJSON             `json:"RestartPolicy,omitempty"`
+	NetworkMode       string                   `json:"NetworkMode,omitempty"`
+	AutoRemove        bool                     `json:"AutoRemove,omitempty"`
+	Memory            int64                    `json:"Memory,omitempty"`
+	MemoryReservation int64                    `json:"MemoryReservation,omitempty"`
+	NanoCPUs          int64                    `json:"NanoCpus,omitempty"`
+	PidsLimit         int64                    `json:"PidsLimit,omitempty"`
+	Init              *bool                    `json:"Init,omitempty"`
+	ReadonlyRootfs    bool                     `json:"ReadonlyRootfs,omitempty"`
+	ExtraHosts        []string                 `json:"ExtraHosts,omitempty"`
+	CapAdd            []string                 `json:"CapAdd,omitempty"`
+	CapDrop           []string                 `json:"CapDrop,omitempty"`
+	SecurityOpt       []string                 `json:"SecurityOpt,omitempty"`
+	Devices           []Device                 `json:"Devices,omitempty"`
+	Sysctls           map[string]string        `json:"Sysctls,omitempty"`
+	Ulimits           []Ulimit                 `json:"Ulimits,omitempty"`
+	ShmSize           int64                    `json:"ShmSize,omitempty"`
+	Tmpfs             map[string]string        `json:"Tmpfs,omitempty"`
+	LogConfig         *logConfigJSON           `json:"LogConfig,omitempty"`
+}
+
+type restartJSON struct {
+	Name              string `json:"Name"`
+	MaximumRetryCount int    `json:"MaximumRetryCount,omitempty"`
+}
+
+type logConfigJSON struct {
+	Type   string            `json:"Type"`
+	Config map[string]string `json:"Config,omitempty"`
 }
 
 type portBinding struct {
@@ -289,7 +351,8 @@ type portBinding struct {
 }
 
 func (s CreateSpec) body() createJSON {
-	b := createJSON{Image: s.Image, Cmd: s.Cmd, Env: s.Env, Labels: s.Labels, StopSignal: s.StopSignal}
+	b := createJSON{Image: s.Image, Cmd: s.Cmd, Env: s.Env, Labels: s.Labels, StopSignal: s.StopSignal,
+		Entrypoint: s.Entrypoint, User: s.User, WorkingDir: s.WorkingDir, Hostname: s.Hostname}
 	for _, p := range s.Ports {
 		proto := p.Protocol
 		if proto == "" {
@@ -312,10 +375,11 @@ func (s CreateSpec) body() createJSON {
 	}
 	b.HostConfig.Binds = s.Binds
 	if s.RestartPolicy != "" {
-		b.HostConfig.RestartPolicy = &struct{ Name string }{s.RestartPolicy}
+		b.HostConfig.RestartPolicy = &restartJSON{Name: s.RestartPolicy, MaximumRetryCount: s.RestartRetries}
 	}
 	b.HostConfig.NetworkMode = s.Network
 	b.HostConfig.AutoRemove = s.AutoRemove
+	s.hostOptions(&b.HostConfig)
 	b.Tty = s.Tty
 	if s.OpenStdin {
 		b.OpenStdin, b.StdinOnce, b.AttachStdin = true, true, true
@@ -375,4 +439,19 @@ func (c *Client) Remove(ctx context.Context, id string, force bool) error {
 func (c *Client) Rename(ctx context.Context, id, name string) error {
 	err := c.call(ctx, request{method: http.MethodPost, path: "/containers/" + url.PathEscape(id) + "/rename", query: url.Values{"name": {name}}}, nil)
 	return c.wrap("rename", id+" to "+name, err)
+}
+
+// hostOptions fills the resource and security options of the host config.
+func (s CreateSpec) hostOptions(h *hostConfigJSON) {
+	h.Memory, h.MemoryReservation, h.ShmSize = s.Memory, s.MemoryReservation, s.ShmSize
+	h.NanoCPUs, h.PidsLimit = s.NanoCPUs, s.PidsLimit
+	if s.Init {
+		h.Init = &s.Init
+	}
+	h.ReadonlyRootfs = s.ReadOnly
+	h.ExtraHosts, h.CapAdd, h.CapDrop, h.SecurityOpt = s.ExtraHosts, s.CapAdd, s.CapDrop, s.SecurityOpt
+	h.Devices, h.Sysctls, h.Ulimits, h.Tmpfs = s.Devices, s.Sysctls, s.Ulimits, s.Tmpfs
+	if s.LogDriver != "" {
+		h.LogConfig = &logConfigJSON{Type: s.LogDriver, Config: s.LogOptions}
+	}
 }

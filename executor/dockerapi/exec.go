@@ -3,8 +3,6 @@ package dockerapi
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -93,26 +91,8 @@ func (c *Client) readLogs(w io.Writer, resp *http.Response) error {
 	return demux(w, resp.Body)
 }
 
-// demux copies a multiplexed stream (8-byte headers: stream type, three
-// zero bytes, big-endian payload size) to w, stdout and stderr alike.
-func demux(w io.Writer, r io.Reader) error {
-	var hdr [8]byte
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if hdr[0] > 3 || hdr[1] != 0 || hdr[2] != 0 || hdr[3] != 0 {
-			return fmt.Errorf("malformed stream header % x", hdr)
-		}
-		size := int64(binary.BigEndian.Uint32(hdr[4:]))
-		if _, err := io.CopyN(w, r, size); err != nil {
-			return err
-		}
-	}
-}
+// demux copies a multiplexed stream to w, stdout and stderr alike.
+func demux(w io.Writer, r io.Reader) error { return Demux(w, w, r) }
 
 // limitWriter keeps the first n bytes and discards the rest.
 type limitWriter struct {

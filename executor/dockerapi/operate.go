@@ -3,6 +3,7 @@ package dockerapi
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,6 +193,28 @@ func (c *Client) Attach(ctx context.Context, id string) (net.Conn, *bufio.Reader
 	return conn, br, nil
 }
 
-// Demux copies a multiplexed stream (stdout and stderr of a container
-// without a TTY) to w until r ends.
-func Demux(w io.Writer, r io.Reader) error { return demux(w, r) }
+// Demux copies a multiplexed stream (the stdout and stderr of a container
+// without a TTY: 8-byte headers of stream type, three zero bytes and a
+// big-endian payload size) until r ends: stdout frames to out, stderr
+// frames to errw.
+func Demux(out, errw io.Writer, r io.Reader) error {
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if hdr[0] > 3 || hdr[1] != 0 || hdr[2] != 0 || hdr[3] != 0 {
+			return fmt.Errorf("malformed stream header % x", hdr)
+		}
+		w := out
+		if hdr[0] == 2 {
+			w = errw
+		}
+		if _, err := io.CopyN(w, r, int64(binary.BigEndian.Uint32(hdr[4:]))); err != nil {
+			return err
+		}
+	}
+}

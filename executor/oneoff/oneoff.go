@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -88,7 +87,7 @@ func Run(ctx context.Context, d Docker, s Spec, st Streams) (int, error) {
 	if s.TTY {
 		_, copyErr = copyOut(st.Out, br)
 	} else {
-		copyErr = split(st.Out, st.Err, br)
+		copyErr = dockerapi.Demux(st.Out, st.Err, br)
 	}
 	if ctx.Err() != nil {
 		return -1, ctx.Err()
@@ -117,29 +116,6 @@ func copyOut(w io.Writer, r io.Reader) (int64, error) {
 		err = nil
 	}
 	return n, err
-}
-
-// split copies a multiplexed stream: stdout frames to out, stderr to errw.
-func split(out, errw io.Writer, r io.Reader) error {
-	var hdr [8]byte
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if hdr[0] > 2 || hdr[1] != 0 || hdr[2] != 0 || hdr[3] != 0 {
-			return fmt.Errorf("malformed stream header % x", hdr)
-		}
-		w := out
-		if hdr[0] == 2 {
-			w = errw
-		}
-		if _, err := io.CopyN(w, r, int64(binary.BigEndian.Uint32(hdr[4:]))); err != nil {
-			return err
-		}
-	}
 }
 
 func suffix() string {

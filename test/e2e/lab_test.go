@@ -43,11 +43,11 @@ func TestLabHostsAreDistinct(t *testing.T) {
 	marker := UniqueName("marker")
 	ids := map[string]string{}
 	for _, h := range lab.Hosts {
-		if got := strings.TrimSpace(lab.MustSSH(t, h.Name, "hostname")); got != h.Name {
+		if got := strings.TrimSpace(lab.MustSSH(t, h.Name, "hostname")); got != h.Lab {
 			t.Errorf("%s: hostname %q", h.Name, got)
 		}
 		info := strings.Fields(lab.MustSSH(t, h.Name, "docker info --format '{{.Name}} {{.ID}}'"))
-		if len(info) != 2 || info[0] != h.Name {
+		if len(info) != 2 || info[0] != h.Lab {
 			t.Errorf("%s: docker info says %q, want its own name", h.Name, info)
 			continue
 		}

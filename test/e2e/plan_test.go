@@ -442,3 +442,22 @@ func TestPlanAfterApplyHasNoChanges(t *testing.T) {
 		t.Errorf("the planner could not diff field by field (no berth.spec label?):\n%s", r.Stdout)
 	}
 }
+
+// BERTH_LOG=debug logs every dial and every Docker API call, and never a secret.
+func TestPlanDebugLogsDialsAndDockerCalls(t *testing.T) {
+	l := Lab(t)
+	svc := l.Service(t, "debuglog")
+	dir := l.WriteConfig(t, appConfig(l, svc, "v1", ""))
+	r := l.BerthEnv(t, dir, map[string]string{"BERTH_LOG": "debug"}, "plan")
+	if r.Code != 0 {
+		t.Fatalf("plan: %s", r)
+	}
+	for _, want := range []string{`msg="ssh connected" host=h1`, `msg="docker api" host=h3 method=GET path=/containers/json`} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("debug log lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	if strings.Contains(r.Stdout+r.Stderr, l.RegistryPassword) {
+		t.Error("the registry password is in the output")
+	}
+}

@@ -60,7 +60,7 @@ func TestTransportHosts(t *testing.T) {
 				return
 			}
 			out, err := c.Run(ctx, "hostname", nil)
-			if err != nil || strings.TrimSpace(string(out)) != h.Name {
+			if err != nil || strings.TrimSpace(string(out)) != h.Lab {
 				t.Errorf("%s: hostname = %q, %v", h.Name, out, err)
 			}
 			for i := range 3 {
@@ -185,7 +185,7 @@ func TestTransportProxyJump(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := c.Run(ctx, "hostname", nil)
-		if err != nil || strings.TrimSpace(string(out)) != target.Name {
+		if err != nil || strings.TrimSpace(string(out)) != target.Lab {
 			t.Fatalf("hostname through %s = %q, %v", bastion.Name, out, err)
 		}
 	}

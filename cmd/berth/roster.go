@@ -36,14 +36,16 @@ func rosterOf(cfg *lang.Config, p *planner.Plan, done bool) []planner.RosterHost
 	return out
 }
 
-// writeRoster writes the roster on every declared host of the plan; a
-// host that cannot be written to is a warning.
+// writeRoster writes the roster on every declared host of the plan that
+// does not have it already (as the plan read it: a steady fleet writes
+// nothing); a host that cannot be written to is a warning.
 func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connections, p *planner.Plan, done bool) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	// One roster, encoded once, for every host: it lists the whole fleet,
 	// and readers parse each distinct one once.
-	body, err := roster.Encode(cfg.Service.Name, rosterOf(cfg, p, done), time.Now())
+	hosts := rosterOf(cfg, p, done)
+	body, err := roster.Encode(cfg.Service.Name, hosts, time.Now())
 	if err != nil {
 		a.warnf("roster: %v", err)
 		return
@@ -52,6 +54,9 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 		h := p.Hosts[i]
 		if h.Departed {
 			return nil
+		}
+		if have, ok := conns.live.Roster(h.Name, cfg.Service.Name); ok && slices.Equal(have, hosts) {
+			return nil // the host has this very roster already (read by the plan)
 		}
 		conn, err := conns.pool.Conn(ctx, h.Name)
 		if err == nil {

@@ -21,6 +21,13 @@ type Reader struct {
 	mu      sync.Mutex
 	clients map[string]cached
 	rosters roster.Cache // one parse per distinct roster, not one per host
+	seen    map[string]seenRoster
+}
+
+// seenRoster is the roster a host had when it was last read.
+type seenRoster struct {
+	service string
+	hosts   []planner.RosterHost
 }
 
 type cached struct {
@@ -94,7 +101,25 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 	}
 	st := FromSummaries(host, service, list)
 	st.Roster = hosts
+	r.mu.Lock()
+	if r.seen == nil {
+		r.seen = map[string]seenRoster{}
+	}
+	r.seen[host] = seenRoster{service: service, hosts: hosts}
+	r.mu.Unlock()
 	return st, nil
+}
+
+// Roster is the service's roster as host had it when this reader last read
+// it; ok is false when it has not read it.
+func (r *Reader) Roster(host, service string) (hosts []planner.RosterHost, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.seen[host]
+	if !ok || s.service != service {
+		return nil, false
+	}
+	return s.hosts, true
 }
 
 var _ planner.HostAdder = (*Reader)(nil)

@@ -194,40 +194,49 @@ fi`
 // lock is gone or carries another token it changes nothing and returns a
 // *TakenOverError.
 func Heartbeat(ctx context.Context, r Runner, service, token string) error {
-	script := paths(service) + guard + `
-if [ ! -d "$d" ]; then echo gone
-elif [ "$(cat "$d/token" 2>/dev/null)" = ` + quote(token) + ` ]; then
-  date +%s > "$d/heartbeat.new" && mv -f "$d/heartbeat.new" "$d/heartbeat" || exit 1
-  echo ok
-else
-  echo other
-` + show + `
-fi`
-	out, err := r.Run(ctx, script, nil)
-	if err != nil {
+	err := ifOwner(ctx, r, service, token, `date +%s > "$d/heartbeat.new" && mv -f "$d/heartbeat.new" "$d/heartbeat" || exit 1`)
+	if err != nil && !isAnswer(err) {
 		return fmt.Errorf("refresh the deploy lock's heartbeat: %w", err)
 	}
-	return answer(service, out, "ok")
+	return err
 }
 
 // Release removes the lock if it carries token (empty: a lock with no
 // token, as older versions of berth left). A lock that is gone or carries
 // another token is left as it is, with a *TakenOverError.
 func Release(ctx context.Context, r Runner, service, token string) error {
+	err := ifOwner(ctx, r, service, token, `mv "$d" "$d.released.$$" && rm -rf "$d.released.$$" || exit 1`)
+	if err != nil && !isAnswer(err) {
+		return fmt.Errorf("release the deploy lock: %w", err)
+	}
+	return err
+}
+
+// ifOwner runs action on the host, under the guard, if the lock carries
+// token; a lock that is gone or carries another token gives a
+// *TakenOverError and runs nothing.
+func ifOwner(ctx context.Context, r Runner, service, token, action string) error {
 	script := paths(service) + guard + `
 if [ ! -d "$d" ]; then echo gone
 elif [ "$(cat "$d/token" 2>/dev/null)" = ` + quote(token) + ` ]; then
-  mv "$d" "$d.released.$$" && rm -rf "$d.released.$$" || exit 1
-  echo released
+  ` + action + `
+  echo done
 else
   echo other
 ` + show + `
 fi`
 	out, err := r.Run(ctx, script, nil)
 	if err != nil {
-		return fmt.Errorf("release the deploy lock: %w", err)
+		return err
 	}
-	return answer(service, out, "released")
+	return answer(service, out, "done")
+}
+
+// isAnswer reports whether err is the lock's own answer (taken over),
+// not a failure to ask.
+func isAnswer(err error) bool {
+	var t *TakenOverError
+	return errors.As(err, &t)
 }
 
 // Status returns the holder, or nil when the lock is free.

@@ -388,7 +388,7 @@ func TestPlanKeepsSecretsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("plan file", string(b))
-	mustContain(t, "plan file", string(b), `"secret_env"`, `"API_TOKEN": "sha256:`, `"name": "api_token"`)
+	mustContain(t, "plan file", string(b), `"secret_env"`, `"API_TOKEN":"sha256:`, `"name":"api_token"`) // compact JSON
 
 	for _, args := range [][]string{{"plan", "--json"}, {"show", "plan.json"}, {"show", "--json", "plan.json"}, {"show", "--markdown", "plan.json"}, {"graph", "plan.json"}} {
 		r := s.berth(t, dir, args...)

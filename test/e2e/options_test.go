@@ -216,25 +216,8 @@ func TestProxiedOwnHealthCheckClosesTheBarrier(t *testing.T) {
 	cfg = strings.Replace(cfg, `deadline = "15s"`, `deadline = "4s"`, 1)
 	bad := l.WriteConfig(t, cfg)
 	t0 := time.Now()
-	ld := startLoad(h1, h2)
-	time.Sleep(300 * time.Millisecond)
-	r := l.Berth(t, bad, "apply", "--auto-approve")
-	time.Sleep(300 * time.Millisecond)
-	seen := ld.end()
-	if r.Code != 1 {
-		t.Fatalf("want exit 1: %s", r)
-	}
-	for _, want := range []string{"barrier closed", "h1/web", svc + "-web-v2", "no-such-check"} {
-		if !strings.Contains(r.Stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
-		}
-	}
-	mustNotFail(t, seen)
-	for _, addr := range []string{h1, h2} {
-		if v := seen[addr].versions; !slices.Equal(v, []string{"v1"}) {
-			t.Errorf("%s answered versions %v, want only v1", addr, v)
-		}
-	}
+	r, seen := applyUnderLoad(t, l, bad, h1, h2)
+	mustCloseTheBarrierUnderLoad(t, r, seen, svc+"-web-v2", "no-such-check")
 	for _, h := range []string{"h1", "h2"} {
 		if got := running(t, l, h, svc, "web"); !slices.Equal(got, []string{"v1"}) {
 			t.Errorf("%s web runs %v", h, got)

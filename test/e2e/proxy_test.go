@@ -169,6 +169,38 @@ func (ld *load) end() map[string]*hits {
 }
 
 // mustNotFail checks that every address answered every request, enough of them.
+// applyUnderLoad runs berth apply --auto-approve of dir while a client hits
+// every address, with a few requests before it starts and after it ends,
+// and returns the apply's result and what the client saw.
+func applyUnderLoad(t *testing.T, l *LabEnv, dir string, addrs ...string) (Result, map[string]*hits) {
+	t.Helper()
+	ld := startLoad(addrs...)
+	time.Sleep(300 * time.Millisecond) // a load's warm-up, not synchronisation: the client keeps a steady rate
+	r := l.Berth(t, dir, "apply", "--auto-approve")
+	time.Sleep(300 * time.Millisecond)
+	return r, ld.end()
+}
+
+// mustCloseTheBarrierUnderLoad wants a failed apply (exit 1) whose error
+// says every text, no failed request, and only v1 answered at every address.
+func mustCloseTheBarrierUnderLoad(t *testing.T, r Result, seen map[string]*hits, texts ...string) {
+	t.Helper()
+	if r.Code != 1 {
+		t.Fatalf("want exit 1: %s", r)
+	}
+	for _, want := range append([]string{"barrier closed", "h1/web"}, texts...) {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	mustNotFail(t, seen)
+	for addr, h := range seen {
+		if !slices.Equal(h.versions, []string{"v1"}) {
+			t.Errorf("%s answered versions %v, want only v1", addr, h.versions)
+		}
+	}
+}
+
 func mustNotFail(t *testing.T, seen map[string]*hits) {
 	t.Helper()
 	for addr, h := range seen {
@@ -260,25 +292,8 @@ func TestProxyBadPrimaryKeepsTheOldTarget(t *testing.T) {
 
 	t0 := time.Now()
 	bad := l.WriteConfig(t, proxiedConfig(l, svc, "broken", true))
-	ld := startLoad(h1, h2)
-	time.Sleep(300 * time.Millisecond)
-	r := l.Berth(t, bad, "apply", "--auto-approve")
-	time.Sleep(300 * time.Millisecond)
-	seen := ld.end()
-	if r.Code != 1 {
-		t.Fatalf("want exit 1: %s", r)
-	}
-	for _, want := range []string{"barrier closed", "h1/web", svc + "-web-broken", "exited"} {
-		if !strings.Contains(r.Stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
-		}
-	}
-	mustNotFail(t, seen)
-	for _, addr := range []string{h1, h2} {
-		if v := seen[addr].versions; !slices.Equal(v, []string{"v1"}) {
-			t.Errorf("%s answered versions %v, want only v1", addr, v)
-		}
-	}
+	r, seen := applyUnderLoad(t, l, bad, h1, h2)
+	mustCloseTheBarrierUnderLoad(t, r, seen, svc+"-web-broken", "exited")
 	if d := time.Since(t0); d > 9*time.Second {
 		t.Errorf("the failed apply took %s: it waited for the proxy's deploy timeout instead of seeing the container exit", d)
 	}

@@ -136,10 +136,17 @@ func TestTruthSecondContainerByHandIsStopped(t *testing.T) {
 	dir := l.WriteConfig(t, appConfig(l, svc, "v1", ""))
 	mustApply(t, l, dir)
 	startCopy(t, l, "h3", svc+"-worker-v1", svc+"-worker-copy")
-	mustPlanShow(t, l, dir, "stop "+svc+"-worker-copy: a second container of h3/worker runs")
+	mustStopTheSecond(t, l, dir, svc, svc+"-worker-copy", svc+"-worker-v1")
+}
+
+// mustStopTheSecond wants the plan to stop the extra worker on h3 with its
+// reason, and one apply to leave only keep running, converged.
+func mustStopTheSecond(t *testing.T, l *LabEnv, dir, svc, extra, keep string) {
+	t.Helper()
+	mustPlanShow(t, l, dir, "stop "+extra+": a second container of h3/worker runs")
 	mustApply(t, l, dir)
-	if got := runningNames(t, l, "h3", svc, "worker"); len(got) != 1 || got[0] != svc+"-worker-v1" {
-		t.Errorf("h3 runs %v, want only %s-worker-v1", got, svc)
+	if got := runningNames(t, l, "h3", svc, "worker"); len(got) != 1 || got[0] != keep {
+		t.Errorf("h3 runs %v, want only %s", got, keep)
 	}
 	mustBeConverged(t, l, dir)
 }
@@ -152,12 +159,7 @@ func TestTruthRetainedContainerStartedAgainIsStopped(t *testing.T) {
 	dir := l.WriteConfig(t, appConfig(l, svc, "v2", ""))
 	mustApply(t, l, dir)
 	l.MustSSH(t, "h3", "docker start "+svc+"-worker-v1 >/dev/null")
-	mustPlanShow(t, l, dir, "stop "+svc+"-worker-v1: a second container of h3/worker runs")
-	mustApply(t, l, dir)
-	if got := runningNames(t, l, "h3", svc, "worker"); len(got) != 1 || got[0] != svc+"-worker-v2" {
-		t.Errorf("h3 runs %v, want only %s-worker-v2", got, svc)
-	}
-	mustBeConverged(t, l, dir)
+	mustStopTheSecond(t, l, dir, svc, svc+"-worker-v1", svc+"-worker-v2")
 }
 
 // Finding 1: berth killed with SIGKILL while the worker's new container

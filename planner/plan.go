@@ -319,7 +319,6 @@ func (p *Plan) HasChanges() bool {
 	return c+r+d > 0
 }
 
-
 // VarArgs returns the plan's non-sensitive variables as "name=value"
 // pairs, in the form of --var arguments: loading the configuration with
 // them reproduces the plan's configuration (sensitive variables must come

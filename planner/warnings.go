@@ -86,4 +86,3 @@ const (
 	WarnAccessoryReplace WarningKind = "accessory_replace" // an accessory's own configuration changed
 	WarnUnguarded        WarningKind = "unguarded"         // the barrier guards nothing: the primary is not in the plan
 )
-

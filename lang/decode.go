@@ -29,7 +29,7 @@ func (l *loader) load() *Config {
 	for _, t := range []string{"service", "registry", "ssh", "deploy", "proxy"} {
 		blocks[t] = l.single(blocks[t])
 	}
-	for _, t := range []string{"variable", "host", "role", "accessory"} {
+	for _, t := range []string{"variable", "host", "role", "accessory", "alias"} {
 		blocks[t] = l.unique(blocks[t])
 	}
 	l.declare(blocks)
@@ -56,6 +56,7 @@ func (l *loader) load() *Config {
 	l.checkDepends(cfg)
 	versionAttr := l.decodeDeploy(blocks["deploy"], &cfg.Deploy)
 	cfg.Proxy = l.decodeProxy(blocks["proxy"], cfg.Proxied(""))
+	cfg.Aliases = l.decodeAliases(blocks["alias"])
 	applyStopDefaults(cfg)
 	l.orderRoles(cfg, blocks)
 	l.checkNames(blocks)

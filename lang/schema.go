@@ -13,6 +13,7 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "accessory", LabelNames: []string{"name"}},
 	{Type: "deploy"},
 	{Type: "proxy"},
+	{Type: "alias", LabelNames: []string{"name"}},
 }}
 
 var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}}}
@@ -60,7 +61,7 @@ var accessorySchema = &hcl.BodySchema{
 var deploySchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "version"}, {Name: "parallelism"}, {Name: "retain"}, {Name: "stop_timeout"},
-		{Name: "on_failure"}, {Name: "readiness_delay"}, {Name: "barrier_timeout"},
+		{Name: "on_failure"}, {Name: "readiness_delay"}, {Name: "barrier_timeout"}, {Name: "hook_timeout"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "rolling"}},
 }

@@ -43,7 +43,14 @@ type Options struct {
 	IncludeAccessories bool
 	// RemoveVolumes lists, in Plan.Volumes, the named volumes of the
 	// removed containers, for apply to remove after them (needs Deps.Volumes).
-	RemoveVolumes   bool
+	RemoveVolumes bool
+	// Replace forces a new container of the same version for every
+	// address it names (as --target does), through the barrier.
+	Replace []string
+	// Hooks are the hooks an apply of the plan would run (found by the
+	// caller), recorded in the plan; none with NoHooks.
+	Hooks           []Hook
+	NoHooks         bool
 	BerthVersion    string
 	Now             func() time.Time // default time.Now
 	ReadParallelism int              // default: the number of hosts, at least DefaultReadParallelism, at most MaxReadParallelism
@@ -157,6 +164,11 @@ func newPlan(cfg *lang.Config, opts Options, in inputs, changes []Change, g Grap
 		IncludeAccessories: opts.IncludeAccessories,
 		RemoveVolumes:      opts.RemoveVolumes,
 		Departed:           in.departed,
+		NoHooks:            opts.NoHooks,
+		Replace:            slices.Clone(opts.Replace),
+	}
+	if !opts.NoHooks {
+		p.Hooks = slices.Clone(opts.Hooks)
 	}
 	declared := hostIndex(cfg)
 	for _, h := range in.hosts {

@@ -259,6 +259,12 @@ type Plan struct {
 	// the service's roster, read or (with --exclude) not: an apply keeps
 	// them in the roster until their containers are gone.
 	Departed []RosterHost `json:"departed,omitempty"`
+	// Hooks are the hooks an apply of the plan runs, in the order they
+	// run (none with NoHooks: --no-hooks).
+	Hooks   []Hook `json:"hooks,omitempty"`
+	NoHooks bool   `json:"no_hooks,omitempty"`
+	// Replace are the addresses --replace forces a new container for.
+	Replace []string `json:"replace,omitempty"`
 }
 
 // Options are the options the plan was made with, for re-deriving it
@@ -269,7 +275,7 @@ func (p *Plan) Options() Options {
 	return Options{
 		Targets: slices.Clone(p.Targets), Excludes: slices.Clone(p.Excludes),
 		Destroy: p.Destroy, IncludeAccessories: p.IncludeAccessories, RemoveVolumes: p.RemoveVolumes,
-		BerthVersion: p.BerthVersion,
+		BerthVersion: p.BerthVersion, NoHooks: p.NoHooks, Replace: slices.Clone(p.Replace),
 	}
 }
 
@@ -286,6 +292,12 @@ func (p *Plan) CommandLine() string {
 	}
 	for _, x := range p.Excludes {
 		args = append(args, "--exclude", x)
+	}
+	for _, x := range p.Replace {
+		args = append(args, "--replace", x)
+	}
+	if p.NoHooks {
+		args = append(args, "--no-hooks")
 	}
 	if p.IncludeAccessories {
 		args = append(args, "--include-accessories")

@@ -1,0 +1,33 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/berth-sh/berth/planner"
+)
+
+// Gate is what the caller runs at the barrier: once, after the primary
+// role turned healthy on the primary host and before any other role cuts
+// over. The executor knows nothing of what it does.
+type Gate interface {
+	// Pass returns nil to open the barrier; an error keeps it closed.
+	Pass(ctx context.Context) error
+}
+
+// GateFunc makes a function a Gate.
+type GateFunc func(ctx context.Context) error
+
+// Pass calls f.
+func (f GateFunc) Pass(ctx context.Context) error { return f(ctx) }
+
+// openBarrier passes the gate, if any, and says the barrier is open.
+func (r *run) openBarrier(ctx context.Context) error {
+	if r.opts.Gate != nil {
+		if err := r.opts.Gate.Pass(ctx); err != nil {
+			return fmt.Errorf("the barrier's gate failed: %w", err)
+		}
+	}
+	r.rep.Event(planner.Address{}, "barrier open: the primary role is healthy, other roles may cut over")
+	return nil
+}

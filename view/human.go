@@ -101,7 +101,7 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 		return pw.err
 	}
 	pw.printf("\nSteps, in order:\n")
-	for _, line := range StepLines(p.Graph) {
+	for _, line := range PlanSteps(p) {
 		pw.printf("  %s\n", line)
 	}
 	pw.printf("\n%s\n", paint(ansiBold, Summary(p)))

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -251,7 +252,8 @@ func (r *run) primaryFailure(steps map[string]graph.Result) error {
 		}
 	}
 	if steps[id].Status == graph.Failed {
-		return fmt.Errorf("%w: %s is healthy, but %w; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, primary, steps[id].Err, held)
+		// Its gate failed: the walk's error says why.
+		return fmt.Errorf("%w: %s is healthy, but the barrier's gate failed; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, cmp.Or(primary, "the primary"), held)
 	}
 	if steps[id].Status == graph.Canceled || r.interrupt.Err() != nil {
 		return fmt.Errorf("%w: interrupted before %s turned healthy; %d steps did not run", ErrBarrierClosed, primary, held)

@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/berth-sh/berth/planner"
 )
@@ -25,7 +24,7 @@ func (f GateFunc) Pass(ctx context.Context) error { return f(ctx) }
 func (r *run) openBarrier(ctx context.Context) error {
 	if r.opts.Gate != nil {
 		if err := r.opts.Gate.Pass(ctx); err != nil {
-			return fmt.Errorf("the barrier's gate failed: %w", err)
+			return err // the walk names the step: "barrier: ..."
 		}
 	}
 	r.rep.Event(planner.Address{}, "barrier open: the primary role is healthy, other roles may cut over")

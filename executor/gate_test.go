@@ -42,7 +42,7 @@ func TestFailingGateKeepsTheBarrierClosed(t *testing.T) {
 	f.mark = len(f.events)
 	gate := GateFunc(func(context.Context) error { return errors.New("migrations failed") })
 	res, err := Apply(context.Background(), p, cfg, f, Options{Poll: 5 * time.Millisecond, Gate: gate})
-	if !errors.Is(err, ErrBarrierClosed) || !strings.Contains(err.Error(), "h1/web is healthy, but the barrier's gate failed: migrations failed") {
+	if !errors.Is(err, ErrBarrierClosed) || !strings.Contains(err.Error(), "h1/web is healthy, but the barrier's gate failed") || !strings.Contains(err.Error(), "barrier: migrations failed") {
 		t.Fatalf("err = %v", err)
 	}
 	if res.BarrierOpen {

@@ -52,7 +52,8 @@ func registryHost(ref string) string {
 }
 
 // create makes the new container without starting it. A container of the
-// same name (same version, another config) is renamed out of the way first.
+// same name (same version, another config, or the very container a
+// --replace replaces) is renamed out of the way first.
 func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	c := b.change
 	spec := c.Desired
@@ -62,7 +63,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		b.prepared(c.Keep.ID, originKept)
 		return nil
 	}
-	if old, ok := retained(c); ok {
+	if old, ok := retained(c); ok && !c.Forced {
 		// The very container is retained, stopped: start it again instead
 		// of making a copy (a rollback needs no pull and no registry).
 		b.prepared(old.ID, originRetained)

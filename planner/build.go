@@ -93,6 +93,9 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	if err := checkTargets(cfg, changes, in.departed, opts); err != nil {
 		return nil, err
 	}
+	if changes, err = forceReplace(changes, opts.Replace); err != nil {
+		return nil, err
+	}
 	changes = filterTargets(changes, opts.Targets, opts.Excludes)
 	changes = orderChanges(changes, cfg)
 	g, err := BuildGraph(changes, cfg)

@@ -165,6 +165,9 @@ type Change struct {
 	Keep *Container `json:"keep,omitempty"`
 	// Stop is how this change stops the containers it stops or removes.
 	Stop StopSpec `json:"stop"`
+	// Forced is a replace --replace asked for: apply makes a new
+	// container even when the desired one runs or is retained.
+	Forced bool `json:"forced,omitempty"`
 }
 
 // StopSpec is how a container is stopped: Signal (empty: the container's

@@ -119,6 +119,8 @@ func Summary(p *planner.Plan) string {
 func ReasonText(r planner.Reason) string {
 	sensitive := strings.HasPrefix(r.Field, "secret_env.")
 	switch {
+	case r.Field == planner.ReasonReplace:
+		return r.New
 	case r.Op == planner.OpStop:
 		return "stop " + r.Old + ": " + r.New
 	case sensitive && r.Op != "":

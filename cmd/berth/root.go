@@ -39,8 +39,11 @@ var errSilent = errors.New("failed")
 func run(ctx context.Context, args []string, io stdio, environ []string) int {
 	a := &app{stdio: io, environ: environ}
 	root := newRootCmd(a)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	args, err := a.withAliases(ctx, root, args)
+	if err == nil {
+		root.SetArgs(args)
+		err = root.ExecuteContext(ctx)
+	}
 	if err == nil {
 		return 0
 	}

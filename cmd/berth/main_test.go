@@ -36,6 +36,15 @@ func TestMain(m *testing.M) {
 			stop()
 			os.Exit(code)
 		},
+		// berth that ends its stderr with "exit status N", for scripts
+		// that check a status other than 0 or 1.
+		"berth-status": func() {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := run(ctx, os.Args[1:], stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Environ())
+			stop()
+			fmt.Fprintf(os.Stderr, "exit status %d\n", code)
+			os.Exit(code)
+		},
 		// berth under the open files limit BERTH_TEST_NOFILE (soft and hard).
 		"berth-nofile": func() {
 			if err := setNoFile(os.Getenv("BERTH_TEST_NOFILE")); err != nil {

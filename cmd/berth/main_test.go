@@ -299,6 +299,7 @@ func simPsCmd(ts *testscript.TestScript, neg bool, args []string) {
 // knownHostsCmd is `knownhosts MODE [HOST]`; it rewrites the known_hosts
 // sim wrote (one line per host, "[127.0.0.1]:PORT KEY"):
 //
+//	reset             as sim wrote it
 //	hashed            every line hashed, as HashKnownHosts does
 //	wildcard          one line per key with the pattern [127.0.0.?]:PORT,
 //	                  after a comment, a blank line and a line for another
@@ -308,9 +309,15 @@ func simPsCmd(ts *testscript.TestScript, neg bool, args []string) {
 //	revoke HOST       HOST's key marked @revoked as well
 func knownHostsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: knownhosts hashed|wildcard|drop|mismatch|revoke [HOST]")
+		ts.Fatalf("usage: knownhosts reset|hashed|wildcard|drop|mismatch|revoke [HOST]")
 	}
 	s := fleetOf(ts)
+	if args[0] == "reset" {
+		if _, _, err := s.fleet.WriteClientFiles(s.dir); err != nil {
+			ts.Fatalf("knownhosts: %v", err)
+		}
+		return
+	}
 	var target string
 	if len(args) == 2 {
 		target = host(ts, args[1]).Addr()

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/berth-sh/berth/internal/imageref"
 	"github.com/berth-sh/berth/lang"
 )
 
@@ -98,12 +98,8 @@ func ServiceRef(cfg *lang.Config) string { return cfg.Service.Image + ":" + cfg.
 // AccessoryRef is an accessory's image reference "repo:tag" without any
 // digest, ":latest" added when it has no tag.
 func AccessoryRef(acc *lang.Accessory) string {
-	ref, _ := splitDigest(acc.Image)
-	slash := strings.LastIndex(ref, "/")
-	if strings.LastIndex(ref, ":") <= slash {
-		ref += ":latest"
-	}
-	return ref
+	r := imageref.Split(acc.Image)
+	return r.WithTag(r.Tag).Named()
 }
 
 func finishSpec(cfg *lang.Config, s SpecSummary, own map[string]string, name, ref, version string) ContainerSpec {
@@ -229,21 +225,12 @@ func healthSpec(hc *lang.Healthcheck, d lang.Deploy) HealthSpec {
 
 // splitDigest splits "repo:tag@sha256:..." into "repo:tag" and "sha256:...".
 func splitDigest(ref string) (string, string) {
-	if i := strings.LastIndex(ref, "@"); i >= 0 {
-		return ref[:i], ref[i+1:]
-	}
-	return ref, ""
+	r := imageref.Split(ref)
+	return r.Named(), r.Digest
 }
 
 // imageTag returns the tag of "host:port/repo:tag", or "latest".
-func imageTag(ref string) string {
-	ref, _ = splitDigest(ref)
-	slash := strings.LastIndex(ref, "/")
-	if i := strings.LastIndex(ref, ":"); i > slash {
-		return ref[i+1:]
-	}
-	return "latest"
-}
+func imageTag(ref string) string { return imageref.Split(ref).TagOrLatest() }
 
 // shortDigest abbreviates "sha256:abcdef..." to "sha256:abcdef123456…".
 func shortDigest(d string) string {

@@ -46,8 +46,17 @@ func (a *app) connect(ctx context.Context, cfg *lang.Config) (*connections, erro
 	return &connections{
 		pool:     pool,
 		live:     live.NewReader(pool, newClient),
-		registry: registry.FromConfig(cfg.Registry),
+		registry: newResolver(cfg.Registry),
 	}, nil
+}
+
+// newResolver is the registry client for cfg's registry block (nil =
+// anonymous everywhere).
+func newResolver(cfg *lang.Registry) *registry.Resolver {
+	if cfg == nil {
+		return registry.New(registry.Options{})
+	}
+	return registry.New(registry.Options{Server: cfg.Server, Username: cfg.Username, Password: cfg.Password, Insecure: cfg.Insecure})
 }
 
 // sshHosts is the transport's view of the configured hosts.

@@ -83,12 +83,15 @@ func TestScripts(t *testing.T) {
 //	                          (running, exited, created, or gone: none is)
 //	simps HOST                print HOST's containers ("NAME STATE TAG")
 //	                          and volumes ("volume NAME") to stdout
+//	simlatency D              every host answers each Docker request and
+//	                          exec command D later
+//	simapi HOST VERSION       HOST's daemon says it speaks Engine API VERSION
 //	knownhosts MODE [HOST]    rewrite known_hosts (see knownHostsCmd)
 //	sshagent                  serve the fleet's client key from an
 //	                          ssh-agent on SSH_AUTH_SOCK
 var simCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"sim": simCmd, "simconfig": simConfigCmd, "simhost": simHostCmd, "simwait": simWaitCmd,
-	"simps": simPsCmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
+	"simps": simPsCmd, "simlatency": simLatencyCmd, "simapi": simAPICmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
 }
 
 type simKey struct{}
@@ -274,6 +277,26 @@ func simWaitCmd(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(10 * time.Millisecond) // a poll interval, not a synchronisation
 	}
+}
+
+// simLatencyCmd is `simlatency D`.
+func simLatencyCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: simlatency DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	if err != nil {
+		ts.Fatalf("simlatency: %v", err)
+	}
+	fleetOf(ts).fleet.SetLatency(d)
+}
+
+// simAPICmd is `simapi HOST VERSION`.
+func simAPICmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: simapi HOST VERSION")
+	}
+	host(ts, args[0]).Docker.SetAPIVersion(args[1])
 }
 
 // simPsCmd is `simps HOST`.

@@ -15,7 +15,8 @@ import (
 	"time"
 )
 
-// APIVersion is the Engine API version the simulated daemons speak.
+// APIVersion is the Engine API version the simulated daemons speak unless
+// Docker.SetAPIVersion says otherwise.
 const APIVersion = "1.41"
 
 // Container is a simulated container.
@@ -52,6 +53,7 @@ type Docker struct {
 	images     map[string]string     // normalised ref -> image ID
 	execs      map[string]execInstance
 	volumes    map[string]bool // named volumes, made by the first container mounting one
+	version    string          // "" = APIVersion
 	requests   int64
 	unknown    []string // requests the model does not simulate, "GET /path"
 }
@@ -71,6 +73,14 @@ func (d *Docker) Containers() []Container {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// SetAPIVersion makes the daemon say it speaks Engine API v from now on
+// (only the Api-Version header changes, not what it answers).
+func (d *Docker) SetAPIVersion(v string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.version = v
 }
 
 // Requests is how many API requests the daemon answered.
@@ -119,15 +129,19 @@ func hash(s string) string {
 
 // ServeHTTP answers one Engine API request.
 func (d *Docker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Api-Version", APIVersion)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	version := APIVersion
+	if d.version != "" {
+		version = d.version
+	}
+	w.Header().Set("Api-Version", version)
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/v1.") {
 		if i := strings.Index(path[1:], "/"); i >= 0 {
 			path = path[i+1:]
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.requests++
 	q := r.URL.Query()
 	switch {

@@ -12,13 +12,6 @@ import (
 	"github.com/berth-sh/berth/lang"
 )
 
-// Defaults of a health check when the configuration leaves a value out.
-const (
-	defaultHealthInterval = time.Second
-	defaultHealthDeadline = 30 * time.Second
-	defaultReadiness      = 3 * time.Second
-)
-
 // SpecSummary is the non-secret part of a container spec that shapes the
 // container. It is what the config hash is computed over, and its compact
 // JSON is stored in the LabelSpec label so that the next plan can diff
@@ -197,19 +190,9 @@ func portStrings(ports []lang.Port) []string {
 
 func healthSpec(hc *lang.Healthcheck, d lang.Deploy) HealthSpec {
 	if hc == nil {
-		delay := d.ReadinessDelay
-		if delay == 0 {
-			delay = defaultReadiness
-		}
-		return HealthSpec{Kind: HealthAuto, Interval: defaultHealthInterval, Deadline: delay}
+		return HealthSpec{Kind: HealthAuto, Interval: lang.ProbeInterval, Deadline: d.ReadinessDelay}
 	}
 	h := HealthSpec{Interval: hc.Interval, Retries: hc.Retries, Deadline: hc.Deadline, SteadyInterval: hc.SteadyInterval}
-	if h.Interval == 0 {
-		h.Interval = defaultHealthInterval
-	}
-	if h.Deadline == 0 {
-		h.Deadline = defaultHealthDeadline
-	}
 	switch {
 	case len(hc.Cmd) > 0:
 		h.Kind, h.Cmd = HealthCmd, slices.Clone(hc.Cmd)

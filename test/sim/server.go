@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/berth-sh/berth/internal/sshx/sshxtest"
 )
 
 // DockerSocket is the only socket path a simulated host forwards to.
@@ -225,11 +227,7 @@ func (f *Fleet) sleep() {
 }
 
 func (f *Fleet) startHost(name string, i int) (*Host, error) {
-	_, hk, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	signer, err := ssh.NewSignerFromKey(hk)
+	signer, err := sshxtest.NewSigner()
 	if err != nil {
 		return nil, err
 	}
@@ -425,49 +423,32 @@ func (h *Host) serveConn(raw net.Conn) {
 	var wg sync.WaitGroup
 	for nc := range chans {
 		switch nc.ChannelType() {
-		case "direct-streamlocal@openssh.com":
-			var p struct {
-				Path      string
-				Reserved0 string
-				Reserved1 uint32
-			}
-			if err := ssh.Unmarshal(nc.ExtraData(), &p); err != nil || p.Path != DockerSocket {
-				_ = nc.Reject(ssh.ConnectionFailed, "no such socket")
-				continue
-			}
-			ch, creqs, err := nc.Accept()
-			if err != nil {
-				continue
-			}
-			go ssh.DiscardRequests(creqs)
-			h.sockets.Add(1)
-			wg.Add(1)
-			go func() { defer wg.Done(); h.serveDocker(ch) }()
-		case "direct-tcpip":
-			// A bastion's forwarding (proxy_jump): to loopback only.
-			var p struct {
-				Host       string
-				Port       uint32
-				OriginHost string
-				OriginPort uint32
-			}
-			if err := ssh.Unmarshal(nc.ExtraData(), &p); err != nil || !net.ParseIP(p.Host).IsLoopback() {
-				_ = nc.Reject(ssh.Prohibited, "sim forwards to loopback only")
-				continue
-			}
-			out, err := net.Dial("tcp", net.JoinHostPort(p.Host, strconv.Itoa(int(p.Port))))
-			if err != nil {
+		case "direct-streamlocal@openssh.com", "direct-tcpip":
+			network, addr, err := sshxtest.ForwardTarget(nc)
+			switch {
+			case err != nil:
 				_ = nc.Reject(ssh.ConnectionFailed, err.Error())
-				continue
+			case network == "unix" && addr == DockerSocket:
+				ch, creqs, err := nc.Accept()
+				if err != nil {
+					continue
+				}
+				go ssh.DiscardRequests(creqs)
+				h.sockets.Add(1)
+				wg.Add(1)
+				go func() { defer wg.Done(); h.serveDocker(ch) }()
+			case network == "unix":
+				_ = nc.Reject(ssh.ConnectionFailed, "no such socket")
+			default:
+				// A bastion's forwarding (proxy_jump): to loopback only.
+				host, _, _ := net.SplitHostPort(addr)
+				if !net.ParseIP(host).IsLoopback() {
+					_ = nc.Reject(ssh.Prohibited, "sim forwards to loopback only")
+					continue
+				}
+				wg.Add(1)
+				go func() { defer wg.Done(); h.forward(nc, addr) }()
 			}
-			ch, creqs, err := nc.Accept()
-			if err != nil {
-				_ = out.Close()
-				continue
-			}
-			go ssh.DiscardRequests(creqs)
-			wg.Add(1)
-			go func() { defer wg.Done(); h.forward(ch, out) }()
 		case "session":
 			ch, creqs, err := nc.Accept()
 			if err != nil {
@@ -484,16 +465,17 @@ func (h *Host) serveConn(raw net.Conn) {
 
 // forward copies between a direct-tcpip channel and its connection until
 // either ends.
-func (h *Host) forward(ch ssh.Channel, out net.Conn) {
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(out, ch); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(ch, out); done <- struct{}{} }()
+func (h *Host) forward(nc ssh.NewChannel, addr string) {
+	out, err := net.Dial("tcp", addr)
+	done := make(chan struct{})
+	go func() { sshxtest.Pipe(nc, out, err); close(done) }()
 	select {
 	case <-done:
 	case <-h.quit:
+		if out != nil {
+			_ = out.Close()
+		}
 	}
-	_ = out.Close()
-	_ = ch.Close()
 }
 
 // serveDocker answers HTTP/1.1 requests on one forwarded connection until

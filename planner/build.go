@@ -304,12 +304,11 @@ type HostError struct {
 
 func (e *HostError) Error() string {
 	msg := e.Err.Error()
-	// Say the host once even when the reader's error already names it.
+	// Say the host once even when the reader's error already names it; the
+	// SSH layer's "host NAME (ADDRESS:PORT): " says more than ours.
 	msg = strings.TrimPrefix(msg, "host "+e.Host+": ")
-	if rest, ok := strings.CutPrefix(msg, "host "+e.Host+" ("); ok {
-		if _, after, found := strings.Cut(rest, "): "); found {
-			msg = after
-		}
+	if strings.HasPrefix(msg, "host "+e.Host+" (") && strings.Contains(msg, "): ") {
+		return msg
 	}
 	if e.Address != "" {
 		return "host " + e.Host + " (" + e.Address + "): " + msg

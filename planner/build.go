@@ -49,8 +49,11 @@ type Options struct {
 	Replace []string
 	// Hooks are the hooks an apply of the plan would run (found by the
 	// caller), recorded in the plan; none with NoHooks.
-	Hooks           []Hook
-	NoHooks         bool
+	Hooks   []Hook
+	NoHooks bool
+	// Stop plans berth stop: the running containers of the targeted
+	// roles are stopped and kept.
+	Stop            bool
 	BerthVersion    string
 	Now             func() time.Time // default time.Now
 	ReadParallelism int              // default: the number of hosts, at least DefaultReadParallelism, at most MaxReadParallelism
@@ -97,6 +100,9 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 		return nil, err
 	}
 	changes = filterTargets(changes, opts.Targets, opts.Excludes)
+	if opts.Stop {
+		changes = stopChanges(changes)
+	}
 	changes = orderChanges(changes, cfg)
 	g, err := BuildGraph(changes, cfg)
 	if err != nil {
@@ -168,6 +174,7 @@ func newPlan(cfg *lang.Config, opts Options, in inputs, changes []Change, g Grap
 		RemoveVolumes:      opts.RemoveVolumes,
 		Departed:           in.departed,
 		NoHooks:            opts.NoHooks,
+		Stop:               opts.Stop,
 		Replace:            slices.Clone(opts.Replace),
 	}
 	if !opts.NoHooks {

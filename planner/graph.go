@@ -206,6 +206,9 @@ func finalStep(c Change) string {
 	if c.Action == ActionRemove {
 		return stepID(c.Address, StepRemove)
 	}
+	if c.Action == ActionStop {
+		return stepID(c.Address, StepStop)
+	}
 	return stepID(c.Address, StepPrune)
 }
 
@@ -217,6 +220,9 @@ func changeSteps(c Change, batch int, gate []string) []Step {
 	}
 	if c.Action == ActionRemove {
 		return []Step{mk(StepRemove, gate...)}
+	}
+	if c.Action == ActionStop {
+		return []Step{mk(StepStop, gate...)}
 	}
 	var seq []StepKind
 	hasOld := c.Running != nil

@@ -36,6 +36,8 @@ func (a Action) Symbol() string {
 		return "~"
 	case ActionRemove:
 		return "-"
+	case ActionStop:
+		return "x"
 	}
 	return " "
 }
@@ -268,6 +270,8 @@ type Plan struct {
 	NoHooks bool   `json:"no_hooks,omitempty"`
 	// Replace are the addresses --replace forces a new container for.
 	Replace []string `json:"replace,omitempty"`
+	// Stop is a plan of berth stop: it stops the targeted role.
+	Stop bool `json:"stop,omitempty"`
 }
 
 // Options are the options the plan was made with, for re-deriving it
@@ -286,6 +290,9 @@ func (p *Plan) Options() Options {
 // variables (the plan carries them): "berth plan", "berth plan --target
 // worker", "berth destroy --include-accessories --remove-volumes".
 func (p *Plan) CommandLine() string {
+	if p.Stop {
+		return "berth stop " + strings.Join(p.Targets, " ")
+	}
 	args := []string{"berth", "plan"}
 	if p.Destroy {
 		args[1] = "destroy"
@@ -331,7 +338,7 @@ func (p *Plan) Counts() (create, replace, remove, unchanged int) {
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {
 	c, r, d, _ := p.Counts()
-	return c+r+d > 0
+	return c+r+d+p.Stops() > 0
 }
 
 // VarArgs returns the plan's non-sensitive variables as "name=value"

@@ -57,8 +57,11 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 		return code + s + ansiReset
 	}
 	what := "deploys"
-	if p.Destroy {
+	switch {
+	case p.Destroy:
 		what = "destroys"
+	case p.Stop:
+		what = "stops, of"
 	}
 	if opts.File != nil {
 		pw.printf("%s\n\n", opts.File.Line())
@@ -111,6 +114,9 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 // Summary is the line `Plan: N to create, N to replace, N to remove, N unchanged.`
 func Summary(p *planner.Plan) string {
 	c, r, d, u := p.Counts()
+	if n := p.Stops(); n > 0 {
+		return fmt.Sprintf("Plan: %d to stop, %d unchanged.", n, u)
+	}
 	return fmt.Sprintf("Plan: %d to create, %d to replace, %d to remove, %d unchanged.", c, r, d, u)
 }
 

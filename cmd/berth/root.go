@@ -88,6 +88,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newExecCmd(a),
 		newPruneCmd(a),
 		newInitCmd(a),
+		newStopCmd(a),
+		newStartCmd(a),
 	)
 	return root
 }

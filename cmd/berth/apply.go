@@ -83,8 +83,11 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 		if saved, o.planDigest, err = a.openSaved(file); err != nil {
 			return err
 		}
-		if len(o.targets)+len(o.excludes)+len(o.replace) > 0 || o.noHooks {
-			return errors.New("--target, --exclude, --replace and --no-hooks belong to the plan; a saved plan is applied as it is")
+		if len(o.targets)+len(o.excludes) > 0 {
+			return errors.New("--target and --exclude belong to the plan; a saved plan is applied as it is")
+		}
+		if len(o.replace) > 0 || o.noHooks {
+			return errors.New("--replace and --no-hooks belong to the plan; a saved plan is applied as it is")
 		}
 		// The plan was made with these variable values; an explicit --var
 		// still wins (and then the plan is stale if it differs).

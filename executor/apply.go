@@ -173,6 +173,10 @@ type branch struct {
 	oldDone    bool   // stop_old ran (the cut-over is complete)
 	oldServes  bool   // the old container was seen running after a discard
 	switched   bool   // the proxy routes to the new container
+	// renamed are the old containers create renamed out of the new one's
+	// way (same name: same version, another config), by ID: their own
+	// names, given back when the new container is discarded.
+	renamed map[string]string
 }
 
 func (b *branch) addr() planner.Address { return b.change.Address }

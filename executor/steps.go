@@ -70,13 +70,8 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	}
 	octx, cancel := r.op(ctx)
 	defer cancel()
-	for _, old := range liveContainers(c) {
-		if old.Name == spec.Name {
-			to := spec.Name + "-" + shortID(old.ID)
-			if err := d.Rename(octx, old.ID, to); err != nil {
-				return fmt.Errorf("rename %s out of the way: %w", old.Name, err)
-			}
-		}
+	if err := r.renameAside(octx, d, b); err != nil {
+		return err
 	}
 	env, err := r.env(c)
 	if err != nil {
@@ -320,6 +315,12 @@ func (r *run) discardOnce(ctx context.Context, d Docker, b *branch) error {
 			return fmt.Errorf("remove new container: %w", err)
 		} else {
 			b.discarded = true
+		}
+	}
+	if b.newID == "" || b.discarded {
+		// The name is free again: the old container gets its own back.
+		if err := r.renameBack(octx, d, b); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if old := b.change.Running; old != nil {

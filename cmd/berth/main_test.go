@@ -41,7 +41,7 @@ func TestScripts(t *testing.T) {
 // simCmd is the script command `sim N`: N simulated hosts (test/sim:
 // in-process SSH servers with an in-memory Docker Engine API, h1 .. hN on
 // 127.0.0.1) and a registry with app:v1, v2, v3 and broken (a build that
-// exits as soon as it starts), for the rest of the
+// exits as soon as it starts) and cache:7, at $SIM_REGISTRY, for the rest of the
 // script. It writes berth.hcl (service "sim": web on every host, h1 its
 // primary, and a worker), the SSH key and known_hosts into the working
 // directory.
@@ -63,6 +63,8 @@ func simCmd(ts *testscript.TestScript, neg bool, args []string) {
 	for _, v := range []string{"v1", "v2", "v3", "broken"} {
 		reg.Push("app", v)
 	}
+	reg.Push("cache", "7")
+	ts.Setenv("SIM_REGISTRY", reg.Host()) // for accessories: image = "${var.registry}/cache:7"
 	dir := ts.MkAbs(".")
 	id, kh, err := fleet.WriteClientFiles(dir)
 	if err != nil {

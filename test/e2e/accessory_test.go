@@ -1,0 +1,94 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// inRegistry reports whether the lab registry has repo:tag.
+func inRegistry(t *testing.T, l *LabEnv, repo, tag string) bool {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodHead, "http://"+Registry+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(l.RegistryUser, l.RegistryPassword)
+	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("registry: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// postgresAccessory is PostgreSQL 15 from the lab's Debian images on h3,
+// checked with pg_isready; psql in it connects as postgres.
+func postgresAccessory(name string) string {
+	return fmt.Sprintf(`
+accessory %q {
+  image      = "%s/postgres:15"
+  host       = host.h3
+  env        = { PGUSER = "postgres" }
+  secret_env = { POSTGRES_PASSWORD = env("E2E_PG_PASSWORD") }
+  healthcheck {
+    cmd      = ["pg_isready", "-h", "127.0.0.1"]
+    interval = "1s"
+    deadline = "90s"
+  }
+}
+`, name, Registry)
+}
+
+const cacheAccessory = `
+accessory "cache" {
+  image = "` + Registry + `/cache:7"
+  host  = host.h3
+}
+`
+
+func TestAccessoryExecRunsInTheRunningContainer(t *testing.T) {
+	l := Lab(t)
+	svc := l.Service(t, "accexec")
+	dir := l.WriteConfig(t, dayTwoConfig(l, svc, "v1", cacheAccessory))
+	mustBerth(t, l, dir, "apply", "--auto-approve")
+
+	r := mustBerth(t, l, dir, "exec", "cache", "--", "/app", "version")
+	if strings.TrimSpace(r.Stdout) == "" {
+		t.Errorf("exec cache -- /app version printed nothing: %s", r)
+	}
+	// In the running container, not a one-off one: no one-off was made,
+	// and the command sees the accessory's own process (its port answers).
+	if cs := l.ContainersByLabel(t, "h3", "berth.oneoff="+svc); len(cs) != 0 {
+		t.Errorf("a one-off container was made for an accessory: %+v", cs)
+	}
+	r = l.Berth(t, dir, "exec", "accessory.cache", "--", "/app", "nope")
+	if r.Code == 0 {
+		t.Errorf("exec of a failing command exited 0: %s", r)
+	}
+}
+
+func TestAccessoryExecPsql(t *testing.T) {
+	l := Lab(t)
+	if !inRegistry(t, l, "postgres", "15") {
+		t.Skip("the lab registry has no postgres:15 (the Debian image set of test/lab is not built): skipping the psql check")
+	}
+	svc := l.Service(t, "accpsql")
+	dir := l.WriteConfig(t, dayTwoConfig(l, svc, "v1", postgresAccessory("db")))
+	env := map[string]string{"E2E_PG_PASSWORD": "s3cret-e2e"}
+	if r := l.BerthEnv(t, dir, env, "apply", "--auto-approve"); r.Code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	r := l.BerthEnv(t, dir, env, "exec", "db", "--", "psql", "-c", "select 1")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "(1 row)") {
+		t.Fatalf("berth exec db -- psql -c 'select 1': %s", r)
+	}
+	r = l.BerthEnv(t, dir, env, "exec", "db", "--", "psql", "-c", "select nope")
+	if r.Code == 0 || !strings.Contains(r.Stderr, `column "nope" does not exist`) {
+		t.Errorf("psql with an error: want its status and its stderr: %s", r)
+	}
+}

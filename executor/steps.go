@@ -95,7 +95,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		Binds:       spec.Volumes,
 		Healthcheck: healthConfig(spec.Health),
 		StopTimeout: spec.StopTimeout,
-		StopSignal:  spec.StopSignal,
+		StopSignal:  r.stopSignal(octx, d, b),
 		Network:     spec.Network,
 	}, spec.Options))
 	if err != nil && uncertain(err) {

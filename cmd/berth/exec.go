@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-sh/berth/executor/console"
 	"github.com/berth-sh/berth/executor/oneoff"
+	"github.com/berth-sh/berth/internal/deploy"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -80,17 +81,17 @@ func (a *app) exec(ctx context.Context, o execOptions, target string, argv []str
 	if err != nil {
 		return err
 	}
-	conns, err := a.connect(ctx, cfg)
+	sess, err := a.session(cfg)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
+	defer sess.Close()
 	status := 0
 	for _, h := range t.hosts {
 		if len(t.hosts) > 1 {
 			fmt.Fprintf(a.Err, "== %s\n", h)
 		}
-		code, err := a.execOn(ctx, cfg, conns, t, h, argv, o)
+		code, err := a.execOn(ctx, cfg, sess, t, h, argv, o)
 		if err != nil {
 			return fmt.Errorf("host %s: %w", h, err)
 		}
@@ -131,8 +132,8 @@ func execTargetOf(cfg *lang.Config, target string, o execOptions) (execTarget, e
 	return t, nil
 }
 
-func (a *app) execOn(ctx context.Context, cfg *lang.Config, conns *connections, t execTarget, host string, argv []string, o execOptions) (int, error) {
-	st, err := conns.live.ReadState(ctx, host, cfg.Service.Name)
+func (a *app) execOn(ctx context.Context, cfg *lang.Config, sess *deploy.Session, t execTarget, host string, argv []string, o execOptions) (int, error) {
+	st, err := sess.ReadState(ctx, host)
 	if err != nil {
 		return -1, err
 	}
@@ -144,7 +145,7 @@ func (a *app) execOn(ctx context.Context, cfg *lang.Config, conns *connections, 
 	if !ok {
 		return -1, fmt.Errorf("no container of %s: deploy it first with berth apply", t.what)
 	}
-	d, err := conns.live.Client(ctx, host)
+	d, err := sess.Docker(ctx, host)
 	if err != nil {
 		return -1, err
 	}

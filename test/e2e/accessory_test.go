@@ -92,3 +92,46 @@ func TestAccessoryExecPsql(t *testing.T) {
 		t.Errorf("psql with an error: want its status and its stderr: %s", r)
 	}
 }
+
+func TestAccessoryRestoredAfterAFailedReplaceHasItsOwnName(t *testing.T) {
+	l := Lab(t)
+	svc := l.Service(t, "accname")
+	withImage := func(image string) string {
+		return dayTwoConfig(l, svc, "v1", strings.Replace(cacheAccessory, Registry+"/cache:7", Registry+"/"+image, 1))
+	}
+	dir := l.WriteConfig(t, withImage("cache:7"))
+	mustBerth(t, l, dir, "apply", "--auto-approve")
+	name := svc + "-cache"
+	before := l.MustSSH(t, "h3", "docker inspect -f '{{.Id}}' "+name)
+
+	// A new image that exits at once: the replace fails, the old one is
+	// started again.
+	writeFile(t, dir, withImage("app:broken"))
+	if r := l.Berth(t, dir, "apply", "--auto-approve"); r.Code != 1 {
+		t.Fatalf("apply of a broken accessory image: want exit 1: %s", r)
+	}
+	var running []string
+	for _, c := range l.Containers(t, "h3", svc) {
+		if c.Labels["berth.accessory"] == "cache" && c.State == "running" {
+			running = append(running, c.Name)
+		}
+	}
+	if len(running) != 1 || running[0] != name {
+		t.Fatalf("after the failed replace the cache runs as %v, want exactly %s", running, name)
+	}
+	if after := l.MustSSH(t, "h3", "docker inspect -f '{{.Id}}' "+name); after != before {
+		t.Errorf("%s is another container now: %s, was %s", name, after, before)
+	}
+	l.MustSSH(t, "h3", "docker exec "+name+" /app version")
+
+	// Back on the old configuration, status and plan see nothing to do.
+	writeFile(t, dir, withImage("cache:7"))
+	for _, row := range rowsOf(status(t, l, dir), "h3", "accessory.cache") {
+		if row.Mark == "DRIFT" {
+			t.Errorf("status shows drift after the restore: %+v", row)
+		}
+	}
+	if r := l.Berth(t, dir, "plan", "--detailed-exitcode"); r.Code != 0 {
+		t.Errorf("plan after the restore: %s", r)
+	}
+}

@@ -201,6 +201,11 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 // a fast rollback until prune removes them. A stop whose reply was lost
 // counts as possibly done.
 func (r *run) stopOld(ctx context.Context, d Docker, b *branch) error {
+	if c := b.change; c.Action == planner.ActionRestart && b.newID == "" {
+		// berth accessory restart: the new container is the same one,
+		// started again; a clean-up after the stop starts it again.
+		b.prepared(c.Running.ID, originRetained)
+	}
 	olds := b.olds()
 	if len(olds) == 0 {
 		b.old = oldStopped

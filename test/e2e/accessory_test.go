@@ -135,3 +135,77 @@ func TestAccessoryRestoredAfterAFailedReplaceHasItsOwnName(t *testing.T) {
 		t.Errorf("plan after the restore: %s", r)
 	}
 }
+
+func TestAccessoryStopStartRestartLogs(t *testing.T) {
+	l := Lab(t)
+	svc := l.Service(t, "accops")
+	db := postgresAccessory("db")
+	pg := inRegistry(t, l, "postgres", "15")
+	if !pg {
+		t.Log("no postgres:15 in the lab registry: the clean-shutdown check is skipped, the rest runs on cache:7")
+		db = ""
+	}
+	dir := l.WriteConfig(t, dayTwoConfig(l, svc, "v1", cacheAccessory+db))
+	t.Setenv("E2E_PG_PASSWORD", "s3cret-e2e") // for every berth run, status included
+	var env map[string]string
+	berth := func(args ...string) Result {
+		t.Helper()
+		r := l.BerthEnv(t, dir, env, args...)
+		if r.Code != 0 {
+			t.Fatalf("berth %s: %s", strings.Join(args, " "), r)
+		}
+		return r
+	}
+	berth("apply", "--auto-approve")
+	state := func(name string) string {
+		return strings.TrimSpace(l.MustSSH(t, "h3", "docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "+shellQuote(svc+"-"+name)))
+	}
+
+	r := berth("accessory", "stop", "cache", "--auto-approve")
+	if !strings.Contains(r.Stdout, "stop_old") || !strings.Contains(r.Stdout, "1 stopped") {
+		t.Errorf("accessory stop output:\n%s", r.Stdout)
+	}
+	if got := state("cache"); got != "exited 0" {
+		t.Errorf("after accessory stop the cache is %q, want exited 0 (a graceful stop)", got)
+	}
+	if got := state("db"); pg && !strings.HasPrefix(got, "running") {
+		t.Errorf("stopping the cache touched the db: %q", got)
+	}
+	// Honest about it: status marks it, the plan starts it again.
+	var marked bool
+	for _, row := range rowsOf(status(t, l, dir), "h3", "accessory.cache") {
+		marked = marked || row.Mark == "DRIFT"
+	}
+	if !marked {
+		t.Errorf("status does not mark the stopped cache")
+	}
+	if p := l.BerthEnv(t, dir, env, "plan", "--detailed-exitcode"); p.Code != 2 || !strings.Contains(p.Stdout, "h3/accessory.cache  (start)") {
+		t.Errorf("plan with the cache stopped: %s", p)
+	}
+	berth("accessory", "start", "cache", "--auto-approve")
+	if got := state("cache"); !strings.HasPrefix(got, "running") {
+		t.Errorf("after accessory start the cache is %q", got)
+	}
+	if p := l.BerthEnv(t, dir, env, "plan", "--detailed-exitcode"); p.Code != 0 {
+		t.Errorf("plan after accessory start: %s", p)
+	}
+	if !pg {
+		return
+	}
+	// PostgreSQL: restart is a clean shutdown (its SIGINT) and a start that
+	// waits for pg_isready; the log says so.
+	r = berth("accessory", "restart", "db", "--auto-approve")
+	if !strings.Contains(r.Stdout, "h3/accessory.db") || !strings.Contains(r.Stdout, "1 restarted") {
+		t.Errorf("accessory restart output:\n%s", r.Stdout)
+	}
+	if r := l.BerthEnv(t, dir, env, "exec", "db", "--", "psql", "-c", "select 1"); r.Code != 0 {
+		t.Errorf("psql after the restart: %s", r)
+	}
+	logs := berth("accessory", "logs", "db", "--lines", "200")
+	if !strings.Contains(logs.Stdout, "database system is shut down") || !strings.Contains(logs.Stdout, "h3 "+svc+"-db") {
+		t.Errorf("accessory logs db shows no clean shutdown:\n%s", logs.Stdout)
+	}
+	if a := berth("audit"); !strings.Contains(a.Stdout, "accessory restart") {
+		t.Errorf("no audit line for the restart:\n%s", a.Stdout)
+	}
+}

@@ -81,10 +81,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 			return err
 		}
 	}
-	ports, err := parsePorts(spec.Ports)
-	if err != nil {
-		return err
-	}
+	ports := dockerPorts(spec.Ports)
 	id, err := d.Create(octx, spec.Name, withOptions(dockerapi.CreateSpec{
 		Image:       spec.Image,
 		Cmd:         spec.Cmd,
@@ -458,6 +455,15 @@ func liveContainers(c *planner.Change) []planner.Container {
 		out = append(out, *c.Keep)
 	}
 	return append(out, c.Others...)
+}
+
+// dockerPorts are the port bindings of a spec in the Docker client's terms.
+func dockerPorts(ports []lang.Port) []dockerapi.Port {
+	out := make([]dockerapi.Port, len(ports))
+	for i, p := range ports {
+		out[i] = dockerapi.Port{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol}
+	}
+	return out
 }
 
 // healthConfig is Docker's own health check for a spec, so that the

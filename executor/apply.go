@@ -219,8 +219,6 @@ func (r *run) step(ctx context.Context, id string) error {
 		return r.prune(ctx, d, b)
 	case planner.StepRemove:
 		return r.remove(ctx, d, b)
-	case planner.StepStop:
-		return r.stopAll(ctx, d, b)
 	}
 	return fmt.Errorf("step %s: unknown kind %q", id, s.Kind)
 }

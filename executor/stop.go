@@ -174,16 +174,3 @@ func uncertain(err error) bool {
 	var api *dockerapi.APIError
 	return !errors.As(err, &api)
 }
-
-// stopAll stops every running container of a stop change (berth stop),
-// gracefully, and keeps them.
-func (r *run) stopAll(ctx context.Context, d Docker, b *branch) error {
-	b.old = oldStopping
-	for _, c := range b.olds() {
-		if err := r.stopContainer(ctx, d, b, c.ID, c.Name); err != nil {
-			return err
-		}
-	}
-	b.old = oldStopped
-	return nil
-}

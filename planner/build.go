@@ -53,7 +53,10 @@ type Options struct {
 	NoHooks bool
 	// Stop plans berth stop: the running containers of the targeted
 	// roles are stopped and kept.
-	Stop            bool
+	Stop bool
+	// Accessory plans `berth accessory stop|start|restart NAME`: that
+	// accessory alone, on every host it runs on.
+	Accessory       *AccessoryOp
 	BerthVersion    string
 	Now             func() time.Time // default time.Now
 	ReadParallelism int              // default: the number of hosts, at least DefaultReadParallelism, at most MaxReadParallelism
@@ -102,6 +105,11 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	changes = filterTargets(changes, opts.Targets, opts.Excludes)
 	if opts.Stop {
 		changes = stopChanges(changes)
+	}
+	if opts.Accessory != nil {
+		if changes, err = accessoryChanges(cfg, changes, opts.Accessory); err != nil {
+			return nil, err
+		}
 	}
 	changes = orderChanges(changes, cfg)
 	g, err := BuildGraph(changes, cfg)
@@ -172,6 +180,7 @@ func newPlan(cfg *lang.Config, opts Options, in inputs, changes []Change, g Grap
 
 		IncludeAccessories: opts.IncludeAccessories,
 		RemoveVolumes:      opts.RemoveVolumes,
+		AccessoryOp:        opts.Accessory,
 		Departed:           in.departed,
 		NoHooks:            opts.NoHooks,
 		Stop:               opts.Stop,
@@ -200,6 +209,18 @@ func imageRefs(cfg *lang.Config, opts Options) []string {
 		return nil
 	}
 	var refs []string
+	if op := opts.Accessory; op != nil {
+		// Only the accessory's own image: stopping a database needs no
+		// registry answer about the app.
+		for i := range cfg.Accessories {
+			if a := &cfg.Accessories[i]; a.Name == op.Name {
+				if _, d := splitDigest(a.Image); d == "" {
+					refs = append(refs, AccessoryRef(a))
+				}
+			}
+		}
+		return refs
+	}
 	if len(cfg.Roles) > 0 {
 		refs = append(refs, ServiceRef(cfg))
 	}

@@ -2,25 +2,6 @@ package planner
 
 // berth stop ROLE and berth start ROLE are plans too.
 
-// ActionStop stops the running containers of a role on a host and keeps
-// them (berth stop); the next plan starts them again, as the
-// configuration still says the role runs.
-const ActionStop Action = "stop"
-
-// StepStop is the one step of a stop change.
-const StepStop StepKind = "stop"
-
-// Stops counts the stop changes of a plan.
-func (p *Plan) Stops() int {
-	n := 0
-	for _, c := range p.Changes {
-		if c.Action == ActionStop {
-			n++
-		}
-	}
-	return n
-}
-
 // stopChanges turns every role change with a running container into a
 // stop of it (and of any other running one); the others change nothing.
 func stopChanges(changes []Change) []Change {

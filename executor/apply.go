@@ -166,15 +166,6 @@ func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts,
 	return r
 }
 
-func barrierID(p *planner.Plan) string {
-	for _, s := range p.Graph.Steps {
-		if s.Kind == planner.StepBarrier {
-			return s.ID
-		}
-	}
-	return ""
-}
-
 // step runs one vertex of the graph.
 func (r *run) step(ctx context.Context, id string) error {
 	s, ok := r.steps[id]

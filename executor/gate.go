@@ -20,6 +20,16 @@ type GateFunc func(ctx context.Context) error
 // Pass calls f.
 func (f GateFunc) Pass(ctx context.Context) error { return f(ctx) }
 
+// barrierID is the ID of the plan's barrier step, "" when it has none.
+func barrierID(p *planner.Plan) string {
+	for _, s := range p.Graph.Steps {
+		if s.Kind == planner.StepBarrier {
+			return s.ID
+		}
+	}
+	return ""
+}
+
 // openBarrier passes the gate, if any, and says the barrier is open.
 func (r *run) openBarrier(ctx context.Context) error {
 	if r.opts.Gate != nil {

@@ -5,7 +5,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/internal/dockerapi"
 )
 
 // Docker is what an apply needs of one host's Docker daemon.

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/internal/dockerapi"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )

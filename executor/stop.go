@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/internal/dockerapi"
 	"github.com/berth-sh/berth/planner"
 )
 

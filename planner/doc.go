@@ -17,7 +17,7 @@
 // The plan is plain data and holds no secret value: secrets appear only as
 // salted hashes. planner reads live state and resolves image digests only
 // through the StateReader and DigestResolver interfaces it defines; the SSH,
-// Docker and registry clients live in executor and planner/registry. It
+// Docker and registry clients live in internal/dockerapi and internal/registry. It
 // never changes a host (executor does), never parses HCL (lang does) and
 // never formats output for people (view does).
 package planner

@@ -4,12 +4,12 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
-	"github.com/berth-sh/berth/executor/live"
-	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/internal/dockerapi"
+	"github.com/berth-sh/berth/internal/live"
+	"github.com/berth-sh/berth/internal/registry"
+	"github.com/berth-sh/berth/internal/sshx"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
-	"github.com/berth-sh/berth/planner/registry"
 )
 
 // connections are the ways a run reaches the hosts and the registry: one
@@ -30,8 +30,8 @@ func (a *app) connect(ctx context.Context, cfg *lang.Config) (*connections, erro
 	}
 	log := a.logger()
 	pool, err := sshx.NewPool(sshx.Options{
-		Config:  cfg.SSH,
-		Hosts:   cfg.Hosts,
+		Config:  sshx.Config(cfg.SSH),
+		Hosts:   sshHosts(cfg.Hosts),
 		Environ: a.environ,
 		Logger:  log,
 	})
@@ -48,6 +48,15 @@ func (a *app) connect(ctx context.Context, cfg *lang.Config) (*connections, erro
 		live:     live.NewReader(pool, newClient),
 		registry: registry.FromConfig(cfg.Registry),
 	}, nil
+}
+
+// sshHosts is the transport's view of the configured hosts.
+func sshHosts(hosts []lang.Host) []sshx.Host {
+	out := make([]sshx.Host, len(hosts))
+	for i, h := range hosts {
+		out[i] = sshx.Host(h)
+	}
+	return out
 }
 
 // open loads the configuration and builds its connections, for the

@@ -3,16 +3,16 @@ package main
 import (
 	"github.com/berth-sh/berth/executor"
 	"github.com/berth-sh/berth/executor/audit"
-	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/executor/lock"
 	"github.com/berth-sh/berth/executor/logs"
 	"github.com/berth-sh/berth/executor/oneoff"
 	"github.com/berth-sh/berth/executor/progress"
 	"github.com/berth-sh/berth/executor/prune"
 	"github.com/berth-sh/berth/executor/roster"
-	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/internal/dockerapi"
+	"github.com/berth-sh/berth/internal/registry"
+	"github.com/berth-sh/berth/internal/sshx"
 	"github.com/berth-sh/berth/planner"
-	"github.com/berth-sh/berth/planner/registry"
 )
 
 // The real clients satisfy the small interfaces their consumers define;

@@ -10,7 +10,7 @@
 // compare-and-remove cannot interleave with another caller's take.
 //
 // It needs only a way to run a shell command on a host; it does not know SSH
-// (executor/sshx provides that) and does not decide when to lock (the CLI
+// (internal/sshx provides that) and does not decide when to lock (the CLI
 // takes it around an apply and runs the Keeper while it holds it).
 package lock
 

@@ -4,6 +4,6 @@
 // the lines are written (Follow).
 //
 // It does not choose the containers (the command does, from the live
-// state) nor talk to Docker itself (executor/dockerapi does, through the
+// state) nor talk to Docker itself (internal/dockerapi does, through the
 // Streamer interface).
 package logs

@@ -7,5 +7,5 @@
 //
 // It does not choose the host, the image or the environment (the command
 // does, from the configuration and the live state) and does not talk to
-// Docker itself (executor/dockerapi does, through the Docker interface).
+// Docker itself (internal/dockerapi does, through the Docker interface).
 package oneoff

@@ -11,7 +11,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/internal/dockerapi"
 )
 
 // Label marks a one-off container with its service. It is not

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/internal/dockerapi"
 )
 
 type fake struct {

@@ -8,5 +8,5 @@
 // label, or an image of another repository or still used by any container
 // (berth's or not). It does not decide the retain count or the
 // repositories (the configuration does) and does not talk to Docker itself
-// (executor/dockerapi does, through the Docker interface).
+// (internal/dockerapi does, through the Docker interface).
 package prune

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/executor/oneoff"
+	"github.com/berth-sh/berth/internal/dockerapi"
 	"github.com/berth-sh/berth/planner"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/internal/dockerapi"
 )
 
 func ctr(name, state string, age int, labels map[string]string, image string) dockerapi.ContainerSummary {

@@ -12,6 +12,6 @@
 // but the digest is compared. A tag that moved to another digest shows
 // only in berth plan, which asks the registry.
 //
-// It does not read hosts (executor/live does) nor plan changes (planner
+// It does not read hosts (internal/live does) nor plan changes (planner
 // does).
 package drift

@@ -5,6 +5,6 @@
 // retained containers themselves, so that a rollback needs no registry.
 //
 // It does not read hosts (the caller hands it their live state, see
-// executor/live), build the plan (planner.Build does, with the Resolver and
+// internal/live), build the plan (planner.Build does, with the Resolver and
 // Snapshot of this package) nor carry it out (executor.Apply does).
 package rollback

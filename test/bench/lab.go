@@ -17,9 +17,9 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
+	"github.com/berth-sh/berth/internal/dockerapi"
+	"github.com/berth-sh/berth/internal/registry"
 	"github.com/berth-sh/berth/lang"
-	"github.com/berth-sh/berth/planner/registry"
 )
 
 // Lab bench settings: the services publish ports no other test uses.

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
-	"github.com/berth-sh/berth/executor/live"
+	"github.com/berth-sh/berth/internal/dockerapi"
+	"github.com/berth-sh/berth/internal/live"
+	"github.com/berth-sh/berth/internal/registry"
 	"github.com/berth-sh/berth/lang"
-	"github.com/berth-sh/berth/planner/registry"
 )
 
 const transportService = "e2e-transport"

@@ -8,11 +8,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/berth-sh/berth/executor/live"
-	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/internal/live"
+	"github.com/berth-sh/berth/internal/registry"
+	"github.com/berth-sh/berth/internal/sshx"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
-	"github.com/berth-sh/berth/planner/registry"
 )
 
 // BenchmarkPlanLab measures planning the 3 lab hosts:
@@ -33,7 +33,7 @@ func BenchmarkPlanLab(b *testing.B) {
 	}
 	cfg := res.Config
 	newPool := func() *sshx.Pool {
-		p, err := sshx.NewPool(sshx.Options{Config: cfg.SSH, Hosts: cfg.Hosts, Environ: []string{}})
+		p, err := sshx.NewPool(sshx.Options{Config: sshx.Config(cfg.SSH), Hosts: labHosts(cfg.Hosts), Environ: []string{}})
 		if err != nil {
 			b.Fatal(err)
 		}

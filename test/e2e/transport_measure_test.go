@@ -13,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
-	"github.com/berth-sh/berth/executor/live"
-	"github.com/berth-sh/berth/executor/sshx"
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/internal/dockerapi"
+	"github.com/berth-sh/berth/internal/live"
+	"github.com/berth-sh/berth/internal/sshx"
 )
 
 // TestMeasureDockerAccess compares the two ways of reading a host's
@@ -173,7 +172,7 @@ func TestMeasureDockerAccess(t *testing.T) {
 		o.Hosts = nil
 		for i := range 30 {
 			h := l.Hosts[i%len(l.Hosts)]
-			o.Hosts = append(o.Hosts, lang.Host{Name: fmt.Sprintf("%s-%d", h.Name, i), Address: h.Addr})
+			o.Hosts = append(o.Hosts, sshx.Host{Name: fmt.Sprintf("%s-%d", h.Name, i), Address: h.Addr})
 		}
 	})
 	wr := live.NewReader(wide, nil)

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/internal/sshx"
 	"github.com/berth-sh/berth/lang"
 )
 
@@ -24,12 +24,12 @@ import (
 func transportPool(t *testing.T, l *LabEnv, mod func(*sshx.Options)) *sshx.Pool {
 	t.Helper()
 	opts := sshx.Options{
-		Config: lang.SSH{User: "root", Port: 22, Identity: l.KeyPath, KnownHosts: l.KnownHostsPath,
-			ConnectTimeout: 10 * time.Second, CommandTimeout: time.Minute},
+		Config: sshx.Config{User: "root", Port: 22, Identity: l.KeyPath, KnownHosts: l.KnownHostsPath,
+			HostKeyPolicy: sshx.PolicyStrict, ConnectTimeout: 10 * time.Second, CommandTimeout: time.Minute},
 		Environ: []string{}, // no agent: the identity file alone must do
 	}
 	for _, h := range l.Hosts {
-		opts.Hosts = append(opts.Hosts, lang.Host{Name: h.Name, Address: h.Addr})
+		opts.Hosts = append(opts.Hosts, sshx.Host{Name: h.Name, Address: h.Addr})
 	}
 	if mod != nil {
 		mod(&opts)
@@ -222,4 +222,13 @@ func TestTransportManyCommandsAtOnce(t *testing.T) {
 	if p.Dials() != 1 {
 		t.Fatalf("Dials() = %d", p.Dials())
 	}
+}
+
+// labHosts is the transport's view of the configured hosts.
+func labHosts(hosts []lang.Host) []sshx.Host {
+	out := make([]sshx.Host, len(hosts))
+	for i, h := range hosts {
+		out[i] = sshx.Host(h)
+	}
+	return out
 }

@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/berth-sh/berth/executor"
-	"github.com/berth-sh/berth/executor/dockerapi"
-	"github.com/berth-sh/berth/executor/live"
 	"github.com/berth-sh/berth/executor/lock"
-	"github.com/berth-sh/berth/executor/sshx"
+	"github.com/berth-sh/berth/internal/dockerapi"
+	"github.com/berth-sh/berth/internal/live"
+	"github.com/berth-sh/berth/internal/registry"
+	"github.com/berth-sh/berth/internal/sshx"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
-	"github.com/berth-sh/berth/planner/registry"
 )
 
 // setup starts a fleet of n hosts and a registry with app:v1 and app:v2,
@@ -76,7 +76,7 @@ func deploy(t *testing.T, dir, version string) (*planner.Plan, int) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := load(t, dir, version)
-	pool, err := sshx.NewPool(sshx.Options{Config: cfg.SSH, Hosts: cfg.Hosts})
+	pool, err := sshx.NewPool(sshx.Options{Config: sshx.Config(cfg.SSH), Hosts: simHosts(cfg.Hosts)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,8 +184,8 @@ func TestDockerModelErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := f.Hosts[0]
-	pool, err := sshx.NewPool(sshx.Options{Config: lang.SSH{Identity: id, KnownHosts: kh, User: "root"},
-		Hosts: []lang.Host{{Name: h.Name, Address: "127.0.0.1", Port: h.Port}}})
+	pool, err := sshx.NewPool(sshx.Options{Config: simSSH(id, kh),
+		Hosts: []sshx.Host{{Name: h.Name, Address: "127.0.0.1", Port: h.Port}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,14 +284,14 @@ func TestSharedPortServesEachHostOnItsAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hosts []lang.Host
+	var hosts []sshx.Host
 	for _, h := range f.Hosts {
 		if h.Port != f.Hosts[0].Port || h.IP == "127.0.0.1" {
 			t.Fatalf("%s at %s, want its own address on the shared port", h.Name, h.Addr())
 		}
-		hosts = append(hosts, lang.Host{Name: h.Name, Address: h.IP, Port: h.Port})
+		hosts = append(hosts, sshx.Host{Name: h.Name, Address: h.IP, Port: h.Port})
 	}
-	pool, err := sshx.NewPool(sshx.Options{Config: lang.SSH{Identity: id, KnownHosts: kh, User: "root"}, Hosts: hosts})
+	pool, err := sshx.NewPool(sshx.Options{Config: simSSH(id, kh), Hosts: hosts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,4 +310,19 @@ func TestSharedPortServesEachHostOnItsAddress(t *testing.T) {
 			t.Errorf("%s: %d handshakes, %d requests, want 1 and 1", h.Name, h.Handshakes(), h.Docker.Requests())
 		}
 	}
+}
+
+// simSSH is a complete client configuration for the simulated hosts.
+func simSSH(identity, knownHosts string) sshx.Config {
+	return sshx.Config{User: "root", Port: 22, Identity: identity, KnownHosts: knownHosts,
+		HostKeyPolicy: sshx.PolicyStrict, ConnectTimeout: 10 * time.Second, CommandTimeout: time.Minute}
+}
+
+// simHosts is the transport's view of the configured hosts.
+func simHosts(hosts []lang.Host) []sshx.Host {
+	out := make([]sshx.Host, len(hosts))
+	for i, h := range hosts {
+		out[i] = sshx.Host(h)
+	}
+	return out
 }

@@ -13,24 +13,20 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
-
-	"github.com/berth-sh/berth/lang"
 )
 
-// Defaults used when lang.SSH leaves a setting zero.
-const (
-	DefaultUser           = "root"
-	DefaultPort           = 22
-	DefaultConnectTimeout = 10 * time.Second
-	DefaultCommandTimeout = 5 * time.Minute
-	// A host cut off mid-apply is noticed within three intervals.
-	DefaultKeepaliveInterval = 5 * time.Second
-)
+// DefaultKeepaliveInterval is how often an idle connection is probed: a host
+// cut off mid-apply is noticed within three intervals. It is the transport's
+// own setting, not the configuration's.
+const DefaultKeepaliveInterval = 5 * time.Second
+
+// sshPort is the port of a proxy_jump host that names none.
+const sshPort = 22
 
 // Options configure a Pool.
 type Options struct {
-	Config  lang.SSH
-	Hosts   []lang.Host
+	Config  Config
+	Hosts   []Host
 	Environ []string // SSH_AUTH_SOCK is taken from here, never from the process
 	Logger  *slog.Logger
 	// KeepaliveInterval is how often an idle connection is probed; a
@@ -41,8 +37,8 @@ type Options struct {
 
 // Pool holds at most one SSH connection per host.
 type Pool struct {
-	cfg       lang.SSH
-	hosts     map[string]lang.Host
+	cfg       Config
+	hosts     map[string]Host
 	environ   []string
 	log       *slog.Logger
 	keys      *hostKeys
@@ -73,34 +69,10 @@ type dialCall struct {
 // not read the identity file yet: that happens on the first Conn.
 func NewPool(opts Options) (*Pool, error) {
 	cfg := opts.Config
-	if cfg.User == "" {
-		cfg.User = DefaultUser
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
-	if cfg.Port == 0 {
-		cfg.Port = DefaultPort
-	}
-	if cfg.ConnectTimeout <= 0 {
-		cfg.ConnectTimeout = DefaultConnectTimeout
-	}
-	if cfg.CommandTimeout <= 0 {
-		cfg.CommandTimeout = DefaultCommandTimeout
-	}
-	switch cfg.HostKeyPolicy {
-	case "":
-		cfg.HostKeyPolicy = PolicyStrict
-	case PolicyStrict, PolicyAcceptNew:
-	default:
-		return nil, fmt.Errorf("ssh: known_hosts policy %q is not one of %q, %q", cfg.HostKeyPolicy, PolicyStrict, PolicyAcceptNew)
-	}
-	if cfg.KnownHosts == "" {
-		return nil, errors.New("ssh: no known_hosts file is configured: host keys are always verified")
-	}
-	if cfg.ProxyJump != "" {
-		if _, _, _, err := parseJump(cfg.ProxyJump); err != nil {
-			return nil, err
-		}
-	}
-	hosts := make(map[string]lang.Host, len(opts.Hosts))
+	hosts := make(map[string]Host, len(opts.Hosts))
 	for _, h := range opts.Hosts {
 		if h.Name == "" || h.Address == "" {
 			return nil, fmt.Errorf("ssh: host %q has no name or no address", h.Name)
@@ -134,7 +106,7 @@ func NewPool(opts Options) (*Pool, error) {
 // under its name (a host that left the configuration, read from the
 // service's roster). Adding a host the pool has, with the same address, is
 // no error; with another address it is.
-func (p *Pool) AddHost(h lang.Host) error {
+func (p *Pool) AddHost(h Host) error {
 	if h.Name == "" || h.Address == "" {
 		return fmt.Errorf("ssh: host %q has no name or no address", h.Name)
 	}
@@ -187,7 +159,7 @@ func (p *Pool) Conn(ctx context.Context, host string) (*Conn, error) {
 	}
 }
 
-func (p *Pool) runDial(ctx context.Context, h lang.Host, call *dialCall) {
+func (p *Pool) runDial(ctx context.Context, h Host, call *dialCall) {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.ConnectTimeout)
 	defer cancel()
 	start := time.Now()
@@ -254,7 +226,7 @@ func (p *Pool) credentials() (*credentials, error) {
 	return c, nil
 }
 
-func (p *Pool) dial(ctx context.Context, h lang.Host) (*Conn, error) {
+func (p *Pool) dial(ctx context.Context, h Host) (*Conn, error) {
 	creds, err := p.credentials()
 	if err != nil {
 		return nil, fmt.Errorf("host %s: %w", h.Name, err)
@@ -423,7 +395,7 @@ func parseJump(s string) (user, host string, port int, err error) {
 	if i := strings.LastIndex(rest, "@"); i >= 0 {
 		user, rest = rest[:i], rest[i+1:]
 	}
-	host, port = rest, DefaultPort
+	host, port = rest, sshPort
 	if h, ps, e := net.SplitHostPort(rest); e == nil {
 		n, perr := strconv.Atoi(ps)
 		if perr != nil || n <= 0 || n > 65535 {

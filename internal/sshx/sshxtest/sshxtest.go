@@ -24,8 +24,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
-
-	"github.com/berth-sh/berth/lang"
 )
 
 // ExecFunc runs one command and returns its exit status.
@@ -108,16 +106,6 @@ func (s *Server) Port() int {
 
 // Connections counts the SSH connections accepted so far.
 func (s *Server) Connections() int { return int(s.conns.Load()) }
-
-// SSH returns client settings that reach this server (user root).
-func (s *Server) SSH() lang.SSH {
-	return lang.SSH{User: "root", Identity: s.Identity, KnownHosts: s.KnownHosts}
-}
-
-// Host returns a host block named name that points at this server.
-func (s *Server) Host(name string) lang.Host {
-	return lang.Host{Name: name, Address: "127.0.0.1", Port: s.Port()}
-}
 
 func (s *Server) serve() {
 	cfg := &ssh.ServerConfig{PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {

@@ -22,7 +22,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// Host key policies (lang.SSH.HostKeyPolicy).
+// Host key policies (Config.HostKeyPolicy).
 const (
 	PolicyStrict    = "strict"
 	PolicyAcceptNew = "accept-new"

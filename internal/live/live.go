@@ -6,10 +6,9 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
 	"github.com/berth-sh/berth/executor/roster"
-	"github.com/berth-sh/berth/executor/sshx"
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/internal/dockerapi"
+	"github.com/berth-sh/berth/internal/sshx"
 	"github.com/berth-sh/berth/planner"
 )
 
@@ -126,7 +125,7 @@ var _ planner.HostAdder = (*Reader)(nil)
 
 // AddHost makes a host from a roster reachable (planner.HostAdder).
 func (r *Reader) AddHost(h planner.RosterHost) error {
-	return r.pool.AddHost(lang.Host{Name: h.Name, Address: h.Address, User: h.User, Port: h.Port})
+	return r.pool.AddHost(sshx.Host{Name: h.Name, Address: h.Address, User: h.User, Port: h.Port})
 }
 
 // FromSummaries maps a container listing to a host state, dropping every

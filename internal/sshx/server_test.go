@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/berth-sh/berth/executor/sshx/sshxtest"
+	"github.com/berth-sh/berth/internal/sshx/sshxtest"
 )
 
 // testServer is an in-process SSH server: exec requests run a tiny command

@@ -22,8 +22,6 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
-
-	"github.com/berth-sh/berth/lang"
 )
 
 type fixture struct {
@@ -60,9 +58,9 @@ func writeKnownHosts(t *testing.T, path, addr string, keys ...ssh.PublicKey) {
 func (f *fixture) pool(t *testing.T, mod func(*Options)) *Pool {
 	t.Helper()
 	opts := Options{
-		Config: lang.SSH{User: "deploy", Identity: f.identity, KnownHosts: f.knownHosts,
-			ConnectTimeout: 3 * time.Second, CommandTimeout: 10 * time.Second},
-		Hosts: []lang.Host{{Name: "h1", Address: "127.0.0.1", Port: f.srv.port()}},
+		Config: Config{User: "deploy", Port: 22, Identity: f.identity, KnownHosts: f.knownHosts,
+			HostKeyPolicy: PolicyStrict, ConnectTimeout: 3 * time.Second, CommandTimeout: 10 * time.Second},
+		Hosts: []Host{{Name: "h1", Address: "127.0.0.1", Port: f.srv.port()}},
 	}
 	if mod != nil {
 		mod(&opts)
@@ -475,7 +473,7 @@ func TestProxyJump(t *testing.T) {
 	p := f.pool(t, func(o *Options) {
 		o.Config.ProxyJump = "jumper@" + f.srv.addr
 		o.Hosts[0].Port = target.port()
-		o.Hosts = append(o.Hosts, lang.Host{Name: "h2", Address: "127.0.0.1", Port: target.port()})
+		o.Hosts = append(o.Hosts, Host{Name: "h2", Address: "127.0.0.1", Port: target.port()})
 	})
 	out, err := run(t, p, "echo via bastion")
 	if err != nil || out != "via bastion\n" {
@@ -521,13 +519,22 @@ func TestAdvertisesRecordedHostKeyAlgorithm(t *testing.T) {
 }
 
 func TestNewPoolValidates(t *testing.T) {
-	base := lang.SSH{KnownHosts: "/x"}
+	base := Config{User: "root", Port: 22, KnownHosts: "/x", HostKeyPolicy: PolicyStrict,
+		ConnectTimeout: time.Second, CommandTimeout: time.Second}
+	with := func(f func(*Config)) Config { c := base; f(&c); return c }
+	if _, err := NewPool(Options{Config: base}); err != nil {
+		t.Fatalf("NewPool refused a complete config: %v", err)
+	}
 	for name, o := range map[string]Options{
-		"policy":       {Config: lang.SSH{KnownHosts: "/x", HostKeyPolicy: "yolo"}},
-		"no knownhost": {Config: lang.SSH{}},
-		"jump":         {Config: lang.SSH{KnownHosts: "/x", ProxyJump: "ops@bastion:notaport"}},
-		"dup host":     {Config: base, Hosts: []lang.Host{{Name: "a", Address: "x"}, {Name: "a", Address: "y"}}},
-		"no address":   {Config: base, Hosts: []lang.Host{{Name: "a"}}},
+		"policy":       {Config: with(func(c *Config) { c.HostKeyPolicy = "yolo" })},
+		"no knownhost": {Config: with(func(c *Config) { c.KnownHosts = "" })},
+		"no user":      {Config: with(func(c *Config) { c.User = "" })},
+		"no port":      {Config: with(func(c *Config) { c.Port = 0 })},
+		"no connect":   {Config: with(func(c *Config) { c.ConnectTimeout = 0 })},
+		"no command":   {Config: with(func(c *Config) { c.CommandTimeout = 0 })},
+		"jump":         {Config: with(func(c *Config) { c.ProxyJump = "ops@bastion:notaport" })},
+		"dup host":     {Config: base, Hosts: []Host{{Name: "a", Address: "x"}, {Name: "a", Address: "y"}}},
+		"no address":   {Config: base, Hosts: []Host{{Name: "a"}}},
 	} {
 		if _, err := NewPool(o); err == nil {
 			t.Errorf("%s: NewPool accepted %+v", name, o)
@@ -553,7 +560,7 @@ func TestParseJump(t *testing.T) {
 func TestPerHostUserOverridesDefault(t *testing.T) {
 	f := newFixture(t)
 	p := f.pool(t, func(o *Options) {
-		o.Hosts = append(o.Hosts, lang.Host{Name: "h2", Address: "127.0.0.1", Port: f.srv.port(), User: "ops"})
+		o.Hosts = append(o.Hosts, Host{Name: "h2", Address: "127.0.0.1", Port: f.srv.port(), User: "ops"})
 	})
 	for _, h := range []string{"h1", "h2"} {
 		c, err := p.Conn(context.Background(), h)

@@ -7,18 +7,18 @@ import (
 	"os"
 	"time"
 
-	"github.com/berth-sh/berth/executor/live"
-	"github.com/berth-sh/berth/executor/sshx"
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/internal/live"
+	"github.com/berth-sh/berth/internal/sshx"
 )
 
 // Reading a host's containers of a service, then using the same connection
 // for Docker operations. (Not run: it needs a host.)
 func ExampleReader() {
 	pool, err := sshx.NewPool(sshx.Options{
-		Config: lang.SSH{User: "root", Identity: "/tmp/berth-lab/client/id_ed25519",
-			KnownHosts: "/tmp/berth-lab/client/known_hosts"},
-		Hosts:   []lang.Host{{Name: "h1", Address: "10.77.0.11"}},
+		Config: sshx.Config{User: "root", Port: 22, Identity: "/tmp/berth-lab/client/id_ed25519",
+			KnownHosts: "/tmp/berth-lab/client/known_hosts", HostKeyPolicy: sshx.PolicyStrict,
+			ConnectTimeout: 10 * time.Second, CommandTimeout: 5 * time.Minute},
+		Hosts:   []sshx.Host{{Name: "h1", Address: "10.77.0.11"}},
 		Environ: os.Environ(), // SSH_AUTH_SOCK, if any
 	})
 	if err != nil {

@@ -13,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-sh/berth/executor/dockerapi"
-	"github.com/berth-sh/berth/executor/sshx"
-	"github.com/berth-sh/berth/executor/sshx/sshxtest"
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/internal/dockerapi"
+	"github.com/berth-sh/berth/internal/sshx"
+	"github.com/berth-sh/berth/internal/sshx/sshxtest"
 	"github.com/berth-sh/berth/planner"
 )
 
@@ -83,7 +82,10 @@ func startHost(t *testing.T) (*sshxtest.Server, *fakeDocker) {
 
 func newReader(t *testing.T, s *sshxtest.Server) (*Reader, *sshx.Pool) {
 	t.Helper()
-	pool, err := sshx.NewPool(sshx.Options{Config: s.SSH(), Hosts: []lang.Host{s.Host("h1")}})
+	pool, err := sshx.NewPool(sshx.Options{
+		Config: sshx.Config{User: "root", Port: 22, Identity: s.Identity, KnownHosts: s.KnownHosts,
+			HostKeyPolicy: sshx.PolicyStrict, ConnectTimeout: 5 * time.Second, CommandTimeout: time.Minute},
+		Hosts: []sshx.Host{{Name: "h1", Address: "127.0.0.1", Port: s.Port()}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,10 +82,8 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	if err != nil {
 		return err
 	}
-	if spec.Network != "" {
-		if err := r.ensureNetwork(octx, d, c.Address.Host, spec.Network); err != nil {
-			return err
-		}
+	if err := r.ensureNetworks(octx, d, c.Address.Host, spec.Networks()); err != nil {
+		return err
 	}
 	ports, err := parsePorts(spec.Ports)
 	if err != nil {
@@ -102,19 +100,19 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		StopTimeout: spec.StopTimeout,
 		StopSignal:  spec.StopSignal,
 		Network:     spec.Network,
+		Aliases:     spec.Aliases,
 	}, spec.Options))
 	if err != nil && uncertain(err) {
 		// The reply was lost: the container may exist all the same.
 		if info, ok := r.lookUp(ctx, c.Address.Host, spec.Name); ok && sameLabels(info.Labels, spec.Labels) {
-			b.newID = info.ID
-			return nil
+			id, err = info.ID, nil
 		}
 	}
 	if err != nil {
 		return proxyConflict(c, fmt.Errorf("create %s: %w", spec.Name, err))
 	}
 	b.newID = id
-	return nil
+	return joinOthers(octx, d, spec, id)
 }
 
 // sameLabels reports whether a container found by name is the one a

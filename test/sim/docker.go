@@ -46,7 +46,8 @@ type Docker struct {
 	images     map[string]string     // normalised ref -> image ID
 	execs      map[string]string     // exec ID -> container ID
 	requests   int64
-	unknown    []string // requests the model does not simulate, "GET /path"
+	unknown    []string        // requests the model does not simulate, "GET /path"
+	networks   map[string]bool // by name (see networks.go)
 }
 
 func newDocker() *Docker {
@@ -142,6 +143,8 @@ func (d *Docker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.listImages(w)
 	case strings.HasPrefix(path, "/images/"):
 		d.image(w, r, strings.TrimPrefix(path, "/images/"))
+	case strings.HasPrefix(path, "/networks/"):
+		d.network(w, r, strings.TrimPrefix(path, "/networks"))
 	default:
 		d.notSimulated(w, r)
 	}

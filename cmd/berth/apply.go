@@ -132,6 +132,7 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 	if err := a.execute(ctx, cfg, conns, p, o); err != nil {
 		return err
 	}
+	a.removeNetworks(ctx, cfg, conns, p)
 	return a.removeVolumes(ctx, conns, p)
 }
 

@@ -291,7 +291,15 @@ func TestShopSlowDatabaseHoldsTheRoles(t *testing.T) {
 	took := time.Since(begin)
 	db := s.service + "-db"
 	dbStart := s.startedAt(t, "h3", db)
-	ready := pgTime(t, s.pgLog(t, db), "database system is ready to accept connections")
+	const readyMsg = "database system is ready to accept connections"
+	// Without the wait, the apply is over before PostgreSQL is up.
+	Eventually(t, 90*time.Second, func() error {
+		if !strings.Contains(s.pgLog(t, db), readyMsg) {
+			return fmt.Errorf("PostgreSQL is not ready yet")
+		}
+		return nil
+	})
+	ready := pgTime(t, s.pgLog(t, db), readyMsg)
 	if ready.Sub(dbStart) < 30*time.Second {
 		t.Fatalf("PostgreSQL was ready %s after its start: the delay did not hold", ready.Sub(dbStart))
 	}

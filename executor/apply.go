@@ -160,23 +160,6 @@ func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts,
 	return r
 }
 
-// branch is what one (host, role) or (host, accessory) has done so far.
-// Its steps run one after the other, so it needs no lock during the walk.
-type branch struct {
-	change     *planner.Change
-	newID      string // the new container, once created
-	reused     bool   // newID is a retained container started again, not a new one
-	started    bool   // the new container was started
-	healthy    bool   // the new container passed its health check
-	discarded  bool   // the new container was removed again
-	oldStopped bool   // the running container was stopped
-	oldDone    bool   // stop_old ran (the cut-over is complete)
-	oldServes  bool   // the old container was seen running after a discard
-	switched   bool   // the proxy routes to the new container
-}
-
-func (b *branch) addr() planner.Address { return b.change.Address }
-
 func barrierID(p *planner.Plan) string {
 	for _, s := range p.Graph.Steps {
 		if s.Kind == planner.StepBarrier {
@@ -306,13 +289,13 @@ func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
 	)
 	for _, b := range r.order {
 		var job func(Docker) error
-		switch {
-		case b.discarded && (b.change.Running == nil || b.oldServes):
+		switch b.cleanUpAction(r.rollingBack()) {
+		case cleanReportDiscard:
 			mu.Lock()
 			discarded = append(discarded, b.addr())
 			mu.Unlock()
 			continue
-		case b.newID != "" && !b.healthy:
+		case cleanDiscard:
 			// Prepared (or started) but never healthy: the barrier closed, a
 			// dependency failed or the apply was interrupted. Remove it and
 			// leave, or bring back, the old container.
@@ -325,7 +308,7 @@ func (r *run) cleanUp(errs []error) ([]planner.Address, []error) {
 				}
 				return err
 			}
-		case b.healthy && len(b.olds()) > 0 && !b.oldDone && !r.rollingBack():
+		case cleanFinishCutover:
 			// Healthy but interrupted before stop_old completed: finish the
 			// cut-over, redialling after a lost connection.
 			job = func(d Docker) error { return r.finishCutover(ctx, d, b) }
@@ -366,7 +349,7 @@ func (r *run) rollback() ([]planner.Address, error) {
 		errs []error
 	)
 	for _, b := range r.order {
-		if !b.healthy || b.discarded || b.change.Address.Accessory != "" || b.change.Address.Proxy {
+		if !b.healthy() || b.change.Address.Accessory != "" || b.change.Address.Proxy {
 			continue
 		}
 		wg.Add(1)

@@ -8,13 +8,12 @@
 // kamal-proxy, the health step is a switch: `kamal-proxy deploy` run inside
 // the host's proxy container (proxy.go).
 //
-// It does not take the deploy lock, write the audit line or the roster:
-// the command that runs an apply does, with the lock, audit and roster
-// packages.
+// Each branch (one host and role, or accessory) moves through the states of
+// branch.go; after the walk, the clean-up reads them as a table.
 //
+// It does not take the deploy lock, write the audit line or the roster:
+// internal/deploy does, with the lock, audit and roster packages. It does
+// not dial: it reaches each host's Docker API through the Hosts interface.
 // The walk itself is internal/graph's, which knows nothing about Docker.
-// Its subpackages do one job each: sshx (one verified SSH connection per
-// host), dockerapi (the Docker Engine API through that connection) and live
-// (the planner's view of a host). executor does not decide what to change:
-// planner does.
+// executor does not decide what to change: planner does.
 package executor

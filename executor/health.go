@@ -2,6 +2,7 @@ package executor
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,17 +58,8 @@ var errInterrupted = errors.New("interrupted")
 // check reports unhealthy, the deadline passes or the apply is interrupted.
 func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
 	h := b.change.Desired.Health
-	deadline := h.Deadline
-	if deadline <= 0 {
-		deadline = 30 * time.Second
-	}
 	start := time.Now()
-	fail := func(reason, output string) error {
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		logs, _ := d.Logs(lctx, b.newID, 20)
-		return &HealthError{Address: b.addr(), Container: b.change.Desired.Name, Reason: reason, Output: output, Logs: string(logs)}
-	}
+	fail := func(reason, output string) error { return r.healthFailure(ctx, d, b, reason, output) }
 	var output string
 	for {
 		octx, cancel := r.op(ctx)
@@ -82,8 +74,8 @@ func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
 		if err != nil {
 			// The connection failed: redial and go on until the deadline.
 			output = "inspect: " + err.Error()
-			if time.Since(start) > deadline {
-				return fail(fmt.Sprintf("deadline %s passed without an answer from the host", deadline), output)
+			if time.Since(start) > h.Deadline {
+				return fail(fmt.Sprintf("deadline %s passed without an answer from the host", h.Deadline), output)
 			}
 			if nd, derr := r.redial(ctx, b.addr().Host); derr == nil {
 				d = nd
@@ -97,21 +89,14 @@ func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
 			return fail(reason, lastHealthOutput(info, output))
 		}
 		ok, out, verdict := r.probe(ctx, d, b, h, info, start)
-		if out != "" {
-			output = out
-		}
-		if ok {
+		output = cmp.Or(out, output)
+		switch {
+		case ok:
 			return nil
-		}
-		if verdict != "" {
+		case verdict != "":
 			return fail(verdict, lastHealthOutput(info, output))
-		}
-		limit := deadline
-		if h.Kind == planner.HealthAuto && info.HasHealthcheck {
-			limit = max(deadline, imageHealthDeadline)
-		}
-		if time.Since(start) > limit {
-			return fail(fmt.Sprintf("deadline %s passed", limit), lastHealthOutput(info, output))
+		case time.Since(start) > healthLimit(h, info):
+			return fail(fmt.Sprintf("deadline %s passed", healthLimit(h, info)), lastHealthOutput(info, output))
 		}
 		select {
 		case <-time.After(r.opts.Poll):
@@ -121,6 +106,24 @@ func (r *run) waitHealthy(ctx context.Context, d Docker, b *branch) error {
 			return fmt.Errorf("%s: health check of %s: %w", b.addr(), b.change.Desired.Name, errInterrupted)
 		}
 	}
+}
+
+// healthLimit is how long a health wait may take: the check's deadline, or
+// for the image's own HEALTHCHECK at least imageHealthDeadline.
+func healthLimit(h planner.HealthSpec, info dockerapi.ContainerInfo) time.Duration {
+	if h.Kind == planner.HealthAuto && info.HasHealthcheck {
+		return max(h.Deadline, imageHealthDeadline)
+	}
+	return h.Deadline
+}
+
+// healthFailure is the error of a failed health wait, with the container's
+// last log lines.
+func (r *run) healthFailure(ctx context.Context, d Docker, b *branch, reason, output string) error {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	logs, _ := d.Logs(lctx, b.newID, 20)
+	return &HealthError{Address: b.addr(), Container: b.change.Desired.Name, Reason: reason, Output: output, Logs: string(logs)}
 }
 
 // pause waits one poll interval; false when the apply was interrupted

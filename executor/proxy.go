@@ -50,7 +50,7 @@ func (r *run) switchProxy(ctx context.Context, d Docker, b *branch) error {
 		err = r.deployTarget(ctx, d, b)
 	}
 	if err == nil {
-		b.healthy, b.switched = true, true
+		b.new = newRouted
 		r.rep.Event(b.addr(), "proxy routes "+b.change.Desired.Proxy.Service+" to "+b.change.Desired.Name)
 		return nil
 	}
@@ -267,16 +267,16 @@ func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {
 	if movesBehindProxy(b) {
 		// The old container served on its own ports, not through the
 		// proxy: discardNew stops the proxy and starts the old one again.
-		b.switched = false
+		b.new = newHealthy
 		return nil
 	}
 	argv := []string{"kamal-proxy", "remove", route.Service}
 	if old != nil {
-		if b.oldStopped {
+		if b.oldMayBeStopped() {
 			if err := d.Start(xctx, old.ID); err != nil {
 				return fmt.Errorf("start %s again: %w", old.Name, err)
 			}
-			b.oldStopped = false
+			b.old = oldServing
 			r.rep.Event(b.addr(), "restarted "+old.Name)
 		}
 		argv = ProxyDeployArgs(route, shortID(old.ID))
@@ -288,7 +288,7 @@ func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {
 	if err != nil {
 		return fmt.Errorf("proxy: route %s back to %s: %w", route.Service, describeOld(b.change), err)
 	}
-	b.switched = false
+	b.new = newHealthy
 	r.rep.Event(b.addr(), "proxy routes "+route.Service+" to "+describeOld(b.change)+" again")
 	return nil
 }

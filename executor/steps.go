@@ -59,13 +59,13 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	if c.Keep != nil {
 		// The desired container already runs beside others: keep it.
 		// It runs already; it is not this apply's to stop if it fails.
-		b.newID, b.reused = c.Keep.ID, true
+		b.prepared(c.Keep.ID, originKept)
 		return nil
 	}
 	if old, ok := retained(c); ok {
 		// The very container is retained, stopped: start it again instead
 		// of making a copy (a rollback needs no pull and no registry).
-		b.newID, b.reused = old.ID, true
+		b.prepared(old.ID, originRetained)
 		return nil
 	}
 	octx, cancel := r.op(ctx)
@@ -111,7 +111,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	if err != nil {
 		return proxyConflict(c, fmt.Errorf("create %s: %w", spec.Name, err))
 	}
-	b.newID = id
+	b.prepared(id, originCreated)
 	return joinOthers(octx, d, spec, id)
 }
 
@@ -186,12 +186,11 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 	octx, cancel := r.op(ctx)
 	defer cancel()
 	err := d.Start(octx, b.newID)
-	if err == nil {
-		b.started = true
-		return nil
+	if err == nil || uncertain(err) {
+		b.new = newStarted // a lost reply counts as possibly started
 	}
-	if uncertain(err) {
-		b.started = true
+	if err == nil {
+		return nil
 	}
 	err = fmt.Errorf("start %s: %w", b.change.Desired.Name, err)
 	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil && !uncertain(cerr) {
@@ -207,7 +206,7 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 func (r *run) stopOld(ctx context.Context, d Docker, b *branch) error {
 	olds := b.olds()
 	if len(olds) == 0 {
-		b.oldDone = true
+		b.old = oldStopped
 		return nil
 	}
 	octx, cancel := r.op(ctx)
@@ -218,21 +217,12 @@ func (r *run) stopOld(ctx context.Context, d Docker, b *branch) error {
 			errs = append(errs, err)
 		}
 	}
-	b.oldStopped = true // possibly, when an error left it open: the clean-up looks
+	b.old = oldStopping // possibly stopped, when an error left it open: the clean-up looks
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	b.oldDone = true
+	b.old = oldStopped
 	return nil
-}
-
-// olds are the running containers the change stops: Running and Extra.
-func (b *branch) olds() []planner.Container {
-	var out []planner.Container
-	if b.change.Running != nil {
-		out = append(out, *b.change.Running)
-	}
-	return append(out, b.change.Extra...)
 }
 
 // health waits for the new container to turn healthy. On failure the new
@@ -240,7 +230,7 @@ func (b *branch) olds() []planner.Container {
 func (r *run) health(ctx context.Context, d Docker, b *branch) error {
 	err := r.waitHealthy(ctx, d, b)
 	if err == nil {
-		b.healthy = true
+		b.new = newHealthy
 		return nil
 	}
 	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil && !uncertain(cerr) {
@@ -300,25 +290,24 @@ func (r *run) discardOnce(ctx context.Context, d Docker, b *branch) error {
 	var errs []error
 	octx, cancel := r.op(ctx)
 	defer cancel()
-	if b.switched {
+	if b.new == newRouted {
 		// The proxy routes to the new container: route back first.
 		if err := r.switchBack(octx, d, b); err != nil {
 			return err
 		}
 	}
-	if b.newID != "" && !b.discarded {
-		if b.started {
+	if b.pending() {
+		if b.started() {
 			if err := r.stopContainer(octx, d, b, b.newID, b.change.Desired.Name); err != nil {
 				return err
 			}
 		}
-		if b.reused {
-			b.discarded = true // a retained container stays retained, stopped
-		} else if err := d.Remove(octx, b.newID, false); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
-			return fmt.Errorf("remove new container: %w", err)
-		} else {
-			b.discarded = true
+		if b.origin == originCreated {
+			if err := d.Remove(octx, b.newID, false); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+				return fmt.Errorf("remove new container: %w", err)
+			}
 		}
+		b.new = newDiscarded // a retained or kept container stays, stopped or running as it was
 	}
 	if old := b.change.Running; old != nil {
 		info, err := d.Inspect(octx, old.ID)
@@ -343,8 +332,7 @@ func (r *run) discardOnce(ctx context.Context, d Docker, b *branch) error {
 				errs = append(errs, err)
 			}
 		}
-		b.oldStopped = false
-		b.oldServes = true
+		b.old = oldRunsAgain
 	}
 	return errors.Join(errs...)
 }
@@ -405,7 +393,7 @@ func (r *run) prune(ctx context.Context, d Docker, b *branch) error {
 			continue
 		}
 		if b.change.Running != nil && c.ID == b.change.Running.ID {
-			if !b.oldStopped {
+			if !b.oldMayBeStopped() {
 				continue
 			}
 		} else if c.Running() {

@@ -133,6 +133,11 @@ type Healthcheck struct {
 	SteadyInterval time.Duration
 }
 
+// ProbeInterval is how often a deploy probes a new container without a
+// healthcheck block of its own (its running state, the image's HEALTHCHECK)
+// and a proxied role's target; a healthcheck block's interval defaults to it.
+const ProbeInterval = time.Second
+
 // DefaultSteadyInterval is Docker's health check interval when
 // healthcheck.steady_interval is not set.
 const DefaultSteadyInterval = 30 * time.Second

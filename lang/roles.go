@@ -19,7 +19,7 @@ const (
 	defaultStopTimeout    = 10 * time.Second
 	defaultReadiness      = 3 * time.Second
 	defaultBarrierTimeout = 5 * time.Minute
-	defaultHCInterval     = time.Second
+	defaultHCInterval     = ProbeInterval
 	defaultHCRetries      = 3
 	defaultHCDeadline     = 30 * time.Second
 )

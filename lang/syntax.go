@@ -7,61 +7,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/berth-sh/berth/internal/imageref"
 )
 
 var (
-	nameRe      = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-	tagRe       = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127}$`)
-	pathCompRe  = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
-	domainRe    = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]{1,5})?$`)
-	digestRe    = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
-	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	errBadImage = errors.New("invalid image reference")
+	nameRe    = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	tagRe     = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127}$`)
+	domainRe  = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]{1,5})?$`)
+	envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-// imageRef is a parsed image reference "[domain/]path[:tag][@digest]".
-type imageRef struct {
-	Repository string // domain and path
-	Tag        string
-	Digest     string
-}
-
-// parseImage parses a Docker image reference.
-func parseImage(s string) (imageRef, error) {
-	var r imageRef
-	if len(s) == 0 || len(s) > 255 {
-		return r, fmt.Errorf("%w: %q", errBadImage, s)
-	}
-	rest := s
-	if i := strings.Index(rest, "@"); i >= 0 {
-		r.Digest = rest[i+1:]
-		rest = rest[:i]
-		if !digestRe.MatchString(r.Digest) {
-			return r, fmt.Errorf("%w: the digest %q is not sha256:<64 hex digits>", errBadImage, r.Digest)
-		}
-	}
-	if i := strings.LastIndex(rest, ":"); i >= 0 && !strings.Contains(rest[i:], "/") {
-		r.Tag = rest[i+1:]
-		rest = rest[:i]
-		if !tagRe.MatchString(r.Tag) {
-			return r, fmt.Errorf("%w: the tag %q is not valid", errBadImage, r.Tag)
-		}
-	}
-	parts := strings.Split(rest, "/")
-	if len(parts) > 1 && (strings.ContainsAny(parts[0], ".:") || parts[0] == "localhost") {
-		if !domainRe.MatchString(parts[0]) {
-			return r, fmt.Errorf("%w: the registry %q is not a host name with an optional port", errBadImage, parts[0])
-		}
-		parts = parts[1:]
-	}
-	for _, p := range parts {
-		if !pathCompRe.MatchString(p) {
-			return r, fmt.Errorf("%w: %q is not a valid repository name component (lowercase letters, digits and separators)", errBadImage, p)
-		}
-	}
-	r.Repository = rest
-	return r, nil
-}
+// parseImage parses a Docker image reference (imageref's grammar).
+func parseImage(s string) (imageref.Ref, error) { return imageref.Parse(s) }
 
 // parsePort parses "[ip:]host:container[/tcp|udp]".
 func parsePort(s string) (Port, error) {

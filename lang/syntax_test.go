@@ -5,37 +5,6 @@ import (
 	"testing"
 )
 
-func TestParseImage(t *testing.T) {
-	for _, c := range []struct {
-		in         string
-		repo, tag  string
-		digest, ok bool
-	}{
-		{"10.77.0.1:5000/shop", "10.77.0.1:5000/shop", "", false, true},
-		{"10.77.0.1:5000/cache:7", "10.77.0.1:5000/cache", "7", false, true},
-		{"nginx", "nginx", "", false, true},
-		{"library/nginx:1.27-alpine", "library/nginx", "1.27-alpine", false, true},
-		{"localhost/a/b__c", "localhost/a/b__c", "", false, true},
-		{"ghcr.io/x/y@sha256:" + strings.Repeat("a", 64), "ghcr.io/x/y", "", true, true},
-		{"Shop", "", "", false, false},
-		{"shop:", "", "", false, false},
-		{"shop:-x", "", "", false, false},
-		{"a//b", "", "", false, false},
-		{"host:99999999/x", "", "", false, false},
-		{"x@sha256:abc", "", "", false, false},
-		{"", "", "", false, false},
-	} {
-		r, err := parseImage(c.in)
-		if (err == nil) != c.ok {
-			t.Errorf("%q: err %v", c.in, err)
-			continue
-		}
-		if c.ok && (r.Repository != c.repo || r.Tag != c.tag || (r.Digest != "") != c.digest) {
-			t.Errorf("%q: %+v", c.in, r)
-		}
-	}
-}
-
 func TestParsePort(t *testing.T) {
 	for _, c := range []struct {
 		in   string

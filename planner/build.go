@@ -62,9 +62,9 @@ type Deps struct {
 // an image that cannot be resolved) it returns no plan and every error,
 // each naming its host or image.
 //
-// A host removed from the configuration is not read (it is not declared
-// any more), so its containers do not show up as removes: remove them with
-// `berth destroy` while the host is still declared, or by hand.
+// A host that left the configuration but is still in the roster of the
+// hosts read is read too, and its containers are planned as removes; one
+// that cannot be read fails the plan, naming --exclude as the way past.
 func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Plan, error) {
 	if pr := cfg.PrimaryRole(); pr == nil || len(pr.Hosts) == 0 {
 		return nil, ErrNoPrimary
@@ -78,34 +78,12 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	hosts := hostsToRead(cfg, opts)
-	refs := imageRefs(cfg, opts)
-
-	var (
-		wg               sync.WaitGroup
-		digests          map[string]string
-		states           map[string]HostState
-		resolveErr, rErr error
-	)
-	wg.Go(func() { digests, resolveErr = resolveAll(ctx, deps.Digests, refs) })
-	wg.Go(func() { states, rErr = readHosts(ctx, deps.State, cfg, hosts, opts.ReadParallelism) })
-	wg.Wait()
-	if err := errors.Join(rErr, resolveErr); err != nil {
-		return nil, err
-	}
-	departed := departedHosts(cfg, hosts, states)
-	gone, err := readDeparted(ctx, deps.State, cfg, departedToRead(cfg, departed, opts), opts.ReadParallelism)
+	in, err := readInputs(ctx, cfg, deps, opts)
 	if err != nil {
 		return nil, err
 	}
-	log.Debug("plan inputs read", "hosts", len(states), "departed", len(gone), "images", len(digests))
-
-	changes := diff(diffInput{cfg: cfg, states: states, departed: gone, digests: digests, destroy: opts.Destroy, includeAccessories: opts.IncludeAccessories})
-	if err := checkTargets(cfg, changes, departed, opts); err != nil {
+	changes := diff(diffInput{cfg: cfg, states: in.states, departed: in.gone, digests: in.digests, destroy: opts.Destroy, includeAccessories: opts.IncludeAccessories})
+	if err := checkTargets(cfg, changes, in.departed, opts); err != nil {
 		return nil, err
 	}
 	changes = filterTargets(changes, opts.Targets, opts.Excludes)
@@ -114,6 +92,53 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	if err != nil {
 		return nil, err
 	}
+	p := newPlan(cfg, opts, in, changes, g)
+	if opts.RemoveVolumes {
+		if p.Volumes, err = volumesOf(ctx, deps.Volumes, cfg, changes); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// inputs are what a plan is computed from.
+type inputs struct {
+	hosts    []string             // the declared hosts read, in order
+	states   map[string]HostState // by host
+	digests  map[string]string    // image reference -> digest
+	departed []RosterHost         // hosts that left the configuration
+	gone     map[string]HostState // the departed hosts read
+}
+
+// readInputs reads the hosts and resolves the images at once, then reads
+// the departed hosts the roster names.
+func readInputs(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (inputs, error) {
+	in := inputs{hosts: hostsToRead(cfg, opts)}
+	refs := imageRefs(cfg, opts)
+	var (
+		wg               sync.WaitGroup
+		resolveErr, rErr error
+	)
+	wg.Go(func() { in.digests, resolveErr = resolveAll(ctx, deps.Digests, refs) })
+	wg.Go(func() { in.states, rErr = readHosts(ctx, deps.State, cfg, in.hosts, opts.ReadParallelism) })
+	wg.Wait()
+	if err := errors.Join(rErr, resolveErr); err != nil {
+		return in, err
+	}
+	in.departed = departedHosts(cfg, in.hosts, in.states)
+	var err error
+	if in.gone, err = readDeparted(ctx, deps.State, cfg, departedToRead(cfg, in.departed, opts), opts.ReadParallelism); err != nil {
+		return in, err
+	}
+	if log := opts.Logger; log != nil {
+		log.Debug("plan inputs read", "hosts", len(in.states), "departed", len(in.gone), "images", len(in.digests))
+	}
+	return in, nil
+}
+
+// newPlan assembles the plan of changes and their graph, with the
+// snapshot of every host read.
+func newPlan(cfg *lang.Config, opts Options, in inputs, changes []Change, g Graph) *Plan {
 	p := &Plan{
 		FormatVersion: FormatVersion,
 		BerthVersion:  opts.BerthVersion,
@@ -122,7 +147,7 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 		Version:       cfg.Version.Full,
 		ConfigHash:    cfg.Hash,
 		Variables:     safeVariables(cfg.Variables),
-		Images:        digests,
+		Images:        in.digests,
 		Changes:       changes,
 		Graph:         g,
 		Targets:       slices.Clone(opts.Targets),
@@ -131,92 +156,20 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 
 		IncludeAccessories: opts.IncludeAccessories,
 		RemoveVolumes:      opts.RemoveVolumes,
-	}
-	if opts.RemoveVolumes {
-		if p.Volumes, err = volumesOf(ctx, deps.Volumes, cfg, changes); err != nil {
-			return nil, err
-		}
+		Departed:           in.departed,
 	}
 	declared := hostIndex(cfg)
-	for _, h := range hosts {
-		p.Hosts = append(p.Hosts, snapshot(declared[h], states[h]))
+	for _, h := range in.hosts {
+		p.Hosts = append(p.Hosts, snapshot(declared[h], in.states[h]))
 	}
-	for _, d := range departed {
-		if st, ok := gone[d.Name]; ok {
+	for _, d := range in.departed {
+		if st, ok := in.gone[d.Name]; ok {
 			s := snapshot(nil, st)
 			s.Address, s.Departed, s.User, s.Port = d.Address, true, d.User, d.Port
 			p.Hosts = append(p.Hosts, s)
 		}
 	}
-	p.Departed = departed
-	return p, nil
-}
-
-// checkTargets refuses a target or exclude that names no declared host,
-// role or accessory and matches no change (a role removed from the
-// configuration can still be targeted: its removal is a change).
-func checkTargets(cfg *lang.Config, changes []Change, departed []RosterHost, opts Options) error {
-	var errs []error
-	for flag, names := range map[string][]string{"--target": opts.Targets, "--exclude": opts.Excludes} {
-		for _, n := range names {
-			if declared(cfg, n) || slices.ContainsFunc(changes, func(c Change) bool { return matchAny(c.Address, []string{n}) }) ||
-				slices.ContainsFunc(departed, func(d RosterHost) bool { return d.Name == n }) {
-				continue
-			}
-			errs = append(errs, fmt.Errorf("%s %s: %w of the configuration or the hosts", flag, n, ErrUnknownTarget))
-		}
-	}
-	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-	return errors.Join(errs...)
-}
-
-func declared(cfg *lang.Config, name string) bool {
-	if cfg.Host(name) != nil {
-		return true
-	}
-	for _, r := range cfg.Roles {
-		if r.Name == name {
-			return true
-		}
-		for _, h := range r.Hosts {
-			if name == h+"/"+r.Name {
-				return true
-			}
-		}
-	}
-	for _, a := range cfg.Accessories {
-		if name == a.Name || name == "accessory."+a.Name {
-			return true
-		}
-		for _, h := range a.Hosts {
-			if name == h+"/accessory."+a.Name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// hostsToRead is every declared host in plan order, minus hosts excluded by
-// name; with targets that are all host names, only those hosts.
-func hostsToRead(cfg *lang.Config, opts Options) []string {
-	var out []string
-	onlyHosts := len(opts.Targets) > 0
-	for _, t := range opts.Targets {
-		if cfg.Host(t) == nil {
-			onlyHosts = false
-		}
-	}
-	for _, h := range hostOrder(cfg) {
-		if onlyHosts && !slices.Contains(opts.Targets, h) {
-			continue
-		}
-		if slices.Contains(opts.Excludes, h) {
-			continue
-		}
-		out = append(out, h)
-	}
-	return out
+	return p
 }
 
 // imageRefs are the distinct image references to resolve.

@@ -512,19 +512,3 @@ func matchAny(addr Address, names []string) bool {
 	}
 	return false
 }
-
-// filterTargets keeps the changes that --target names (all when none) and
-// --exclude does not.
-func filterTargets(changes []Change, targets, excludes []string) []Change {
-	var out []Change
-	for _, c := range changes {
-		if len(targets) > 0 && !matchAny(c.Address, targets) {
-			continue
-		}
-		if matchAny(c.Address, excludes) {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
-}

@@ -26,7 +26,6 @@ const (
 	// steady interval (lang.DefaultSteadyInterval).
 	proxyHealthInterval = 10 * time.Second
 	proxyHealthDeadline = 30 * time.Second
-	defaultProxyCheck   = time.Second
 )
 
 // ProxyRoute is how the host's kamal-proxy routes to a role's container:
@@ -58,8 +57,8 @@ func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
 	if p == nil {
 		return nil
 	}
-	interval := defaultProxyCheck
-	if role.Healthcheck != nil && role.Healthcheck.Interval > 0 {
+	interval := lang.ProbeInterval
+	if role.Healthcheck != nil {
 		interval = role.Healthcheck.Interval
 	}
 	return &ProxyRoute{

@@ -6,17 +6,10 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/berth-sh/berth/internal/imageref"
 	"github.com/berth-sh/berth/lang"
-)
-
-// Defaults of a health check when the configuration leaves a value out.
-const (
-	defaultHealthInterval = time.Second
-	defaultHealthDeadline = 30 * time.Second
-	defaultReadiness      = 3 * time.Second
 )
 
 // SpecSummary is the non-secret part of a container spec that shapes the
@@ -99,12 +92,8 @@ func ServiceRef(cfg *lang.Config) string { return cfg.Service.Image + ":" + cfg.
 // AccessoryRef is an accessory's image reference "repo:tag" without any
 // digest, ":latest" added when it has no tag.
 func AccessoryRef(acc *lang.Accessory) string {
-	ref, _ := splitDigest(acc.Image)
-	slash := strings.LastIndex(ref, "/")
-	if strings.LastIndex(ref, ":") <= slash {
-		ref += ":latest"
-	}
-	return ref
+	r := imageref.Split(acc.Image)
+	return r.WithTag(r.Tag).Named()
 }
 
 func finishSpec(cfg *lang.Config, s SpecSummary, own map[string]string, name, ref, version string) ContainerSpec {
@@ -203,19 +192,9 @@ func portStrings(ports []lang.Port) []string {
 
 func healthSpec(hc *lang.Healthcheck, d lang.Deploy) HealthSpec {
 	if hc == nil {
-		delay := d.ReadinessDelay
-		if delay == 0 {
-			delay = defaultReadiness
-		}
-		return HealthSpec{Kind: HealthAuto, Interval: defaultHealthInterval, Deadline: delay}
+		return HealthSpec{Kind: HealthAuto, Interval: lang.ProbeInterval, Deadline: d.ReadinessDelay}
 	}
 	h := HealthSpec{Interval: hc.Interval, Retries: hc.Retries, Deadline: hc.Deadline, SteadyInterval: hc.SteadyInterval}
-	if h.Interval == 0 {
-		h.Interval = defaultHealthInterval
-	}
-	if h.Deadline == 0 {
-		h.Deadline = defaultHealthDeadline
-	}
 	switch {
 	case len(hc.Cmd) > 0:
 		h.Kind, h.Cmd = HealthCmd, slices.Clone(hc.Cmd)
@@ -231,21 +210,12 @@ func healthSpec(hc *lang.Healthcheck, d lang.Deploy) HealthSpec {
 
 // splitDigest splits "repo:tag@sha256:..." into "repo:tag" and "sha256:...".
 func splitDigest(ref string) (string, string) {
-	if i := strings.LastIndex(ref, "@"); i >= 0 {
-		return ref[:i], ref[i+1:]
-	}
-	return ref, ""
+	r := imageref.Split(ref)
+	return r.Named(), r.Digest
 }
 
 // imageTag returns the tag of "host:port/repo:tag", or "latest".
-func imageTag(ref string) string {
-	ref, _ = splitDigest(ref)
-	slash := strings.LastIndex(ref, "/")
-	if i := strings.LastIndex(ref, ":"); i > slash {
-		return ref[i+1:]
-	}
-	return "latest"
-}
+func imageTag(ref string) string { return imageref.Split(ref).TagOrLatest() }
 
 // shortDigest abbreviates "sha256:abcdef..." to "sha256:abcdef123456…".
 func shortDigest(d string) string {

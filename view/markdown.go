@@ -36,29 +36,43 @@ func PlanFileMarkdown(w io.Writer, p *planner.Plan, f *FileInfo) error {
 		pw.printf("**%s**\n\n", NoChanges)
 	} else {
 		pw.printf("**%s**\n\n", Summary(p))
-		pw.printf("| Host | Role | Action | Version |\n|---|---|---|---|\n")
-		for _, c := range p.Changes {
-			if c.Action == planner.ActionUnchanged {
-				continue
-			}
-			name := c.Address.Role
-			if c.Address.Accessory != "" {
-				name = "accessory." + c.Address.Accessory
-			}
-			if c.Address.Proxy {
-				name = planner.ProxyContainer
-			}
-			if c.Primary {
-				name += " (primary)"
-			}
-			pw.printf("| %s | %s | `%s` %s | %s |\n", cell(c.Address.Host), cell(name), c.Action.Symbol(), c.Action, cell(versionChange(c)))
-		}
-		pw.printf("\n")
+		markdownTable(pw, p)
 	}
-
 	pw.printf("<details><summary>Details</summary>\n\n")
+	markdownDetails(pw, p)
+	pw.printf("\nConfig hash %s, berth %s, made %s.\n\n</details>\n", code(p.ConfigHash), cell(p.BerthVersion), p.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+	return pw.err
+}
+
+// markdownTable is the table of what changes on which host.
+func markdownTable(pw *errWriter, p *planner.Plan) {
+	pw.printf("| Host | Role | Action | Version |\n|---|---|---|---|\n")
 	for _, c := range p.Changes {
 		if c.Action == planner.ActionUnchanged {
+			continue
+		}
+		name := c.Address.Role
+		if c.Address.Accessory != "" {
+			name = "accessory." + c.Address.Accessory
+		}
+		if c.Address.Proxy {
+			name = planner.ProxyContainer
+		}
+		if c.Primary {
+			name += " (primary)"
+		}
+		pw.printf("| %s | %s | `%s` %s | %s |\n", cell(c.Address.Host), cell(name), c.Action.Symbol(), c.Action, cell(versionChange(c)))
+	}
+	pw.printf("\n")
+}
+
+// markdownDetails is the collapsible section: every change with its
+// reasons, the images, the hosts read and the steps.
+func markdownDetails(pw *errWriter, p *planner.Plan) {
+	var unchanged []string
+	for _, c := range p.Changes {
+		if c.Action == planner.ActionUnchanged {
+			unchanged = append(unchanged, code(c.Address.String()))
 			continue
 		}
 		pw.printf("#### `%s %s` %s\n\n", c.Action.Symbol(), c.Address, c.Action)
@@ -70,12 +84,6 @@ func PlanFileMarkdown(w io.Writer, p *planner.Plan, f *FileInfo) error {
 		}
 		if len(c.Reasons) > 0 {
 			pw.printf("\n")
-		}
-	}
-	var unchanged []string
-	for _, c := range p.Changes {
-		if c.Action == planner.ActionUnchanged {
-			unchanged = append(unchanged, code(c.Address.String()))
 		}
 	}
 	if len(unchanged) > 0 {
@@ -99,8 +107,6 @@ func PlanFileMarkdown(w io.Writer, p *planner.Plan, f *FileInfo) error {
 		}
 		pw.printf("```\n")
 	}
-	pw.printf("\nConfig hash %s, berth %s, made %s.\n\n</details>\n", code(p.ConfigHash), cell(p.BerthVersion), p.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
-	return pw.err
 }
 
 // versionChange is the table's version column: "v1 → v2", "v2", "v1 → (removed)".

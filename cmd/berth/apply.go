@@ -2,12 +2,11 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	osuser "os/user"
 	"strings"
 	"sync"
 	"time"
@@ -16,9 +15,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/berth-sh/berth/executor"
-	"github.com/berth-sh/berth/executor/audit"
 	"github.com/berth-sh/berth/executor/progress"
-	"github.com/berth-sh/berth/internal/fanout"
+	"github.com/berth-sh/berth/internal/deploy"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/view"
@@ -86,13 +84,13 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 		// still wins (and then the plan is stale if it differs).
 		o.vars.vars = append(saved.VarArgs(), o.vars.vars...)
 	}
-	cfg, conns, err := a.open(ctx, o.vars)
+	cfg, sess, err := a.open(ctx, o.vars)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
+	defer sess.Close()
 
-	release, err := a.takeLock(ctx, cfg, conns, o.message, o.lockWait)
+	release, err := sess.Lock(ctx, cfg, o.message, o.lockWait)
 	if err != nil {
 		return err
 	}
@@ -100,17 +98,14 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 
 	p := saved
 	if p != nil {
-		if err := addDeparted(conns, p); err != nil {
-			return err
-		}
-		if p, err = a.verifySaved(ctx, cfg, conns, saved); err != nil {
+		if p, err = a.verifySaved(ctx, sess, saved); err != nil {
 			return err
 		}
 		if p.Destroy {
 			o.command = "destroy"
 		}
 	} else {
-		if p, err = a.makePlan(ctx, cfg, conns, o.targets, o.excludes); err != nil {
+		if p, err = sess.Plan(ctx, planner.Options{Targets: o.targets, Excludes: o.excludes}); err != nil {
 			return err
 		}
 		if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.noColor)}); err != nil {
@@ -129,16 +124,11 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 		fmt.Fprintln(a.Out, "No changes. The hosts match the configuration.")
 		return nil
 	}
-	if err := a.execute(ctx, cfg, conns, p, o); err != nil {
+	if err := a.execute(ctx, sess, cfg, p, o); err != nil {
 		return err
 	}
-	a.removeNetworks(ctx, cfg, conns, p)
-	return a.removeVolumes(ctx, conns, p)
-}
-
-// makePlan reads the live state and builds a plan.
-func (a *app) makePlan(ctx context.Context, cfg *lang.Config, conns *connections, targets, excludes []string) (*planner.Plan, error) {
-	return a.planWith(ctx, cfg, conns, planner.Options{Targets: targets, Excludes: excludes})
+	a.removeNetworks(ctx, sess, p)
+	return a.removeVolumes(ctx, sess, p)
 }
 
 // confirm asks for "yes" on a terminal, and refuses without one.
@@ -155,23 +145,9 @@ func (a *app) confirm() error {
 	return nil
 }
 
-// who names the person or machine behind an apply, for the lock and audit.
-func (a *app) who() string {
-	user := ""
-	for _, kv := range a.environ {
-		if v, ok := strings.CutPrefix(kv, "USER="); ok && v != "" {
-			user = v
-		}
-	}
-	if u, err := osuser.Current(); user == "" && err == nil {
-		user = u.Username
-	}
-	host, _ := os.Hostname()
-	return user + "@" + host
-}
-
-// execute applies p with progress output and writes the audit lines.
-func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections, p *planner.Plan, o applyOptions) error {
+// execute applies p (made from cfg) with progress output, and says how it
+// ended: the audit lines, the roster and the pruning are deploy's.
+func (a *app) execute(ctx context.Context, sess *deploy.Session, cfg *lang.Config, p *planner.Plan, o applyOptions) error {
 	var rep executor.Reporter = progress.NewLines(a.Out, nil)
 	stopTicks := func() {}
 	if a.isTerminal() {
@@ -179,54 +155,25 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 		rep = live
 		stopTicks = tick(live)
 	}
-	command := o.command
-	if command == "" {
-		command = "apply"
-	}
-	entry := audit.Entry{Service: cfg.Service.Name, Who: a.who(), Command: command, Version: p.Version}
-	var wg sync.WaitGroup // the audit line and the roster go out together
-	wg.Go(func() { a.audit(ctx, conns, p, entry, "started", view.Summary(p)) })
-	wg.Go(func() { a.writeRoster(ctx, cfg, conns, p, false) })
-	wg.Wait()
-
-	start := time.Now()
-	res, err := executor.Apply(ctx, p, cfg, hostsOf{conns}, executor.Options{Parallelism: parallelism(o.parallelism, cfg, len(p.Hosts)), Reporter: rep})
-	stopTicks()
-	elapsed := time.Since(start).Round(10 * time.Millisecond)
-
-	result := "succeeded"
-	switch {
-	case ctx.Err() != nil:
-		result = "interrupted"
-	case err != nil:
-		result = "failed"
-	}
-	summary := fmt.Sprintf("%s in %s", view.Summary(p), elapsed)
-	for _, w := range res.Warnings {
+	command := cmp.Or(o.command, "apply")
+	out, err := sess.Execute(ctx, cfg, p, deploy.ExecuteOptions{Command: command, Parallelism: o.parallelism,
+		Reporter: rep, Summary: view.Summary(p), OnWalked: stopTicks})
+	for _, w := range out.Walk.Warnings {
 		fmt.Fprintf(a.Err, "Warning: %s\n", w)
-		summary += "; warning: " + w.String()
 	}
-	wg.Go(func() { a.audit(ctx, conns, p, entry, result, summary) })
-	if err == nil {
-		wg.Go(func() { a.writeRoster(ctx, cfg, conns, p, true) })
-		wg.Go(func() { a.pruneImagesAfter(ctx, cfg, conns, p) })
-	}
-	wg.Wait()
+	printPruned(a.Out, out.Pruned, false, true)
+	title := strings.ToUpper(command[:1]) + command[1:]
 	if err == nil {
 		c, r, d, _ := p.Counts()
-		fmt.Fprintf(a.Out, "\n%s%s complete in %s: %d created, %d replaced, %d removed.\n", strings.ToUpper(command[:1]), command[1:], elapsed, c, r, d)
+		fmt.Fprintf(a.Out, "\n%s complete in %s: %d created, %d replaced, %d removed.\n", title, out.Elapsed, c, r, d)
 		return nil
 	}
-	how := "failed"
-	if ctx.Err() != nil {
-		how = "interrupted"
+	fmt.Fprintf(a.Err, "\n%s %s after %s.\n", title, out.Result, out.Elapsed)
+	if len(out.Walk.Discarded) > 0 {
+		fmt.Fprintf(a.Err, "Removed the new containers again, the old ones serve: %s\n", addrList(out.Walk.Discarded))
 	}
-	fmt.Fprintf(a.Err, "\n%s%s %s after %s.\n", strings.ToUpper(command[:1]), command[1:], how, elapsed)
-	if len(res.Discarded) > 0 {
-		fmt.Fprintf(a.Err, "Removed the new containers again, the old ones serve: %s\n", addrList(res.Discarded))
-	}
-	if len(res.RolledBack) > 0 {
-		fmt.Fprintf(a.Err, "Rolled back to the previous version: %s\n", addrList(res.RolledBack))
+	if len(out.Walk.RolledBack) > 0 {
+		fmt.Fprintf(a.Err, "Rolled back to the previous version: %s\n", addrList(out.Walk.RolledBack))
 	}
 	fmt.Fprintln(a.Err, "Errors:")
 	for _, e := range flatten(err) {
@@ -235,31 +182,10 @@ func (a *app) execute(ctx context.Context, cfg *lang.Config, conns *connections,
 		}
 		fmt.Fprintf(a.Err, "  - %s\n", strings.ReplaceAll(e.Error(), "\n", "\n    "))
 	}
-	if ctx.Err() != nil {
+	if out.Result == deploy.Interrupted {
 		return exitError{code: 130}
 	}
 	return errSilent
-}
-
-// audit appends an entry on every host of the plan; a host that cannot be
-// written to is a warning, not a failure of the apply.
-func (a *app) audit(ctx context.Context, conns *connections, p *planner.Plan, e audit.Entry, result, summary string) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	e.Time, e.Result, e.Summary = time.Now().UTC(), result, summary
-	fanout.Each(actx, len(p.Hosts), 0, func(ctx context.Context, i int) error {
-		h := p.Hosts[i]
-		conn, err := conns.pool.Conn(ctx, h.Name)
-		if err == nil {
-			he := e
-			he.Host = h.Name
-			err = audit.Append(ctx, conn, he)
-		}
-		if err != nil {
-			a.warnf("audit log on %s: %v", h.Name, err)
-		}
-		return nil
-	})
 }
 
 // liveRows are the lines of the live display, in plan order, the barrier
@@ -333,19 +259,4 @@ func tick(l *progress.Live) (stop func()) {
 		}
 	})
 	return func() { close(done); wg.Wait() }
-}
-
-// hostsOf adapts the connections to what the executor needs.
-type hostsOf struct{ c *connections }
-
-func (h hostsOf) Docker(ctx context.Context, host string) (executor.Docker, error) {
-	return h.c.live.Client(ctx, host)
-}
-
-func (h hostsOf) DialContext(ctx context.Context, host, network, addr string) (net.Conn, error) {
-	conn, err := h.c.pool.Conn(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	return conn.DialContext(ctx, network, addr)
 }

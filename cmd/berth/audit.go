@@ -3,15 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/berth-sh/berth/executor/audit"
-	"github.com/berth-sh/berth/internal/fanout"
 )
 
 func newAuditCmd(a *app) *cobra.Command {
@@ -35,24 +31,12 @@ func newAuditCmd(a *app) *cobra.Command {
 }
 
 func (a *app) auditLog(ctx context.Context, vf varFlags, n int, asJSON bool) error {
-	cfg, conns, err := a.open(ctx, vf)
+	_, sess, err := a.open(ctx, vf)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
-	lists := make([][]audit.Entry, len(cfg.Hosts))
-	errs := fanout.Each(ctx, len(cfg.Hosts), 0, func(ctx context.Context, i int) error {
-		h := cfg.Hosts[i]
-		conn, err := conns.pool.Conn(ctx, h.Name)
-		if err == nil {
-			lists[i], err = audit.Read(ctx, conn, cfg.Service.Name, n)
-		}
-		if err != nil {
-			return fmt.Errorf("host %s: %w", h.Name, err)
-		}
-		return nil
-	})
-	entries := audit.Merge(lists...)
+	defer sess.Close()
+	entries, readErr := sess.AuditLog(ctx, n)
 	if asJSON {
 		enc := json.NewEncoder(a.Out)
 		for _, e := range entries {
@@ -68,5 +52,5 @@ func (a *app) auditLog(ctx context.Context, vf varFlags, n int, asJSON bool) err
 		}
 		tw.Flush()
 	}
-	return errors.Join(errs...)
+	return readErr
 }

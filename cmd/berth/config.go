@@ -4,8 +4,9 @@ import (
 	"context"
 	"path/filepath"
 
-	"github.com/berth-sh/berth/lang"
 	"github.com/spf13/pflag"
+
+	"github.com/berth-sh/berth/lang"
 )
 
 // varFlags are the --var and --var-file options of every command that

@@ -55,14 +55,14 @@ with those options gives.`,
 }
 
 func (a *app) destroy(ctx context.Context, o destroyOptions) error {
-	cfg, conns, err := a.open(ctx, o.apply.vars)
+	cfg, sess, err := a.open(ctx, o.apply.vars)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
+	defer sess.Close()
 	opts := planner.Options{Destroy: true, IncludeAccessories: o.accessories, RemoveVolumes: o.volumes, Logger: a.logger()}
 	if o.out != "" {
-		p, err := a.planWith(ctx, cfg, conns, opts)
+		p, err := sess.Plan(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -75,12 +75,12 @@ func (a *app) destroy(ctx context.Context, o destroyOptions) error {
 		fmt.Fprintf(a.Err, "\nSaved the destroy plan to %s. To carry it out, run:\n    berth apply %s\n", o.out, o.out)
 		return nil
 	}
-	release, err := a.takeLock(ctx, cfg, conns, o.apply.message, o.apply.lockWait)
+	release, err := sess.Lock(ctx, cfg, o.apply.message, o.apply.lockWait)
 	if err != nil {
 		return err
 	}
 	defer release()
-	p, err := a.planWith(ctx, cfg, conns, opts)
+	p, err := sess.Plan(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -100,45 +100,17 @@ func (a *app) destroy(ctx context.Context, o destroyOptions) error {
 	}
 	var kept map[string][]string
 	if !o.volumes {
-		kept = a.volumesOf(ctx, conns, p)
+		kept = sess.VolumesOf(ctx, p)
 	}
 	o.apply.command = "destroy"
-	if err := a.execute(ctx, cfg, conns, p, o.apply); err != nil {
+	if err := a.execute(ctx, sess, cfg, p, o.apply); err != nil {
 		return err
 	}
 	for _, h := range slices.Sorted(maps.Keys(kept)) {
 		fmt.Fprintf(a.Out, "Kept the volumes on %s: %s (--remove-volumes removes them)\n", h, strings.Join(kept[h], ", "))
 	}
-	a.removeNetworks(ctx, cfg, conns, p)
-	return a.removeVolumes(ctx, conns, p)
-}
-
-// volumesOf lists, per host, the volumes mounted by the containers a plan
-// removes. A container that cannot be inspected is skipped.
-func (a *app) volumesOf(ctx context.Context, conns *connections, p *planner.Plan) map[string][]string {
-	out := map[string][]string{}
-	for _, c := range p.Changes {
-		if c.Action != planner.ActionRemove {
-			continue
-		}
-		d, err := conns.live.Client(ctx, c.Address.Host)
-		if err != nil {
-			continue
-		}
-		cs := append(append(slices.Clone(c.Others), c.Extra...), derefs(c.Running)...)
-		for _, x := range append(cs, derefs(c.Keep)...) {
-			ms, err := d.Mounts(ctx, x.ID)
-			if err != nil {
-				continue
-			}
-			for _, m := range ms {
-				if m.Type == "volume" && m.Name != "" && !slices.Contains(out[c.Address.Host], m.Name) {
-					out[c.Address.Host] = append(out[c.Address.Host], m.Name)
-				}
-			}
-		}
-	}
-	return out
+	a.removeNetworks(ctx, sess, p)
+	return a.removeVolumes(ctx, sess, p)
 }
 
 // render prints a plan as JSON or for people.

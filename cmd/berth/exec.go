@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/berth-sh/berth/executor/oneoff"
+	"github.com/berth-sh/berth/internal/deploy"
 	"github.com/berth-sh/berth/lang"
 )
 
@@ -90,17 +91,17 @@ func (a *app) exec(ctx context.Context, o execOptions, target string, argv []str
 	if o.interactive && len(hosts) > 1 {
 		return fmt.Errorf("--interactive needs one host: add --primary or --host (role %s runs on %s)", role.Name, strings.Join(hosts, ", "))
 	}
-	conns, err := a.connect(ctx, cfg)
+	sess, err := a.session(cfg)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
+	defer sess.Close()
 	status := 0
 	for _, h := range hosts {
 		if len(hosts) > 1 {
 			fmt.Fprintf(a.Err, "== %s\n", h)
 		}
-		code, err := a.execOn(ctx, cfg, conns, role, h, argv, o)
+		code, err := a.execOn(ctx, cfg, sess, role, h, argv, o)
 		if err != nil {
 			return fmt.Errorf("host %s: %w", h, err)
 		}
@@ -114,8 +115,8 @@ func (a *app) exec(ctx context.Context, o execOptions, target string, argv []str
 	return nil
 }
 
-func (a *app) execOn(ctx context.Context, cfg *lang.Config, conns *connections, role *lang.Role, host string, argv []string, o execOptions) (int, error) {
-	st, err := conns.live.ReadState(ctx, host, cfg.Service.Name)
+func (a *app) execOn(ctx context.Context, cfg *lang.Config, sess *deploy.Session, role *lang.Role, host string, argv []string, o execOptions) (int, error) {
+	st, err := sess.ReadState(ctx, host)
 	if err != nil {
 		return -1, err
 	}
@@ -123,7 +124,7 @@ func (a *app) execOn(ctx context.Context, cfg *lang.Config, conns *connections, 
 	if !ok {
 		return -1, fmt.Errorf("no container of role %s: deploy it first with berth apply", role.Name)
 	}
-	d, err := conns.live.Client(ctx, host)
+	d, err := sess.Docker(ctx, host)
 	if err != nil {
 		return -1, err
 	}

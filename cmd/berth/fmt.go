@@ -8,9 +8,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/berth-sh/berth/lang"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
+
+	"github.com/berth-sh/berth/lang"
 )
 
 type fmtCmd struct {

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/cobra"
+
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/view"
-	"github.com/spf13/cobra"
 )
 
 type graphCmd struct {

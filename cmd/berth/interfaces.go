@@ -19,7 +19,6 @@ import (
 // these checks fail the build when one of them drifts.
 var (
 	_ executor.Docker        = (*dockerapi.Client)(nil)
-	_ executor.Hosts         = hostsOf{}
 	_ executor.Reporter      = (*progress.Lines)(nil)
 	_ executor.Reporter      = (*progress.Live)(nil)
 	_ oneoff.Docker          = (*dockerapi.Client)(nil)

@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/test/sim"
 )
 
@@ -74,20 +73,5 @@ func TestFleetBeyondTheOpenFilesLimitRefusedBeforeAnyDial(t *testing.T) {
 	}
 	if n := fleet.Handshakes(); n != 0 {
 		t.Errorf("%d hosts were contacted", n)
-	}
-}
-
-func TestDefaultParallelismGrowsWithTheFleet(t *testing.T) {
-	for hosts, want := range map[int]int{1: 10, 100: 10, 200: 20, 1000: 100, 2560: 256, 10000: 256} {
-		if got := parallelism(0, &lang.Config{}, hosts); got != want {
-			t.Errorf("%d hosts: %d, want %d", hosts, got, want)
-		}
-	}
-	cfg := &lang.Config{Deploy: lang.Deploy{Parallelism: 10, ParallelismSet: true}}
-	if got := parallelism(0, cfg, 10000); got != 10 {
-		t.Errorf("deploy.parallelism = 10 gives %d", got)
-	}
-	if got := parallelism(7, cfg, 10000); got != 7 {
-		t.Errorf("--parallelism 7 gives %d", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-sh/berth/executor/lock"
+	"github.com/berth-sh/berth/internal/deploy"
 )
 
 // lockFlags are the flags every lock subcommand shares.
@@ -151,7 +152,7 @@ func (a *app) lockAcquire(ctx context.Context, t lockTarget, message string, wai
 	if asJSON {
 		progress = a.Err
 	}
-	if err := a.acquire(ctx, t.dial, info, wait, progress); err != nil {
+	if err := t.sess.Acquire(ctx, t.dial, info, wait, progress); err != nil {
 		return err
 	}
 	if asJSON {
@@ -198,15 +199,16 @@ func (a *app) lockText(service, host string, h *lock.Holder) {
 type lockTarget struct {
 	service, host string
 	dial          lock.Dial
+	sess          *deploy.Session
 }
 
 // lockDo runs fn against the primary host, where the lock lives.
 func (a *app) lockDo(ctx context.Context, vf varFlags, fn func(context.Context, lockTarget) error) error {
-	cfg, conns, err := a.open(ctx, vf)
+	cfg, sess, err := a.open(ctx, vf)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
+	defer sess.Close()
 	host := cfg.PrimaryRole().Hosts[0]
-	return fn(ctx, lockTarget{service: cfg.Service.Name, host: host, dial: lockDial(conns, host)})
+	return fn(ctx, lockTarget{service: cfg.Service.Name, host: host, dial: sess.LockDial(host), sess: sess})
 }

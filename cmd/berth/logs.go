@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-sh/berth/executor/logs"
+	"github.com/berth-sh/berth/internal/deploy"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -69,12 +70,12 @@ func (a *app) logs(ctx context.Context, o logsOptions, target string) error {
 			opts.Tail = 10
 		}
 	}
-	conns, err := a.connect(ctx, cfg)
+	sess, err := a.session(cfg)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
-	sources, err := a.logSources(ctx, cfg, conns, target, o.hosts)
+	defer sess.Close()
+	sources, err := a.logSources(ctx, cfg, sess, target, o.hosts)
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func (a *app) logs(ctx context.Context, o logsOptions, target string) error {
 
 // logSources finds, on each host of the role or accessory (or of hosts
 // when given), the container to show: the serving one, else the newest.
-func (a *app) logSources(ctx context.Context, cfg *lang.Config, conns *connections, target string, only []string) ([]logs.Source, error) {
+func (a *app) logSources(ctx context.Context, cfg *lang.Config, sess *deploy.Session, target string, only []string) ([]logs.Source, error) {
 	role, acc, hosts, err := resolveTarget(cfg, target)
 	if err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func (a *app) logSources(ctx context.Context, cfg *lang.Config, conns *connectio
 	var sources []logs.Source
 	var missing []string
 	for _, h := range hosts {
-		st, err := conns.live.ReadState(ctx, h, cfg.Service.Name)
+		st, err := sess.ReadState(ctx, h)
 		if err != nil {
 			return nil, fmt.Errorf("host %s: %w", h, err)
 		}
@@ -115,7 +116,7 @@ func (a *app) logSources(ctx context.Context, cfg *lang.Config, conns *connectio
 			missing = append(missing, h)
 			continue
 		}
-		d, err := conns.live.Client(ctx, h)
+		d, err := sess.Docker(ctx, h)
 		if err != nil {
 			return nil, err
 		}

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/view"
-	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 type planCmd struct {
@@ -84,18 +85,12 @@ func (c *planCmd) run(ctx context.Context, a *app) error {
 // buildPlan connects to the hosts and the registry of cfg and builds the
 // plan. Any host or image that cannot be read fails the whole plan.
 func (a *app) buildPlan(ctx context.Context, cfg *lang.Config, opts planner.Options) (*planner.Plan, error) {
-	conns, err := a.connect(ctx, cfg)
+	sess, err := a.session(cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer conns.Close()
-	return a.planWith(ctx, cfg, conns, opts)
-}
-
-// planWith builds the plan over connections the caller keeps open.
-func (a *app) planWith(ctx context.Context, cfg *lang.Config, conns *connections, opts planner.Options) (*planner.Plan, error) {
-	opts.BerthVersion = version
-	return planner.Build(ctx, cfg, conns.deps(), opts)
+	defer sess.Close()
+	return sess.Plan(ctx, opts)
 }
 
 // color reports whether to colour the output: stdout is a terminal, and

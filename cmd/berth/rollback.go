@@ -63,19 +63,19 @@ are not touched. --list shows the versions retained per host and role.`,
 }
 
 func (a *app) rollback(ctx context.Context, o rollbackOptions, to string) error {
-	cfg, conns, err := a.open(ctx, o.apply.vars)
+	cfg, sess, err := a.open(ctx, o.apply.vars)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
+	defer sess.Close()
 	// The lock records the version being returned to.
-	release, err := a.takeLock(ctx, rollback.WithVersion(cfg, to), conns, o.apply.message, o.apply.lockWait)
+	release, err := sess.Lock(ctx, rollback.WithVersion(cfg, to), o.apply.message, o.apply.lockWait)
 	if err != nil {
 		return err
 	}
 	defer release()
 
-	states, err := a.readStates(ctx, cfg, conns)
+	states, err := sess.ReadStates(ctx)
 	if err != nil {
 		return err
 	}
@@ -98,16 +98,16 @@ func (a *app) rollback(ctx context.Context, o rollbackOptions, to string) error 
 		}
 	}
 	o.apply.command = "rollback"
-	return a.execute(ctx, rcfg, conns, p, o.apply)
+	return a.execute(ctx, sess, rcfg, p, o.apply)
 }
 
 func (a *app) rollbackList(ctx context.Context, o rollbackOptions) error {
-	cfg, conns, err := a.open(ctx, o.apply.vars)
+	cfg, sess, err := a.open(ctx, o.apply.vars)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
-	states, readErr := a.readStates(ctx, cfg, conns)
+	defer sess.Close()
+	states, readErr := sess.ReadStates(ctx)
 	list := rollback.List(states)
 	if o.json {
 		enc := json.NewEncoder(a.Out)

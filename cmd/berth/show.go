@@ -3,9 +3,10 @@ package main
 import (
 	"errors"
 
+	"github.com/spf13/cobra"
+
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/view"
-	"github.com/spf13/cobra"
 )
 
 type showCmd struct {

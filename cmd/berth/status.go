@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/berth-sh/berth/internal/fanout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/planner/drift"
@@ -53,24 +50,13 @@ read.`,
 }
 
 func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
-	cfg, conns, err := a.open(ctx, vf)
+	cfg, sess, err := a.open(ctx, vf)
 	if err != nil {
 		return err
 	}
-	defer conns.Close()
-	states, unread := a.readHosts(ctx, cfg, conns)
-	gone, goneErrs := a.readDeparted(ctx, cfg, conns, states)
-	states = append(states, gone...)
-	a.startTimes(ctx, conns, states)
-	rows := drift.CompareHosts(cfg, states, unread)
-	for _, d := range planner.Departed(cfg, states[:len(states)-len(gone)]) {
-		if err, ok := goneErrs[d.Name]; ok {
-			rows = append(rows, drift.Row{Host: d.Name, State: "unknown", Mark: drift.Unreachable, Unreachable: true,
-				Error: err.Error(), Reasons: []string{"left the configuration, still in the roster, and cannot be read: " + err.Error()}})
-			unread[d.Name] = err
-		}
-	}
-	routes := a.proxyRoutes(ctx, conns, cfg.Service.Name, states)
+	defer sess.Close()
+	st := sess.Status(ctx)
+	rows, states, unread, routes := st.Rows, st.States, st.Unread, st.Routes
 	var failed error
 	if len(unread) > 0 {
 		// The rows name the hosts and say why: exit 1 without repeating it.
@@ -101,73 +87,6 @@ func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
 	return failed
 }
 
-// readHosts reads the live containers of the service on every declared
-// host at once. A host that cannot be read is left out of the states and
-// is in unread with why, said without naming the host again.
-func (a *app) readHosts(ctx context.Context, cfg *lang.Config, conns *connections) ([]planner.HostState, map[string]error) {
-	states := make([]planner.HostState, len(cfg.Hosts))
-	errs := fanout.Each(ctx, len(cfg.Hosts), 0, func(ctx context.Context, i int) error {
-		var err error
-		states[i], err = conns.live.ReadState(ctx, cfg.Hosts[i].Name, cfg.Service.Name)
-		states[i].Host = cfg.Hosts[i].Name
-		return err
-	})
-	var read []planner.HostState
-	unread := map[string]error{}
-	for i, h := range cfg.Hosts {
-		if errs[i] != nil {
-			unread[h.Name] = withoutHost(errs[i], h)
-			continue
-		}
-		read = append(read, states[i])
-	}
-	return read, unread
-}
-
-// readDeparted reads the hosts that left the configuration but are still
-// in the roster of the hosts read; those that cannot be read are in the
-// returned map with why.
-func (a *app) readDeparted(ctx context.Context, cfg *lang.Config, conns *connections, read []planner.HostState) ([]planner.HostState, map[string]error) {
-	departed := planner.Departed(cfg, read)
-	states := make([]planner.HostState, len(departed))
-	errs := fanout.Each(ctx, len(departed), 0, func(ctx context.Context, i int) error {
-		d := departed[i]
-		states[i].Host = d.Name
-		if err := conns.live.AddHost(d); err != nil {
-			return err
-		}
-		st, err := conns.live.ReadState(ctx, d.Name, cfg.Service.Name)
-		st.Host = d.Name
-		states[i] = st
-		return err
-	})
-	var out []planner.HostState
-	failed := map[string]error{}
-	for i, d := range departed {
-		if errs[i] != nil {
-			failed[d.Name] = withoutHost(errs[i], lang.Host{Name: d.Name, Address: d.Address})
-			continue
-		}
-		out = append(out, states[i])
-	}
-	return out, failed
-}
-
-// withoutHost drops the "host NAME (ADDRESS:PORT): " the SSH layer puts in
-// front of its errors, for a row that names the host already.
-func withoutHost(err error, h lang.Host) error {
-	msg := err.Error()
-	if rest, ok := strings.CutPrefix(msg, "host "+h.Name+": "); ok {
-		return errors.New(rest)
-	}
-	if rest, ok := strings.CutPrefix(msg, "host "+h.Name+" ("); ok {
-		if _, after, ok := strings.Cut(rest, "): "); ok {
-			return errors.New(after)
-		}
-	}
-	return err
-}
-
 // unreachableHosts lists the hosts that could not be read, in the
 // configuration's order, for the JSON document.
 func unreachableHosts(cfg *lang.Config, unread map[string]error) []map[string]string {
@@ -178,30 +97,6 @@ func unreachableHosts(cfg *lang.Config, unread map[string]error) []map[string]st
 		}
 	}
 	return out
-}
-
-// startTimes fills in when each running container started (the listing
-// does not say), for the uptime column. A failure leaves it unknown.
-func (a *app) startTimes(ctx context.Context, conns *connections, states []planner.HostState) {
-	var wg sync.WaitGroup
-	for i := range states {
-		for j := range states[i].Containers {
-			c := &states[i].Containers[j]
-			if !c.Running() {
-				continue
-			}
-			wg.Go(func() {
-				d, err := conns.live.Client(ctx, states[i].Host)
-				if err != nil {
-					return
-				}
-				if info, err := d.Inspect(ctx, c.ID); err == nil {
-					c.StartedAt = info.State.StartedAt
-				}
-			})
-		}
-	}
-	wg.Wait()
 }
 
 func (a *app) statusTable(cfg *lang.Config, rows []drift.Row) {

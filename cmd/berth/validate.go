@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/berth-sh/berth/lang"
 	"github.com/spf13/cobra"
+
+	"github.com/berth-sh/berth/lang"
 )
 
 type validateCmd struct {

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/berth-sh/berth/executor/oneoff"
 	"github.com/berth-sh/berth/internal/dockerapi"
+	"github.com/berth-sh/berth/internal/imageref"
 	"github.com/berth-sh/berth/planner"
 )
 
@@ -146,12 +146,4 @@ func Images(imgs []dockerapi.ImageSummary, all []dockerapi.ContainerSummary, rep
 }
 
 // repoOf is the repository of "repo:tag" or "repo@sha256:...".
-func repoOf(ref string) string {
-	if i := strings.Index(ref, "@"); i >= 0 {
-		return ref[:i]
-	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		return ref[:i]
-	}
-	return ref
-}
+func repoOf(ref string) string { return imageref.Split(ref).Repository }

@@ -9,7 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
+
+	"github.com/berth-sh/berth/internal/imageref"
 )
 
 // Auth are registry credentials for a pull. The password is sent to the
@@ -40,15 +41,8 @@ func (a *Auth) header() string {
 // "10.77.0.1:5000/app:v1@sha256:ab" gives "10.77.0.1:5000/app", "v1",
 // "sha256:ab". Tag and digest are "" when absent.
 func SplitRef(ref string) (repo, tag, digest string) {
-	repo = ref
-	if i := strings.Index(repo, "@"); i >= 0 {
-		repo, digest = repo[:i], repo[i+1:]
-	}
-	slash := strings.LastIndex(repo, "/")
-	if i := strings.LastIndex(repo, ":"); i > slash {
-		repo, tag = repo[:i], repo[i+1:]
-	}
-	return repo, tag, digest
+	r := imageref.Split(ref)
+	return r.Repository, r.Tag, r.Digest
 }
 
 // ErrPull is matched by errors reported inside a pull's progress stream.

@@ -3,7 +3,6 @@ package live
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -69,9 +68,9 @@ func startHost(t *testing.T) (*sshxtest.Server, *fakeDocker) {
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	s := sshxtest.Start(t, func(cmd string, _ io.Reader, stdout, _ io.Writer) int {
-		if strings.Contains(cmd, "/.berth/roster/") {
-			fmt.Fprint(stdout, rosterFile)
+	s := sshxtest.Start(t, func(sess *sshxtest.Session) int {
+		if strings.Contains(sess.Cmd, "/.berth/roster/") {
+			fmt.Fprint(sess.Stdout, rosterFile)
 			return 0
 		}
 		return 127

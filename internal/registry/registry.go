@@ -2,20 +2,19 @@ package registry
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/berth-sh/berth/lang"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/berth-sh/berth/internal/imageref"
 )
 
 // Sentinel errors for errors.Is.
@@ -31,21 +30,14 @@ var (
 // DefaultTimeout bounds one Resolve when Options.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
 
-// manifestTypes are the manifest media types accepted, most specific first.
-var manifestTypes = strings.Join([]string{
-	"application/vnd.docker.distribution.manifest.v2+json",
-	"application/vnd.docker.distribution.manifest.list.v2+json",
-	"application/vnd.oci.image.manifest.v1+json",
-	"application/vnd.oci.image.index.v1+json",
-}, ", ")
-
-var digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+// Secret is a value that is never printed (lang.Secret is one).
+type Secret interface{ Value() string }
 
 // Options configure a Resolver.
 type Options struct {
 	Server   string // the registry the credentials belong to, e.g. "10.77.0.1:5000"
 	Username string
-	Password lang.Secret
+	Password Secret       // nil = none
 	Insecure bool         // plain http allowed for Server
 	Client   *http.Client // nil = a client of its own
 	Timeout  time.Duration
@@ -55,77 +47,45 @@ type Options struct {
 // remembers what it resolved, so a run asks the registry once per tag.
 type Resolver struct {
 	opts Options
-	hc   *http.Client
+	// login speaks to Server with the credentials, anon to every other
+	// registry; each keeps its tokens per repository.
+	login, anon *remote.Puller
 
 	mu      sync.Mutex
-	tokens  map[string]string // registry + " " + scope -> bearer token
-	basic   map[string]bool   // registries known to want Basic auth
 	digests map[string]string // ref -> digest
 }
 
 // New returns a resolver.
 func New(opts Options) *Resolver {
-	hc := opts.Client
-	if hc == nil {
-		hc = &http.Client{}
-	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
 	opts.Server = normalizeHost(opts.Server)
-	return &Resolver{opts: opts, hc: hc, tokens: map[string]string{}, basic: map[string]bool{}, digests: map[string]string{}}
-}
-
-// FromConfig builds a resolver for cfg's registry block (nil = anonymous).
-func FromConfig(cfg *lang.Registry) *Resolver {
-	if cfg == nil {
-		return New(Options{})
+	base := http.RoundTripper(remote.DefaultTransport)
+	if opts.Client != nil && opts.Client.Transport != nil {
+		base = opts.Client.Transport
 	}
-	return New(Options{Server: cfg.Server, Username: cfg.Username, Password: cfg.Password, Insecure: cfg.Insecure})
-}
-
-// ref is a parsed image reference.
-type ref struct {
-	registry string // "10.77.0.1:5000", "registry-1.docker.io"
-	name     string // "app", "library/nginx"
-	tag      string
-	digest   string
-}
-
-func parseRef(s string) (ref, error) {
-	var r ref
-	rest := s
-	if i := strings.Index(rest, "@"); i >= 0 {
-		rest, r.digest = rest[:i], rest[i+1:]
-		if !digestRE.MatchString(r.digest) {
-			return r, fmt.Errorf("%w: %q: the digest must be sha256:<64 hex digits>", ErrBadReference, s)
+	rt := httpOnlyWhenInsecure{next: base, insecure: opts.Server, allow: opts.Insecure}
+	var auth authn.Authenticator = authn.Anonymous
+	if opts.Username != "" || opts.Password != nil {
+		b := &authn.Basic{Username: opts.Username}
+		if opts.Password != nil {
+			b.Password = opts.Password.Value()
 		}
+		auth = b
 	}
-	if i, slash := strings.LastIndex(rest, ":"), strings.LastIndex(rest, "/"); i > slash {
-		rest, r.tag = rest[:i], rest[i+1:]
-	}
-	first, remainder, found := strings.Cut(rest, "/")
-	if found && (strings.ContainsAny(first, ".:") || first == "localhost") {
-		r.registry, r.name = normalizeHost(first), remainder
-	} else {
-		r.registry, r.name = "registry-1.docker.io", rest
-		if !found {
-			r.name = "library/" + rest
-		}
-	}
-	if r.name == "" || r.name != strings.ToLower(r.name) {
-		return r, fmt.Errorf("%w: %q: the repository must be a non-empty lowercase path", ErrBadReference, s)
-	}
-	if r.tag == "" {
-		r.tag = "latest"
-	}
-	return r, nil
+	r := &Resolver{opts: opts, digests: map[string]string{}}
+	// NewPuller fails only on a bad option; these are fixed.
+	r.login, _ = remote.NewPuller(remote.WithTransport(rt), remote.WithAuth(auth), remote.WithUserAgent("berth"))
+	r.anon, _ = remote.NewPuller(remote.WithTransport(rt), remote.WithAuth(authn.Anonymous), remote.WithUserAgent("berth"))
+	return r
 }
 
+// normalizeHost maps Docker Hub's aliases to one name.
 func normalizeHost(h string) string {
 	switch h {
-	case "docker.io", "index.docker.io", "registry.hub.docker.com":
-		return "registry-1.docker.io"
+	case "docker.io", "index.docker.io", "registry-1.docker.io":
+		return name.DefaultRegistry
 	}
 	return h
 }
@@ -134,12 +94,12 @@ func normalizeHost(h string) string {
 // ("10.77.0.1:5000/app:v1") names now. A reference with a digest returns
 // that digest without asking the registry.
 func (r *Resolver) Resolve(ctx context.Context, s string) (string, error) {
-	p, err := parseRef(s)
+	ref, err := imageref.Parse(s)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", ErrBadReference, err)
 	}
-	if p.digest != "" {
-		return p.digest, nil
+	if ref.Digest != "" {
+		return ref.Digest, nil
 	}
 	r.mu.Lock()
 	d, ok := r.digests[s]
@@ -149,8 +109,7 @@ func (r *Resolver) Resolve(ctx context.Context, s string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
-	d, err = r.resolve(ctx, s, p)
-	if err != nil {
+	if d, err = r.resolve(ctx, s, ref); err != nil {
 		return "", err
 	}
 	r.mu.Lock()
@@ -159,246 +118,105 @@ func (r *Resolver) Resolve(ctx context.Context, s string) (string, error) {
 	return d, nil
 }
 
-func (r *Resolver) resolve(ctx context.Context, s string, p ref) (string, error) {
-	resp, err := r.manifest(ctx, s, p, http.MethodHead)
+func (r *Resolver) resolve(ctx context.Context, s string, ref imageref.Ref) (string, error) {
+	host, path := ref.Registry()
+	host = normalizeHost(host)
+	var opts []name.Option
+	if r.opts.Insecure && host == r.opts.Server {
+		opts = append(opts, name.Insecure)
+	}
+	tag, err := name.NewTag(ref.WithTag(ref.Tag).Named(), opts...)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %q: %w", ErrBadReference, s, err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		if d := resp.Header.Get("Docker-Content-Digest"); digestRE.MatchString(d) {
-			return d, nil
-		}
+	p := r.anon
+	if host == r.opts.Server {
+		p = r.login
 	}
-	// No digest header, HEAD not allowed, or an error whose body says more.
-	resp, err = r.manifest(ctx, s, p, http.MethodGet)
-	if err != nil {
-		return "", err
+	desc, err := p.Head(ctx, tag)
+	if err == nil {
+		return desc.Digest.String(), nil
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return "", fmt.Errorf("image %s: reading the manifest from registry %s: %w", s, p.registry, err)
+	if status(err) == http.StatusUnauthorized || status(err) == http.StatusForbidden {
+		return "", r.authErr(host)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return "", r.statusErr(s, p, resp.StatusCode, body)
+	// No digest header, HEAD not allowed, or an error whose body says more:
+	// GET hashes the manifest itself.
+	got, gerr := p.Get(ctx, tag)
+	if gerr == nil {
+		return got.Digest.String(), nil
 	}
-	if d := resp.Header.Get("Docker-Content-Digest"); digestRE.MatchString(d) {
-		return d, nil
-	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return "", r.explain(s, host, path, ref.TagOrLatest(), gerr)
 }
 
-func (r *Resolver) statusErr(s string, p ref, status int, body []byte) error {
-	switch status {
+// explain maps a registry error to one of the sentinel errors, in words.
+func (r *Resolver) explain(s, host, path, tag string, err error) error {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return fmt.Errorf("image %s: registry %s: %w", s, host, scrub(err))
+	}
+	switch te.StatusCode {
 	case http.StatusNotFound:
-		var e struct {
-			Errors []struct{ Code string } `json:"errors"`
-		}
-		_ = json.Unmarshal(body, &e)
-		if len(e.Errors) > 0 && e.Errors[0].Code == "NAME_UNKNOWN" {
-			return fmt.Errorf("%w: image %s not found in registry (repository %s does not exist)", ErrNotFound, s, p.name)
-		}
-		return fmt.Errorf("%w: image %s not found in registry (tag %s does not exist)", ErrNotFound, s, p.tag)
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return r.authErr(p)
-	}
-	return fmt.Errorf("image %s: registry %s answered %d %s", s, p.registry, status, http.StatusText(status))
-}
-
-func (r *Resolver) authErr(p ref) error {
-	if u := r.creds(p); u != "" {
-		return fmt.Errorf("%w: registry %s refused credentials for user %s", ErrUnauthorized, p.registry, u)
-	}
-	if p.registry == r.opts.Server {
-		return fmt.Errorf("%w: registry %s requires a login: set username and password in the registry block", ErrUnauthorized, p.registry)
-	}
-	return fmt.Errorf("%w: registry %s requires a login, and berth only logs in to the configured registry (%s)", ErrUnauthorized, p.registry, orNone(r.opts.Server))
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
-// creds returns the username to log in to p's registry with, or "".
-func (r *Resolver) creds(p ref) string {
-	if p.registry != r.opts.Server || r.opts.Username == "" {
-		return ""
-	}
-	return r.opts.Username
-}
-
-// manifest asks for p's manifest, authenticating when challenged. A non-nil
-// response may have any status; its body is the caller's to close.
-func (r *Resolver) manifest(ctx context.Context, s string, p ref, method string) (*http.Response, error) {
-	scheme := "https"
-	if r.opts.Insecure && p.registry == r.opts.Server {
-		scheme = "http"
-	}
-	u := scheme + "://" + p.registry + "/v2/" + p.name + "/manifests/" + url.PathEscape(p.tag)
-	scope := "repository:" + p.name + ":pull"
-	sentBasic := false
-	send := func() (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, method, u, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrBadReference, s, err)
-		}
-		req.Header.Set("Accept", manifestTypes)
-		sentBasic = r.authorize(req, p, scope)
-		resp, err := r.hc.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: reaching registry %s: %w", s, p.registry, scrub(err))
-		}
-		return resp, nil
-	}
-	resp, err := send()
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	challenge := resp.Header.Get("WWW-Authenticate")
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	scheme, params := parseChallenge(challenge)
-	switch scheme {
-	case "basic":
-		if r.creds(p) == "" {
-			return nil, r.authErr(p)
-		}
-		if sentBasic { // these very credentials were refused
-			return nil, r.authErr(p)
-		}
-		r.mu.Lock()
-		r.basic[p.registry] = true
-		r.mu.Unlock()
-	case "bearer":
-		if err := r.fetchToken(ctx, p, scope, params); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("%w: registry %s asks for an unsupported authentication scheme %q", ErrUnauthorized, p.registry, challenge)
-	}
-	resp, err = send()
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		resp.Body.Close()
-		return nil, r.authErr(p)
-	}
-	return resp, err
-}
-
-// authorize adds what the registry is known to want: a cached token or
-// Basic. It reports whether it added Basic credentials.
-func (r *Resolver) authorize(req *http.Request, p ref, scope string) bool {
-	r.mu.Lock()
-	tok := r.tokens[p.registry+" "+scope]
-	basic := r.basic[p.registry]
-	r.mu.Unlock()
-	switch {
-	case tok != "":
-		req.Header.Set("Authorization", "Bearer "+tok)
-	case basic && r.creds(p) != "":
-		req.SetBasicAuth(r.opts.Username, r.opts.Password.Value())
-		return true
-	}
-	return false
-}
-
-// fetchToken gets a bearer token from the challenge's realm and caches it.
-func (r *Resolver) fetchToken(ctx context.Context, p ref, scope string, params map[string]string) error {
-	realm := params["realm"]
-	ru, err := url.Parse(realm)
-	if err != nil || realm == "" || (ru.Scheme != "https" && ru.Scheme != "http") {
-		return fmt.Errorf("%w: registry %s gave a bad token realm %q", ErrUnauthorized, p.registry, realm)
-	}
-	if ru.Scheme == "http" && !(r.opts.Insecure && p.registry == r.opts.Server) {
-		return fmt.Errorf("%w: registry %s sends credentials to a plain http token realm %s; mark the registry insecure to allow it", ErrUnauthorized, p.registry, realm)
-	}
-	q := ru.Query()
-	if svc := params["service"]; svc != "" {
-		q.Set("service", svc)
-	}
-	if sc := params["scope"]; sc != "" {
-		scope = sc
-	}
-	q.Set("scope", scope)
-	ru.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ru.String(), nil)
-	if err != nil {
-		return err
-	}
-	if r.creds(p) != "" {
-		req.SetBasicAuth(r.opts.Username, r.opts.Password.Value())
-	}
-	resp, err := r.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("registry %s: getting a token from %s: %w", p.registry, ru.Host, scrub(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return r.authErr(p)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%w: registry %s: token service %s answered %d", ErrUnauthorized, p.registry, ru.Host, resp.StatusCode)
-	}
-	var t struct {
-		Token       string `json:"token"`
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&t); err != nil {
-		return fmt.Errorf("registry %s: decoding the token: %w", p.registry, err)
-	}
-	tok := t.Token
-	if tok == "" {
-		tok = t.AccessToken
-	}
-	if tok == "" {
-		return fmt.Errorf("%w: registry %s: the token service gave no token", ErrUnauthorized, p.registry)
-	}
-	r.mu.Lock()
-	r.tokens[p.registry+" "+scope] = tok
-	r.mu.Unlock()
-	return nil
-}
-
-// parseChallenge reads `Bearer realm="...",service="...",scope="..."`.
-func parseChallenge(h string) (scheme string, params map[string]string) {
-	scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
-	params = map[string]string{}
-	for rest != "" {
-		rest = strings.TrimLeft(rest, " ,")
-		key, after, ok := strings.Cut(rest, "=")
-		if !ok {
-			break
-		}
-		key = strings.ToLower(strings.TrimSpace(key))
-		var val string
-		if strings.HasPrefix(after, `"`) {
-			end := strings.Index(after[1:], `"`)
-			if end < 0 {
-				val, rest = after[1:], ""
-			} else {
-				val, rest = after[1:1+end], after[2+end:]
+		for _, d := range te.Errors {
+			if d.Code == transport.NameUnknownErrorCode {
+				return fmt.Errorf("%w: image %s not found in registry (repository %s does not exist)", ErrNotFound, s, path)
 			}
-		} else {
-			val, rest, _ = strings.Cut(after, ",")
 		}
-		params[key] = val
+		return fmt.Errorf("%w: image %s not found in registry (tag %s does not exist)", ErrNotFound, s, tag)
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return r.authErr(host)
 	}
-	return strings.ToLower(scheme), params
+	return fmt.Errorf("image %s: registry %s answered %d %s", s, host, te.StatusCode, http.StatusText(te.StatusCode))
 }
 
-// scrub removes user info from URLs quoted in an error (defensive: the
-// resolver never puts credentials into URLs).
+func (r *Resolver) authErr(host string) error {
+	switch {
+	case host == r.opts.Server && r.opts.Username != "":
+		return fmt.Errorf("%w: registry %s refused credentials for user %s", ErrUnauthorized, host, r.opts.Username)
+	case host == r.opts.Server:
+		return fmt.Errorf("%w: registry %s requires a login: set username and password in the registry block", ErrUnauthorized, host)
+	}
+	server := r.opts.Server
+	if server == "" {
+		server = "none"
+	}
+	return fmt.Errorf("%w: registry %s requires a login, and berth only logs in to the configured registry (%s)", ErrUnauthorized, host, server)
+}
+
+// scrub drops the URL from an error, which may carry a token in its query.
 func scrub(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil && u.User != nil {
-			u.User = nil
-			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+	var ue interface{ Unwrap() error }
+	if s := err.Error(); strings.Contains(s, "token=") || strings.Contains(s, "access_token") {
+		if errors.As(err, &ue) && ue.Unwrap() != nil {
+			return ue.Unwrap()
 		}
+		return errors.New("the request failed")
 	}
 	return err
+}
+
+// status is the HTTP status of a registry error, or 0.
+func status(err error) int {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return te.StatusCode
+	}
+	return 0
+}
+
+// httpOnlyWhenInsecure refuses plain http except to the configured server
+// marked insecure: go-containerregistry tries http for private addresses on
+// its own, and credentials must never cross a network unencrypted unless the
+// configuration says so.
+type httpOnlyWhenInsecure struct {
+	next     http.RoundTripper
+	insecure string
+	allow    bool
+}
+
+func (t httpOnlyWhenInsecure) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !(t.allow && req.URL.Host == t.insecure) {
+		return nil, fmt.Errorf("plain http to %s refused: mark the registry insecure to allow it", req.URL.Host)
+	}
+	return t.next.RoundTrip(req)
 }

@@ -294,8 +294,8 @@ func TestOneConnectionSharedByManyGoroutines(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if p.Dials() != 1 || f.srv.conns.Load() != 1 {
-		t.Fatalf("Dials() = %d, server connections = %d; want 1", p.Dials(), f.srv.conns.Load())
+	if p.Dials() != 1 || int64(f.srv.Connections()) != 1 {
+		t.Fatalf("Dials() = %d, server connections = %d; want 1", p.Dials(), int64(f.srv.Connections()))
 	}
 }
 
@@ -464,7 +464,7 @@ func TestDialContextForwardsUnixAndTCP(t *testing.T) {
 func TestProxyJump(t *testing.T) {
 	f := newFixture(t)
 	target := startServer(t)
-	target.authorize(f.srv.authKeys[0])
+	target.authorize(f.srv.AuthorizedKeys()[1])
 	writeKnownHosts(t, f.knownHosts, f.srv.addr, f.srv.hostKeys[0].PublicKey())
 	line := knownhosts.Line([]string{knownhosts.Normalize(target.addr)}, target.hostKeys[0].PublicKey())
 	fh, _ := os.OpenFile(f.knownHosts, os.O_APPEND|os.O_WRONLY, 0)
@@ -487,8 +487,8 @@ func TestProxyJump(t *testing.T) {
 		t.Fatalf("h2: %q %v", out, err)
 	}
 	// One bastion connection serves both hosts.
-	if target.conns.Load() != 2 || f.srv.conns.Load() != 1 || p.Dials() != 3 {
-		t.Fatalf("connections: target %d bastion %d dials %d", target.conns.Load(), f.srv.conns.Load(), p.Dials())
+	if int64(target.Connections()) != 2 || int64(f.srv.Connections()) != 1 || p.Dials() != 3 {
+		t.Fatalf("connections: target %d bastion %d dials %d", int64(target.Connections()), int64(f.srv.Connections()), p.Dials())
 	}
 	// A bastion whose key is unknown is refused like any host.
 	writeKnownHosts(t, f.knownHosts, target.addr, target.hostKeys[0].PublicKey())
@@ -509,7 +509,7 @@ func TestAdvertisesRecordedHostKeyAlgorithm(t *testing.T) {
 	}
 	rsaSigner, _ := ssh.NewSignerFromKey(rsaKey)
 	srv := startServer(t, newEd25519Signer(t), rsaSigner)
-	srv.authorize(f.srv.authKeys[0])
+	srv.authorize(f.srv.AuthorizedKeys()[1])
 	// Only the RSA key is recorded; the ed25519 key would be preferred by default.
 	writeKnownHosts(t, f.knownHosts, srv.addr, rsaSigner.PublicKey())
 	p := f.pool(t, func(o *Options) { o.Hosts[0].Port = srv.port() })

@@ -1,14 +1,9 @@
 package sshx
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,32 +16,23 @@ import (
 	"github.com/berth-sh/berth/internal/sshx/sshxtest"
 )
 
-// testServer is an in-process SSH server: exec requests run a tiny command
-// language, and direct-tcpip / direct-streamlocal channels are forwarded.
+// testServer is sshxtest's server with a tiny command language, and what
+// the tests watch: the signals sessions receive, the commands whose
+// session ended, the users that authenticated, the sessions open at once.
 type testServer struct {
-	t        *testing.T
-	ln       net.Listener
+	*sshxtest.Server
 	addr     string
 	hostKeys []ssh.Signer
-	conns    atomic.Int64 // handshakes completed
-	sessions sync.WaitGroup
 	signals  chan string // signals received by sessions
 	ended    chan string // commands whose session ended
-	mu       sync.Mutex
-	authKeys []ssh.PublicKey
-	noReply  atomic.Bool  // ignore global requests (keepalives)
-	users    chan string  // the user of every authenticated connection
-	active   atomic.Int64 // sessions open now
+	users    chan string // the user of every authenticated connection
+	active   atomic.Int64
 	peak     atomic.Int64 // most sessions open at once
 }
 
 func newEd25519Signer(t *testing.T) ssh.Signer {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
+	s, err := sshxtest.NewSigner()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,149 +42,34 @@ func newEd25519Signer(t *testing.T) ssh.Signer {
 // writeKey writes an OpenSSH private key file (encrypted when passphrase != "").
 func writeKey(t *testing.T, dir string, passphrase string) (path string, pub ssh.PublicKey) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	path, pub, err := sshxtest.WriteKey(dir, fmt.Sprintf("id_%d", time.Now().UnixNano()), passphrase)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var block *pem.Block
-	if passphrase != "" {
-		block, err = ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte(passphrase))
-	} else {
-		block, err = ssh.MarshalPrivateKey(priv, "")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	path = filepath.Join(dir, fmt.Sprintf("id_%d", time.Now().UnixNano()))
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pub, _ = ssh.NewPublicKey(priv.Public())
 	return path, pub
 }
 
 func startServer(t *testing.T, hostKeys ...ssh.Signer) *testServer {
 	t.Helper()
-	if len(hostKeys) == 0 {
-		hostKeys = []ssh.Signer{newEd25519Signer(t)}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &testServer{t: t, ln: ln, addr: ln.Addr().String(), hostKeys: hostKeys,
-		signals: make(chan string, 1000), ended: make(chan string, 1000), users: make(chan string, 1000)}
-	t.Cleanup(func() { _ = ln.Close() })
-	go s.serve()
+	s := &testServer{signals: make(chan string, 1000), ended: make(chan string, 1000), users: make(chan string, 1000)}
+	s.Server = sshxtest.StartWith(t, sshxtest.Options{HostKeys: hostKeys, Exec: s.exec, OnAuth: func(user string) {
+		select {
+		case s.users <- user:
+		default:
+		}
+	}})
+	s.addr, s.hostKeys = s.Addr, s.HostKeys()
 	return s
 }
 
-func (s *testServer) authorize(k ssh.PublicKey) {
-	s.mu.Lock()
-	s.authKeys = append(s.authKeys, k)
-	s.mu.Unlock()
-}
+func (s *testServer) authorize(k ssh.PublicKey) { s.Authorize(k) }
 
-func (s *testServer) port() int {
-	_, p, _ := net.SplitHostPort(s.addr)
-	n, _ := strconv.Atoi(p)
-	return n
-}
+func (s *testServer) port() int { return s.Port() }
 
-func (s *testServer) config() *ssh.ServerConfig {
-	cfg := &ssh.ServerConfig{
-		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			for _, k := range s.authKeys {
-				if string(k.Marshal()) == string(key.Marshal()) {
-					select {
-					case s.users <- meta.User():
-					default:
-					}
-					return nil, nil
-				}
-			}
-			return nil, fmt.Errorf("unknown key")
-		},
-	}
-	for _, k := range s.hostKeys {
-		cfg.AddHostKey(k)
-	}
-	return cfg
-}
-
-func (s *testServer) serve() {
-	for {
-		nc, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		go s.handle(nc)
-	}
-}
-
-func (s *testServer) handle(nc net.Conn) {
-	sc, chans, reqs, err := ssh.NewServerConn(nc, s.config())
-	if err != nil {
-		_ = nc.Close()
-		return
-	}
-	s.conns.Add(1)
-	defer sc.Close()
-	go func() {
-		for r := range reqs {
-			if s.noReply.Load() {
-				continue
-			}
-			if r.WantReply {
-				_ = r.Reply(r.Type == "keepalive@openssh.com", nil)
-			}
-		}
-	}()
-	for nch := range chans {
-		switch nch.ChannelType() {
-		case "session":
-			ch, reqs, err := nch.Accept()
-			if err != nil {
-				continue
-			}
-			go s.session(ch, reqs)
-		case "direct-tcpip":
-			var m struct {
-				Host     string
-				Port     uint32
-				OrigHost string
-				OrigPort uint32
-			}
-			if err := ssh.Unmarshal(nch.ExtraData(), &m); err != nil {
-				_ = nch.Reject(ssh.ConnectionFailed, "bad payload")
-				continue
-			}
-			go sshxtest.Forward(nch, "tcp", net.JoinHostPort(m.Host, strconv.Itoa(int(m.Port))))
-		case "direct-streamlocal@openssh.com":
-			var m struct {
-				Path      string
-				Reserved0 string
-				Reserved1 uint32
-			}
-			if err := ssh.Unmarshal(nch.ExtraData(), &m); err != nil {
-				_ = nch.Reject(ssh.ConnectionFailed, "bad payload")
-				continue
-			}
-			go sshxtest.Forward(nch, "unix", m.Path)
-		default:
-			_ = nch.Reject(ssh.UnknownChannelType, "no")
-		}
-	}
-}
-
-// session runs one exec request. Commands: "echo WORDS", "hostname",
-// "cat" (stdin to stdout), "fail N MSG" (MSG on stderr, exit N),
-// "sleep SECONDS" (until the time passes, a signal, or the channel closes).
-func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
-	s.sessions.Add(1)
-	defer s.sessions.Done()
+// exec runs one command. Commands: "echo WORDS", "hostname", "cat" (stdin
+// to stdout), "fail N MSG" (MSG on stderr, exit N), "sleep SECONDS" (until
+// the time passes, a signal, or the channel closes).
+func (s *testServer) exec(sess *sshxtest.Session) (status int) {
 	n := s.active.Add(1)
 	defer s.active.Add(-1)
 	for {
@@ -207,76 +78,49 @@ func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			break
 		}
 	}
-	defer ch.Close()
-	signal := make(chan string, 1)
-	var cmd string
-	for r := range reqs {
-		if r.Type == "exec" {
-			var m struct{ Cmd string }
-			_ = ssh.Unmarshal(r.Payload, &m)
-			cmd = m.Cmd
-			_ = r.Reply(true, nil)
-			break
-		}
-		if r.WantReply {
-			_ = r.Reply(false, nil)
-		}
-	}
 	defer func() {
 		select {
-		case s.ended <- cmd:
+		case s.ended <- sess.Cmd:
 		default:
 		}
 	}()
+	signal := make(chan struct{}) // closed at the first signal, or when the channel closes
 	go func() {
-		for r := range reqs {
-			if r.Type == "signal" {
-				var m struct{ Signal string }
-				_ = ssh.Unmarshal(r.Payload, &m)
-				select {
-				case s.signals <- m.Signal:
-				default:
-				}
-				select {
-				case signal <- m.Signal:
-				default:
-				}
+		var once sync.Once
+		for sig := range sess.Signals {
+			select {
+			case s.signals <- sig:
+			default:
 			}
-			if r.WantReply {
-				_ = r.Reply(false, nil)
-			}
+			once.Do(func() { close(signal) })
 		}
-		select {
-		case signal <- "closed":
-		default:
-		}
+		once.Do(func() { close(signal) })
 	}()
-	status := 0
-	f := strings.Fields(cmd)
+	f := strings.Fields(sess.Cmd)
 	switch {
 	case len(f) == 0:
-		status = 127
+		return 127
 	case f[0] == "echo":
-		fmt.Fprintln(ch, strings.Join(f[1:], " "))
+		fmt.Fprintln(sess.Stdout, strings.Join(f[1:], " "))
 	case f[0] == "hostname":
-		fmt.Fprintln(ch, "testhost")
+		fmt.Fprintln(sess.Stdout, "testhost")
 	case f[0] == "cat":
-		_, _ = io.Copy(ch, ch)
+		_, _ = io.Copy(sess.Stdout, sess.Stdin)
 	case f[0] == "fail":
 		status, _ = strconv.Atoi(f[1])
-		fmt.Fprint(ch.Stderr(), strings.Join(f[2:], " "))
+		fmt.Fprint(sess.Stderr, strings.Join(f[2:], " "))
 	case f[0] == "sleep":
 		secs, _ := strconv.ParseFloat(f[1], 64)
 		select {
 		case <-time.After(time.Duration(secs * float64(time.Second))):
 		case <-signal:
-			return
+			return -1 // ended without an exit status, as a killed command does
 		}
 	default:
-		fmt.Fprint(ch.Stderr(), "unknown command")
-		status = 127
+		fmt.Fprint(sess.Stderr, "unknown command")
+		return 127
 	}
-	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
+	return status
 }
 
 // freezer is a TCP proxy that can stop passing bytes, like a cable pulled out.

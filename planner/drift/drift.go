@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-sh/berth/internal/imageref"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -311,10 +312,8 @@ func newestFirst(cs []planner.Container) []planner.Container {
 }
 
 func splitDigest(ref string) (string, string) {
-	if i := strings.LastIndex(ref, "@"); i >= 0 {
-		return ref[:i], ref[i+1:]
-	}
-	return ref, ""
+	r := imageref.Split(ref)
+	return r.Named(), r.Digest
 }
 
 func orNone(s string) string {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-sh/berth/internal/imageref"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -117,11 +118,11 @@ func NewResolver(states []planner.HostState) *Resolver {
 	r := &Resolver{digests: map[string][]string{}}
 	for _, st := range states {
 		for _, c := range st.Containers {
-			i := strings.LastIndex(c.Image, "@")
-			if i < 0 {
+			img := imageref.Split(c.Image)
+			if img.Digest == "" {
 				continue
 			}
-			ref, d := c.Image[:i], c.Image[i+1:]
+			ref, d := img.Named(), img.Digest
 			if !slices.Contains(r.digests[ref], d) {
 				r.digests[ref] = append(r.digests[ref], d)
 			}

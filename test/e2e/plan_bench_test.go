@@ -48,7 +48,7 @@ func BenchmarkPlanLab(b *testing.B) {
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
 			p := newPool()
-			build(p, registry.FromConfig(cfg.Registry))
+			build(p, resolverFor(cfg.Registry))
 			p.Close()
 		}
 	})
@@ -56,7 +56,7 @@ func BenchmarkPlanLab(b *testing.B) {
 	p := newPool()
 	defer p.Close()
 	reader := live.NewReader(p, nil)
-	resolver := registry.FromConfig(cfg.Registry)
+	resolver := resolverFor(cfg.Registry)
 	build(p, resolver) // dial and resolve once
 	b.Run("warm", func(b *testing.B) {
 		for b.Loop() {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-sh/berth/internal/registry"
 	"github.com/berth-sh/berth/internal/sshx"
 	"github.com/berth-sh/berth/lang"
 )
@@ -231,4 +232,12 @@ func labHosts(hosts []lang.Host) []sshx.Host {
 		out[i] = sshx.Host(h)
 	}
 	return out
+}
+
+// resolverFor is the registry client for a registry block.
+func resolverFor(cfg *lang.Registry) *registry.Resolver {
+	if cfg == nil {
+		return registry.New(registry.Options{})
+	}
+	return registry.New(registry.Options{Server: cfg.Server, Username: cfg.Username, Password: cfg.Password, Insecure: cfg.Insecure})
 }

@@ -82,7 +82,7 @@ func deploy(t *testing.T, dir, version string) (*planner.Plan, int) {
 	}
 	defer pool.Close()
 	lr := live.NewReader(pool, nil)
-	p, err := planner.Build(ctx, cfg, planner.Deps{State: lr, Digests: registry.FromConfig(cfg.Registry)}, planner.Options{})
+	p, err := planner.Build(ctx, cfg, planner.Deps{State: lr, Digests: resolverFor(cfg.Registry)}, planner.Options{})
 	if err != nil {
 		t.Fatalf("plan %s: %v", version, err)
 	}
@@ -325,4 +325,12 @@ func simHosts(hosts []lang.Host) []sshx.Host {
 		out[i] = sshx.Host(h)
 	}
 	return out
+}
+
+// resolverFor is the registry client for a registry block.
+func resolverFor(cfg *lang.Registry) *registry.Resolver {
+	if cfg == nil {
+		return registry.New(registry.Options{})
+	}
+	return registry.New(registry.Options{Server: cfg.Server, Username: cfg.Username, Password: cfg.Password, Insecure: cfg.Insecure})
 }

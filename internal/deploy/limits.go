@@ -1,4 +1,4 @@
-package main
+package deploy
 
 import (
 	"fmt"
@@ -14,8 +14,6 @@ const (
 	minParallelism = 10
 	maxParallelism = 256
 )
-
-const parallelismUsage = "steps run at once (default: deploy.parallelism, else a tenth of the hosts, 10 to 256)"
 
 // parallelism is how many steps an apply of hosts hosts runs at once: the
 // flag, else deploy.parallelism, else a tenth of the hosts (10 to 256).

@@ -1,4 +1,4 @@
-package main
+package deploy
 
 import (
 	"context"
@@ -39,7 +39,7 @@ func rosterOf(cfg *lang.Config, p *planner.Plan, done bool) []planner.RosterHost
 // writeRoster writes the roster on every declared host of the plan that
 // does not have it already (as the plan read it: a steady fleet writes
 // nothing); a host that cannot be written to is a warning.
-func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connections, p *planner.Plan, done bool) {
+func (s *Session) writeRoster(ctx context.Context, cfg *lang.Config, p *planner.Plan, done bool) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	// One roster, encoded once, for every host: it lists the whole fleet,
@@ -47,7 +47,7 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 	hosts := rosterOf(cfg, p, done)
 	body, err := roster.Encode(cfg.Service.Name, hosts, time.Now())
 	if err != nil {
-		a.warnf("roster: %v", err)
+		s.warnf("roster: %v", err)
 		return
 	}
 	fanout.Each(wctx, len(p.Hosts), 0, func(ctx context.Context, i int) error {
@@ -55,25 +55,25 @@ func (a *app) writeRoster(ctx context.Context, cfg *lang.Config, conns *connecti
 		if h.Departed {
 			return nil
 		}
-		if have, ok := conns.live.Roster(h.Name, cfg.Service.Name); ok && slices.Equal(have, hosts) {
+		if have, ok := s.live.Roster(h.Name, cfg.Service.Name); ok && slices.Equal(have, hosts) {
 			return nil // the host has this very roster already (read by the plan)
 		}
-		conn, err := conns.pool.Conn(ctx, h.Name)
+		conn, err := s.pool.Conn(ctx, h.Name)
 		if err == nil {
 			err = roster.WriteEncoded(ctx, conn, cfg.Service.Name, body)
 		}
 		if err != nil {
-			a.warnf("roster on %s: %v", h.Name, err)
+			s.warnf("roster on %s: %v", h.Name, err)
 		}
 		return nil
 	})
 }
 
-// addDeparted makes the departed hosts of a saved plan reachable.
-func addDeparted(conns *connections, p *planner.Plan) error {
+// AddDeparted makes the departed hosts of a saved plan reachable.
+func (s *Session) AddDeparted(p *planner.Plan) error {
 	for _, h := range p.Hosts {
 		if h.Departed {
-			if err := conns.live.AddHost(planner.RosterHost{Name: h.Name, Address: h.Address, User: h.User, Port: h.Port}); err != nil {
+			if err := s.live.AddHost(planner.RosterHost{Name: h.Name, Address: h.Address, User: h.User, Port: h.Port}); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,207 @@
+package sshx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Dialling one host: TCP (directly or through the proxy_jump bastion), the
+// SSH handshake with the verified host key, and the watch on the connection.
+
+// sshPort is the port of a proxy_jump host that names none.
+const sshPort = 22
+
+func (p *Pool) credentials() (*credentials, error) {
+	p.credMu.Lock()
+	defer p.credMu.Unlock()
+	if p.creds != nil {
+		return p.creds, nil
+	}
+	c, err := loadCredentials(p.cfg.Identity, p.environ)
+	if err != nil {
+		return nil, err
+	}
+	p.creds = c
+	return c, nil
+}
+
+func (p *Pool) dial(ctx context.Context, h Host) (*Conn, error) {
+	creds, err := p.credentials()
+	if err != nil {
+		return nil, fmt.Errorf("host %s: %w", h.Name, err)
+	}
+	user, port := h.User, h.Port
+	if user == "" {
+		user = p.cfg.User
+	}
+	if port == 0 {
+		port = p.cfg.Port
+	}
+	addr := net.JoinHostPort(h.Address, strconv.Itoa(port))
+
+	var raw net.Conn
+	if p.cfg.ProxyJump != "" {
+		raw, err = p.dialViaJump(ctx, h.Name, addr, creds)
+	} else {
+		raw, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		switch {
+		case err == nil:
+		case tooManyFiles(err):
+			err = fmt.Errorf("host %s (%s): %w", h.Name, addr, filesErr(err))
+		default:
+			err = fmt.Errorf("host %s (%s): %w: %v; check that the host is up and sshd listens on port %d", h.Name, addr, ErrUnreachable, err, port)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.dials.Add(1)
+	client, end, err := p.handshake(ctx, raw, h.Name, addr, user, creds)
+	if err != nil {
+		return nil, err
+	}
+	return newConn(h.Name, addr, client, end, p.cfg.CommandTimeout, p.keepalive, p.log), nil
+}
+
+// handshake runs the SSH handshake over raw, bounded by ctx.
+func (p *Pool) handshake(ctx context.Context, raw net.Conn, name, addr, user string, creds *credentials) (*ssh.Client, *connEnd, error) {
+	known := p.keys.lookup(addr) // once per handshake: the algorithms and the check
+	config := &ssh.ClientConfig{
+		User:              user,
+		Auth:              []ssh.AuthMethod{creds.method},
+		HostKeyCallback:   p.keys.callback(name, known),
+		HostKeyAlgorithms: known.algorithms(),
+		Timeout:           p.cfg.ConnectTimeout,
+	}
+	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
+	c, chans, reqs, err := ssh.NewClientConn(raw, addr, config)
+	interrupted := !stop()
+	if err != nil {
+		_ = raw.Close()
+		switch {
+		case errors.Is(err, ErrUnknownHostKey), errors.Is(err, ErrHostKeyMismatch):
+			return nil, nil, unwrapOurs(err)
+		case strings.Contains(err.Error(), "unable to authenticate"):
+			return nil, nil, fmt.Errorf("host %s (%s): %w for user %s with %s: check that the key is in ~%s/.ssh/authorized_keys on the host",
+				name, addr, ErrAuth, user, creds.desc, user)
+		case interrupted:
+			return nil, nil, fmt.Errorf("host %s (%s): %w: ssh handshake did not finish within %s", name, addr, ErrUnreachable, p.cfg.ConnectTimeout)
+		default:
+			return nil, nil, fmt.Errorf("host %s (%s): %w: ssh handshake: %v", name, addr, ErrUnreachable, err)
+		}
+	}
+	quickAck(raw)
+	client := ssh.NewClient(c, chans, noRequests)
+	end := &connEnd{done: make(chan struct{})}
+	go end.serve(raw, reqs, client)
+	return client, end, nil
+}
+
+// connEnd tells when and why a connection ended.
+type connEnd struct {
+	done chan struct{} // closed when the connection ended
+	err  error         // why; set before done is closed
+}
+
+// serve answers the server's global requests as x/crypto's client does
+// (it wants none of them), acknowledging the TCP segment that carried each
+// one at once; when the connection ends, it records why and closes done.
+// OpenSSH sends hostkeys-00@openssh.com right after authentication, without
+// asking for a reply, on a socket with Nagle's algorithm on: with our ACK
+// delayed, the server's next packet (the answer to our first channel open)
+// waits for it, about 40 ms on every new connection. One goroutine does
+// both jobs, to keep the goroutines per connection few.
+func (e *connEnd) serve(raw net.Conn, in <-chan *ssh.Request, client *ssh.Client) {
+	for r := range in {
+		quickAck(raw)
+		if r.WantReply {
+			_ = r.Reply(false, nil)
+		}
+	}
+	e.err = client.Wait()
+	close(e.done)
+}
+
+// unwrapOurs strips the library's "ssh: handshake failed: " prefix from an
+// error that the host key callback produced, keeping it matchable.
+func unwrapOurs(err error) error {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if strings.HasPrefix(e.Error(), "host ") {
+			return e
+		}
+	}
+	return err
+}
+
+// dialViaJump opens a TCP channel to addr through the bastion connection,
+// which every host shares.
+func (p *Pool) dialViaJump(ctx context.Context, name, addr string, creds *credentials) (net.Conn, error) {
+	bastion, jhost, err := p.bastionConn(ctx, name, creds)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := bastion.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("host %s (%s): %w through proxy_jump %s: %v", name, addr, ErrUnreachable, jhost, err)
+	}
+	return conn, nil
+}
+
+// bastionConn returns the connection to the proxy_jump host, dialling it
+// (once for all hosts) when there is none or it died.
+func (p *Pool) bastionConn(ctx context.Context, name string, creds *credentials) (*ssh.Client, string, error) {
+	juser, jhost, jport, _ := parseJump(p.cfg.ProxyJump)
+	p.jumpMu.Lock()
+	defer p.jumpMu.Unlock()
+	if p.jump != nil {
+		select {
+		case <-p.jumpDead:
+		default:
+			return p.jump, jhost, nil
+		}
+	}
+	if juser == "" {
+		juser = p.cfg.User
+	}
+	jaddr := net.JoinHostPort(jhost, strconv.Itoa(jport))
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", jaddr)
+	if err != nil && tooManyFiles(err) {
+		return nil, jhost, fmt.Errorf("host %s: proxy_jump %s (%s): %w", name, jhost, jaddr, filesErr(err))
+	}
+	if err != nil {
+		return nil, jhost, fmt.Errorf("host %s: proxy_jump %s (%s): %w: %v", name, jhost, jaddr, ErrUnreachable, err)
+	}
+	p.dials.Add(1)
+	bastion, end, err := p.handshake(ctx, raw, "bastion "+jhost, jaddr, juser, creds)
+	if err != nil {
+		return nil, jhost, fmt.Errorf("host %s: via proxy_jump: %w", name, err)
+	}
+	p.jump, p.jumpDead = bastion, end.done
+	return bastion, jhost, nil
+}
+
+// parseJump splits "[user@]host[:port]".
+func parseJump(s string) (user, host string, port int, err error) {
+	rest := s
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		user, rest = rest[:i], rest[i+1:]
+	}
+	host, port = rest, sshPort
+	if h, ps, e := net.SplitHostPort(rest); e == nil {
+		n, perr := strconv.Atoi(ps)
+		if perr != nil || n <= 0 || n > 65535 {
+			return "", "", 0, fmt.Errorf("ssh: proxy_jump %q: bad port %q", s, ps)
+		}
+		host, port = h, n
+	}
+	if host == "" || strings.ContainsAny(host, " /,") {
+		return "", "", 0, fmt.Errorf("ssh: proxy_jump %q is not [user@]host[:port]", s)
+	}
+	return user, host, port, nil
+}

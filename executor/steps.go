@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,10 +84,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	if err := r.ensureNetworks(octx, d, c.Address.Host, spec.Networks()); err != nil {
 		return err
 	}
-	ports, err := parsePorts(spec.Ports)
-	if err != nil {
-		return err
-	}
+	ports := dockerPorts(spec.Ports)
 	id, err := d.Create(octx, spec.Name, withOptions(dockerapi.CreateSpec{
 		Image:       spec.Image,
 		Cmd:         spec.Cmd,
@@ -453,30 +449,13 @@ func liveContainers(c *planner.Change) []planner.Container {
 	return append(out, c.Others...)
 }
 
-// parsePorts turns "[ip:]host:container[/proto]" back into bindings.
-func parsePorts(specs []string) ([]dockerapi.Port, error) {
-	var out []dockerapi.Port
-	for _, s := range specs {
-		p := dockerapi.Port{Protocol: "tcp"}
-		if i := strings.LastIndexByte(s, '/'); i >= 0 {
-			p.Protocol, s = s[i+1:], s[:i]
-		}
-		parts := strings.Split(s, ":")
-		if len(parts) == 3 {
-			p.HostIP, parts = parts[0], parts[1:]
-		}
-		if len(parts) != 2 {
-			return nil, fmt.Errorf("malformed port mapping %q", s)
-		}
-		var err1, err2 error
-		p.HostPort, err1 = strconv.Atoi(parts[0])
-		p.ContainerPort, err2 = strconv.Atoi(parts[1])
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("malformed port mapping %q", s)
-		}
-		out = append(out, p)
+// dockerPorts are the port bindings of a spec in the Docker client's terms.
+func dockerPorts(ports []lang.Port) []dockerapi.Port {
+	out := make([]dockerapi.Port, len(ports))
+	for i, p := range ports {
+		out[i] = dockerapi.Port{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol}
 	}
-	return out, nil
+	return out
 }
 
 // healthConfig is Docker's own health check for a spec, so that the

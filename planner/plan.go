@@ -125,7 +125,7 @@ type ContainerSpec struct {
 	Cmd       []string          `json:"cmd,omitempty"`
 	Env       map[string]string `json:"env,omitempty"`
 	SecretEnv map[string]string `json:"secret_env,omitempty"` // name -> hash
-	Ports     []string          `json:"ports,omitempty"`
+	Ports     []lang.Port       `json:"ports,omitempty"`
 	Volumes   []string          `json:"volumes,omitempty"`
 	Labels    map[string]string `json:"labels"` // includes every berth.* label
 	Health    HealthSpec        `json:"health"`

@@ -381,9 +381,7 @@ func (s CreateSpec) body() createJSON {
 		b.HostConfig.RestartPolicy = &restartJSON{Name: s.RestartPolicy, MaximumRetryCount: s.RestartRetries}
 	}
 	b.HostConfig.NetworkMode = s.Network
-	if s.Network != "" && len(s.Aliases) > 0 {
-		b.NetworkingConfig = &networkingJSON{EndpointsConfig: map[string]endpointJSON{s.Network: {Aliases: s.Aliases}}}
-	}
+	b.NetworkingConfig = s.networking()
 	b.HostConfig.AutoRemove = s.AutoRemove
 	s.hostOptions(&b.HostConfig)
 	b.Tty = s.Tty

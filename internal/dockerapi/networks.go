@@ -16,6 +16,15 @@ type endpointJSON struct {
 	Aliases []string `json:"Aliases,omitempty"`
 }
 
+// networking gives the container its aliases on the network it is created
+// on; nil without aliases.
+func (s CreateSpec) networking() *networkingJSON {
+	if s.Network == "" || len(s.Aliases) == 0 {
+		return nil
+	}
+	return &networkingJSON{EndpointsConfig: map[string]endpointJSON{s.Network: {Aliases: s.Aliases}}}
+}
+
 // EnsureNetwork creates the bridge network name with labels unless a
 // network of that name exists already (whatever its labels). Containers
 // on a user-defined network reach each other by name and short ID.

@@ -52,6 +52,7 @@ type fakeContainer struct {
 	labels          map[string]string
 	networks        map[string][]string // network -> the container's aliases on it
 	env             []string
+	stopSignal      string // as created; "" = the image's
 	state           string
 	exit            int
 	created         time.Time
@@ -200,6 +201,18 @@ func (h *fakeHost) find(id string) (*fakeContainer, error) {
 
 func (h *fakeHost) ImageExists(context.Context, string) (bool, error) { return false, nil }
 
+// InspectImage: an image tagged "quit" sets STOPSIGNAL SIGQUIT, one tagged
+// "wrapped" also an ENTRYPOINT.
+func (h *fakeHost) InspectImage(_ context.Context, ref string) (dockerapi.ImageInfo, error) {
+	switch tagOf(ref) {
+	case "quit":
+		return dockerapi.ImageInfo{StopSignal: "SIGQUIT"}, nil
+	case "wrapped":
+		return dockerapi.ImageInfo{StopSignal: "SIGQUIT", Entrypoint: []string{"/entrypoint"}}, nil
+	}
+	return dockerapi.ImageInfo{}, nil
+}
+
 func (h *fakeHost) Pull(_ context.Context, ref string, _ *dockerapi.Auth) error {
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
@@ -217,7 +230,7 @@ func (h *fakeHost) Create(_ context.Context, name string, spec dockerapi.CreateS
 	}
 	h.nextID++
 	id := fmt.Sprintf("%s-%04d", h.name, h.nextID)
-	fc := &fakeContainer{id: id, name: name, image: spec.Image, labels: spec.Labels, env: spec.Env, state: "created", created: time.Now().Add(time.Duration(h.nextID) * time.Millisecond)}
+	fc := &fakeContainer{id: id, name: name, image: spec.Image, labels: spec.Labels, env: spec.Env, stopSignal: spec.StopSignal, state: "created", created: time.Now().Add(time.Duration(h.nextID) * time.Millisecond)}
 	if spec.Network != "" {
 		if !h.f.networks[h.name+" "+spec.Network] {
 			return "", &dockerapi.APIError{Status: 404, Message: "network " + spec.Network + " not found"}

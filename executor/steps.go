@@ -69,13 +69,8 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	}
 	octx, cancel := r.op(ctx)
 	defer cancel()
-	for _, old := range liveContainers(c) {
-		if old.Name == spec.Name {
-			to := spec.Name + "-" + shortID(old.ID)
-			if err := d.Rename(octx, old.ID, to); err != nil {
-				return fmt.Errorf("rename %s out of the way: %w", old.Name, err)
-			}
-		}
+	if err := r.renameAside(octx, d, b); err != nil {
+		return err
 	}
 	env, err := r.env(c)
 	if err != nil {
@@ -94,7 +89,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		Binds:       spec.Volumes,
 		Healthcheck: healthConfig(spec.Health),
 		StopTimeout: spec.StopTimeout,
-		StopSignal:  spec.StopSignal,
+		StopSignal:  r.stopSignal(octx, d, b),
 		Network:     spec.Network,
 		Aliases:     spec.Aliases,
 	}, spec.Options))
@@ -200,6 +195,11 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 // a fast rollback until prune removes them. A stop whose reply was lost
 // counts as possibly done.
 func (r *run) stopOld(ctx context.Context, d Docker, b *branch) error {
+	if c := b.change; c.Action == planner.ActionRestart && b.newID == "" {
+		// berth accessory restart: the new container is the same one,
+		// started again; a clean-up after the stop starts it again.
+		b.prepared(c.Running.ID, originRetained)
+	}
 	olds := b.olds()
 	if len(olds) == 0 {
 		b.old = oldStopped
@@ -304,6 +304,12 @@ func (r *run) discardOnce(ctx context.Context, d Docker, b *branch) error {
 			}
 		}
 		b.new = newDiscarded // a retained or kept container stays, stopped or running as it was
+	}
+	if b.newID == "" || b.new == newDiscarded {
+		// The name is free again: the old container gets its own back.
+		if err := r.renameBack(octx, d, b); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if old := b.change.Running; old != nil {
 		info, err := d.Inspect(octx, old.ID)

@@ -133,6 +133,10 @@ func TestShopDeploysFromEmptyWorkerReachesAccessoriesByName(t *testing.T) {
 	if f := strings.Fields(nets); len(f) != 2 || !strings.Contains(nets, "berth-"+s.service) || !strings.Contains(nets, "berth ") {
 		t.Errorf("web's networks: %q, want berth-%s and berth", nets, s.service)
 	}
+	// A one-off container of the worker is on the network too.
+	if r := s.berth(t, "exec", "worker", "--", "pg_isready", "-h", "db"); r.Code != 0 || !strings.Contains(r.Stdout, "db:5432 - accepting connections") {
+		t.Errorf("berth exec worker -- pg_isready -h db: exit %d\n%s", r.Code, r)
+	}
 	if r := s.berth(t, "plan", "--detailed-exitcode"); r.Code != 0 {
 		t.Errorf("plan after apply: exit %d\n%s", r.Code, r)
 	}

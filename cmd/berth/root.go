@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/spf13/cobra"
 )
@@ -18,14 +17,6 @@ type app struct {
 	stdio
 	environ []string
 	chdir   string
-	warnMu  sync.Mutex // warnings may come from several goroutines at once
-}
-
-// warnf prints a warning line on standard error.
-func (a *app) warnf(format string, args ...any) {
-	a.warnMu.Lock()
-	defer a.warnMu.Unlock()
-	fmt.Fprintf(a.Err, "Warning: "+format+"\n", args...)
 }
 
 // exitError carries an exit code other than 1 through cobra.

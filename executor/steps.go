@@ -77,10 +77,8 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	if err != nil {
 		return err
 	}
-	if spec.Network != "" {
-		if err := r.ensureNetwork(octx, d, c.Address.Host, spec.Network); err != nil {
-			return err
-		}
+	if err := r.ensureNetworks(octx, d, c.Address.Host, spec.Networks()); err != nil {
+		return err
 	}
 	ports := dockerPorts(spec.Ports)
 	id, err := d.Create(octx, spec.Name, withOptions(dockerapi.CreateSpec{
@@ -94,19 +92,19 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		StopTimeout: spec.StopTimeout,
 		StopSignal:  r.stopSignal(octx, d, b),
 		Network:     spec.Network,
+		Aliases:     spec.Aliases,
 	}, spec.Options))
 	if err != nil && uncertain(err) {
 		// The reply was lost: the container may exist all the same.
 		if info, ok := r.lookUp(ctx, c.Address.Host, spec.Name); ok && sameLabels(info.Labels, spec.Labels) {
-			b.prepared(info.ID, originCreated)
-			return nil
+			id, err = info.ID, nil
 		}
 	}
 	if err != nil {
 		return proxyConflict(c, fmt.Errorf("create %s: %w", spec.Name, err))
 	}
 	b.prepared(id, originCreated)
-	return nil
+	return joinOthers(octx, d, spec, id)
 }
 
 // sameLabels reports whether a container found by name is the one a

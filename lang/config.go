@@ -38,6 +38,9 @@ type Config struct {
 type Service struct {
 	Name  string
 	Image string // repository without tag, e.g. "10.77.0.1:5000/shop"
+	// Network is service.network as written ("" = the default,
+	// "berth-SERVICE"); Config.Network gives the one in effect.
+	Network string
 }
 
 // Version is the version being deployed and where it came from.

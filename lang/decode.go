@@ -196,6 +196,7 @@ func (l *loader) decodeService(blocks []*hcl.Block, cfg *Config) {
 	l.checkName(b, "service")
 	content, diags := b.Body.Content(serviceSchema)
 	l.diags = append(l.diags, diags...)
+	l.decodeNetwork(content.Attributes["network"], cfg)
 	a := content.Attributes["image"]
 	s, ok := l.str(a)
 	if !ok {

@@ -16,7 +16,7 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "alias", LabelNames: []string{"name"}},
 }}
 
-var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}}}
+var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "network"}}}
 
 var registrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "server", Required: true}, {Name: "username"}, {Name: "password"}, {Name: "insecure"},

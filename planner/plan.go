@@ -135,9 +135,12 @@ type ContainerSpec struct {
 	StopSignal  string        `json:"stop_signal,omitempty"`
 	StopTimeout time.Duration `json:"stop_timeout"`
 	ConfigHash  string        `json:"config_hash"`
-	// Network is the Docker network to join ("" = the default bridge);
-	// Proxy is the route of a proxied role through the host's kamal-proxy.
+	// Network is the Docker network the container is created on ("" =
+	// the default bridge), Aliases its DNS names there; Proxy is the route
+	// of a proxied role through the host's kamal-proxy, whose network the
+	// container joins too (see Networks).
 	Network string      `json:"network,omitempty"`
+	Aliases []string    `json:"aliases,omitempty"`
 	Proxy   *ProxyRoute `json:"proxy,omitempty"`
 	// Options are the Docker options of the container; nil = none.
 	Options *ContainerOptions `json:"options,omitempty"`

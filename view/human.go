@@ -103,6 +103,12 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 		pw.printf("\n%s\n", NoChanges)
 		return pw.err
 	}
+	if lines := NetworkLines(p); len(lines) > 0 {
+		pw.printf("\nNetworks (created where missing):\n")
+		for _, line := range lines {
+			pw.printf("  %s\n", line)
+		}
+	}
 	pw.printf("\nSteps, in order:\n")
 	for _, line := range PlanSteps(p) {
 		pw.printf("  %s\n", line)

@@ -136,6 +136,7 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 	if err := a.execute(ctx, sess, cfg, p, o); err != nil {
 		return err
 	}
+	a.removeNetworks(ctx, sess, p)
 	return a.removeVolumes(ctx, sess, p)
 }
 

@@ -127,6 +127,32 @@ func optionDiag(summary string, expr hcl.Expression, detail string) *hcl.Diagnos
 // decodeOptions reads the container options of a role or accessory.
 func (l *loader) decodeOptions(at hcl.Attributes) RunOptions {
 	var o RunOptions
+	l.decodeResources(at, &o)
+	if v, ok := l.str(at["restart"]); ok {
+		if name, n, err := ParseRestart(v); err != nil {
+			l.diags = append(l.diags, optionDiag("Invalid restart policy", at["restart"].Expr, err.Error()+"."))
+		} else if v != DefaultRestart {
+			o.Restart = name
+			if n > 0 {
+				o.Restart += ":" + strconv.Itoa(n)
+			}
+		}
+	}
+	l.decodeProcess(at, &o)
+	o.ExtraHosts = l.checkedList(at["extra_hosts"], "Invalid extra host", checkExtraHost)
+	o.Devices = l.checkedList(at["devices"], "Invalid device", checkDevice)
+	o.CapAdd = l.checkedList(at["cap_add"], "Invalid capability", normalizeCap)
+	o.CapDrop = l.checkedList(at["cap_drop"], "Invalid capability", normalizeCap)
+	o.SecurityOpt = l.checkedList(at["security_opt"], "Invalid security option", checkSecurityOpt)
+	o.Tmpfs = l.checkedList(at["tmpfs"], "Invalid tmpfs", checkTmpfs)
+	o.Sysctls = l.sysctls(at["sysctls"])
+	o.Ulimits = l.ulimits(at["ulimits"])
+	return o
+}
+
+// decodeResources reads memory, memory_reservation, shm_size, cpus and
+// pids_limit.
+func (l *loader) decodeResources(at hcl.Attributes, o *RunOptions) {
 	o.Memory = l.size(at["memory"], minMemory)
 	o.MemoryReservation = l.size(at["memory_reservation"], minMemory)
 	if o.Memory > 0 && o.MemoryReservation > o.Memory {
@@ -147,16 +173,11 @@ func (l *loader) decodeOptions(at hcl.Attributes) RunOptions {
 	if v, ok := l.integer(at["pids_limit"], 1, 1<<22); ok {
 		o.PidsLimit = int64(v)
 	}
-	if v, ok := l.str(at["restart"]); ok {
-		if name, n, err := ParseRestart(v); err != nil {
-			l.diags = append(l.diags, optionDiag("Invalid restart policy", at["restart"].Expr, err.Error()+"."))
-		} else if v != DefaultRestart {
-			o.Restart = name
-			if n > 0 {
-				o.Restart += ":" + strconv.Itoa(n)
-			}
-		}
-	}
+}
+
+// decodeProcess reads how the container's process runs: user, workdir,
+// entrypoint, init, read_only and hostname.
+func (l *loader) decodeProcess(at hcl.Attributes, o *RunOptions) {
 	if v, ok := l.str(at["user"]); ok {
 		if !userRe.MatchString(v) {
 			l.diags = append(l.diags, optionDiag("Invalid user", at["user"].Expr, fmt.Sprintf("%q is not a user such as \"app\", \"1000\" or \"1000:1000\".", v)))
@@ -190,15 +211,6 @@ func (l *loader) decodeOptions(at hcl.Attributes) RunOptions {
 			o.Hostname = v
 		}
 	}
-	o.ExtraHosts = l.checkedList(at["extra_hosts"], "Invalid extra host", checkExtraHost)
-	o.Devices = l.checkedList(at["devices"], "Invalid device", checkDevice)
-	o.CapAdd = l.checkedList(at["cap_add"], "Invalid capability", normalizeCap)
-	o.CapDrop = l.checkedList(at["cap_drop"], "Invalid capability", normalizeCap)
-	o.SecurityOpt = l.checkedList(at["security_opt"], "Invalid security option", checkSecurityOpt)
-	o.Tmpfs = l.checkedList(at["tmpfs"], "Invalid tmpfs", checkTmpfs)
-	o.Sysctls = l.sysctls(at["sysctls"])
-	o.Ulimits = l.ulimits(at["ulimits"])
-	return o
 }
 
 // size reads a size of at least lo bytes; 0 when absent or invalid.

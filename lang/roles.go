@@ -54,17 +54,7 @@ func (l *loader) decodeContainer(at hcl.Attributes, blocks hcl.Blocks) container
 
 func (l *loader) decodeContainerAttrs(at hcl.Attributes) container {
 	var c container
-	if v, ok := l.str(at["stop_signal"]); ok {
-		if sig, err := normalizeSignal(v); err != nil {
-			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid stop signal",
-				Detail: err.Error(), Subject: at["stop_signal"].Expr.Range().Ptr()})
-		} else {
-			c.Stop.Signal = sig
-		}
-	}
-	if v, ok := l.duration(at["stop_timeout"]); ok {
-		c.Stop.Timeout = v
-	}
+	c.Stop = l.decodeStop(at)
 	if els, ok := l.strList(at["cmd"]); ok {
 		c.Cmd = []string{}
 		for _, e := range els {
@@ -75,47 +65,8 @@ func (l *loader) decodeContainerAttrs(at hcl.Attributes) container {
 				Detail: "cmd is a non-empty list such as [\"/app\", \"serve\"]; leave it out to run the image's own command.", Subject: at["cmd"].Expr.Range().Ptr()})
 		}
 	}
-	if els, ok := l.strList(at["ports"]); ok {
-		seen := map[string]bool{}
-		for _, e := range els {
-			p, err := parsePort(e.val.AsString())
-			if err != nil {
-				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid port mapping",
-					Detail: fmt.Sprintf("%q: %s.", e.val.AsString(), err), Subject: e.expr.Range().Ptr()})
-				continue
-			}
-			key := fmt.Sprintf("%s:%d/%s", p.HostIP, p.HostPort, p.Protocol)
-			if seen[key] {
-				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate port mapping",
-					Detail: fmt.Sprintf("The host port %d/%s is published twice.", p.HostPort, p.Protocol), Subject: e.expr.Range().Ptr()})
-				continue
-			}
-			seen[key] = true
-			c.Ports = append(c.Ports, p)
-		}
-	}
-	if els, ok := l.strMap(at["env"], false); ok {
-		c.Env = map[string]string{}
-		for _, e := range els {
-			if l.checkEnvName(e) {
-				c.Env[e.key] = e.val.AsString()
-			}
-		}
-	}
-	if els, ok := l.strMap(at["secret_env"], true); ok {
-		c.SecretEnv = map[string]Secret{}
-		for _, e := range els {
-			if !l.checkEnvName(e) {
-				continue
-			}
-			if _, dup := c.Env[e.key]; dup {
-				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate environment variable",
-					Detail: fmt.Sprintf("%s is set in both env and secret_env.", e.key), Subject: e.expr.Range().Ptr()})
-				continue
-			}
-			c.SecretEnv[e.key] = l.newSecret(e.expr, e.val)
-		}
-	}
+	c.Ports = l.decodePorts(at["ports"])
+	c.Env, c.SecretEnv = l.decodeEnv(at["env"], at["secret_env"])
 	if els, ok := l.strList(at["volumes"]); ok {
 		for _, e := range els {
 			if err := checkVolume(e.val.AsString()); err != nil {
@@ -138,6 +89,80 @@ func (l *loader) decodeContainerAttrs(at hcl.Attributes) container {
 		}
 	}
 	return c
+}
+
+// decodeStop reads stop_signal and stop_timeout.
+func (l *loader) decodeStop(at hcl.Attributes) Stop {
+	var st Stop
+	if v, ok := l.str(at["stop_signal"]); ok {
+		if sig, err := normalizeSignal(v); err != nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid stop signal",
+				Detail: err.Error(), Subject: at["stop_signal"].Expr.Range().Ptr()})
+		} else {
+			st.Signal = sig
+		}
+	}
+	if v, ok := l.duration(at["stop_timeout"]); ok {
+		st.Timeout = v
+	}
+	return st
+}
+
+// decodePorts reads the published ports; a host port published twice is
+// an error at the second.
+func (l *loader) decodePorts(a *hcl.Attribute) []Port {
+	els, ok := l.strList(a)
+	if !ok {
+		return nil
+	}
+	var ports []Port
+	seen := map[string]bool{}
+	for _, e := range els {
+		p, err := parsePort(e.val.AsString())
+		if err != nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid port mapping",
+				Detail: fmt.Sprintf("%q: %s.", e.val.AsString(), err), Subject: e.expr.Range().Ptr()})
+			continue
+		}
+		key := fmt.Sprintf("%s:%d/%s", p.HostIP, p.HostPort, p.Protocol)
+		if seen[key] {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate port mapping",
+				Detail: fmt.Sprintf("The host port %d/%s is published twice.", p.HostPort, p.Protocol), Subject: e.expr.Range().Ptr()})
+			continue
+		}
+		seen[key] = true
+		ports = append(ports, p)
+	}
+	return ports
+}
+
+// decodeEnv reads env and secret_env; a name in both is an error.
+func (l *loader) decodeEnv(plain, secret *hcl.Attribute) (map[string]string, map[string]Secret) {
+	var env map[string]string
+	var secrets map[string]Secret
+	if els, ok := l.strMap(plain, false); ok {
+		env = map[string]string{}
+		for _, e := range els {
+			if l.checkEnvName(e) {
+				env[e.key] = e.val.AsString()
+			}
+		}
+	}
+	if els, ok := l.strMap(secret, true); ok {
+		secrets = map[string]Secret{}
+		for _, e := range els {
+			if !l.checkEnvName(e) {
+				continue
+			}
+			if _, dup := env[e.key]; dup {
+				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate environment variable",
+					Detail: fmt.Sprintf("%s is set in both env and secret_env.", e.key), Subject: e.expr.Range().Ptr()})
+				continue
+			}
+			secrets[e.key] = l.newSecret(e.expr, e.val)
+		}
+	}
+	return env, secrets
 }
 
 func (l *loader) checkEnvName(e elem) bool {

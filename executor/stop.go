@@ -43,25 +43,14 @@ func stopGracefully(ctx context.Context, d Docker, id string, spec planner.StopS
 	if !info.State.Running {
 		return stopped{}, nil
 	}
-	sig := spec.Signal
-	if sig == "" {
-		sig = info.StopSignal
-	}
-	if sig == "" {
-		sig = "SIGTERM"
-	}
-	res := stopped{signal: sig}
-	if err := d.Kill(ctx, id, sig); err != nil {
+	res := stopped{signal: spec.Signal}
+	if err := d.Kill(ctx, id, spec.Signal); err != nil {
 		if notRunningAnyMore(err) {
 			return res, nil
 		}
 		return res, err
 	}
-	timeout := spec.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	wctx, cancel := context.WithTimeout(ctx, timeout)
+	wctx, cancel := context.WithTimeout(ctx, spec.Timeout)
 	_, werr := d.Wait(wctx, id, "not-running")
 	cancel()
 	if werr == nil {
@@ -71,25 +60,31 @@ func stopGracefully(ctx context.Context, d Docker, id string, spec planner.StopS
 		return res, werr
 	}
 	// The timeout passed, or the wait's reply was lost: look again.
-	info, err = d.Inspect(ctx, id)
+	res.killed, err = killIfRunning(ctx, d, id)
+	return res, err
+}
+
+// killIfRunning sends SIGKILL to id if it still runs and waits for it to
+// end; killed says whether it had to.
+func killIfRunning(ctx context.Context, d Docker, id string) (killed bool, err error) {
+	info, err := d.Inspect(ctx, id)
 	switch {
 	case errors.Is(err, dockerapi.ErrNotFound):
-		return res, nil
+		return false, nil
 	case err != nil:
-		return res, err
+		return false, err
 	case !info.State.Running:
-		return res, nil
+		return false, nil
 	}
 	if err := d.Kill(ctx, id, "SIGKILL"); err != nil && !notRunningAnyMore(err) {
-		return res, err
+		return false, err
 	}
-	res.killed = true
 	kctx, cancel := context.WithTimeout(ctx, killWait)
 	defer cancel()
 	if _, err := d.Wait(kctx, id, "not-running"); err != nil && ctx.Err() == nil {
-		return res, fmt.Errorf("still running after SIGKILL: %w", err)
+		return true, fmt.Errorf("still running after SIGKILL: %w", err)
 	}
-	return res, nil
+	return true, nil
 }
 
 // stopWithOwnSignal stops id with its own stop signal through Docker's

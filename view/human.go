@@ -78,6 +78,28 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 	}
 	pw.printf("\n")
 
+	humanChanges(pw, p, paint)
+	if !p.HasChanges() {
+		pw.printf("\n%s\n", NoChanges)
+		return pw.err
+	}
+	if lines := NetworkLines(p); len(lines) > 0 {
+		pw.printf("\nNetworks (created where missing):\n")
+		for _, line := range lines {
+			pw.printf("  %s\n", line)
+		}
+	}
+	pw.printf("\nSteps, in order:\n")
+	for _, line := range PlanSteps(p) {
+		pw.printf("  %s\n", line)
+	}
+	pw.printf("\n%s\n", paint(ansiBold, Summary(p)))
+	return pw.err
+}
+
+// humanChanges lists every change with its reasons, in aligned columns,
+// then the unchanged addresses on one line.
+func humanChanges(pw *errWriter, p *planner.Plan, paint func(code, s string) string) {
 	width, lwidth := 0, 0
 	var unchanged []string
 	for _, c := range p.Changes {
@@ -99,22 +121,6 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 	if len(unchanged) > 0 {
 		pw.printf("  Unchanged: %s\n", strings.Join(unchanged, ", "))
 	}
-	if !p.HasChanges() {
-		pw.printf("\n%s\n", NoChanges)
-		return pw.err
-	}
-	if lines := NetworkLines(p); len(lines) > 0 {
-		pw.printf("\nNetworks (created where missing):\n")
-		for _, line := range lines {
-			pw.printf("  %s\n", line)
-		}
-	}
-	pw.printf("\nSteps, in order:\n")
-	for _, line := range PlanSteps(p) {
-		pw.printf("  %s\n", line)
-	}
-	pw.printf("\n%s\n", paint(ansiBold, Summary(p)))
-	return pw.err
 }
 
 // Summary is the line `Plan: N to create, N to replace, N to remove, N unchanged.`

@@ -28,6 +28,8 @@ type Options struct {
 	// env() of an unset variable are unknown instead of errors, and checks
 	// that need their value are skipped.
 	Validate bool
+	// SecretCommand runs the commands of secret_cmd; nil = ExecSecretCommand.
+	SecretCommand RunSecretCommand
 }
 
 // Result is what Load returns. Files holds every parsed file, keyed by the
@@ -80,10 +82,12 @@ type loader struct {
 	env    map[string]string
 	diags  hcl.Diagnostics
 
-	files    []string    // config file names as in diagnostics, sorted
-	bodies   []*hcl.File // parallel to files
-	secrets  []string    // values to scrub from diagnostics
-	envReads map[string]string
+	files       []string    // config file names as in diagnostics, sorted
+	bodies      []*hcl.File // parallel to files
+	secrets     []string    // values to scrub from diagnostics
+	envReads    map[string]string
+	cmdRuns     map[string]cmdResult // secret_cmd runs by argv, once per Load
+	secretFiles []secretsFile        // every secrets_file read, for the hash
 
 	evalCtx       *hcl.EvalContext
 	scope         scope
@@ -100,7 +104,7 @@ func newLoader(ctx context.Context, opts Options) *loader {
 			env[k] = v
 		}
 	}
-	return &loader{ctx: ctx, opts: opts, parser: hclparse.NewParser(), env: env, envReads: map[string]string{}, primaryRanges: map[string]hcl.Range{}}
+	return &loader{ctx: ctx, opts: opts, parser: hclparse.NewParser(), env: env, envReads: map[string]string{}, cmdRuns: map[string]cmdResult{}, primaryRanges: map[string]hcl.Range{}}
 }
 
 // readFiles parses every *.hcl file of the directory.

@@ -26,6 +26,7 @@ func (l *loader) load() *Config {
 			blocks[b.Type] = append(blocks[b.Type], b)
 		}
 	}
+	l.applyOverrides(blocks)
 	for _, t := range []string{"service", "registry", "ssh", "deploy", "proxy"} {
 		blocks[t] = l.single(blocks[t])
 	}
@@ -129,6 +130,10 @@ func (l *loader) decodeLocals(blocks []*hcl.Block) {
 		}
 		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Range.Start.Byte < sorted[j].Range.Start.Byte })
 		for _, a := range sorted {
+			if first := attrs[a.Name]; first != nil && l.overrideLocals[b] {
+				attrs[a.Name] = a // a destination's override replaces the value
+				continue
+			}
 			if first := attrs[a.Name]; first != nil {
 				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate local value",
 					Detail: fmt.Sprintf("The local value %q is already defined at %s.", a.Name, first.NameRange.String()), Subject: a.NameRange.Ptr()})
@@ -192,9 +197,11 @@ func (l *loader) decodeService(blocks []*hcl.Block, cfg *Config) {
 	}
 	b := blocks[0]
 	cfg.Service.Name = b.Labels[0]
+	cfg.Destination = l.opts.Destination
 	l.checkName(b, "service")
 	content, diags := b.Body.Content(serviceSchema)
 	l.diags = append(l.diags, diags...)
+	l.checkDestination(content.Attributes["require_destination"])
 	a := content.Attributes["image"]
 	s, ok := l.str(a)
 	if !ok {

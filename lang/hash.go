@@ -40,7 +40,14 @@ func (l *loader) hash(cfg *Config) string {
 		if b == nil {
 			b, _ = os.ReadFile(f)
 		}
-		write("file", filepath.Base(f), string(b))
+		name, err := filepath.Rel(l.opts.Dir, f)
+		if err != nil {
+			name = filepath.Base(f)
+		}
+		write("file", name, string(b))
+	}
+	if cfg.Destination != "" {
+		write("destination", cfg.Destination)
 	}
 	for _, v := range cfg.Variables {
 		write("var", v.Name, v.Value, v.Hash)

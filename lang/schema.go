@@ -15,7 +15,7 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "proxy"},
 }}
 
-var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}}}
+var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "require_destination"}}}
 
 var registrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "server", Required: true}, {Name: "username"}, {Name: "password"}, {Name: "insecure"},

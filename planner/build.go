@@ -144,6 +144,7 @@ func newPlan(cfg *lang.Config, opts Options, in inputs, changes []Change, g Grap
 		BerthVersion:  opts.BerthVersion,
 		CreatedAt:     opts.Now().UTC().Truncate(time.Second),
 		Service:       cfg.Service.Name,
+		Destination:   cfg.Destination,
 		Version:       cfg.Version.Full,
 		ConfigHash:    cfg.Hash,
 		Variables:     safeVariables(cfg.Variables),

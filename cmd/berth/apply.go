@@ -77,6 +77,9 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 		if saved, err = a.openSaved(file); err != nil {
 			return err
 		}
+		if err := a.useSavedDestination(saved); err != nil {
+			return err
+		}
 		if len(o.targets)+len(o.excludes) > 0 {
 			return errors.New("--target and --exclude belong to the plan; a saved plan is applied as it is")
 		}

@@ -18,7 +18,9 @@ type app struct {
 	stdio
 	environ []string
 	chdir   string
-	warnMu  sync.Mutex // warnings may come from several goroutines at once
+	// destination is --destination; destinationName adds BERTH_DESTINATION.
+	destination string
+	warnMu      sync.Mutex // warnings may come from several goroutines at once
 }
 
 // warnf prints a warning line on standard error.
@@ -69,6 +71,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetOut(a.Out)
 	root.SetErr(a.Err)
 	root.PersistentFlags().StringVarP(&a.chdir, "chdir", "C", ".", "configuration directory (every *.hcl file in it)")
+	root.PersistentFlags().StringVarP(&a.destination, "destination", "d", "", "`NAME`: lay the override files *.NAME.hcl and NAME/*.hcl over the configuration (default $BERTH_DESTINATION)")
 	root.AddCommand(
 		newValidateCmd(a),
 		newFmtCmd(a),

@@ -67,7 +67,7 @@ type Outcome struct {
 // images no container uses any more. The error is the executor's, every
 // branch's errors joined.
 func (s *Session) Execute(ctx context.Context, cfg *lang.Config, p *planner.Plan, o ExecuteOptions) (Outcome, error) {
-	entry := audit.Entry{Service: cfg.Service.Name, Who: s.env.Who, Command: o.Command, Version: p.Version}
+	entry := audit.Entry{Service: cfg.StateName(), Who: s.env.Who, Command: o.Command, Version: p.Version}
 	var wg sync.WaitGroup // the audit line and the roster go out together
 	wg.Go(func() { s.audit(ctx, p, entry, "started", o.Summary) })
 	wg.Go(func() { s.writeRoster(ctx, cfg, p, false) })

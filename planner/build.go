@@ -246,7 +246,7 @@ func readHosts(ctx context.Context, r StateReader, cfg *lang.Config, hosts []str
 				errs[i] = hostErr(cfg, h, ctx.Err())
 				return
 			}
-			st, err := r.ReadState(ctx, h, cfg.Service.Name)
+			st, err := r.ReadState(ctx, h, cfg.StateName())
 			if err != nil {
 				errs[i] = hostErr(cfg, h, err)
 				return

@@ -29,7 +29,7 @@ type Runner interface {
 // Entry is one audit line. It never holds a secret.
 type Entry struct {
 	Time    time.Time `json:"time"`
-	Host    string    `json:"host"` // the host the line was written on
+	Host    string    `json:"host"`    // the host the line was written on
 	Service string    `json:"service"` // the state name: SERVICE or SERVICE@DESTINATION, one log each
 	Who     string    `json:"who"`
 	Command string    `json:"command"` // "apply", "rollback", "destroy", "lock release"

@@ -36,6 +36,10 @@ type branch struct {
 	origin newOrigin // where newID came from
 	new    newState
 	old    oldState
+	// renamed are the old containers create renamed out of the new one's
+	// way (same name: same version, another config), by ID: their own
+	// names, given back when the new container is discarded.
+	renamed map[string]string
 }
 
 // newOrigin says whose the new container is, which decides what a discard

@@ -50,6 +50,7 @@ type fakeContainer struct {
 	id, name, image string
 	labels          map[string]string
 	env             []string
+	stopSignal      string // as created; "" = the image's
 	state           string
 	exit            int
 	created         time.Time
@@ -198,6 +199,18 @@ func (h *fakeHost) find(id string) (*fakeContainer, error) {
 
 func (h *fakeHost) ImageExists(context.Context, string) (bool, error) { return false, nil }
 
+// InspectImage: an image tagged "quit" sets STOPSIGNAL SIGQUIT, one tagged
+// "wrapped" also an ENTRYPOINT.
+func (h *fakeHost) InspectImage(_ context.Context, ref string) (dockerapi.ImageInfo, error) {
+	switch tagOf(ref) {
+	case "quit":
+		return dockerapi.ImageInfo{StopSignal: "SIGQUIT"}, nil
+	case "wrapped":
+		return dockerapi.ImageInfo{StopSignal: "SIGQUIT", Entrypoint: []string{"/entrypoint"}}, nil
+	}
+	return dockerapi.ImageInfo{}, nil
+}
+
 func (h *fakeHost) Pull(_ context.Context, ref string, _ *dockerapi.Auth) error {
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
@@ -215,7 +228,7 @@ func (h *fakeHost) Create(_ context.Context, name string, spec dockerapi.CreateS
 	}
 	h.nextID++
 	id := fmt.Sprintf("%s-%04d", h.name, h.nextID)
-	h.containers[id] = &fakeContainer{id: id, name: name, image: spec.Image, labels: spec.Labels, env: spec.Env, state: "created", created: time.Now().Add(time.Duration(h.nextID) * time.Millisecond)}
+	h.containers[id] = &fakeContainer{id: id, name: name, image: spec.Image, labels: spec.Labels, env: spec.Env, stopSignal: spec.StopSignal, state: "created", created: time.Now().Add(time.Duration(h.nextID) * time.Millisecond)}
 	h.f.event("%s create %s", h.name, name)
 	return id, nil
 }

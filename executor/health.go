@@ -1,13 +1,13 @@
 package executor
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -207,30 +207,44 @@ func (r *run) probeHTTP(ctx context.Context, b *branch, h planner.HealthSpec, in
 	addr := net.JoinHostPort(info.IPAddress, strconv.Itoa(h.HTTPPort))
 	octx, cancel := context.WithTimeout(ctx, max(h.Interval, 2*time.Second))
 	defer cancel()
-	conn, err := r.hosts.DialContext(octx, b.addr().Host, "tcp", addr)
-	if err != nil {
-		return false, "GET " + path + ": " + err.Error(), ""
-	}
-	defer conn.Close()
-	if dl, ok := octx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
 	req, err := http.NewRequestWithContext(octx, http.MethodGet, "http://"+addr+path, nil)
 	if err != nil {
 		return false, "GET " + path + ": " + err.Error(), "the health check path is not a valid URL path"
 	}
 	req.Header.Set("User-Agent", "berth-healthcheck")
-	req.Close = true
-	if err := req.Write(conn); err != nil {
-		return false, "GET " + path + ": " + err.Error(), ""
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	resp, err := r.hostHTTP(b.addr().Host).Do(req)
 	if err != nil {
-		return false, "GET " + path + ": " + err.Error(), ""
+		return false, "GET " + path + ": " + unwrapURLError(err).Error(), ""
 	}
 	resp.Body.Close()
 	msg := fmt.Sprintf("GET %s: %s", path, resp.Status)
 	return resp.StatusCode >= 200 && resp.StatusCode < 300, msg, ""
+}
+
+// hostHTTP is an HTTP client whose connections are dialled from host,
+// through its SSH connection: a container's address is reachable there
+// only. It keeps no connection between probes and follows no redirect.
+func (r *run) hostHTTP(host string) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				return r.hosts.DialContext(ctx, host, network, addr)
+			},
+			DisableKeepAlives: true,
+			Proxy:             nil,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// unwrapURLError drops net/http's "Get \"URL\": " in front of an error: the
+// message names the path already.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // lastHealthOutput prefers Docker's own last check output, else berth's.

@@ -12,6 +12,7 @@ import (
 type Docker interface {
 	ImageExists(ctx context.Context, ref string) (bool, error)
 	Pull(ctx context.Context, ref string, auth *dockerapi.Auth) error
+	InspectImage(ctx context.Context, ref string) (dockerapi.ImageInfo, error)
 	Create(ctx context.Context, name string, spec dockerapi.CreateSpec) (string, error)
 	Start(ctx context.Context, id string) error
 	Stop(ctx context.Context, id string, timeout time.Duration) error

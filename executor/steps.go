@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -70,13 +69,8 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	}
 	octx, cancel := r.op(ctx)
 	defer cancel()
-	for _, old := range liveContainers(c) {
-		if old.Name == spec.Name {
-			to := spec.Name + "-" + shortID(old.ID)
-			if err := d.Rename(octx, old.ID, to); err != nil {
-				return fmt.Errorf("rename %s out of the way: %w", old.Name, err)
-			}
-		}
+	if err := r.renameAside(octx, d, b); err != nil {
+		return err
 	}
 	env, err := r.env(c)
 	if err != nil {
@@ -87,10 +81,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 			return err
 		}
 	}
-	ports, err := parsePorts(spec.Ports)
-	if err != nil {
-		return err
-	}
+	ports := dockerPorts(spec.Ports)
 	id, err := d.Create(octx, spec.Name, withOptions(dockerapi.CreateSpec{
 		Image:       spec.Image,
 		Cmd:         spec.Cmd,
@@ -100,7 +91,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		Binds:       spec.Volumes,
 		Healthcheck: healthConfig(spec.Health),
 		StopTimeout: spec.StopTimeout,
-		StopSignal:  spec.StopSignal,
+		StopSignal:  r.stopSignal(octx, d, b),
 		Network:     spec.Network,
 	}, spec.Options))
 	if err != nil && uncertain(err) {
@@ -206,6 +197,11 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 // a fast rollback until prune removes them. A stop whose reply was lost
 // counts as possibly done.
 func (r *run) stopOld(ctx context.Context, d Docker, b *branch) error {
+	if c := b.change; c.Action == planner.ActionRestart && b.newID == "" {
+		// berth accessory restart: the new container is the same one,
+		// started again; a clean-up after the stop starts it again.
+		b.prepared(c.Running.ID, originRetained)
+	}
 	olds := b.olds()
 	if len(olds) == 0 {
 		b.old = oldStopped
@@ -310,6 +306,12 @@ func (r *run) discardOnce(ctx context.Context, d Docker, b *branch) error {
 			}
 		}
 		b.new = newDiscarded // a retained or kept container stays, stopped or running as it was
+	}
+	if b.newID == "" || b.new == newDiscarded {
+		// The name is free again: the old container gets its own back.
+		if err := r.renameBack(octx, d, b); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if old := b.change.Running; old != nil {
 		info, err := d.Inspect(octx, old.ID)
@@ -455,30 +457,13 @@ func liveContainers(c *planner.Change) []planner.Container {
 	return append(out, c.Others...)
 }
 
-// parsePorts turns "[ip:]host:container[/proto]" back into bindings.
-func parsePorts(specs []string) ([]dockerapi.Port, error) {
-	var out []dockerapi.Port
-	for _, s := range specs {
-		p := dockerapi.Port{Protocol: "tcp"}
-		if i := strings.LastIndexByte(s, '/'); i >= 0 {
-			p.Protocol, s = s[i+1:], s[:i]
-		}
-		parts := strings.Split(s, ":")
-		if len(parts) == 3 {
-			p.HostIP, parts = parts[0], parts[1:]
-		}
-		if len(parts) != 2 {
-			return nil, fmt.Errorf("malformed port mapping %q", s)
-		}
-		var err1, err2 error
-		p.HostPort, err1 = strconv.Atoi(parts[0])
-		p.ContainerPort, err2 = strconv.Atoi(parts[1])
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("malformed port mapping %q", s)
-		}
-		out = append(out, p)
+// dockerPorts are the port bindings of a spec in the Docker client's terms.
+func dockerPorts(ports []lang.Port) []dockerapi.Port {
+	out := make([]dockerapi.Port, len(ports))
+	for i, p := range ports {
+		out[i] = dockerapi.Port{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol}
 	}
-	return out, nil
+	return out
 }
 
 // healthConfig is Docker's own health check for a spec, so that the

@@ -156,6 +156,20 @@ type Port struct {
 	Protocol      string // "tcp" (default) or "udp"
 }
 
+// MarshalText is the port's "[ip:]host:container[/udp]" form, as plans,
+// plan files and container labels hold it.
+func (p Port) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads the form MarshalText writes.
+func (p *Port) UnmarshalText(b []byte) error {
+	q, err := parsePort(string(b))
+	if err != nil {
+		return fmt.Errorf("port mapping %q: %w", b, err)
+	}
+	*p = q
+	return nil
+}
+
 func (p Port) String() string {
 	s := strconv.Itoa(p.HostPort) + ":" + strconv.Itoa(p.ContainerPort)
 	if p.HostIP != "" {

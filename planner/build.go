@@ -43,7 +43,10 @@ type Options struct {
 	IncludeAccessories bool
 	// RemoveVolumes lists, in Plan.Volumes, the named volumes of the
 	// removed containers, for apply to remove after them (needs Deps.Volumes).
-	RemoveVolumes   bool
+	RemoveVolumes bool
+	// Accessory plans `berth accessory stop|start|restart NAME`: that
+	// accessory alone, on every host it runs on.
+	Accessory       *AccessoryOp
 	BerthVersion    string
 	Now             func() time.Time // default time.Now
 	ReadParallelism int              // default: the number of hosts, at least DefaultReadParallelism, at most MaxReadParallelism
@@ -87,6 +90,11 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 		return nil, err
 	}
 	changes = filterTargets(changes, opts.Targets, opts.Excludes)
+	if opts.Accessory != nil {
+		if changes, err = accessoryChanges(cfg, changes, opts.Accessory); err != nil {
+			return nil, err
+		}
+	}
 	changes = orderChanges(changes, cfg)
 	g, err := BuildGraph(changes, cfg)
 	if err != nil {
@@ -157,6 +165,7 @@ func newPlan(cfg *lang.Config, opts Options, in inputs, changes []Change, g Grap
 
 		IncludeAccessories: opts.IncludeAccessories,
 		RemoveVolumes:      opts.RemoveVolumes,
+		AccessoryOp:        opts.Accessory,
 		Departed:           in.departed,
 	}
 	declared := hostIndex(cfg)
@@ -179,6 +188,18 @@ func imageRefs(cfg *lang.Config, opts Options) []string {
 		return nil
 	}
 	var refs []string
+	if op := opts.Accessory; op != nil {
+		// Only the accessory's own image: stopping a database needs no
+		// registry answer about the app.
+		for i := range cfg.Accessories {
+			if a := &cfg.Accessories[i]; a.Name == op.Name {
+				if _, d := splitDigest(a.Image); d == "" {
+					refs = append(refs, AccessoryRef(a))
+				}
+			}
+		}
+		return refs
+	}
 	if len(cfg.Roles) > 0 {
 		refs = append(refs, ServiceRef(cfg))
 	}
@@ -290,12 +311,11 @@ type HostError struct {
 
 func (e *HostError) Error() string {
 	msg := e.Err.Error()
-	// Say the host once even when the reader's error already names it.
+	// Say the host once even when the reader's error already names it; the
+	// SSH layer's "host NAME (ADDRESS:PORT): " says more than ours.
 	msg = strings.TrimPrefix(msg, "host "+e.Host+": ")
-	if rest, ok := strings.CutPrefix(msg, "host "+e.Host+" ("); ok {
-		if _, after, found := strings.Cut(rest, "): "); found {
-			msg = after
-		}
+	if strings.HasPrefix(msg, "host "+e.Host+" (") && strings.Contains(msg, "): ") {
+		return msg
 	}
 	if e.Address != "" {
 		return "host " + e.Host + " (" + e.Address + "): " + msg

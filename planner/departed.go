@@ -24,17 +24,27 @@ func Departed(cfg *lang.Config, states []HostState) []RosterHost {
 }
 
 // departedHosts are the hosts that the rosters of the hosts just read name
-// and the configuration no longer declares (by name or by address: a host
-// renamed in the configuration is the same machine), first mention first.
+// and the configuration no longer declares (by name or by address and SSH
+// port: a host renamed in the configuration is the same machine, hosts
+// behind one address on different ports are not), first mention first.
 func departedHosts(cfg *lang.Config, order []string, states map[string]HostState) []RosterHost {
 	declared := map[string]bool{}
+	ports := map[string][]int{} // by address; 0 = not known
 	for _, h := range cfg.Hosts {
-		declared[h.Name], declared["@"+h.Address] = true, true
+		port := h.Port
+		if port == 0 {
+			port = cfg.SSH.Port
+		}
+		declared[h.Name] = true
+		ports[h.Address] = append(ports[h.Address], port)
+	}
+	sameMachine := func(rh RosterHost) bool {
+		return slices.ContainsFunc(ports[rh.Address], func(p int) bool { return p == 0 || rh.Port == 0 || p == rh.Port })
 	}
 	var out []RosterHost
 	for _, name := range order {
 		for _, rh := range states[name].Roster {
-			if rh.Name == "" || rh.Address == "" || declared[rh.Name] || declared["@"+rh.Address] {
+			if rh.Name == "" || rh.Address == "" || declared[rh.Name] || sameMachine(rh) {
 				continue
 			}
 			if !slices.ContainsFunc(out, func(o RosterHost) bool { return o.Name == rh.Name }) {

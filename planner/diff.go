@@ -397,7 +397,7 @@ func summaryReasons(o, n SpecSummary, versionChanged bool) []Reason {
 	rs = append(rs, mapReasons("env.", o.Env, n.Env, false)...)
 	rs = append(rs, mapReasons("secret_env.", o.SecretEnv, n.SecretEnv, true)...)
 	if !slices.Equal(o.Ports, n.Ports) {
-		rs = append(rs, Reason{Field: "ports", Old: list(o.Ports), New: list(n.Ports)})
+		rs = append(rs, Reason{Field: "ports", Old: list(portStrings(o.Ports)), New: list(portStrings(n.Ports))})
 	}
 	if !slices.Equal(o.Volumes, n.Volumes) {
 		rs = append(rs, Reason{Field: "volumes", Old: list(o.Volumes), New: list(n.Volumes)})

@@ -35,6 +35,8 @@ var ErrGraph = errors.New("invalid step graph")
 //     health. Otherwise start → health → stop_old (stop_old only when a
 //     container runs). prune comes last.
 //   - A remove is the single step H/R/remove.
+//   - berth accessory stop is the single step H/accessory.A/stop_old;
+//     restart is stop_old → start → health, of the same container.
 //   - "barrier" depends on the primary change's health step (the primary
 //     role on its primary host) when that change is a create or replace;
 //     otherwise it has no dependency and opens at once.
@@ -203,8 +205,13 @@ func stepID(a Address, k StepKind) string { return a.String() + "/" + string(k) 
 
 // finalStep is the ID of the last step of a change.
 func finalStep(c Change) string {
-	if c.Action == ActionRemove {
+	switch c.Action {
+	case ActionRemove:
 		return stepID(c.Address, StepRemove)
+	case ActionStop:
+		return stepID(c.Address, StepStopOld)
+	case ActionRestart:
+		return stepID(c.Address, StepHealth)
 	}
 	return stepID(c.Address, StepPrune)
 }
@@ -215,8 +222,15 @@ func changeSteps(c Change, batch int, gate []string) []Step {
 	mk := func(k StepKind, deps ...string) Step {
 		return Step{ID: stepID(c.Address, k), Kind: k, Address: c.Address, Batch: batch, DependsOn: deps}
 	}
-	if c.Action == ActionRemove {
+	switch c.Action {
+	case ActionRemove:
 		return []Step{mk(StepRemove, gate...)}
+	case ActionStop: // berth accessory stop
+		return []Step{mk(StepStopOld, gate...)}
+	case ActionRestart: // berth accessory restart: the same container again
+		stop := mk(StepStopOld, gate...)
+		start := mk(StepStart, stop.ID)
+		return []Step{stop, start, mk(StepHealth, start.ID)}
 	}
 	var seq []StepKind
 	hasOld := c.Running != nil

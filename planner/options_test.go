@@ -15,6 +15,7 @@ import (
 // no container.
 func TestSpecJSONStableWithoutOptions(t *testing.T) {
 	cfg := testConfig("v1")
+	cfg.Proxy.HTTPPort = 80 // lang's default
 	want := map[string]string{
 		"web":    `{"digest":"` + digestV1 + `","cmd":["/app","serve"],"env":{"LOG_LEVEL":"info"},"secret_env":{"DB_PASSWORD":"sha256:e5c0c9182a60cf76a677c7df0c7b75d082e74765fc27e78af97260ea0c982adc"},"ports":["80:8080"],"health":{"kind":"cmd","cmd":["/app","check"],"interval":1000000000,"retries":3,"deadline":30000000000}}`,
 		"worker": `{"digest":"` + digestV1 + `","cmd":["/app","work"],"health":{"kind":"auto","interval":1000000000,"deadline":3000000000}}`,

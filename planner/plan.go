@@ -34,7 +34,7 @@ func (a Action) Symbol() string {
 	switch a {
 	case ActionCreate:
 		return "+"
-	case ActionReplace:
+	case ActionReplace, ActionStop, ActionRestart:
 		return "~"
 	case ActionRemove:
 		return "-"
@@ -127,7 +127,7 @@ type ContainerSpec struct {
 	Cmd       []string          `json:"cmd,omitempty"`
 	Env       map[string]string `json:"env,omitempty"`
 	SecretEnv map[string]string `json:"secret_env,omitempty"` // name -> hash
-	Ports     []string          `json:"ports,omitempty"`
+	Ports     []lang.Port       `json:"ports,omitempty"`
 	Volumes   []string          `json:"volumes,omitempty"`
 	Labels    map[string]string `json:"labels"` // includes every berth.* label
 	Health    HealthSpec        `json:"health"`
@@ -255,6 +255,8 @@ type Plan struct {
 	Destroy            bool     `json:"destroy,omitempty"`
 	IncludeAccessories bool     `json:"include_accessories,omitempty"` // destroy --include-accessories
 	RemoveVolumes      bool     `json:"remove_volumes,omitempty"`      // destroy --remove-volumes
+	// AccessoryOp is `berth accessory stop|start|restart NAME`.
+	AccessoryOp *AccessoryOp `json:"accessory_op,omitempty"`
 	// Volumes are the named volumes that apply removes after the
 	// containers, per host (only with RemoveVolumes).
 	Volumes map[string][]string `json:"volumes,omitempty"`
@@ -272,7 +274,7 @@ func (p *Plan) Options() Options {
 	return Options{
 		Targets: slices.Clone(p.Targets), Excludes: slices.Clone(p.Excludes),
 		Destroy: p.Destroy, IncludeAccessories: p.IncludeAccessories, RemoveVolumes: p.RemoveVolumes,
-		BerthVersion: p.BerthVersion,
+		Accessory: p.AccessoryOp, BerthVersion: p.BerthVersion,
 	}
 }
 
@@ -284,8 +286,11 @@ func (p *Plan) CommandLine() string {
 	if p.Destroy {
 		args[1] = "destroy"
 	}
+	if op := p.AccessoryOp; op != nil {
+		args = []string{"berth", "accessory", op.Op, op.Name}
+	}
 	if p.Destination != "" {
-		args = append(args[:1], "--destination", p.Destination, args[1])
+		args = append([]string{"berth", "--destination", p.Destination}, args[1:]...)
 	}
 	for _, t := range p.Targets {
 		args = append(args, "--target", t)
@@ -322,7 +327,22 @@ func (p *Plan) Counts() (create, replace, remove, unchanged int) {
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {
 	c, r, d, _ := p.Counts()
-	return c+r+d > 0
+	s, rs := p.Stops()
+	return c+r+d+s+rs > 0
+}
+
+// Stops returns how many containers the plan stops and restarts (berth
+// accessory stop|restart).
+func (p *Plan) Stops() (stop, restart int) {
+	for _, c := range p.Changes {
+		switch c.Action {
+		case ActionStop:
+			stop++
+		case ActionRestart:
+			restart++
+		}
+	}
+	return
 }
 
 // VarArgs returns the plan's non-sensitive variables as "name=value"

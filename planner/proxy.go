@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/berth-sh/berth/lang"
@@ -83,10 +82,9 @@ func proxyDigest(cfg *lang.Config, digests map[string]string) string {
 // ProxySpec is the proxy container on a host. Its name is fixed and its
 // version is the tag of its image.
 func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
-	port := cmp.Or(cfg.Proxy.HTTPPort, 80)
 	s := SpecSummary{
 		Digest:  digest,
-		Ports:   []string{strconv.Itoa(port) + ":80"},
+		Ports:   []lang.Port{{HostPort: cfg.Proxy.HTTPPort, ContainerPort: 80, Protocol: "tcp"}},
 		Volumes: []string{ProxyVolume},
 		Network: ProxyNetwork,
 		Health: HealthSpec{Kind: HealthCmd, Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,

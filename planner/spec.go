@@ -21,7 +21,7 @@ type SpecSummary struct {
 	Cmd       []string          `json:"cmd,omitempty"`
 	Env       map[string]string `json:"env,omitempty"`
 	SecretEnv map[string]string `json:"secret_env,omitempty"`
-	Ports     []string          `json:"ports,omitempty"`
+	Ports     []lang.Port       `json:"ports,omitempty"`
 	Volumes   []string          `json:"volumes,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"` // the user's labels only
 	Health    HealthSpec        `json:"health"`
@@ -47,7 +47,7 @@ func Spec(cfg *lang.Config, role *lang.Role, host string, digest string) Contain
 		Cmd:       slices.Clone(role.Cmd),
 		Env:       maps.Clone(role.Env),
 		SecretEnv: secretHashes(role.SecretEnv, cfg.Service.Name+"/"+role.Name),
-		Ports:     portStrings(role.Ports),
+		Ports:     slices.Clone(role.Ports),
 		Volumes:   slices.Clone(role.Volumes),
 		Labels:    maps.Clone(role.Labels),
 		Health:    healthSpec(role.Healthcheck, cfg.Deploy),
@@ -72,7 +72,7 @@ func AccessorySpec(cfg *lang.Config, acc *lang.Accessory, host string, digest st
 		Cmd:       slices.Clone(acc.Cmd),
 		Env:       maps.Clone(acc.Env),
 		SecretEnv: secretHashes(acc.SecretEnv, cfg.Service.Name+"/accessory."+acc.Name),
-		Ports:     portStrings(acc.Ports),
+		Ports:     slices.Clone(acc.Ports),
 		Volumes:   slices.Clone(acc.Volumes),
 		Labels:    maps.Clone(acc.Labels),
 		Health:    healthSpec(acc.Healthcheck, cfg.Deploy),

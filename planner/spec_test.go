@@ -23,7 +23,7 @@ func TestSpec(t *testing.T) {
 			t.Errorf("label %s = %q, want %q", k, s.Labels[k], want)
 		}
 	}
-	if s.Ports[0] != "80:8080" || s.Health.Kind != "cmd" || s.StopTimeout != 10*time.Second || strings.Contains(s.Labels[LabelSpec], "stop") {
+	if s.Ports[0].String() != "80:8080" || s.Health.Kind != "cmd" || s.StopTimeout != 10*time.Second || strings.Contains(s.Labels[LabelSpec], "stop") {
 		t.Errorf("spec = %+v", s)
 	}
 	h := s.SecretEnv["DB_PASSWORD"]

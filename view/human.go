@@ -119,7 +119,11 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 // Summary is the line `Plan: N to create, N to replace, N to remove, N unchanged.`
 func Summary(p *planner.Plan) string {
 	c, r, d, u := p.Counts()
-	return fmt.Sprintf("Plan: %d to create, %d to replace, %d to remove, %d unchanged.", c, r, d, u)
+	more := ""
+	if s, rs := p.Stops(); s+rs > 0 {
+		more = fmt.Sprintf(", %d to stop, %d to restart", s, rs)
+	}
+	return fmt.Sprintf("Plan: %d to create, %d to replace, %d to remove%s, %d unchanged.", c, r, d, more, u)
 }
 
 // ReasonText renders one reason, e.g. "version: v1 → v2",
@@ -147,7 +151,7 @@ func actionColor(a planner.Action) string {
 	switch a {
 	case planner.ActionCreate:
 		return ansiGreen
-	case planner.ActionReplace:
+	case planner.ActionReplace, planner.ActionStop, planner.ActionRestart:
 		return ansiYellow
 	case planner.ActionRemove:
 		return ansiRed
@@ -156,10 +160,14 @@ func actionColor(a planner.Action) string {
 }
 
 func actionLabel(c planner.Change) string {
-	if c.Primary {
-		return "(" + string(c.Action) + ", primary)"
+	action := string(c.Action)
+	if c.StartsStopped() {
+		action = "start" // a replace that only starts the stopped container again
 	}
-	return "(" + string(c.Action) + ")"
+	if c.Primary {
+		return "(" + action + ", primary)"
+	}
+	return "(" + action + ")"
 }
 
 // containers names what a change acts on: "shop-web-v1 → shop-web-v2".

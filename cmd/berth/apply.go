@@ -167,7 +167,11 @@ func (a *app) execute(ctx context.Context, sess *deploy.Session, cfg *lang.Confi
 	title := strings.ToUpper(command[:1]) + command[1:]
 	if err == nil {
 		c, r, d, _ := p.Counts()
-		fmt.Fprintf(a.Out, "\n%s complete in %s: %d created, %d replaced, %d removed.\n", title, out.Elapsed, c, r, d)
+		more := ""
+		if s, rs := p.Stops(); s+rs > 0 {
+			more = fmt.Sprintf(", %d stopped, %d restarted", s, rs)
+		}
+		fmt.Fprintf(a.Out, "\n%s complete in %s: %d created, %d replaced, %d removed%s.\n", title, out.Elapsed, c, r, d, more)
 		return nil
 	}
 	fmt.Fprintf(a.Err, "\n%s %s after %s.\n", title, out.Result, out.Elapsed)

@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
+	"github.com/berth-sh/berth/executor/console"
 	"github.com/berth-sh/berth/executor/oneoff"
 	"github.com/berth-sh/berth/internal/deploy"
 	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
 )
 
 type execOptions struct {
@@ -28,8 +28,8 @@ type execOptions struct {
 func newExecCmd(a *app) *cobra.Command {
 	var o execOptions
 	cmd := &cobra.Command{
-		Use:   "exec ROLE [--host H | --primary] [--interactive] [--reuse] -- CMD [ARG...]",
-		Short: "Run a command in a one-off container of the role's deployed version, with its environment",
+		Use:   "exec ROLE|ACCESSORY [--host H | --primary] [--interactive] [--reuse] -- CMD [ARG...]",
+		Short: "Run a command in a one-off container of a role, or in the running container of a role or accessory",
 		Long: `Run CMD (an argv, no shell: write sh -c '...' for one, if the image has a
 shell) on each host of ROLE, one host after the other, in a new one-off
 container of the image the role runs there (no pull), with the role's env
@@ -38,11 +38,15 @@ over SSH: never on a command line, in a file or in the output. The
 container is removed afterwards, also on Ctrl-C.
 
 --reuse runs CMD in the role's running container instead (docker exec).
---interactive attaches your stdin (and a terminal when you have one).
+An ACCESSORY (also written accessory.NAME) is always its running
+container: berth exec db -- psql -c 'select 1'.
+--interactive attaches your stdin and, when it is a terminal, gives CMD a
+terminal too (raw mode, your window size): berth exec web -i --reuse -- sh
+is a console in the running container. It needs one host.
 The exit status is the command's (the first non-zero one over the hosts).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() != 1 || len(args) < 2 {
-				return errors.New("usage: berth exec ROLE [flags] -- CMD [ARG...]")
+				return errors.New("usage: berth exec ROLE|ACCESSORY [flags] -- CMD [ARG...]")
 			}
 			return nil
 		},
@@ -51,16 +55,21 @@ The exit status is the command's (the first non-zero one over the hosts).`,
 	f := cmd.Flags()
 	o.vars.register(f)
 	f.StringArrayVar(&o.hosts, "host", nil, "only this host (repeatable)")
-	f.BoolVar(&o.primary, "primary", false, "only the role's primary host (the first it lists)")
+	f.BoolVar(&o.primary, "primary", false, "only the first host of the role or accessory")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "attach stdin (and a terminal when stdin is one)")
-	f.BoolVar(&o.reuse, "reuse", false, "run in the running container instead of a new one")
+	f.BoolVar(&o.reuse, "reuse", false, "run in the running container instead of a new one (always so for an accessory)")
 	return cmd
 }
 
+// execTarget is what berth exec runs in: a role or an accessory, on hosts.
+type execTarget struct {
+	role  *lang.Role // nil for an accessory
+	acc   string
+	what  string // "role web", "accessory db"
+	hosts []string
+}
+
 func (a *app) exec(ctx context.Context, o execOptions, target string, argv []string) error {
-	if o.reuse && o.interactive {
-		return errors.New("--interactive runs in a one-off container; it cannot be combined with --reuse")
-	}
 	if o.primary && len(o.hosts) > 0 {
 		return errors.New("--primary and --host exclude each other")
 	}
@@ -68,28 +77,9 @@ func (a *app) exec(ctx context.Context, o execOptions, target string, argv []str
 	if err != nil {
 		return err
 	}
-	role := findRole(cfg, target)
-	if role == nil {
-		_, _, _, err := resolveTarget(cfg, target)
-		if err == nil {
-			err = fmt.Errorf("%s is an accessory: berth exec runs in roles", target)
-		}
+	t, err := execTargetOf(cfg, target, o)
+	if err != nil {
 		return err
-	}
-	hosts := role.Hosts
-	if o.primary {
-		hosts = hosts[:1]
-	}
-	for _, h := range o.hosts {
-		if !slices.Contains(role.Hosts, h) {
-			return fmt.Errorf("--host %s: role %s does not run on it (it runs on %s)", h, role.Name, strings.Join(role.Hosts, ", "))
-		}
-	}
-	if len(o.hosts) > 0 {
-		hosts = slices.DeleteFunc(slices.Clone(hosts), func(h string) bool { return !slices.Contains(o.hosts, h) })
-	}
-	if o.interactive && len(hosts) > 1 {
-		return fmt.Errorf("--interactive needs one host: add --primary or --host (role %s runs on %s)", role.Name, strings.Join(hosts, ", "))
 	}
 	sess, err := a.session(cfg)
 	if err != nil {
@@ -97,11 +87,11 @@ func (a *app) exec(ctx context.Context, o execOptions, target string, argv []str
 	}
 	defer sess.Close()
 	status := 0
-	for _, h := range hosts {
-		if len(hosts) > 1 {
+	for _, h := range t.hosts {
+		if len(t.hosts) > 1 {
 			fmt.Fprintf(a.Err, "== %s\n", h)
 		}
-		code, err := a.execOn(ctx, cfg, sess, role, h, argv, o)
+		code, err := a.execOn(ctx, cfg, sess, t, h, argv, o)
 		if err != nil {
 			return fmt.Errorf("host %s: %w", h, err)
 		}
@@ -115,39 +105,86 @@ func (a *app) exec(ctx context.Context, o execOptions, target string, argv []str
 	return nil
 }
 
-func (a *app) execOn(ctx context.Context, cfg *lang.Config, sess *deploy.Session, role *lang.Role, host string, argv []string, o execOptions) (int, error) {
+// execTargetOf resolves the role or accessory and the hosts to run on.
+func execTargetOf(cfg *lang.Config, target string, o execOptions) (execTarget, error) {
+	role, acc, hosts, err := resolveTarget(cfg, target)
+	if err != nil {
+		return execTarget{}, err
+	}
+	t := execTarget{role: findRole(cfg, role), acc: acc, what: "role " + role, hosts: hosts}
+	if acc != "" {
+		t.what = "accessory " + acc
+	}
+	if o.primary {
+		t.hosts = hosts[:1]
+	}
+	for _, h := range o.hosts {
+		if !slices.Contains(hosts, h) {
+			return execTarget{}, fmt.Errorf("--host %s: %s does not run on it (it runs on %s)", h, t.what, strings.Join(hosts, ", "))
+		}
+	}
+	if len(o.hosts) > 0 {
+		t.hosts = slices.DeleteFunc(slices.Clone(t.hosts), func(h string) bool { return !slices.Contains(o.hosts, h) })
+	}
+	if o.interactive && len(t.hosts) > 1 {
+		return execTarget{}, fmt.Errorf("--interactive needs one host: add --primary or --host (%s runs on %s)", t.what, strings.Join(t.hosts, ", "))
+	}
+	return t, nil
+}
+
+func (a *app) execOn(ctx context.Context, cfg *lang.Config, sess *deploy.Session, t execTarget, host string, argv []string, o execOptions) (int, error) {
 	st, err := sess.ReadState(ctx, host)
 	if err != nil {
 		return -1, err
 	}
-	c, ok := pick(st.Containers, role.Name, "")
+	roleName := ""
+	if t.role != nil {
+		roleName = t.role.Name
+	}
+	c, ok := pick(st.Containers, roleName, t.acc)
 	if !ok {
-		return -1, fmt.Errorf("no container of role %s: deploy it first with berth apply", role.Name)
+		return -1, fmt.Errorf("no container of %s: deploy it first with berth apply", t.what)
 	}
 	d, err := sess.Docker(ctx, host)
 	if err != nil {
 		return -1, err
 	}
-	if o.reuse {
+	streams, tty, restore, err := a.execStreams(o.interactive)
+	if err != nil {
+		return -1, err
+	}
+	defer restore()
+	if o.reuse || t.role == nil {
 		if !c.Running() {
-			return -1, fmt.Errorf("%s is %s, not running: run without --reuse for a one-off container", c.Name, c.State)
+			return -1, notRunning(c, t)
 		}
-		code, out, err := d.Exec(ctx, c.ID, argv)
-		a.Out.Write(out)
-		return code, err
+		return console.Exec(ctx, d, c.ID, console.Spec{Cmd: argv, Interactive: o.interactive, TTY: tty}, streams)
 	}
-	spec := oneoff.Spec{Service: cfg.Service.Name, Role: role.Name, Image: c.Image, Cmd: argv, Env: roleEnv(role), Volumes: role.Volumes,
-		Interactive: o.interactive}
-	if o.interactive {
-		if in, ok := a.In.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
-			spec.TTY = true
-			old, err := term.MakeRaw(int(in.Fd()))
-			if err == nil {
-				defer term.Restore(int(in.Fd()), old)
-			}
-		}
+	spec := oneoff.Spec{Service: cfg.Service.Name, Role: roleName, Image: c.Image, Cmd: argv, Env: roleEnv(t.role), Volumes: t.role.Volumes,
+		Interactive: o.interactive, TTY: tty}
+	return oneoff.Run(ctx, d, spec, oneoff.Streams{In: streams.In, Out: streams.Out, Err: streams.Err, Sizes: streams.Sizes})
+}
+
+func notRunning(c planner.Container, t execTarget) error {
+	if t.role == nil {
+		return fmt.Errorf("%s is %s, not running: berth accessory start %s starts it", c.Name, c.State, t.acc)
 	}
-	return oneoff.Run(ctx, d, spec, oneoff.Streams{In: a.In, Out: a.Out, Err: a.Err})
+	return fmt.Errorf("%s is %s, not running: run without --reuse for a one-off container", c.Name, c.State)
+}
+
+// execStreams are the caller's streams; with --interactive on a terminal,
+// the terminal in raw mode (restore puts it back) and its sizes.
+func (a *app) execStreams(interactive bool) (s console.Streams, tty bool, restore func(), err error) {
+	s = console.Streams{In: a.In, Out: a.Out, Err: a.Err}
+	if !interactive {
+		return s, false, func() {}, nil
+	}
+	t, ok, err := console.Raw(a.In)
+	if err != nil || !ok {
+		return s, false, func() {}, err
+	}
+	s.Sizes = t.Sizes()
+	return s, true, t.Restore, nil
 }
 
 func findRole(cfg *lang.Config, name string) *lang.Role {

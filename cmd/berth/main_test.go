@@ -2,20 +2,48 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"flag"
 	"fmt"
+	"net"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/berth-sh/berth/test/sim"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
+		// berth as main runs it: an interrupt or SIGTERM cancels the run.
 		"berth": func() {
-			os.Exit(run(context.Background(), os.Args[1:], stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Environ()))
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := run(ctx, os.Args[1:], stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Environ())
+			stop()
+			os.Exit(code)
+		},
+		// berth that ends its stderr with "exit status N", for scripts
+		// that check a status other than 0 or 1.
+		"berth-status": func() {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := run(ctx, os.Args[1:], stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Environ())
+			stop()
+			fmt.Fprintf(os.Stderr, "exit status %d\n", code)
+			os.Exit(code)
 		},
 		// berth under the open files limit BERTH_TEST_NOFILE (soft and hard).
 		"berth-nofile": func() {
@@ -30,28 +58,125 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI scripts in testdata/script: each runs the real
 // berth binary and checks its exit status, stdout, stderr and files. A
-// script can bring up a simulated fleet with `sim N` (see simCmd).
+// script can bring up a simulated fleet with `sim N` and then change it
+// and look into it with the other sim commands (see simCmds).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir:  "testdata/script",
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"sim": simCmd},
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Values[simKey{}] = &simState{}
+			return nil
+		},
+		Cmds: simCmds,
 	})
 }
 
-// simCmd is the script command `sim N`: N simulated hosts (test/sim:
-// in-process SSH servers with an in-memory Docker Engine API, h1 .. hN on
-// 127.0.0.1) and a registry with app:v1, v2, v3 and broken (a build that
-// exits as soon as it starts), for the rest of the
-// script. It writes berth.hcl (service "sim": web on every host, h1 its
-// primary, and a worker), the SSH key and known_hosts into the working
-// directory.
-func simCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: sim N")
+// simCmds are the script commands of a simulated fleet:
+//
+//	sim [flags] N             start hosts h1 .. hN and a registry, write
+//	                          berth.hcl, the SSH key and known_hosts
+//	simconfig [flags]         write berth.hcl again, with other flags
+//	simhost HOST down|silent|up
+//	                          make a host misbehave (sim.Fault), or not
+//	simwait HOST PREFIX STATE wait (10s at most) until a container whose
+//	                          name starts with PREFIX is in STATE on HOST
+//	                          (running, exited, created, or gone: none is)
+//	simps HOST                print HOST's containers ("NAME STATE TAG")
+//	                          and volumes ("volume NAME") to stdout
+//	simlatency D              every host answers each Docker request and
+//	                          exec command D later
+//	simapi HOST VERSION       HOST's daemon says it speaks Engine API VERSION
+//	knownhosts MODE [HOST]    rewrite known_hosts (see knownHostsCmd)
+//	sshagent                  serve the fleet's client key from an
+//	                          ssh-agent on SSH_AUTH_SOCK
+var simCmds = map[string]func(*testscript.TestScript, bool, []string){
+	"sim": simCmd, "simconfig": simConfigCmd, "simhost": simHostCmd, "simwait": simWaitCmd,
+	"simps": simPsCmd, "simlatency": simLatencyCmd, "simapi": simAPICmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
+}
+
+type simKey struct{}
+
+// simState is the fleet of one script.
+type simState struct {
+	fleet          *sim.Fleet
+	reg            *sim.Registry
+	dir            string
+	identity, khts string
+}
+
+func state(ts *testscript.TestScript) *simState {
+	return ts.Value(simKey{}).(*simState)
+}
+
+func fleetOf(ts *testscript.TestScript) *simState {
+	s := state(ts)
+	if s.fleet == nil {
+		ts.Fatalf("no fleet: run sim N first")
 	}
-	n, err := strconv.Atoi(args[0])
+	return s
+}
+
+// RegistryUser and RegistryPassword are the login of a registry started
+// with -registry-auth.
+const (
+	RegistryUser     = "sim"
+	RegistryPassword = "sim-secret"
+)
+
+// configFlags parses the flags of sim and simconfig:
+//
+//	-hosts h1,h2        declare only these hosts of the fleet
+//	-accessory          add accessory "db" with volume sim-data on the first
+//	-deadline D         the web role's healthcheck deadline
+//	-batch N            deploy.rolling.batch
+//	-policy P           ssh.known_hosts_policy
+//	-jump J             ssh.proxy_jump; "HOST" is that sim host's address
+//	-connect-timeout D  ssh.connect_timeout
+//	-command-timeout D  ssh.command_timeout
+//	-login USER         registry username (password: $SIM_REGISTRY_PASSWORD)
+//	-registry-auth basic|bearer
+//	                    the registry asks for RegistryUser, RegistryPassword
+func configFlags(ts *testscript.TestScript, name string, args []string) (sim.ConfigOptions, string, []string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var o sim.ConfigOptions
+	var hosts, auth string
+	fs.StringVar(&hosts, "hosts", "", "")
+	fs.BoolVar(&o.Accessory, "accessory", false, "")
+	fs.StringVar(&o.HealthDeadline, "deadline", "", "")
+	fs.IntVar(&o.Batch, "batch", 0, "")
+	fs.StringVar(&o.KnownHostsPolicy, "policy", "", "")
+	fs.StringVar(&o.ProxyJump, "jump", "", "")
+	fs.StringVar(&o.ConnectTimeout, "connect-timeout", "", "")
+	fs.StringVar(&o.CommandTimeout, "command-timeout", "", "")
+	fs.StringVar(&o.RegistryUsername, "login", "", "")
+	fs.StringVar(&auth, "registry-auth", "", "")
+	if err := fs.Parse(args); err != nil {
+		ts.Fatalf("%s: %v", name, err)
+	}
+	if hosts != "" {
+		o.Hosts = strings.Split(hosts, ",")
+	}
+	return o, auth, fs.Args()
+}
+
+// simCmd is `sim [flags] N`: N simulated hosts (test/sim: in-process SSH
+// servers with an in-memory Docker Engine API, h1 .. hN on 127.0.0.1)
+// and a registry with app:v1, v2, v3, broken and hang (see sim.TagBroken,
+// sim.TagHang) and db:1, for the rest of the script. It writes berth.hcl
+// (service "sim": web on every host, h1 its primary, and a worker), the
+// SSH key and known_hosts into the working directory.
+func simCmd(ts *testscript.TestScript, neg bool, args []string) {
+	o, auth, rest := configFlags(ts, "sim", args)
+	if neg || len(rest) != 1 {
+		ts.Fatalf("usage: sim [flags] N")
+	}
+	n, err := strconv.Atoi(rest[0])
 	if err != nil || n < 1 {
-		ts.Fatalf("sim: %q is not a number of hosts", args[0])
+		ts.Fatalf("sim: %q is not a number of hosts", rest[0])
+	}
+	s := state(ts)
+	if s.fleet != nil {
+		ts.Fatalf("sim: the script has a fleet already")
 	}
 	fleet, err := sim.Start(sim.Options{Hosts: n})
 	if err != nil {
@@ -60,15 +185,261 @@ func simCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(fleet.Close)
 	reg := sim.StartRegistry()
 	ts.Defer(reg.Close)
-	for _, v := range []string{"v1", "v2", "v3", "broken"} {
+	for _, v := range []string{"v1", "v2", "v3", sim.TagBroken, sim.TagHang} {
 		reg.Push("app", v)
 	}
-	dir := ts.MkAbs(".")
-	id, kh, err := fleet.WriteClientFiles(dir)
+	reg.Push("db", "1")
+	s.fleet, s.reg, s.dir = fleet, reg, ts.MkAbs(".")
+	if s.identity, s.khts, err = fleet.WriteClientFiles(s.dir); err != nil {
+		ts.Fatalf("sim: %v", err)
+	}
+	writeConfig(ts, s, o, auth)
+}
+
+// simConfigCmd is `simconfig [flags]`: berth.hcl again, for the same fleet.
+func simConfigCmd(ts *testscript.TestScript, neg bool, args []string) {
+	o, auth, rest := configFlags(ts, "simconfig", args)
+	if neg || len(rest) != 0 {
+		ts.Fatalf("usage: simconfig [flags]")
+	}
+	writeConfig(ts, fleetOf(ts), o, auth)
+}
+
+func writeConfig(ts *testscript.TestScript, s *simState, o sim.ConfigOptions, auth string) {
+	switch auth {
+	case "":
+	case "basic", "bearer":
+		s.reg.SetAuth(sim.RegistryAuth{Username: RegistryUser, Password: RegistryPassword, Bearer: auth == "bearer"})
+	default:
+		ts.Fatalf("-registry-auth %q: want basic or bearer", auth)
+	}
+	if h := s.fleet.Host(o.ProxyJump); h != nil {
+		o.ProxyJump = h.Addr()
+	}
+	o.Registry, o.Identity, o.KnownHosts = s.reg.Host(), s.identity, s.khts
+	if err := s.fleet.WriteConfig(s.dir, o); err != nil {
+		ts.Fatalf("sim: %v", err)
+	}
+}
+
+func host(ts *testscript.TestScript, name string) *sim.Host {
+	h := fleetOf(ts).fleet.Host(name)
+	if h == nil {
+		ts.Fatalf("no host %q in the fleet", name)
+	}
+	return h
+}
+
+// simHostCmd is `simhost HOST down|silent|up`.
+func simHostCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: simhost HOST down|silent|up")
+	}
+	faults := map[string]sim.Fault{"down": sim.FaultDown, "silent": sim.FaultSilent, "up": sim.FaultNone}
+	f, ok := faults[args[1]]
+	if !ok {
+		ts.Fatalf("simhost: %q is not down, silent or up", args[1])
+	}
+	host(ts, args[0]).SetFault(f)
+}
+
+func containerState(c sim.Container) string {
+	switch {
+	case c.Running:
+		return "running"
+	case c.StartedAt.IsZero():
+		return "created"
+	}
+	return "exited"
+}
+
+// simWaitCmd is `simwait HOST PREFIX STATE`: it polls the host's
+// containers until one named PREFIX... is in STATE ("gone": until none
+// is), for 10s at most.
+func simWaitCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: simwait HOST PREFIX running|exited|created|gone")
+	}
+	h, prefix, want := host(ts, args[0]), args[1], args[2]
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		found := false
+		for _, c := range h.Docker.Containers() {
+			if strings.HasPrefix(c.Name, prefix) && (want == "gone" || containerState(c) == want) {
+				found = true
+			}
+		}
+		if found == (want != "gone") {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("simwait: no container %s* %s on %s after 10s", prefix, want, h.Name)
+		}
+		time.Sleep(10 * time.Millisecond) // a poll interval, not a synchronisation
+	}
+}
+
+// simLatencyCmd is `simlatency D`.
+func simLatencyCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: simlatency DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
 	if err != nil {
-		ts.Fatalf("sim: %v", err)
+		ts.Fatalf("simlatency: %v", err)
 	}
-	if err := fleet.WriteConfig(dir, sim.ConfigOptions{Registry: reg.Host(), Identity: id, KnownHosts: kh}); err != nil {
-		ts.Fatalf("sim: %v", err)
+	fleetOf(ts).fleet.SetLatency(d)
+}
+
+// simAPICmd is `simapi HOST VERSION`.
+func simAPICmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: simapi HOST VERSION")
 	}
+	host(ts, args[0]).Docker.SetAPIVersion(args[1])
+}
+
+// simPsCmd is `simps HOST`.
+func simPsCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: simps HOST")
+	}
+	h := host(ts, args[0])
+	w := ts.Stdout()
+	for _, c := range h.Docker.Containers() {
+		ref, _, _ := strings.Cut(c.Image, "@")
+		tag := "-"
+		if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+			tag = ref[i+1:]
+		}
+		fmt.Fprintf(w, "%s %s %s\n", c.Name, containerState(c), tag)
+	}
+	for _, v := range h.Docker.Volumes() {
+		fmt.Fprintf(w, "volume %s\n", v)
+	}
+}
+
+// knownHostsCmd is `knownhosts MODE [HOST]`; it rewrites the known_hosts
+// sim wrote (one line per host, "[127.0.0.1]:PORT KEY"):
+//
+//	reset             as sim wrote it
+//	hashed            every line hashed, as HashKnownHosts does
+//	wildcard          one line per key with the pattern [127.0.0.?]:PORT,
+//	                  after a comment, a blank line and a line for another
+//	                  host that excludes this one (!pattern)
+//	drop HOST         without HOST's line
+//	mismatch HOST     HOST's line with another key
+//	revoke HOST       HOST's key marked @revoked as well
+func knownHostsCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: knownhosts reset|hashed|wildcard|drop|mismatch|revoke [HOST]")
+	}
+	s := fleetOf(ts)
+	if args[0] == "reset" {
+		if _, _, err := s.fleet.WriteClientFiles(s.dir); err != nil {
+			ts.Fatalf("knownhosts: %v", err)
+		}
+		return
+	}
+	var target string
+	if len(args) == 2 {
+		target = host(ts, args[1]).Addr()
+	}
+	b, err := os.ReadFile(s.khts)
+	if err != nil {
+		ts.Fatalf("knownhosts: %v", err)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		pattern, key, _ := strings.Cut(line, " ")
+		addr := strings.NewReplacer("[", "", "]", "").Replace(pattern)
+		this := addr == target
+		switch args[0] {
+		case "hashed":
+			salt := make([]byte, 20)
+			_, _ = rand.Read(salt)
+			mac := hmac.New(sha1.New, salt)
+			mac.Write([]byte(pattern))
+			out = append(out, "|1|"+base64.StdEncoding.EncodeToString(salt)+"|"+base64.StdEncoding.EncodeToString(mac.Sum(nil))+" "+key)
+		case "wildcard":
+			_, port, _ := net.SplitHostPort(addr)
+			out = append(out, "# "+pattern, "", "[example.com]:"+port+",![127.0.0.1]:"+port+" "+key, "[127.0.0.?]:"+port+" "+key)
+		case "drop":
+			if !this {
+				out = append(out, line)
+			}
+		case "mismatch":
+			if this {
+				key = otherKey(ts)
+			}
+			out = append(out, pattern+" "+key)
+		case "revoke":
+			out = append(out, line)
+			if this {
+				out = append(out, "@revoked "+line)
+			}
+		default:
+			ts.Fatalf("knownhosts: unknown mode %q", args[0])
+		}
+	}
+	if err := os.WriteFile(s.khts, []byte(strings.Join(out, "\n")+"\n"), 0o600); err != nil {
+		ts.Fatalf("knownhosts: %v", err)
+	}
+}
+
+func otherKey(ts *testscript.TestScript) string {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		ts.Fatalf("knownhosts: %v", err)
+	}
+	k, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		ts.Fatalf("knownhosts: %v", err)
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))
+}
+
+// sshAgentCmd is `sshagent`: an ssh-agent holding the fleet's client key
+// for the rest of the script, on a socket in $WORK named by SSH_AUTH_SOCK.
+func sshAgentCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: sshagent")
+	}
+	s := fleetOf(ts)
+	pem, err := os.ReadFile(s.identity)
+	if err != nil {
+		ts.Fatalf("sshagent: %v", err)
+	}
+	key, err := ssh.ParseRawPrivateKey(pem)
+	if err != nil {
+		ts.Fatalf("sshagent: %v", err)
+	}
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: key}); err != nil {
+		ts.Fatalf("sshagent: %v", err)
+	}
+	// A short path: unix socket paths are limited to about 100 bytes.
+	dir, err := os.MkdirTemp("", "agent")
+	if err != nil {
+		ts.Fatalf("sshagent: %v", err)
+	}
+	sock := filepath.Join(dir, "sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		ts.Fatalf("sshagent: %v", err)
+	}
+	ts.Defer(func() { _ = ln.Close(); _ = os.RemoveAll(dir) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if err != nil {
+				continue
+			}
+			go func() { _ = agent.ServeAgent(keyring, c); _ = c.Close() }()
+		}
+	}()
+	ts.Setenv("SSH_AUTH_SOCK", sock)
 }

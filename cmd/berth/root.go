@@ -86,6 +86,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newDestroyCmd(a),
 		newLogsCmd(a),
 		newExecCmd(a),
+		newAccessoryCmd(a),
 		newPruneCmd(a),
 		newInitCmd(a),
 	)

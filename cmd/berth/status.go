@@ -55,7 +55,10 @@ func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
 		return err
 	}
 	defer sess.Close()
-	st := sess.Status(ctx)
+	st, err := sess.Status(ctx)
+	if err != nil {
+		return err
+	}
 	rows, states, unread, routes := st.Rows, st.States, st.Unread, st.Routes
 	var failed error
 	if len(unread) > 0 {

@@ -173,7 +173,11 @@ func AcquireWait(ctx context.Context, dial Dial, info Info, wait time.Duration, 
 		}
 		err = Acquire(ctx, r, info)
 		var le *LockedError
-		if !errors.As(err, &le) || !time.Now().Add(PollInterval).Before(deadline) {
+		if !errors.As(err, &le) {
+			return err
+		}
+		if !time.Now().Add(PollInterval).Before(deadline) {
+			le.Waited = wait
 			return err
 		}
 		if id := le.Holder.Token + "\x00" + le.Holder.Who + "\x00" + le.Holder.When.String(); id != seen {

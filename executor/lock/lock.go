@@ -117,8 +117,12 @@ var ErrLocked = errors.New("deploy lock is held")
 // took it since.
 var ErrNotHeld = errors.New("the deploy lock was taken over")
 
-// LockedError says who holds the lock.
-type LockedError struct{ Holder Holder }
+// LockedError says who holds the lock. Waited is how long the caller
+// waited for it (--lock-wait), 0 when it did not.
+type LockedError struct {
+	Holder Holder
+	Waited time.Duration
+}
 
 func (e *LockedError) Error() string {
 	hint := "if that apply is dead, run `berth lock release`"
@@ -127,6 +131,9 @@ func (e *LockedError) Error() string {
 		hint = "it was taken by hand: `berth lock release` frees it"
 	case StateLive:
 		hint = "wait for it, or use --lock-wait DURATION"
+		if e.Waited > 0 {
+			hint = fmt.Sprintf("waited %s for it; wait longer with --lock-wait", e.Waited.Round(time.Second))
+		}
 	}
 	return fmt.Sprintf("%s: taken by %s; %s", ErrLocked, e.Holder.Describe(), hint)
 }

@@ -277,3 +277,15 @@ func TestAStaleGuardIsBroken(t *testing.T) {
 		t.Error("the guard was left behind")
 	}
 }
+
+// After --lock-wait ran out, the refusal says so rather than suggesting it.
+func TestLockedErrorAfterWaiting(t *testing.T) {
+	h := Holder{Info: Info{Who: "ann@ci"}, State: StateLive}
+	if msg := (&LockedError{Holder: h}).Error(); !strings.Contains(msg, "or use --lock-wait DURATION") {
+		t.Errorf("without waiting: %s", msg)
+	}
+	msg := (&LockedError{Holder: h, Waited: 90 * time.Second}).Error()
+	if !strings.Contains(msg, "waited 1m30s for it; wait longer with --lock-wait") || strings.Contains(msg, "or use --lock-wait") {
+		t.Errorf("after waiting: %s", msg)
+	}
+}

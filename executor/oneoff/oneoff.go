@@ -11,6 +11,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/berth-sh/berth/executor/console"
 	"github.com/berth-sh/berth/internal/dockerapi"
 )
 
@@ -25,6 +26,7 @@ type Docker interface {
 	Start(ctx context.Context, id string) error
 	Wait(ctx context.Context, id, condition string) (int, error)
 	Remove(ctx context.Context, id string, force bool) error
+	ResizeTTY(ctx context.Context, id string, width, height int) error
 }
 
 // Spec is the one-off container to run.
@@ -40,10 +42,12 @@ type Spec struct {
 	Interactive, TTY bool
 }
 
-// Streams are the caller's ends.
+// Streams are the caller's ends. Sizes, when not nil, carries the
+// terminal's size (see console.Terminal), given to a TTY container.
 type Streams struct {
 	In       io.Reader // read only when Interactive
 	Out, Err io.Writer
+	Sizes    <-chan console.Size
 }
 
 // Run creates the container, attaches to it, starts it, copies its output
@@ -80,8 +84,13 @@ func Run(ctx context.Context, d Docker, s Spec, st Streams) (int, error) {
 	if err := d.Start(ctx, id); err != nil {
 		return -1, fmt.Errorf("start the one-off container: %w", err)
 	}
+	if s.TTY && st.Sizes != nil {
+		fctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go console.Follow(fctx, st.Sizes, func(ctx context.Context, w, h int) error { return d.ResizeTTY(ctx, id, w, h) })
+	}
 	if s.Interactive && st.In != nil {
-		go copyIn(conn, st.In)
+		go console.CopyIn(conn, st.In)
 	}
 	var copyErr error
 	if s.TTY {
@@ -100,14 +109,6 @@ func Run(ctx context.Context, d Docker, s Spec, st Streams) (int, error) {
 		return code, fmt.Errorf("reading the output: %w", copyErr)
 	}
 	return code, nil
-}
-
-// copyIn sends the caller's stdin and then closes the container's.
-func copyIn(conn net.Conn, in io.Reader) {
-	_, _ = io.Copy(conn, in)
-	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite()
-	}
 }
 
 func copyOut(w io.Writer, r io.Reader) (int64, error) {

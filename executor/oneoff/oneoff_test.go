@@ -68,6 +68,8 @@ func (f *fake) Wait(context.Context, string, string) (int, error) {
 	return f.code, nil
 }
 
+func (f *fake) ResizeTTY(context.Context, string, int, int) error { return nil }
+
 func (f *fake) Remove(_ context.Context, id string, force bool) error {
 	if force {
 		f.log("remove " + id)

@@ -19,8 +19,12 @@ type Status struct {
 }
 
 // Status reads every declared host, and the departed hosts still in their
-// roster, and compares them with the configuration.
-func (s *Session) Status(ctx context.Context) Status {
+// roster, and compares them with the configuration. An identity that
+// cannot be used is an error before any host is read.
+func (s *Session) Status(ctx context.Context) (Status, error) {
+	if err := s.pool.CheckCredentials(); err != nil {
+		return Status{}, err
+	}
 	cfg := s.Config
 	states, unread := s.ReadHosts(ctx)
 	gone, goneErrs := s.ReadDeparted(ctx, states)
@@ -35,5 +39,5 @@ func (s *Session) Status(ctx context.Context) Status {
 			unread[d.Name] = err
 		}
 	}
-	return Status{Rows: rows, States: states, Unread: unread, Routes: s.proxyRoutes(ctx, cfg.Service.Name, states)}
+	return Status{Rows: rows, States: states, Unread: unread, Routes: s.proxyRoutes(ctx, cfg.Service.Name, states)}, nil
 }

@@ -108,6 +108,10 @@ type ImageInfo struct {
 	ID          string
 	RepoTags    []string
 	RepoDigests []string // "repo@sha256:..." of the manifests it was pulled by
+	// StopSignal and Entrypoint are the image's STOPSIGNAL and ENTRYPOINT
+	// ("" and nil when it sets none).
+	StopSignal string
+	Entrypoint []string
 }
 
 // InspectImage returns the local image ref; a missing one matches ErrNotFound.
@@ -116,11 +120,19 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (ImageInfo, error
 		ID          string   `json:"Id"`
 		RepoTags    []string `json:"RepoTags"`
 		RepoDigests []string `json:"RepoDigests"`
+		Config      *struct {
+			StopSignal string   `json:"StopSignal"`
+			Entrypoint []string `json:"Entrypoint"`
+		} `json:"Config"`
 	}
 	if err := c.call(ctx, request{method: http.MethodGet, path: "/images/" + ref + "/json"}, &r); err != nil {
 		return ImageInfo{}, c.wrap("inspect image", ref, err)
 	}
-	return ImageInfo{ID: r.ID, RepoTags: r.RepoTags, RepoDigests: r.RepoDigests}, nil
+	info := ImageInfo{ID: r.ID, RepoTags: r.RepoTags, RepoDigests: r.RepoDigests}
+	if r.Config != nil {
+		info.StopSignal, info.Entrypoint = r.Config.StopSignal, r.Config.Entrypoint
+	}
+	return info, nil
 }
 
 // RemoveImage removes image ref (an untag when other tags remain). A

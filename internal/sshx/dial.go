@@ -17,6 +17,13 @@ import (
 // sshPort is the port of a proxy_jump host that names none.
 const sshPort = 22
 
+// CheckCredentials loads the identity file and the agent now, so that a
+// key that cannot be used is one local error, not one per host.
+func (p *Pool) CheckCredentials() error {
+	_, err := p.credentials()
+	return err
+}
+
 func (p *Pool) credentials() (*credentials, error) {
 	p.credMu.Lock()
 	defer p.credMu.Unlock()

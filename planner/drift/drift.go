@@ -184,7 +184,11 @@ func claimed(host string, k key, group []planner.Container, version string, want
 		// Nothing runs: the newest container should (killed or stopped by hand).
 		r := row(host, group[0])
 		r.Mark = Drift
-		r.Reasons = append([]string{"not running: the configuration wants " + version + " running here"}, differences(group[0], version, want)...)
+		why := "not running: the configuration wants " + version + " running here"
+		if k.accessory != "" {
+			why += " (berth accessory start " + k.accessory + " or berth apply starts it)"
+		}
+		r.Reasons = append([]string{why}, differences(group[0], version, want)...)
 		out = append(out, r)
 		serving = 0
 	} else {

@@ -147,7 +147,7 @@ func (s *planLab) startAsBerth(t *testing.T, cfg *lang.Config) {
 				args = append(args, "-e", shellQuote(k+"="+spec.Env[k]))
 			}
 			for _, p := range spec.Ports {
-				args = append(args, "-p", shellQuote(p))
+				args = append(args, "-p", shellQuote(p.String()))
 			}
 			args = append(args, shellQuote(spec.Image))
 			for _, a := range spec.Cmd {

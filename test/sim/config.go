@@ -23,6 +23,21 @@ type ConfigOptions struct {
 	// ReadinessDelay is deploy.readiness_delay, e.g. "1ms" (the worker
 	// role has no health check and waits this long).
 	ReadinessDelay string
+	// HealthDeadline is the web role's healthcheck deadline; "" = "20s".
+	HealthDeadline string
+	// Hosts names the hosts of the fleet the configuration declares, in
+	// order; nil = every host.
+	Hosts []string
+	// Accessory adds accessory "db" (image REGISTRY/db:1, which the
+	// registry must have) on the first host, with the named volume
+	// sim-data mounted at /data.
+	Accessory bool
+	// RegistryUsername, with a password from the environment variable
+	// SIM_REGISTRY_PASSWORD, logs in to the registry.
+	RegistryUsername string
+	// SSH options, "" = berth's defaults: known_hosts_policy,
+	// proxy_jump ("[user@]host[:port]"), connect_timeout, command_timeout.
+	KnownHostsPolicy, ProxyJump, ConnectTimeout, CommandTimeout string
 }
 
 // WriteConfig writes dir/berth.hcl: a web role with a published port and
@@ -35,21 +50,42 @@ func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 	if o.ReadinessDelay == "" {
 		o.ReadinessDelay = "1ms"
 	}
+	if o.HealthDeadline == "" {
+		o.HealthDeadline = "20s"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "service %q {\n  image = %q\n}\n\n", o.Service, o.Registry+"/app")
 	b.WriteString("variable \"version\" {\n  type    = string\n  default = \"v1\"\n}\n\n")
-	fmt.Fprintf(&b, "registry {\n  server   = %q\n  insecure = true\n}\n\n", o.Registry)
-	fmt.Fprintf(&b, "ssh {\n  user        = \"root\"\n  identity    = %q\n  known_hosts = %q\n}\n\n", o.Identity, o.KnownHosts)
-	refs := make([]string, len(f.Hosts))
-	for i, h := range f.Hosts {
+	fmt.Fprintf(&b, "registry {\n  server   = %q\n  insecure = true\n", o.Registry)
+	if o.RegistryUsername != "" {
+		fmt.Fprintf(&b, "  username = %q\n  password = env(\"SIM_REGISTRY_PASSWORD\")\n", o.RegistryUsername)
+	}
+	b.WriteString("}\n\n")
+	fmt.Fprintf(&b, "ssh {\n  user        = \"root\"\n  identity    = %q\n  known_hosts = %q\n", o.Identity, o.KnownHosts)
+	for _, kv := range [][2]string{{"known_hosts_policy", o.KnownHostsPolicy}, {"proxy_jump", o.ProxyJump},
+		{"connect_timeout", o.ConnectTimeout}, {"command_timeout", o.CommandTimeout}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, "  %s = %q\n", kv[0], kv[1])
+		}
+	}
+	b.WriteString("}\n\n")
+	hosts, err := f.pick(o.Hosts)
+	if err != nil {
+		return err
+	}
+	refs := make([]string, len(hosts))
+	for i, h := range hosts {
 		fmt.Fprintf(&b, "host %q {\n  address = %q\n  port    = %d\n}\n", h.Name, h.IP, h.Port)
 		refs[i] = "host." + h.Name
 	}
 	list := "[" + strings.Join(refs, ", ") + "]"
 	fmt.Fprintf(&b, "\nrole \"web\" {\n  primary = true\n  hosts   = %s\n  cmd     = [\"/app\", \"serve\"]\n  ports   = [\"8080:8080\"]\n", list)
-	b.WriteString("  healthcheck {\n    cmd      = [\"/app\", \"check\"]\n    interval = \"1s\"\n    deadline = \"20s\"\n  }\n}\n\n")
+	fmt.Fprintf(&b, "  healthcheck {\n    cmd      = [\"/app\", \"check\"]\n    interval = \"1s\"\n    deadline = %q\n  }\n}\n\n", o.HealthDeadline)
 	for _, w := range WorkerRoles(o.Workers) {
 		fmt.Fprintf(&b, "role %q {\n  hosts = %s\n  cmd   = [\"/app\", \"work\"]\n}\n\n", w, list)
+	}
+	if o.Accessory {
+		fmt.Fprintf(&b, "accessory \"db\" {\n  image   = %q\n  host    = %s\n  volumes = [\"sim-data:/data\"]\n}\n\n", o.Registry+"/db:1", refs[0])
 	}
 	b.WriteString("deploy {\n  version = var.version\n")
 	if o.Batch > 0 {
@@ -72,4 +108,30 @@ func WorkerRoles(n int) []string {
 		out[i] = fmt.Sprintf("worker%d", i+1)
 	}
 	return out
+}
+
+// pick returns the hosts named, in order; none named = every host.
+func (f *Fleet) pick(names []string) ([]*Host, error) {
+	if len(names) == 0 {
+		return f.Hosts, nil
+	}
+	var out []*Host
+	for _, n := range names {
+		h := f.Host(n)
+		if h == nil {
+			return nil, fmt.Errorf("sim: no host %q in the fleet", n)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// Host returns the host named name, or nil.
+func (f *Fleet) Host(name string) *Host {
+	for _, h := range f.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
 }

@@ -15,7 +15,8 @@ import (
 	"time"
 )
 
-// APIVersion is the Engine API version the simulated daemons speak.
+// APIVersion is the Engine API version the simulated daemons speak unless
+// Docker.SetAPIVersion says otherwise.
 const APIVersion = "1.41"
 
 // Container is a simulated container.
@@ -29,12 +30,18 @@ type Container struct {
 	Labels      map[string]string
 	HostPorts   []string // published host ports, "8080/tcp"
 	Healthcheck []string
+	Volumes     []string // named volumes mounted, from "name:/path" binds
+	Tty         bool
+	OpenStdin   bool
 	Running     bool
 	ExitCode    int
 	Created     time.Time
 	StartedAt   time.Time
 	FinishedAt  time.Time
 	IP          string
+
+	output   []byte        // a finished program's output, for its logs
+	attached chan struct{} // with a client attached: closed when it starts
 }
 
 // Docker is the in-memory state of one host's daemon. It is safe for
@@ -44,13 +51,16 @@ type Docker struct {
 	seq        int
 	containers map[string]*Container // by ID
 	images     map[string]string     // normalised ref -> image ID
-	execs      map[string]string     // exec ID -> container ID
+	execs      map[string]execInstance
+	volumes    map[string]bool // named volumes, made by the first container mounting one
+	version    string          // "" = APIVersion
 	requests   int64
 	unknown    []string // requests the model does not simulate, "GET /path"
 }
 
 func newDocker() *Docker {
-	return &Docker{containers: map[string]*Container{}, images: map[string]string{}, execs: map[string]string{}}
+	return &Docker{containers: map[string]*Container{}, images: map[string]string{}, execs: map[string]execInstance{},
+		volumes: map[string]bool{}}
 }
 
 // Containers returns a copy of every container, oldest first.
@@ -63,6 +73,14 @@ func (d *Docker) Containers() []Container {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// SetAPIVersion makes the daemon say it speaks Engine API v from now on
+// (only the Api-Version header changes, not what it answers).
+func (d *Docker) SetAPIVersion(v string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.version = v
 }
 
 // Requests is how many API requests the daemon answered.
@@ -111,15 +129,19 @@ func hash(s string) string {
 
 // ServeHTTP answers one Engine API request.
 func (d *Docker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Api-Version", APIVersion)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	version := APIVersion
+	if d.version != "" {
+		version = d.version
+	}
+	w.Header().Set("Api-Version", version)
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/v1.") {
 		if i := strings.Index(path[1:], "/"); i >= 0 {
 			path = path[i+1:]
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.requests++
 	q := r.URL.Query()
 	switch {
@@ -142,6 +164,8 @@ func (d *Docker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.listImages(w)
 	case strings.HasPrefix(path, "/images/"):
 		d.image(w, r, strings.TrimPrefix(path, "/images/"))
+	case strings.HasPrefix(path, "/volumes/") && r.Method == http.MethodDelete:
+		d.removeVolume(w, strings.TrimPrefix(path, "/volumes/"))
 	default:
 		d.notSimulated(w, r)
 	}
@@ -195,7 +219,7 @@ func (d *Docker) list(w http.ResponseWriter, q url.Values) {
 		if c.Running {
 			state, status = "running", "Up 1 second"
 			if len(c.Healthcheck) > 0 {
-				status += " (healthy)"
+				status += " (" + c.health() + ")"
 			}
 		} else if c.StartedAt.IsZero() {
 			state, status = "created", "Created"
@@ -236,7 +260,10 @@ type createBody struct {
 	Healthcheck *struct {
 		Test []string `json:"Test"`
 	} `json:"Healthcheck"`
+	Tty        bool `json:"Tty"`
+	OpenStdin  bool `json:"OpenStdin"`
 	HostConfig struct {
+		Binds        []string `json:"Binds"`
 		PortBindings map[string][]struct {
 			HostPort string `json:"HostPort"`
 		} `json:"PortBindings"`
@@ -264,7 +291,14 @@ func (d *Docker) create(w http.ResponseWriter, r *http.Request, name string) {
 		name = "c" + id[:12]
 	}
 	c := &Container{ID: id, Name: name, Image: b.Image, ImageID: imageID, Cmd: b.Cmd, Env: b.Env,
-		Labels: b.Labels, Created: time.Now().UTC(), IP: fmt.Sprintf("172.17.%d.%d", d.seq/250%250, 2+d.seq%250)}
+		Labels: b.Labels, Created: time.Now().UTC(), IP: fmt.Sprintf("172.17.%d.%d", d.seq/250%250, 2+d.seq%250),
+		Tty: b.Tty, OpenStdin: b.OpenStdin}
+	for _, bind := range b.HostConfig.Binds {
+		if src, _, _ := strings.Cut(bind, ":"); src != "" && !strings.HasPrefix(src, "/") {
+			c.Volumes = append(c.Volumes, src)
+			d.volumes[src] = true
+		}
+	}
 	if b.Healthcheck != nil && len(b.Healthcheck.Test) > 0 && b.Healthcheck.Test[0] != "NONE" {
 		c.Healthcheck = b.Healthcheck.Test
 	}
@@ -318,9 +352,16 @@ func (d *Docker) container(w http.ResponseWriter, r *http.Request, ref, op strin
 			}
 		}
 		c.Running, c.StartedAt, c.FinishedAt = true, time.Now().UTC(), time.Time{}
-		if ref, _, _ := strings.Cut(c.Image, "@"); strings.HasSuffix(ref, ":broken") {
+		switch {
+		case tagOf(c.Image) == TagBroken:
 			// A build that exits at once, for the barrier's tests.
 			c.Running, c.ExitCode, c.FinishedAt = false, 1, time.Now().UTC()
+		case daemon(c.Cmd):
+		case c.attached != nil:
+			close(c.attached) // the attached client's connection runs it
+			c.attached = nil
+		default:
+			d.finishLocked(c, run(c.Image, c.Cmd, c.Env, nil))
 		}
 		w.WriteHeader(http.StatusNoContent)
 	case op == "stop" && r.Method == http.MethodPost:
@@ -368,12 +409,23 @@ func (d *Docker) container(w http.ResponseWriter, r *http.Request, ref, op strin
 			apiError(w, http.StatusConflict, "Container "+c.ID+" is not running")
 			return
 		}
+		var body struct {
+			Cmd []string `json:"Cmd"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			apiError(w, http.StatusBadRequest, "invalid exec body: "+err.Error())
+			return
+		}
 		d.seq++
 		id := hash("exec" + strconv.Itoa(d.seq))
-		d.execs[id] = c.ID
+		d.execs[id] = execInstance{container: c.ID, cmd: body.Cmd}
 		writeJSON(w, http.StatusCreated, map[string]string{"Id": id})
 	case op == "logs" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/vnd.docker.multiplexed-stream")
+		if c.output != nil {
+			_, _ = w.Write(c.output)
+			return
+		}
 		_, _ = w.Write(frame(1, "sim: "+c.Name+" log line\n"))
 	default:
 		d.notSimulated(w, r)
@@ -404,15 +456,15 @@ func (d *Docker) inspect(c *Container) map[string]any {
 	config := map[string]any{"Image": c.Image, "Labels": c.Labels, "Cmd": c.Cmd}
 	if len(c.Healthcheck) > 0 {
 		config["Healthcheck"] = map[string]any{"Test": c.Healthcheck}
-		h := "starting"
-		if c.Running {
-			h = "healthy"
-		}
-		state["Health"] = map[string]any{"Status": h, "FailingStreak": 0, "Log": []any{}}
+		state["Health"] = map[string]any{"Status": c.health(), "FailingStreak": 0, "Log": []any{}}
+	}
+	mounts := []map[string]string{}
+	for _, v := range c.Volumes {
+		mounts = append(mounts, map[string]string{"Type": "volume", "Name": v, "Source": "/var/lib/docker/volumes/" + v + "/_data"})
 	}
 	return map[string]any{
 		"Id": c.ID, "Name": "/" + c.Name, "Image": c.ImageID, "RestartCount": 0,
-		"State": state, "Config": config,
+		"State": state, "Config": config, "Mounts": mounts,
 		"NetworkSettings": map[string]any{"IPAddress": c.IP, "Networks": map[string]any{"bridge": map[string]string{"IPAddress": c.IP}}},
 	}
 }
@@ -424,27 +476,119 @@ func timeString(t time.Time) string {
 	return t.Format(time.RFC3339Nano)
 }
 
+// execInstance is an exec made in a container and not yet inspected.
+type execInstance struct {
+	container string
+	cmd       []string
+	code      int
+}
+
 func (d *Docker) exec(w http.ResponseWriter, r *http.Request, id, op string) {
-	cid, ok := d.execs[id]
+	x, ok := d.execs[id]
 	if !ok {
 		apiError(w, http.StatusNotFound, "No such exec instance: "+id)
 		return
 	}
+	c := d.containers[x.container]
 	switch op {
 	case "start":
-		w.Header().Set("Content-Type", "application/vnd.docker.multiplexed-stream")
-		_, _ = w.Write(frame(1, "ok\n"))
-	case "json":
-		c := d.containers[cid]
-		code := 0
-		if c == nil || !c.Running {
-			code = 1
+		res := result{stderr: "container is not running\n", code: 1}
+		if c != nil && c.Running {
+			res = run(c.Image, x.cmd, c.Env, nil)
 		}
+		x.code = res.code
+		d.execs[id] = x
+		w.Header().Set("Content-Type", "application/vnd.docker.multiplexed-stream")
+		_, _ = w.Write(frames(res, false))
+	case "json":
 		delete(d.execs, id)
-		writeJSON(w, http.StatusOK, map[string]any{"ID": id, "Running": false, "ExitCode": code})
+		writeJSON(w, http.StatusOK, map[string]any{"ID": id, "Running": false, "ExitCode": x.code})
 	default:
 		d.notSimulated(w, r)
 	}
+}
+
+// health is the HEALTHCHECK status of a container that has one.
+func (c *Container) health() string {
+	if !c.Running || tagOf(c.Image) == TagHang {
+		return "starting"
+	}
+	return "healthy"
+}
+
+// finishLocked ends c's program with res. The caller holds d.mu.
+func (d *Docker) finishLocked(c *Container, res result) {
+	c.Running, c.ExitCode, c.FinishedAt = false, res.code, time.Now().UTC()
+	c.output = frames(res, false)
+}
+
+// frames is a program's output as a multiplexed stream (stdout, then
+// stderr), or as it is with a terminal.
+func frames(res result, tty bool) []byte {
+	if tty {
+		return []byte(res.stdout + res.stderr)
+	}
+	var b []byte
+	if res.stdout != "" {
+		b = append(b, frame(1, res.stdout)...)
+	}
+	if res.stderr != "" {
+		b = append(b, frame(2, res.stderr)...)
+	}
+	return b
+}
+
+// attach registers a client attached to the streams of container ref
+// before it starts: started is closed when it does. ok is false when there
+// is no such container or it has started already.
+func (d *Docker) attach(ref string) (c Container, started <-chan struct{}, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.requests++
+	p := d.find(ref)
+	if p == nil || !p.StartedAt.IsZero() || daemon(p.Cmd) {
+		return Container{}, nil, false
+	}
+	if p.attached == nil {
+		p.attached = make(chan struct{})
+	}
+	return *p, p.attached, true
+}
+
+// finish ends the program of the attached container id with res.
+func (d *Docker) finish(id string, res result) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c := d.containers[id]; c != nil {
+		d.finishLocked(c, res)
+	}
+}
+
+func (d *Docker) removeVolume(w http.ResponseWriter, name string) {
+	if !d.volumes[name] {
+		apiError(w, http.StatusNotFound, "get "+name+": no such volume")
+		return
+	}
+	for _, c := range d.containers {
+		if contains(c.Volumes, name) {
+			apiError(w, http.StatusConflict, "remove "+name+": volume is in use - ["+c.ID+"]")
+			return
+		}
+	}
+	delete(d.volumes, name)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Volumes returns the names of the named volumes on the host, sorted.
+func (d *Docker) Volumes() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, 0, len(d.volumes))
+	for v := range d.volumes {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // frame is one block of a multiplexed stream.

@@ -10,12 +10,70 @@ import (
 
 // Registry is an in-memory image registry that answers the manifest
 // requests of the registry HTTP API v2 (HEAD and GET
-// /v2/NAME/manifests/TAG) with a Docker-Content-Digest, without auth.
+// /v2/NAME/manifests/TAG) with a Docker-Content-Digest, without auth
+// unless SetAuth asks for it.
 type Registry struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
 	digests  map[string]string // "name:tag" -> digest
+	auth     RegistryAuth
 	requests atomic.Int64
+}
+
+// RegistryAuth is the login a registry asks for.
+type RegistryAuth struct {
+	// Username and Password are the only credentials accepted; "" = none
+	// asked for.
+	Username, Password string
+	// Bearer: the registry answers 401 with a Bearer challenge whose realm
+	// is its own /token, which gives a token for the credentials (HTTP
+	// basic auth), as Docker Hub and GHCR do. Without it, the registry
+	// asks for HTTP basic auth on every request.
+	Bearer bool
+}
+
+// bearerToken is the one token the registry gives and accepts.
+const bearerToken = "sim-registry-token"
+
+// SetAuth makes the registry ask for a login from now on.
+func (r *Registry) SetAuth(a RegistryAuth) {
+	r.mu.Lock()
+	r.auth = a
+	r.mu.Unlock()
+}
+
+// authorized checks req's credentials, and answers 401 when they do not do.
+func (r *Registry) authorized(w http.ResponseWriter, req *http.Request) bool {
+	r.mu.Lock()
+	a := r.auth
+	r.mu.Unlock()
+	if a.Username == "" {
+		return true
+	}
+	user, pass, basic := req.BasicAuth()
+	goodBasic := basic && user == a.Username && pass == a.Password
+	switch {
+	case req.URL.Path == "/token" && a.Bearer:
+		if !goodBasic {
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}`, http.StatusUnauthorized)
+			return false
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"token": bearerToken})
+		return false // answered
+	case a.Bearer && req.Header.Get("Authorization") == "Bearer "+bearerToken:
+		return true
+	case !a.Bearer && goodBasic:
+		return true
+	}
+	if a.Bearer {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+r.srv.URL+`/token",service="sim-registry"`)
+	} else {
+		w.Header().Set("WWW-Authenticate", `Basic realm="sim-registry"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`))
+	return false
 }
 
 // StartRegistry listens on a 127.0.0.1 port.
@@ -45,6 +103,9 @@ func (r *Registry) Push(name, tag string) string {
 
 func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 	r.requests.Add(1)
+	if !r.authorized(w, req) {
+		return
+	}
 	rest, ok := strings.CutPrefix(req.URL.Path, "/v2/")
 	if rest == "" && ok {
 		_, _ = w.Write([]byte("{}"))

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/berth-sh/berth/internal/sshx/sshxtest"
 )
 
 // DockerSocket is the only socket path a simulated host forwards to.
@@ -91,7 +93,43 @@ type Host struct {
 	roster  map[string]string // roster files by path as written in the command
 	unknown []string          // exec commands not simulated
 	conns   map[*ssh.ServerConn]bool
+	raws    map[net.Conn]bool // connections held without a handshake (FaultSilent)
 	done    bool
+	fault   Fault
+	quit    chan struct{} // closed by close
+}
+
+// Fault is how a host misbehaves, set with Host.SetFault.
+type Fault int
+
+const (
+	// FaultNone: the host answers.
+	FaultNone Fault = iota
+	// FaultDown: the host closes new connections at once, and its open
+	// ones, as when sshd is down.
+	FaultDown
+	// FaultSilent: the host accepts TCP connections but never speaks SSH
+	// on them, and its open ones are closed: a dial ends at the client's
+	// connect timeout.
+	FaultSilent
+)
+
+// SetFault makes the host misbehave from now on (FaultNone: answer again).
+// Connections open when the fault starts are closed.
+func (h *Host) SetFault(f Fault) {
+	h.mu.Lock()
+	h.fault = f
+	var conns []io.Closer
+	if f != FaultNone {
+		for c := range h.conns {
+			conns = append(conns, c)
+		}
+		h.conns = map[*ssh.ServerConn]bool{}
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
 }
 
 // Start starts opts.Hosts hosts. Close stops them.
@@ -189,16 +227,13 @@ func (f *Fleet) sleep() {
 }
 
 func (f *Fleet) startHost(name string, i int) (*Host, error) {
-	_, hk, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	signer, err := ssh.NewSignerFromKey(hk)
+	signer, err := sshxtest.NewSigner()
 	if err != nil {
 		return nil, err
 	}
 	h := &Host{Name: name, IP: "127.0.0.1", Docker: newDocker(), fleet: f,
-		hostKey: signer.PublicKey(), roster: map[string]string{}, conns: map[*ssh.ServerConn]bool{}}
+		hostKey: signer.PublicKey(), roster: map[string]string{}, conns: map[*ssh.ServerConn]bool{},
+		raws: map[net.Conn]bool{}, quit: make(chan struct{})}
 	if f.shared != nil {
 		h.IP, h.Port = sharedIP(i), f.shared.Addr().(*net.TCPAddr).Port
 		f.byIP[h.IP] = h
@@ -287,11 +322,19 @@ func (h *Host) close() {
 		_ = h.ln.Close()
 	}
 	h.mu.Lock()
+	if !h.done {
+		close(h.quit)
+	}
 	h.done = true
 	conns := h.conns
 	h.conns = map[*ssh.ServerConn]bool{}
+	raws := h.raws
+	h.raws = map[net.Conn]bool{}
 	h.mu.Unlock()
 	for c := range conns {
+		_ = c.Close()
+	}
+	for c := range raws {
 		_ = c.Close()
 	}
 	h.mu.Lock()
@@ -335,6 +378,25 @@ func (h *Host) accept() {
 }
 
 func (h *Host) serveConn(raw net.Conn) {
+	h.mu.Lock()
+	fault := h.fault
+	if fault == FaultSilent && !h.done {
+		h.raws[raw] = true
+	}
+	h.mu.Unlock()
+	switch fault {
+	case FaultDown:
+		_ = raw.Close()
+		return
+	case FaultSilent:
+		// Hold it, say nothing, until the client gives up or the fleet closes.
+		_, _ = io.Copy(io.Discard, raw)
+		h.mu.Lock()
+		delete(h.raws, raw)
+		h.mu.Unlock()
+		_ = raw.Close()
+		return
+	}
 	_ = raw.SetDeadline(time.Now().Add(30 * time.Second))
 	sc, chans, reqs, err := ssh.NewServerConn(raw, h.config)
 	if err != nil {
@@ -361,24 +423,32 @@ func (h *Host) serveConn(raw net.Conn) {
 	var wg sync.WaitGroup
 	for nc := range chans {
 		switch nc.ChannelType() {
-		case "direct-streamlocal@openssh.com":
-			var p struct {
-				Path      string
-				Reserved0 string
-				Reserved1 uint32
-			}
-			if err := ssh.Unmarshal(nc.ExtraData(), &p); err != nil || p.Path != DockerSocket {
+		case "direct-streamlocal@openssh.com", "direct-tcpip":
+			network, addr, err := sshxtest.ForwardTarget(nc)
+			switch {
+			case err != nil:
+				_ = nc.Reject(ssh.ConnectionFailed, err.Error())
+			case network == "unix" && addr == DockerSocket:
+				ch, creqs, err := nc.Accept()
+				if err != nil {
+					continue
+				}
+				go ssh.DiscardRequests(creqs)
+				h.sockets.Add(1)
+				wg.Add(1)
+				go func() { defer wg.Done(); h.serveDocker(ch) }()
+			case network == "unix":
 				_ = nc.Reject(ssh.ConnectionFailed, "no such socket")
-				continue
+			default:
+				// A bastion's forwarding (proxy_jump): to loopback only.
+				host, _, _ := net.SplitHostPort(addr)
+				if !net.ParseIP(host).IsLoopback() {
+					_ = nc.Reject(ssh.Prohibited, "sim forwards to loopback only")
+					continue
+				}
+				wg.Add(1)
+				go func() { defer wg.Done(); h.forward(nc, addr) }()
 			}
-			ch, creqs, err := nc.Accept()
-			if err != nil {
-				continue
-			}
-			go ssh.DiscardRequests(creqs)
-			h.sockets.Add(1)
-			wg.Add(1)
-			go func() { defer wg.Done(); h.serveDocker(ch) }()
 		case "session":
 			ch, creqs, err := nc.Accept()
 			if err != nil {
@@ -393,6 +463,21 @@ func (h *Host) serveConn(raw net.Conn) {
 	wg.Wait()
 }
 
+// forward copies between a direct-tcpip channel and its connection until
+// either ends.
+func (h *Host) forward(nc ssh.NewChannel, addr string) {
+	out, err := net.Dial("tcp", addr)
+	done := make(chan struct{})
+	go func() { sshxtest.Pipe(nc, out, err); close(done) }()
+	select {
+	case <-done:
+	case <-h.quit:
+		if out != nil {
+			_ = out.Close()
+		}
+	}
+}
+
 // serveDocker answers HTTP/1.1 requests on one forwarded connection until
 // the client closes it.
 func (h *Host) serveDocker(ch ssh.Channel) {
@@ -405,6 +490,10 @@ func (h *Host) serveDocker(ch ssh.Channel) {
 			return
 		}
 		h.fleet.sleep()
+		if id, ok := attachPath(req); ok {
+			h.serveAttach(ch, br, bw, id)
+			return
+		}
 		rec := httptest.NewRecorder()
 		h.Docker.ServeHTTP(rec, req)
 		_, _ = io.Copy(io.Discard, req.Body)
@@ -420,6 +509,53 @@ func (h *Host) serveDocker(ch ssh.Channel) {
 			return
 		}
 	}
+}
+
+// attachPath reports whether req is POST /containers/ID/attach, and ID.
+func attachPath(req *http.Request) (string, bool) {
+	path := req.URL.Path
+	if strings.HasPrefix(path, "/v1.") {
+		if i := strings.Index(path[1:], "/"); i >= 0 {
+			path = path[i+1:]
+		}
+	}
+	rest, ok := strings.CutPrefix(path, "/containers/")
+	id, isAttach := strings.CutSuffix(rest, "/attach")
+	return id, ok && isAttach && req.Method == http.MethodPost && !strings.Contains(id, "/")
+}
+
+// serveAttach takes over the connection of an attach request to a one-off
+// container: once the container starts it runs the container's program
+// with what the client sends as stdin (up to its end of writing, when
+// the container keeps stdin open), writes the output and closes.
+func (h *Host) serveAttach(ch ssh.Channel, br *bufio.Reader, bw *bufio.Writer, id string) {
+	c, started, ok := h.Docker.attach(id)
+	if !ok {
+		_, _ = bw.WriteString("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n")
+		_ = bw.Flush()
+		return
+	}
+	kind := "application/vnd.docker.multiplexed-stream"
+	if c.Tty {
+		kind = "application/vnd.docker.raw-stream"
+	}
+	_, _ = bw.WriteString("HTTP/1.1 101 UPGRADED\r\nContent-Type: " + kind + "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+	if bw.Flush() != nil {
+		return
+	}
+	select {
+	case <-started:
+	case <-h.quit:
+		return
+	}
+	var stdin []byte
+	if c.OpenStdin {
+		stdin, _ = io.ReadAll(br)
+	}
+	res := run(c.Image, c.Cmd, c.Env, stdin)
+	h.Docker.finish(c.ID, res) // exited before the stream ends: a wait after it finds it so
+	_, _ = ch.Write(frames(res, c.Tty))
+	_ = ch.CloseWrite()
 }
 
 // serveSession runs one exec request of a session channel.

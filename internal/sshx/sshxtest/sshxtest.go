@@ -3,8 +3,9 @@
 // (with the signals the client sends) and forwards direct-tcpip and
 // direct-streamlocal@openssh.com channels, mapping socket paths (e.g.
 // /var/run/docker.sock) to the test's own or handing them to a dialler of
-// the test's. It is the one SSH server of berth's tests: sshx's, live's and
-// the simulated fleet's (test/sim) are all this one.
+// the test's. It is the SSH server of sshx's and live's tests; the
+// simulated fleet (test/sim), which serves thousands of hosts on one port,
+// builds on its keys and channel handling (NewSigner, ForwardTarget, Pipe).
 //
 // It is for tests only. It generates a client key, authorized, and a
 // known_hosts file holding its own host keys, so the client side verifies
@@ -245,29 +246,13 @@ func (s *Server) Serve(nc net.Conn) {
 		switch nch.ChannelType() {
 		case "session":
 			go s.session(nch)
-		case "direct-tcpip":
-			var m struct {
-				Host     string
-				Port     uint32
-				OrigHost string
-				OrigPort uint32
-			}
-			if ssh.Unmarshal(nch.ExtraData(), &m) != nil {
-				_ = nch.Reject(ssh.ConnectionFailed, "bad payload")
+		case "direct-tcpip", "direct-streamlocal@openssh.com":
+			network, addr, err := ForwardTarget(nch)
+			if err != nil {
+				_ = nch.Reject(ssh.ConnectionFailed, err.Error())
 				continue
 			}
-			go s.forward(nch, "tcp", net.JoinHostPort(m.Host, strconv.Itoa(int(m.Port))))
-		case "direct-streamlocal@openssh.com":
-			var m struct {
-				Path      string
-				Reserved0 string
-				Reserved1 uint32
-			}
-			if ssh.Unmarshal(nch.ExtraData(), &m) != nil {
-				_ = nch.Reject(ssh.ConnectionFailed, "bad payload")
-				continue
-			}
-			go s.forward(nch, "unix", m.Path)
+			go s.forward(nch, network, addr)
 		default:
 			_ = nch.Reject(ssh.UnknownChannelType, "not supported")
 		}
@@ -334,6 +319,36 @@ func (s *Server) session(nch ssh.NewChannel) {
 	if status >= 0 {
 		_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
 	}
+}
+
+// ForwardTarget is where a forwarding channel asks to go: ("tcp",
+// "host:port") for direct-tcpip, ("unix", path) for
+// direct-streamlocal@openssh.com.
+func ForwardTarget(nch ssh.NewChannel) (network, addr string, err error) {
+	switch nch.ChannelType() {
+	case "direct-tcpip":
+		var m struct {
+			Host     string
+			Port     uint32
+			OrigHost string
+			OrigPort uint32
+		}
+		if err := ssh.Unmarshal(nch.ExtraData(), &m); err != nil {
+			return "", "", fmt.Errorf("bad direct-tcpip payload: %w", err)
+		}
+		return "tcp", net.JoinHostPort(m.Host, strconv.Itoa(int(m.Port))), nil
+	case "direct-streamlocal@openssh.com":
+		var m struct {
+			Path      string
+			Reserved0 string
+			Reserved1 uint32
+		}
+		if err := ssh.Unmarshal(nch.ExtraData(), &m); err != nil {
+			return "", "", fmt.Errorf("bad direct-streamlocal payload: %w", err)
+		}
+		return "unix", m.Path, nil
+	}
+	return "", "", fmt.Errorf("%s is not a forwarding channel", nch.ChannelType())
 }
 
 // Pipe accepts a forwarding channel and pipes it to target both ways until

@@ -318,7 +318,7 @@ func TestHostErrorNamesHostOnce(t *testing.T) {
 		"h3": fmt.Errorf("host h3 (10.77.0.13:22): unreachable: %w", base),
 	}}
 	_, err := Build(context.Background(), testConfig("v1"), Deps{State: hosts, Digests: newDigests()}, Options{})
-	if err == nil || err.Error() != "host h2 (10.77.0.12): docker list: connection refused\nhost h3 (10.77.0.13): unreachable: connection refused" {
+	if err == nil || err.Error() != "host h2 (10.77.0.12): docker list: connection refused\nhost h3 (10.77.0.13:22): unreachable: connection refused" {
 		t.Errorf("err = %v", err)
 	}
 	var he *HostError

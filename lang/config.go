@@ -70,12 +70,16 @@ type SSH struct {
 	CommandTimeout time.Duration // default 5m
 }
 
-// Host is a `host "NAME"` block. User and Port are zero when they come from SSH.
+// Host is a `host "NAME"` block, resolved through the OpenSSH config (its
+// address as a Host alias). Each setting is zero when it comes from SSH.
 type Host struct {
-	Name    string
-	Address string
-	User    string
-	Port    int
+	Name       string
+	Address    string // the host block's, or the OpenSSH config's HostName for it
+	User       string
+	Port       int
+	Identity   string // from the OpenSSH config's IdentityFile
+	KnownHosts string // from its UserKnownHostsFile
+	ProxyJump  string // from its ProxyJump
 }
 
 // Role is a `role "NAME"` block.

@@ -46,8 +46,10 @@ func (l *loader) load() *Config {
 	cfg := &Config{Dir: l.opts.Dir, Files: l.files}
 	l.decodeService(blocks["service"], cfg)
 	cfg.Registry = l.decodeRegistry(blocks["registry"])
-	cfg.SSH = l.decodeSSH(blocks["ssh"])
+	var sshSet sshExplicit
+	cfg.SSH, sshSet = l.decodeSSH(blocks["ssh"])
 	cfg.Hosts = l.decodeHosts(blocks["host"])
+	l.applySSHConfig(l.openSSHConfig(sshSet), sshSet, cfg.Hosts, blocks["host"])
 	for _, b := range blocks["role"] {
 		cfg.Roles = append(cfg.Roles, l.decodeRole(b))
 	}
@@ -269,16 +271,20 @@ func (l *loader) decodeRegistry(blocks []*hcl.Block) *Registry {
 	return r
 }
 
-func (l *loader) decodeSSH(blocks []*hcl.Block) SSH {
+func (l *loader) decodeSSH(blocks []*hcl.Block) (SSH, sshExplicit) {
 	home := l.env["HOME"]
 	s := SSH{User: "root", Port: 22, KnownHosts: expandHome("~/.ssh/known_hosts", home), HostKeyPolicy: "strict",
 		ConnectTimeout: defaultConnectTimeout, CommandTimeout: defaultCommandTimeout}
+	var ex sshExplicit
 	if len(blocks) == 0 {
-		return s
+		return s, ex
 	}
 	content, diags := blocks[0].Body.Content(sshSchema)
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes
+	ex.block, ex.config = blocks[0], at["config"]
+	ex.user, ex.port, ex.identity = at["user"] != nil, at["port"] != nil, at["identity"] != nil
+	ex.knownHosts, ex.proxyJump = at["known_hosts"] != nil, at["proxy_jump"] != nil
 	if v, ok := l.str(at["user"]); ok {
 		s.User = v
 	}
@@ -309,7 +315,7 @@ func (l *loader) decodeSSH(blocks []*hcl.Block) SSH {
 	if v, ok := l.duration(at["command_timeout"]); ok {
 		s.CommandTimeout = v
 	}
-	return s
+	return s, ex
 }
 
 func (l *loader) decodeHosts(blocks []*hcl.Block) []Host {

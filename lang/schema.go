@@ -23,7 +23,7 @@ var registrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 var sshSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "user"}, {Name: "port"}, {Name: "identity"}, {Name: "known_hosts"}, {Name: "known_hosts_policy"},
-	{Name: "proxy_jump"}, {Name: "connect_timeout"}, {Name: "command_timeout"},
+	{Name: "proxy_jump"}, {Name: "connect_timeout"}, {Name: "command_timeout"}, {Name: "config"},
 }}
 
 var hostSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{

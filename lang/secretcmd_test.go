@@ -128,3 +128,43 @@ func TestSecretCmdNotElsewhere(t *testing.T) {
 		t.Errorf("a secret in %v", res.Diags)
 	}
 }
+
+// TestSecretCmdRecipes: the README's recipes for 1Password, Bitwarden, AWS
+// Secrets Manager and pass, against stubs that accept exactly the
+// arguments the recipes give.
+func TestSecretCmdRecipes(t *testing.T) {
+	stubs := map[string]string{
+		"op":   `[ "$*" = "read op://production/db/password" ]`,
+		"bw":   `[ "$*" = "get password shop-api-key" ]`,
+		"aws":  `[ "$*" = "secretsmanager get-secret-value --secret-id shop/stripe --query SecretString --output text" ]`,
+		"pass": `[ "$*" = "show shop/smtp" ]`,
+	}
+	dir := writeConfig(t, map[string]string{"berth.hcl": `
+service "shop" { image = "10.77.0.1:5000/shop" }
+host "h1" { address = "10.77.0.11" }
+role "web" {
+  hosts = [host.h1]
+  secret_env = {
+    DB_PASSWORD = secret_cmd(["op", "read", "op://production/db/password"])
+    API_KEY     = secret_cmd(["bw", "get", "password", "shop-api-key"])
+    STRIPE_KEY  = secret_cmd(["aws", "secretsmanager", "get-secret-value", "--secret-id", "shop/stripe",
+                              "--query", "SecretString", "--output", "text"])
+    SMTP_PASSWORD = secret_cmd(["pass", "show", "shop/smtp"])
+  }
+}
+deploy { version = "v1" }
+`})
+	for name, check := range stubs {
+		writeFile(t, dir, "bin/"+name, "#!/bin/sh\n"+check+" || exit 2\necho "+name+"-secret\n")
+		if err := os.Chmod(filepath.Join(dir, "bin", name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := loadValid(t, Options{Dir: dir, Environ: []string{"PATH=" + dir + "/bin"}})
+	env := cfg.Roles[0].SecretEnv
+	for key, name := range map[string]string{"DB_PASSWORD": "op", "API_KEY": "bw", "STRIPE_KEY": "aws", "SMTP_PASSWORD": "pass"} {
+		if got := env[key].Value(); got != name+"-secret" {
+			t.Errorf("%s = %q", key, got)
+		}
+	}
+}

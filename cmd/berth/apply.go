@@ -71,21 +71,9 @@ and released on every exit path, Ctrl-C included.`,
 }
 
 func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
-	var saved *planner.Plan
-	if file != "" {
-		var err error
-		if saved, err = a.openSaved(file); err != nil {
-			return err
-		}
-		if err := a.useSavedDestination(saved); err != nil {
-			return err
-		}
-		if len(o.targets)+len(o.excludes) > 0 {
-			return errors.New("--target and --exclude belong to the plan; a saved plan is applied as it is")
-		}
-		// The plan was made with these variable values; an explicit --var
-		// still wins (and then the plan is stale if it differs).
-		o.vars.vars = append(saved.VarArgs(), o.vars.vars...)
+	saved, err := a.savedPlan(file, &o)
+	if err != nil {
+		return err
 	}
 	cfg, sess, err := a.open(ctx, o.vars)
 	if err != nil {
@@ -131,6 +119,28 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 		return err
 	}
 	return a.removeVolumes(ctx, sess, p)
+}
+
+// savedPlan opens the plan file to apply (nil without one) and makes o and
+// the destination the plan's.
+func (a *app) savedPlan(file string, o *applyOptions) (*planner.Plan, error) {
+	if file == "" {
+		return nil, nil
+	}
+	saved, err := a.openSaved(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.useSavedDestination(saved); err != nil {
+		return nil, err
+	}
+	if len(o.targets)+len(o.excludes) > 0 {
+		return nil, errors.New("--target and --exclude belong to the plan; a saved plan is applied as it is")
+	}
+	// The plan was made with these variable values; an explicit --var
+	// still wins (and then the plan is stale if it differs).
+	o.vars.vars = append(saved.VarArgs(), o.vars.vars...)
+	return saved, nil
 }
 
 // confirm asks for "yes" on a terminal, and refuses without one.

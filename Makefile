@@ -67,6 +67,8 @@ lint: build
 	$(GO) run $(STATICCHECK) -tags e2e ./test/...
 	$(BIN) --chdir examples validate
 	$(BIN) --chdir examples fmt --check
+	$(BIN) --chdir examples/shop validate
+	$(BIN) --chdir examples/shop fmt --check
 
 lab-up:
 	bash test/lab/lab.sh up $(HOSTS)

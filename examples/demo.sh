@@ -24,4 +24,11 @@ echo; echo "== berth status"
 $berth --chdir examples status
 echo
 echo "Try: $berth --chdir examples plan --var version=v2, then apply it."
+echo
+echo "A second example, examples/shop: nginx behind kamal-proxy (port 8080 on h1"
+echo "and h2), a worker on h3 that reaches PostgreSQL (db) and Redis (cache) by"
+echo "name, all from Debian's packages. Deploy it with:"
+echo "  export REGISTRY_PASSWORD=\$(cat $LAB_DIR/client/registry_password) SHOP_DB_PASSWORD=pick-one"
+echo "  $berth --chdir examples/shop apply"
+echo "  curl http://10.77.0.11:8080/   $berth --chdir examples/shop logs worker"
 echo "The lab stays up; 'make lab-down' removes it."

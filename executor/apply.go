@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,11 @@ type Options struct {
 	// Poll is how often berth probes a new container while it waits for it
 	// to turn healthy; default 200ms.
 	Poll time.Duration
+	// Gate, if set, is passed once the barrier's dependencies have (the
+	// primary role is healthy on its primary host) and before the barrier
+	// opens: no other role cuts over until it returns, and its error keeps
+	// the barrier closed.
+	Gate Gate
 	// CleanupWindow bounds how long a clean-up keeps redialling a host whose
 	// connection failed, to learn what really runs and to put it right;
 	// default 1m. RetryInterval is the pause between two tries; default 1s.
@@ -160,15 +166,6 @@ func newRun(ctx context.Context, p *planner.Plan, cfg *lang.Config, hosts Hosts,
 	return r
 }
 
-func barrierID(p *planner.Plan) string {
-	for _, s := range p.Graph.Steps {
-		if s.Kind == planner.StepBarrier {
-			return s.ID
-		}
-	}
-	return ""
-}
-
 // step runs one vertex of the graph.
 func (r *run) step(ctx context.Context, id string) error {
 	s, ok := r.steps[id]
@@ -177,8 +174,7 @@ func (r *run) step(ctx context.Context, id string) error {
 	}
 	switch s.Kind {
 	case planner.StepBarrier:
-		r.rep.Event(planner.Address{}, "barrier open: the primary role is healthy, other roles may cut over")
-		return nil
+		return r.openBarrier(ctx)
 	case planner.StepBatch: // the previous rolling batch has finished
 		return nil
 	}
@@ -245,6 +241,10 @@ func (r *run) primaryFailure(steps map[string]graph.Result) error {
 		if b.change.Primary {
 			primary = b.addr().String()
 		}
+	}
+	if steps[id].Status == graph.Failed {
+		// Its gate failed: the walk's error says why.
+		return fmt.Errorf("%w: %s is healthy, but the barrier's gate failed; %d waiting steps did not run and no other role cut over", ErrBarrierClosed, cmp.Or(primary, "the primary"), held)
 	}
 	if steps[id].Status == graph.Canceled || r.interrupt.Err() != nil {
 		return fmt.Errorf("%w: interrupted before %s turned healthy; %d steps did not run", ErrBarrierClosed, primary, held)

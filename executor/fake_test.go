@@ -37,6 +37,7 @@ type fleet struct {
 	// cutOnLoss is the n a lost reply sets for its host (the link went).
 	unreachable map[string]int
 	cutOnLoss   int
+	networks    map[string]bool // "h1 berth-shop": the networks made
 }
 
 type fakeHost struct {
@@ -49,6 +50,7 @@ type fakeHost struct {
 type fakeContainer struct {
 	id, name, image string
 	labels          map[string]string
+	networks        map[string][]string // network -> the container's aliases on it
 	env             []string
 	stopSignal      string // as created; "" = the image's
 	state           string
@@ -65,7 +67,7 @@ var (
 )
 
 func newFleet(hosts ...string) *fleet {
-	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}, unreachable: map[string]int{}}
+	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}, unreachable: map[string]int{}, networks: map[string]bool{}}
 	for _, h := range hosts {
 		f.hosts[h] = &fakeHost{f: f, name: h, containers: map[string]*fakeContainer{}}
 	}
@@ -228,7 +230,14 @@ func (h *fakeHost) Create(_ context.Context, name string, spec dockerapi.CreateS
 	}
 	h.nextID++
 	id := fmt.Sprintf("%s-%04d", h.name, h.nextID)
-	h.containers[id] = &fakeContainer{id: id, name: name, image: spec.Image, labels: spec.Labels, env: spec.Env, stopSignal: spec.StopSignal, state: "created", created: time.Now().Add(time.Duration(h.nextID) * time.Millisecond)}
+	fc := &fakeContainer{id: id, name: name, image: spec.Image, labels: spec.Labels, env: spec.Env, stopSignal: spec.StopSignal, state: "created", created: time.Now().Add(time.Duration(h.nextID) * time.Millisecond)}
+	if spec.Network != "" {
+		if !h.f.networks[h.name+" "+spec.Network] {
+			return "", &dockerapi.APIError{Status: 404, Message: "network " + spec.Network + " not found"}
+		}
+		fc.networks = map[string][]string{spec.Network: spec.Aliases}
+	}
+	h.containers[id] = fc
 	h.f.event("%s create %s", h.name, name)
 	return id, nil
 }
@@ -410,4 +419,33 @@ func (h *fakeHost) Logs(_ context.Context, id string, _ int) ([]byte, error) {
 		return []byte("fatal: cannot open database\n"), nil
 	}
 	return []byte("listening on :8080\n"), nil
+}
+
+var _ networker = (*fakeHost)(nil)
+
+func (h *fakeHost) EnsureNetwork(_ context.Context, name string, _ map[string]string) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	if !h.f.networks[h.name+" "+name] {
+		h.f.networks[h.name+" "+name] = true
+		h.f.event("%s network create %s", h.name, name)
+	}
+	return nil
+}
+
+func (h *fakeHost) ConnectNetwork(_ context.Context, network, id string, aliases []string) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	c := h.containers[id]
+	switch {
+	case c == nil:
+		return &dockerapi.APIError{Status: 404, Message: "no such container: " + id}
+	case !h.f.networks[h.name+" "+network]:
+		return &dockerapi.APIError{Status: 404, Message: "network " + network + " not found"}
+	}
+	if c.networks == nil {
+		c.networks = map[string][]string{}
+	}
+	c.networks[network] = aliases
+	return nil
 }

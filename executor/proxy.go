@@ -17,56 +17,6 @@ import (
 // the `kamal-proxy deploy` exec: kamal-proxy itself gives up first.
 const proxyExecSlack = 30 * time.Second
 
-// ErrNoNetworks is returned when a host's Docker cannot create networks.
-var ErrNoNetworks = errors.New("this Docker connection cannot create networks")
-
-// networker is what the proxy needs beyond Docker: the network that the
-// proxy and the proxied containers share.
-type networker interface {
-	EnsureNetwork(ctx context.Context, name string, labels map[string]string) error
-}
-
-// networks remembers the networks an apply made sure of. It serialises
-// their creation on each host: Docker lets two concurrent creates make two
-// networks of one name, which no container can join by name afterwards.
-type networks struct {
-	mu    sync.Mutex
-	hosts map[string]*hostNetworks
-}
-
-type hostNetworks struct {
-	mu   sync.Mutex
-	done map[string]bool
-}
-
-// ensureNetwork creates network name on host unless it exists.
-func (r *run) ensureNetwork(ctx context.Context, d Docker, host, name string) error {
-	n, ok := d.(networker)
-	if !ok {
-		return fmt.Errorf("network %s: %w", name, ErrNoNetworks)
-	}
-	r.nets.mu.Lock()
-	if r.nets.hosts == nil {
-		r.nets.hosts = map[string]*hostNetworks{}
-	}
-	h := r.nets.hosts[host]
-	if h == nil {
-		h = &hostNetworks{done: map[string]bool{}}
-		r.nets.hosts[host] = h
-	}
-	r.nets.mu.Unlock()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.done[name] {
-		return nil
-	}
-	if err := n.EnsureNetwork(ctx, name, map[string]string{planner.LabelProxy: "true"}); err != nil {
-		return err
-	}
-	h.done[name] = true
-	return nil
-}
-
 // ProxyDeployArgs is the argv, run inside the proxy container without a
 // shell, that points route at target: a container name or ID without a
 // port (the route adds its app port). kamal-proxy health-checks the target, switches the route to it once

@@ -33,9 +33,8 @@ func TestProxyDeployArgs(t *testing.T) {
 // and keeps the old route.
 type proxyFleet struct {
 	*fleet
-	routes   map[string]string // "h1 shop-web" -> container name
-	networks map[string]bool   // "h1 berth"
-	deploys  [][]string        // the argv of every kamal-proxy deploy
+	routes  map[string]string // "h1 shop-web" -> container name
+	deploys [][]string        // the argv of every kamal-proxy deploy
 }
 
 type proxyHost struct {
@@ -44,7 +43,7 @@ type proxyHost struct {
 }
 
 func newProxyFleet(hosts ...string) *proxyFleet {
-	return &proxyFleet{fleet: newFleet(hosts...), routes: map[string]string{}, networks: map[string]bool{}}
+	return &proxyFleet{fleet: newFleet(hosts...), routes: map[string]string{}}
 }
 
 func (p *proxyFleet) Docker(ctx context.Context, host string) (Docker, error) {
@@ -65,13 +64,6 @@ func (h *proxyHost) Stop(ctx context.Context, id string, timeout time.Duration) 
 	}
 	h.f.mu.Unlock()
 	return h.fakeHost.Stop(ctx, id, timeout)
-}
-
-func (h *proxyHost) EnsureNetwork(_ context.Context, name string, _ map[string]string) error {
-	h.f.mu.Lock()
-	defer h.f.mu.Unlock()
-	h.pf.networks[h.name+" "+name] = true
-	return nil
 }
 
 func (h *proxyHost) Exec(ctx context.Context, id string, argv []string) (int, []byte, error) {

@@ -51,7 +51,8 @@ func registryHost(ref string) string {
 }
 
 // create makes the new container without starting it. A container of the
-// same name (same version, another config) is renamed out of the way first.
+// same name (same version, another config, or the very container a
+// --replace replaces) is renamed out of the way first.
 func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	c := b.change
 	spec := c.Desired
@@ -61,7 +62,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		b.prepared(c.Keep.ID, originKept)
 		return nil
 	}
-	if old, ok := retained(c); ok {
+	if old, ok := retained(c); ok && !c.Forced {
 		// The very container is retained, stopped: start it again instead
 		// of making a copy (a rollback needs no pull and no registry).
 		b.prepared(old.ID, originRetained)
@@ -76,10 +77,8 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 	if err != nil {
 		return err
 	}
-	if spec.Network != "" {
-		if err := r.ensureNetwork(octx, d, c.Address.Host, spec.Network); err != nil {
-			return err
-		}
+	if err := r.ensureNetworks(octx, d, c.Address.Host, spec.Networks()); err != nil {
+		return err
 	}
 	ports := dockerPorts(spec.Ports)
 	id, err := d.Create(octx, spec.Name, withOptions(dockerapi.CreateSpec{
@@ -93,19 +92,19 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 		StopTimeout: spec.StopTimeout,
 		StopSignal:  r.stopSignal(octx, d, b),
 		Network:     spec.Network,
+		Aliases:     spec.Aliases,
 	}, spec.Options))
 	if err != nil && uncertain(err) {
 		// The reply was lost: the container may exist all the same.
 		if info, ok := r.lookUp(ctx, c.Address.Host, spec.Name); ok && sameLabels(info.Labels, spec.Labels) {
-			b.prepared(info.ID, originCreated)
-			return nil
+			id, err = info.ID, nil
 		}
 	}
 	if err != nil {
 		return proxyConflict(c, fmt.Errorf("create %s: %w", spec.Name, err))
 	}
 	b.prepared(id, originCreated)
-	return nil
+	return joinOthers(octx, d, spec, id)
 }
 
 // sameLabels reports whether a container found by name is the one a

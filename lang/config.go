@@ -33,12 +33,17 @@ type Config struct {
 	// Proxy is the top-level proxy block with defaults applied; zero when
 	// there is neither that block nor a role with a proxy block.
 	Proxy Proxy
+	// Aliases are the alias blocks: commands of the configuration's own.
+	Aliases []Alias
 }
 
 // Service is the `service "NAME"` block.
 type Service struct {
 	Name  string
 	Image string // repository without tag, e.g. "10.77.0.1:5000/shop"
+	// Network is service.network as written ("" = the default,
+	// "berth-SERVICE"); Config.Network gives the one in effect.
+	Network string
 }
 
 // Version is the version being deployed and where it came from.
@@ -224,6 +229,7 @@ type Deploy struct {
 	OnFailure      OnFailure     // OnFailureStop (default) or OnFailureRollback
 	ReadinessDelay time.Duration // a role without any health check is healthy after running this long; default 3s
 	BarrierTimeout time.Duration // how long waiting roles wait for the barrier; default 5m
+	HookTimeout    time.Duration // how long a hook of .berth/hooks may run; default 5m
 }
 
 // Variable is the final value of a `variable` block, as recorded in a plan.

@@ -42,3 +42,14 @@ func TestConfigLookups(t *testing.T) {
 		t.Error("Host(nope) found")
 	}
 }
+
+func TestNetworkDefaultsToTheService(t *testing.T) {
+	cfg := &Config{Service: Service{Name: "shop"}}
+	if got := cfg.Network(); got != "berth-shop" {
+		t.Errorf("Network() = %q, want berth-shop", got)
+	}
+	cfg.Service.Network = "shopnet"
+	if got := cfg.Network(); got != "shopnet" {
+		t.Errorf("Network() = %q, want shopnet", got)
+	}
+}

@@ -30,7 +30,7 @@ func (l *loader) load() *Config {
 	for _, t := range []string{"service", "registry", "ssh", "deploy", "proxy"} {
 		blocks[t] = l.single(blocks[t])
 	}
-	for _, t := range []string{"variable", "host", "role", "accessory"} {
+	for _, t := range []string{"variable", "host", "role", "accessory", "alias"} {
 		blocks[t] = l.unique(blocks[t])
 	}
 	l.declare(blocks)
@@ -59,6 +59,7 @@ func (l *loader) load() *Config {
 	l.checkDepends(cfg)
 	versionAttr := l.decodeDeploy(blocks["deploy"], &cfg.Deploy)
 	cfg.Proxy = l.decodeProxy(blocks["proxy"], cfg.Proxied(""))
+	cfg.Aliases = l.decodeAliases(blocks["alias"])
 	applyStopDefaults(cfg)
 	l.orderRoles(cfg, blocks)
 	l.checkNames(blocks)
@@ -204,6 +205,7 @@ func (l *loader) decodeService(blocks []*hcl.Block, cfg *Config) {
 	content, diags := b.Body.Content(serviceSchema)
 	l.diags = append(l.diags, diags...)
 	l.checkDestination(content.Attributes["require_destination"])
+	l.decodeNetwork(content.Attributes["network"], cfg)
 	a := content.Attributes["image"]
 	s, ok := l.str(a)
 	if !ok {

@@ -13,9 +13,10 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "accessory", LabelNames: []string{"name"}},
 	{Type: "deploy"},
 	{Type: "proxy"},
+	{Type: "alias", LabelNames: []string{"name"}},
 }}
 
-var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "require_destination"}}}
+var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "network"}, {Name: "require_destination"}}}
 
 var registrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "server", Required: true}, {Name: "username"}, {Name: "password"}, {Name: "insecure"},
@@ -60,7 +61,7 @@ var accessorySchema = &hcl.BodySchema{
 var deploySchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "version"}, {Name: "parallelism"}, {Name: "retain"}, {Name: "stop_timeout"},
-		{Name: "on_failure"}, {Name: "readiness_delay"}, {Name: "barrier_timeout"},
+		{Name: "on_failure"}, {Name: "readiness_delay"}, {Name: "barrier_timeout"}, {Name: "hook_timeout"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "rolling"}},
 }

@@ -48,7 +48,7 @@ func TestDesignExample(t *testing.T) {
 		Accessories: []Accessory{{Name: "cache", Image: "10.77.0.1:5000/cache:7", Hosts: []string{"h3"},
 			Ports: []Port{{HostPort: 6379, ContainerPort: 6379, Protocol: "tcp"}}, Stop: Stop{Timeout: 10 * time.Second}}},
 		Deploy: Deploy{Parallelism: 10, ParallelismSet: true, Batch: 2, Retain: 3, StopTimeout: 10 * time.Second, OnFailure: "stop",
-			ReadinessDelay: 3 * time.Second, BarrierTimeout: 5 * time.Minute},
+			ReadinessDelay: 3 * time.Second, BarrierTimeout: 5 * time.Minute, HookTimeout: 5 * time.Minute},
 		Variables: []Variable{{Name: "version", Value: "v1"}},
 	}
 	compareConfig(t, cfg, want)
@@ -94,7 +94,7 @@ func TestFullExample(t *testing.T) {
 			SecretEnv: map[string]Secret{"CACHE_PASSWORD": NewSecret(`env("CACHE_PASSWORD")`, "cache-pass-5678")},
 			Volumes:   []string{"cache:/data"}, Labels: map[string]string{"backup": "nightly"}, Stop: Stop{Timeout: 20 * time.Second}}},
 		Deploy: Deploy{Parallelism: 4, ParallelismSet: true, Batch: 1, Retain: 5, StopTimeout: 20 * time.Second, OnFailure: "rollback",
-			ReadinessDelay: 2 * time.Second, BarrierTimeout: 3 * time.Minute},
+			ReadinessDelay: 2 * time.Second, BarrierTimeout: 3 * time.Minute, HookTimeout: 90 * time.Second},
 		Variables: []Variable{
 			{Name: "db_password", Sensitive: true, Hash: NewSecret("", "pw-from-cli").Hash("shop")},
 			{Name: "extra_labels", Value: `{"team":"shop"}`},

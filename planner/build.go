@@ -44,6 +44,16 @@ type Options struct {
 	// RemoveVolumes lists, in Plan.Volumes, the named volumes of the
 	// removed containers, for apply to remove after them (needs Deps.Volumes).
 	RemoveVolumes bool
+	// Replace forces a new container of the same version for every
+	// address it names (as --target does), through the barrier.
+	Replace []string
+	// Hooks are the hooks an apply of the plan would run (found by the
+	// caller), recorded in the plan; none with NoHooks.
+	Hooks   []Hook
+	NoHooks bool
+	// Stop plans berth stop: the running containers of the targeted
+	// roles are stopped and kept.
+	Stop bool
 	// Accessory plans `berth accessory stop|start|restart NAME`: that
 	// accessory alone, on every host it runs on.
 	Accessory       *AccessoryOp
@@ -89,7 +99,13 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	if err := checkTargets(cfg, changes, in.departed, opts); err != nil {
 		return nil, err
 	}
+	if changes, err = forceReplace(changes, opts.Replace); err != nil {
+		return nil, err
+	}
 	changes = filterTargets(changes, opts.Targets, opts.Excludes)
+	if opts.Stop {
+		changes = stopChanges(changes)
+	}
 	if opts.Accessory != nil {
 		if changes, err = accessoryChanges(cfg, changes, opts.Accessory); err != nil {
 			return nil, err
@@ -167,6 +183,12 @@ func newPlan(cfg *lang.Config, opts Options, in inputs, changes []Change, g Grap
 		RemoveVolumes:      opts.RemoveVolumes,
 		AccessoryOp:        opts.Accessory,
 		Departed:           in.departed,
+		NoHooks:            opts.NoHooks,
+		Stop:               opts.Stop,
+		Replace:            slices.Clone(opts.Replace),
+	}
+	if !opts.NoHooks {
+		p.Hooks = slices.Clone(opts.Hooks)
 	}
 	declared := hostIndex(cfg)
 	for _, h := range in.hosts {

@@ -406,8 +406,8 @@ func summaryReasons(o, n SpecSummary, versionChanged bool) []Reason {
 		rs = append(rs, Reason{Field: "healthcheck", Old: oh, New: nh})
 	}
 	rs = append(rs, mapReasons("labels.", o.Labels, n.Labels, false)...)
-	if o.Network != n.Network {
-		rs = append(rs, Reason{Field: "network", Old: orNone(o.Network), New: orNone(n.Network)})
+	if r, ok := networkReason(o, n); ok {
+		rs = append(rs, r)
 	}
 	if op, np := o.Proxy.Describe(), n.Proxy.Describe(); op != np {
 		rs = append(rs, Reason{Field: "proxy", Old: op, New: np})

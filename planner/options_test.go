@@ -11,15 +11,15 @@ import (
 )
 
 // The spec label of a container that uses none of the container options is
-// byte for byte what berth wrote before they existed: an upgrade replaces
-// no container.
+// byte for byte what berth wrote before they existed, but for the service's
+// network (see TestFirstReleaseContainersJoinTheNetwork).
 func TestSpecJSONStableWithoutOptions(t *testing.T) {
 	cfg := testConfig("v1")
 	cfg.Proxy.HTTPPort = 80 // lang's default
 	want := map[string]string{
-		"web":    `{"digest":"` + digestV1 + `","cmd":["/app","serve"],"env":{"LOG_LEVEL":"info"},"secret_env":{"DB_PASSWORD":"sha256:e5c0c9182a60cf76a677c7df0c7b75d082e74765fc27e78af97260ea0c982adc"},"ports":["80:8080"],"health":{"kind":"cmd","cmd":["/app","check"],"interval":1000000000,"retries":3,"deadline":30000000000}}`,
-		"worker": `{"digest":"` + digestV1 + `","cmd":["/app","work"],"health":{"kind":"auto","interval":1000000000,"deadline":3000000000}}`,
-		"cache":  `{"digest":"` + digestCache + `","ports":["6379:6379"],"health":{"kind":"auto","interval":1000000000,"deadline":3000000000}}`,
+		"web":    `{"digest":"` + digestV1 + `","cmd":["/app","serve"],"env":{"LOG_LEVEL":"info"},"secret_env":{"DB_PASSWORD":"sha256:e5c0c9182a60cf76a677c7df0c7b75d082e74765fc27e78af97260ea0c982adc"},"ports":["80:8080"],"health":{"kind":"cmd","cmd":["/app","check"],"interval":1000000000,"retries":3,"deadline":30000000000},"network":"berth-shop"}`,
+		"worker": `{"digest":"` + digestV1 + `","cmd":["/app","work"],"health":{"kind":"auto","interval":1000000000,"deadline":3000000000},"network":"berth-shop"}`,
+		"cache":  `{"digest":"` + digestCache + `","ports":["6379:6379"],"health":{"kind":"auto","interval":1000000000,"deadline":3000000000},"network":"berth-shop","aliases":["cache","shop-cache"]}`,
 		"proxy":  `{"digest":"` + digestCache + `","ports":["80:80"],"volumes":["berth-proxy-config:/home/kamal-proxy/.config/kamal-proxy"],"health":{"kind":"cmd","cmd":["kamal-proxy","list"],"interval":10000000000,"retries":3,"deadline":30000000000},"network":"berth"}`,
 	}
 	got := map[string]string{

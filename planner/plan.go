@@ -137,9 +137,12 @@ type ContainerSpec struct {
 	StopSignal  string        `json:"stop_signal,omitempty"`
 	StopTimeout time.Duration `json:"stop_timeout"`
 	ConfigHash  string        `json:"config_hash"`
-	// Network is the Docker network to join ("" = the default bridge);
-	// Proxy is the route of a proxied role through the host's kamal-proxy.
+	// Network is the Docker network the container is created on ("" =
+	// the default bridge), Aliases its DNS names there; Proxy is the route
+	// of a proxied role through the host's kamal-proxy, whose network the
+	// container joins too (see Networks).
 	Network string      `json:"network,omitempty"`
+	Aliases []string    `json:"aliases,omitempty"`
 	Proxy   *ProxyRoute `json:"proxy,omitempty"`
 	// Options are the Docker options of the container; nil = none.
 	Options *ContainerOptions `json:"options,omitempty"`
@@ -167,6 +170,9 @@ type Change struct {
 	Keep *Container `json:"keep,omitempty"`
 	// Stop is how this change stops the containers it stops or removes.
 	Stop StopSpec `json:"stop"`
+	// Forced is a replace --replace asked for: apply makes a new
+	// container even when the desired one runs or is retained.
+	Forced bool `json:"forced,omitempty"`
 }
 
 // StopSpec is how a container is stopped: Signal (empty: the container's
@@ -264,6 +270,14 @@ type Plan struct {
 	// the service's roster, read or (with --exclude) not: an apply keeps
 	// them in the roster until their containers are gone.
 	Departed []RosterHost `json:"departed,omitempty"`
+	// Hooks are the hooks an apply of the plan runs, in the order they
+	// run (none with NoHooks: --no-hooks).
+	Hooks   []Hook `json:"hooks,omitempty"`
+	NoHooks bool   `json:"no_hooks,omitempty"`
+	// Replace are the addresses --replace forces a new container for.
+	Replace []string `json:"replace,omitempty"`
+	// Stop is a plan of berth stop: it stops the targeted role.
+	Stop bool `json:"stop,omitempty"`
 }
 
 // Options are the options the plan was made with, for re-deriving it
@@ -274,7 +288,7 @@ func (p *Plan) Options() Options {
 	return Options{
 		Targets: slices.Clone(p.Targets), Excludes: slices.Clone(p.Excludes),
 		Destroy: p.Destroy, IncludeAccessories: p.IncludeAccessories, RemoveVolumes: p.RemoveVolumes,
-		Accessory: p.AccessoryOp, BerthVersion: p.BerthVersion,
+		Accessory: p.AccessoryOp, BerthVersion: p.BerthVersion, NoHooks: p.NoHooks, Replace: slices.Clone(p.Replace),
 	}
 }
 
@@ -282,6 +296,9 @@ func (p *Plan) Options() Options {
 // variables (the plan carries them): "berth plan", "berth plan --target
 // worker", "berth destroy --include-accessories --remove-volumes".
 func (p *Plan) CommandLine() string {
+	if p.Stop {
+		return "berth stop " + strings.Join(p.Targets, " ")
+	}
 	args := []string{"berth", "plan"}
 	if p.Destroy {
 		args[1] = "destroy"
@@ -297,6 +314,12 @@ func (p *Plan) CommandLine() string {
 	}
 	for _, x := range p.Excludes {
 		args = append(args, "--exclude", x)
+	}
+	for _, x := range p.Replace {
+		args = append(args, "--replace", x)
+	}
+	if p.NoHooks {
+		args = append(args, "--no-hooks")
 	}
 	if p.IncludeAccessories {
 		args = append(args, "--include-accessories")

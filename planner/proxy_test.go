@@ -69,7 +69,7 @@ func TestProxyFreshDeploy(t *testing.T) {
 		t.Errorf("a proxy on h3, which has no proxied role:\n%s", got)
 	}
 	web := p.Changes[0].Desired
-	if len(web.Ports) != 0 || web.Network != ProxyNetwork || web.Proxy == nil || web.Proxy.Service != "shop-web" || web.Proxy.AppPort != 8080 {
+	if len(web.Ports) != 0 || !slices.Equal(web.Networks(), []string{"berth-shop", ProxyNetwork}) || web.Proxy == nil || web.Proxy.Service != "shop-web" || web.Proxy.AppPort != 8080 {
 		t.Errorf("proxied web spec: ports %v network %q proxy %+v", web.Ports, web.Network, web.Proxy)
 	}
 	px := p.Changes[1].Desired
@@ -104,7 +104,7 @@ func TestProxyRedeployStartsSwitchesThenStopsOld(t *testing.T) {
 func TestProxyFromPublishedPorts(t *testing.T) {
 	p := proxyBuild(t, proxiedConfig("v2"), deployed(testConfig("v1"), digestV1), Options{})
 	got := summary(p)
-	for _, want := range []string{"[ports |80:8080|(none)]", "[network |(none)|berth]", "[proxy |(none)|shop-web → :8080"} {
+	for _, want := range []string{"[ports |80:8080|(none)]", "[network |berth-shop|berth-shop, berth]", "[proxy |(none)|shop-web → :8080"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("plan lacks %q:\n%s", want, got)
 		}
@@ -122,7 +122,7 @@ func TestProxyRemovedReturnsToPublishedPorts(t *testing.T) {
 	p := proxyBuild(t, testConfig("v1"), withProxies(deployed(old, digestV1), old), Options{})
 	got := summary(p)
 	for _, want := range []string{
-		"h1/web replace primary", "[ports |(none)|80:8080]", "[network |berth|(none)]", "[proxy |shop-web → :8080",
+		"h1/web replace primary", "[ports |(none)|80:8080]", "[network |berth-shop, berth|berth-shop]", "[proxy |shop-web → :8080",
 		"h1/berth-proxy remove [proxy |berth-proxy|(no role on h1 is proxied)]", "h2/berth-proxy remove",
 	} {
 		if !strings.Contains(got, want) {
@@ -208,7 +208,7 @@ func TestProxyPlanFileRoundTrip(t *testing.T) {
 		if c.Address.Proxy {
 			proxies++
 		}
-		if c.Address.Role == "web" && (c.Desired.Proxy == nil || *c.Desired.Proxy != *p.Changes[i].Desired.Proxy || c.Desired.Network != ProxyNetwork) {
+		if c.Address.Role == "web" && (c.Desired.Proxy == nil || *c.Desired.Proxy != *p.Changes[i].Desired.Proxy || !slices.Equal(c.Desired.Networks(), []string{"berth-shop", ProxyNetwork})) {
 			t.Errorf("%s: route %+v network %q", c.Address, c.Desired.Proxy, c.Desired.Network)
 		}
 	}

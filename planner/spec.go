@@ -30,6 +30,7 @@ type SpecSummary struct {
 	// Containers of berth 0.1 carry it; LegacyHash drops it again.
 	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
 	Network     string        `json:"network,omitempty"`
+	Aliases     []string      `json:"aliases,omitempty"` // DNS names on Network
 	Proxy       *ProxyRoute   `json:"proxy,omitempty"`
 	// Options are the container's Docker options; nil when it sets none.
 	Options *ContainerOptions `json:"options,omitempty"`
@@ -53,9 +54,7 @@ func Spec(cfg *lang.Config, role *lang.Role, host string, digest string) Contain
 		Health:    healthSpec(role.Healthcheck, cfg.Deploy),
 		Proxy:     proxyRoute(cfg, role),
 		Options:   containerOptions(role.Options),
-	}
-	if s.Proxy != nil {
-		s.Network = ProxyNetwork
+		Network:   cfg.Network(),
 	}
 	labels := map[string]string{LabelRole: role.Name}
 	spec := finishSpec(cfg, s, labels, namePrefix(cfg)+"-"+role.Name+"-"+short,
@@ -77,6 +76,8 @@ func AccessorySpec(cfg *lang.Config, acc *lang.Accessory, host string, digest st
 		Labels:    maps.Clone(acc.Labels),
 		Health:    healthSpec(acc.Healthcheck, cfg.Deploy),
 		Options:   containerOptions(acc.Options),
+		Network:   cfg.Network(),
+		Aliases:   accessoryAliases(cfg, acc),
 	}
 	labels := map[string]string{LabelAccessory: acc.Name}
 	ref := AccessoryRef(acc)
@@ -135,6 +136,7 @@ func finishSpec(cfg *lang.Config, s SpecSummary, own map[string]string, name, re
 		StopTimeout: cfg.Deploy.StopTimeout,
 		ConfigHash:  hash,
 		Network:     s.Network,
+		Aliases:     s.Aliases,
 		Proxy:       s.Proxy,
 		Options:     s.Options,
 	}

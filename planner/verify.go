@@ -49,7 +49,8 @@ func (e *MismatchError) Is(target error) bool { return target == ErrPlanMismatch
 //   - Build's error (a host that cannot be read, an unknown target).
 //
 // opts gives only what the plan does not decide: BerthVersion, Logger,
-// ReadParallelism. The caller holds the deploy lock, so that nothing moves
+// ReadParallelism, and the Hooks found now (a hook added, removed or
+// changed since the plan makes it stale). The caller holds the deploy lock, so that nothing moves
 // between Verify and the apply of the plan it returns.
 func Verify(ctx context.Context, saved *Plan, cfg *lang.Config, deps Deps, opts Options) (*Plan, error) {
 	if problems := configMoves(saved, cfg); len(problems) > 0 {
@@ -57,6 +58,7 @@ func Verify(ctx context.Context, saved *Plan, cfg *lang.Config, deps Deps, opts 
 	}
 	o := saved.Options()
 	o.BerthVersion, o.Logger, o.ReadParallelism = opts.BerthVersion, opts.Logger, opts.ReadParallelism
+	o.Hooks = opts.Hooks
 	o.Now = func() time.Time { return saved.CreatedAt }
 	now, err := Build(ctx, cfg, deps, o)
 	if err != nil {
@@ -68,6 +70,7 @@ func Verify(ctx context.Context, saved *Plan, cfg *lang.Config, deps Deps, opts 
 	}
 	problems := hostMoves(saved.Hosts, snaps)
 	problems = append(problems, imageMoves(saved.Images, now.Images)...)
+	problems = append(problems, hookMoves(saved.Hooks, now.Hooks)...)
 	if len(problems) > 0 {
 		return nil, &StaleError{Problems: problems}
 	}

@@ -65,8 +65,11 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 		return code + s + ansiReset
 	}
 	what := "deploys"
-	if p.Destroy {
+	switch {
+	case p.Destroy:
 		what = "destroys"
+	case p.Stop:
+		what = "stops"
 	}
 	if opts.File != nil {
 		pw.printf("%s\n\n", opts.File.Line())
@@ -108,8 +111,14 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 		pw.printf("\n%s\n", NoChanges)
 		return pw.err
 	}
+	if lines := NetworkLines(p); len(lines) > 0 {
+		pw.printf("\nNetworks (created where missing):\n")
+		for _, line := range lines {
+			pw.printf("  %s\n", line)
+		}
+	}
 	pw.printf("\nSteps, in order:\n")
-	for _, line := range StepLines(p.Graph) {
+	for _, line := range PlanSteps(p) {
 		pw.printf("  %s\n", line)
 	}
 	pw.printf("\n%s\n", paint(ansiBold, Summary(p)))
@@ -131,6 +140,8 @@ func Summary(p *planner.Plan) string {
 func ReasonText(r planner.Reason) string {
 	sensitive := strings.HasPrefix(r.Field, "secret_env.")
 	switch {
+	case r.Field == planner.ReasonReplace:
+		return r.New
 	case r.Op == planner.OpStop:
 		return "stop " + r.Old + ": " + r.New
 	case sensitive && r.Op != "":

@@ -102,7 +102,7 @@ func markdownDetails(pw *errWriter, p *planner.Plan) {
 	}
 	if p.HasChanges() {
 		pw.printf("\n**Steps**\n\n```text\n")
-		for _, line := range StepLines(p.Graph) {
+		for _, line := range PlanSteps(p) {
 			pw.printf("%s\n", line)
 		}
 		pw.printf("```\n")

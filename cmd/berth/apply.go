@@ -17,6 +17,7 @@ import (
 	"github.com/berth-sh/berth/executor"
 	"github.com/berth-sh/berth/executor/progress"
 	"github.com/berth-sh/berth/internal/deploy"
+	"github.com/berth-sh/berth/internal/hooks"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/view"
@@ -32,6 +33,9 @@ type applyOptions struct {
 	noColor     bool
 	command     string // for the audit log: "apply" when empty, "rollback", "destroy"
 	lockWait    time.Duration
+	replace     []string
+	noHooks     bool
+	planDigest  string // of the plan file applied, for the hooks
 }
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -67,6 +71,8 @@ and released on every exit path, Ctrl-C included.`,
 	f.StringVarP(&o.message, "message", "m", "", "why: recorded in the lock and the audit log")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in the output")
 	registerLockWait(f, &o.lockWait)
+	registerReplace(f, &o.replace)
+	registerNoHooks(f, &o.noHooks)
 	return cmd
 }
 
@@ -96,7 +102,7 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 			o.command = "destroy"
 		}
 	} else {
-		if p, err = sess.Plan(ctx, planner.Options{Targets: o.targets, Excludes: o.excludes}); err != nil {
+		if p, err = a.planForApply(ctx, sess, cfg, o); err != nil {
 			return err
 		}
 		if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.noColor)}); err != nil {
@@ -118,6 +124,7 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 	if err := a.execute(ctx, sess, cfg, p, o); err != nil {
 		return err
 	}
+	a.removeNetworks(ctx, sess, p)
 	return a.removeVolumes(ctx, sess, p)
 }
 
@@ -127,20 +134,37 @@ func (a *app) savedPlan(file string, o *applyOptions) (*planner.Plan, error) {
 	if file == "" {
 		return nil, nil
 	}
-	saved, err := a.openSaved(file)
+	saved, digest, err := a.openSaved(file)
 	if err != nil {
 		return nil, err
 	}
+	o.planDigest = digest
 	if err := a.useSavedDestination(saved); err != nil {
 		return nil, err
 	}
 	if len(o.targets)+len(o.excludes) > 0 {
 		return nil, errors.New("--target and --exclude belong to the plan; a saved plan is applied as it is")
 	}
+	if len(o.replace) > 0 || o.noHooks {
+		return nil, errors.New("--replace and --no-hooks belong to the plan; a saved plan is applied as it is")
+	}
 	// The plan was made with these variable values; an explicit --var
 	// still wins (and then the plan is stale if it differs).
 	o.vars.vars = append(saved.VarArgs(), o.vars.vars...)
 	return saved, nil
+}
+
+// planForApply runs the pre-plan hook and makes the plan an apply without
+// a plan file carries out.
+func (a *app) planForApply(ctx context.Context, sess *deploy.Session, cfg *lang.Config, o applyOptions) (*planner.Plan, error) {
+	if err := a.prePlan(ctx, cfg, o.noHooks); err != nil {
+		return nil, err
+	}
+	hs, err := a.findHooks(o.noHooks, hooks.ForApply...)
+	if err != nil {
+		return nil, err
+	}
+	return sess.Plan(ctx, planner.Options{Targets: o.targets, Excludes: o.excludes, Replace: o.replace, Hooks: hs, NoHooks: o.noHooks})
 }
 
 // confirm asks for "yes" on a terminal, and refuses without one.
@@ -169,7 +193,7 @@ func (a *app) execute(ctx context.Context, sess *deploy.Session, cfg *lang.Confi
 	}
 	command := cmp.Or(o.command, "apply")
 	out, err := sess.Execute(ctx, cfg, p, deploy.ExecuteOptions{Command: command, Parallelism: o.parallelism,
-		Reporter: rep, Summary: view.Summary(p), OnWalked: stopTicks})
+		Reporter: rep, Summary: view.Summary(p), OnWalked: stopTicks, Hooks: a.hookRunner(cfg), PlanDigest: o.planDigest})
 	for _, w := range out.Walk.Warnings {
 		fmt.Fprintf(a.Err, "Warning: %s\n", w)
 	}

@@ -109,6 +109,7 @@ func (a *app) destroy(ctx context.Context, o destroyOptions) error {
 	for _, h := range slices.Sorted(maps.Keys(kept)) {
 		fmt.Fprintf(a.Out, "Kept the volumes on %s: %s (--remove-volumes removes them)\n", h, strings.Join(kept[h], ", "))
 	}
+	a.removeNetworks(ctx, sess, p)
 	return a.removeVolumes(ctx, sess, p)
 }
 

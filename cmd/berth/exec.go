@@ -161,8 +161,15 @@ func (a *app) execOn(ctx context.Context, cfg *lang.Config, sess *deploy.Session
 		return console.Exec(ctx, d, c.ID, console.Spec{Cmd: argv, Interactive: o.interactive, TTY: tty}, streams)
 	}
 	spec := oneoff.Spec{Service: cfg.Service.Name, Role: roleName, Image: c.Image, Cmd: argv, Env: roleEnv(t.role), Volumes: t.role.Volumes,
-		Interactive: o.interactive, TTY: tty}
+		Network: containerNetwork(c), Interactive: o.interactive, TTY: tty}
 	return oneoff.Run(ctx, d, spec, oneoff.Streams{In: streams.In, Out: streams.Out, Err: streams.Err, Sizes: streams.Sizes})
+}
+
+// containerNetwork is the network a role container was created on, which
+// a one-off copy of it joins ("" for one of a berth without networks).
+func containerNetwork(c planner.Container) string {
+	s, _ := planner.ParseSpecSummary(c.Labels[planner.LabelSpec])
+	return s.Network
 }
 
 func notRunning(c planner.Container, t execTarget) error {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/berth-sh/berth/internal/hooks"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/view"
@@ -21,6 +22,8 @@ type planCmd struct {
 	json     bool
 	detailed bool
 	noColor  bool
+	replace  []string
+	noHooks  bool
 }
 
 func newPlanCmd(a *app) *cobra.Command {
@@ -48,6 +51,8 @@ Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes,
 	f.BoolVar(&c.json, "json", false, "print the plan as a JSON document on stdout")
 	f.BoolVar(&c.detailed, "detailed-exitcode", false, "exit 0 with no changes, 2 with changes, 1 on error")
 	f.BoolVar(&c.noColor, "no-color", false, "no colours in the output")
+	registerReplace(f, &c.replace)
+	registerNoHooks(f, &c.noHooks)
 	return cmd
 }
 
@@ -56,7 +61,14 @@ func (c *planCmd) run(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.buildPlan(ctx, cfg, planner.Options{Targets: c.targets, Excludes: c.excludes})
+	if err := a.prePlan(ctx, cfg, c.noHooks); err != nil {
+		return err
+	}
+	hs, err := a.findHooks(c.noHooks, hooks.ForApply...)
+	if err != nil {
+		return err
+	}
+	p, err := a.buildPlan(ctx, cfg, planner.Options{Targets: c.targets, Excludes: c.excludes, Replace: c.replace, Hooks: hs, NoHooks: c.noHooks})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-sh/berth/internal/hooks"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/planner/rollback"
 	"github.com/berth-sh/berth/view"
@@ -59,6 +60,7 @@ are not touched. --list shows the versions retained per host and role.`,
 	f.StringVarP(&o.apply.message, "message", "m", "", "why: recorded in the lock and the audit log")
 	f.BoolVar(&o.apply.noColor, "no-color", false, "no colours in the output")
 	registerLockWait(f, &o.apply.lockWait)
+	registerNoHooks(f, &o.apply.noHooks)
 	return cmd
 }
 
@@ -84,6 +86,9 @@ func (a *app) rollback(ctx context.Context, o rollbackOptions, to string) error 
 		return fmt.Errorf("cannot roll back to %s; nothing was changed:\n%w", to, err)
 	}
 	if err != nil {
+		return err
+	}
+	if p.Hooks, err = a.findHooks(o.apply.noHooks, hooks.ForRollback...); err != nil {
 		return err
 	}
 	if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.apply.noColor)}); err != nil {

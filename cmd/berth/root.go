@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/spf13/cobra"
 )
@@ -20,14 +19,6 @@ type app struct {
 	chdir   string
 	// destination is --destination; destinationName adds BERTH_DESTINATION.
 	destination string
-	warnMu      sync.Mutex // warnings may come from several goroutines at once
-}
-
-// warnf prints a warning line on standard error.
-func (a *app) warnf(format string, args ...any) {
-	a.warnMu.Lock()
-	defer a.warnMu.Unlock()
-	fmt.Fprintf(a.Err, "Warning: "+format+"\n", args...)
 }
 
 // exitError carries an exit code other than 1 through cobra.
@@ -41,8 +32,11 @@ var errSilent = errors.New("failed")
 func run(ctx context.Context, args []string, io stdio, environ []string) int {
 	a := &app{stdio: io, environ: environ}
 	root := newRootCmd(a)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	args, err := a.withAliases(ctx, root, args)
+	if err == nil {
+		root.SetArgs(args)
+		err = root.ExecuteContext(ctx)
+	}
 	if err == nil {
 		return 0
 	}
@@ -89,6 +83,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newAccessoryCmd(a),
 		newPruneCmd(a),
 		newInitCmd(a),
+		newStopCmd(a),
+		newStartCmd(a),
 	)
 	return root
 }

@@ -37,6 +37,9 @@ type Spec struct {
 	Cmd     []string // the command, an argv (no shell)
 	Env     []string // "K=V", secrets included: never logged
 	Volumes []string
+	// Network is the Docker network to run on ("" = the default bridge):
+	// the role's, so that the command reaches the accessories by name.
+	Network string
 	// Interactive keeps stdin open and attached; TTY gives the container a
 	// terminal (then output is not split into stdout and stderr).
 	Interactive, TTY bool
@@ -61,6 +64,7 @@ func Run(ctx context.Context, d Docker, s Spec, st Streams) (int, error) {
 		Env:       s.Env,
 		Labels:    map[string]string{Label: s.Service, Label + ".role": s.Role},
 		Binds:     s.Volumes,
+		Network:   s.Network,
 		Tty:       s.TTY,
 		OpenStdin: s.Interactive,
 	})

@@ -80,8 +80,8 @@ func (f *fake) Remove(_ context.Context, id string, force bool) error {
 func TestRunSplitsOutputReturnsStatusAndRemoves(t *testing.T) {
 	f := &fake{output: [][2]string{{"out", "hello\n"}, {"err", "oops\n"}}, code: 3, started: make(chan struct{})}
 	var out, errw strings.Builder
-	code, err := Run(context.Background(), f, Spec{Service: "shop", Role: "web", Image: "reg/app:v1@sha256:aa", Cmd: []string{"/app", "x"}, Env: []string{"K=secret"}},
-		Streams{Out: &out, Err: &errw})
+	code, err := Run(context.Background(), f, Spec{Service: "shop", Role: "web", Image: "reg/app:v1@sha256:aa", Cmd: []string{"/app", "x"}, Env: []string{"K=secret"},
+		Network: "berth-shop"}, Streams{Out: &out, Err: &errw})
 	if err != nil || code != 3 {
 		t.Fatalf("Run = %d, %v; want 3, nil", code, err)
 	}
@@ -91,7 +91,7 @@ func TestRunSplitsOutputReturnsStatusAndRemoves(t *testing.T) {
 	if got := strings.Join(f.calls, ","); got != "create shop-web-run,attach,start,wait,remove id1" {
 		t.Errorf("calls = %s", got)
 	}
-	if f.spec.Labels[Label] != "shop" || f.spec.Labels["berth.service"] != "" || f.spec.Env[0] != "K=secret" || f.spec.OpenStdin || f.spec.Tty {
+	if f.spec.Labels[Label] != "shop" || f.spec.Labels["berth.service"] != "" || f.spec.Env[0] != "K=secret" || f.spec.OpenStdin || f.spec.Tty || f.spec.Network != "berth-shop" {
 		t.Errorf("spec = %+v", f.spec)
 	}
 }

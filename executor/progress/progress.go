@@ -51,6 +51,8 @@ func (l *Lines) StepFinished(s planner.Step, st graph.Status, err error, d time.
 		return // the Event says it better
 	case s.Kind == planner.StepBarrier && st == graph.Canceled:
 		l.printf("%-28s not opened: interrupted", "barrier")
+	case s.Kind == planner.StepBarrier && st == graph.Failed: // its gate failed
+		l.printf("%-28s closed: %s", "barrier", firstLine(err))
 	case s.Kind == planner.StepBarrier:
 		l.printf("%-28s closed: the primary role did not turn healthy", "barrier")
 	case st == graph.Interrupted:

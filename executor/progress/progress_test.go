@@ -19,12 +19,14 @@ func TestLinesAreTimestampedAndNameTheStep(t *testing.T) {
 	l.StepStarted(s)
 	l.StepFinished(s, graph.Failed, errors.New("did not turn healthy\nmore detail"), 1500*time.Millisecond)
 	l.StepFinished(planner.Step{ID: "barrier", Kind: planner.StepBarrier}, graph.Skipped, nil, 0)
+	l.StepFinished(planner.Step{ID: "barrier", Kind: planner.StepBarrier}, graph.Failed, errors.New("the barrier's gate failed: x"), 0)
 	l.Event(planner.Address{Host: "h3", Role: "worker"}, "removed prepared container")
 	got := b.String()
 	for _, want := range []string{
 		"08:01:02.345  h2/web                       health    started\n",
 		"08:01:02.345  h2/web                       health    failed after 1.5s: did not turn healthy\n",
 		"barrier                      closed: the primary role did not turn healthy",
+		"barrier                      closed: the barrier's gate failed: x",
 		"h3/worker                    removed prepared container",
 	} {
 		if !strings.Contains(got, want) {

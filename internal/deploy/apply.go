@@ -13,6 +13,7 @@ import (
 	"github.com/berth-sh/berth/executor/audit"
 	"github.com/berth-sh/berth/internal/dockerapi"
 	"github.com/berth-sh/berth/internal/fanout"
+	"github.com/berth-sh/berth/internal/hooks"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -30,11 +31,14 @@ func (s *Session) Plan(ctx context.Context, opts planner.Options) (*planner.Plan
 // Verify re-derives a saved plan from the configuration, the plan's
 // variables and options and the live hosts, and returns the re-derived
 // plan if it equals the saved one. The caller holds the lock.
-func (s *Session) Verify(ctx context.Context, saved *planner.Plan) (*planner.Plan, error) {
+//
+// hooks are the hooks found now: one added, removed or changed since the
+// plan makes it stale.
+func (s *Session) Verify(ctx context.Context, saved *planner.Plan, hooks []planner.Hook) (*planner.Plan, error) {
 	if err := s.AddDeparted(saved); err != nil {
 		return nil, err
 	}
-	return planner.Verify(ctx, saved, s.Config, s.Deps(), planner.Options{BerthVersion: s.env.Version, Logger: s.log})
+	return planner.Verify(ctx, saved, s.Config, s.Deps(), planner.Options{BerthVersion: s.env.Version, Logger: s.log, Hooks: hooks})
 }
 
 // Result words for the audit log and the outcome.
@@ -51,6 +55,10 @@ type ExecuteOptions struct {
 	Reporter    executor.Reporter
 	Summary     string // the plan's summary line, for the audit log
 	OnWalked    func() // called when the walk ends, before the audit line (a live display stops there)
+	// Hooks runs the hooks the plan records (nil: none); PlanDigest is the
+	// digest of the plan file applied, if any, for them.
+	Hooks      *hooks.Runner
+	PlanDigest string
 }
 
 // Outcome is what an Execute did.
@@ -66,7 +74,20 @@ type Outcome struct {
 // and the roster on the hosts around it; after a success it prunes the
 // images no container uses any more. The error is the executor's, every
 // branch's errors joined.
+//
+// The hooks the plan records run around it: the pre-hook first (its
+// failure changes no host and is the error), post-barrier at the barrier,
+// the post-hook last (its failure is joined to the error).
 func (s *Session) Execute(ctx context.Context, cfg *lang.Config, p *planner.Plan, o ExecuteOptions) (Outcome, error) {
+	hk := s.hooksOf(p, o)
+	if err := hk.before(ctx); err != nil {
+		return Outcome{Result: Failed, Walk: &executor.Result{}}, err
+	}
+	out, err := s.execute(ctx, cfg, p, o, hk.gate())
+	return out, errors.Join(err, hk.after(ctx, out))
+}
+
+func (s *Session) execute(ctx context.Context, cfg *lang.Config, p *planner.Plan, o ExecuteOptions, gate executor.Gate) (Outcome, error) {
 	entry := audit.Entry{Service: cfg.StateName(), Who: s.env.Who, Command: o.Command, Version: p.Version}
 	var wg sync.WaitGroup // the audit line and the roster go out together
 	wg.Go(func() { s.audit(ctx, p, entry, "started", o.Summary) })
@@ -75,7 +96,7 @@ func (s *Session) Execute(ctx context.Context, cfg *lang.Config, p *planner.Plan
 
 	start := time.Now()
 	res, err := executor.Apply(ctx, p, cfg, hosts{s}, executor.Options{
-		Parallelism: parallelism(o.Parallelism, cfg, len(p.Hosts)), Reporter: o.Reporter})
+		Parallelism: parallelism(o.Parallelism, cfg, len(p.Hosts)), Reporter: o.Reporter, Gate: gate})
 	if o.OnWalked != nil {
 		o.OnWalked()
 	}

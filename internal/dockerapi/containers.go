@@ -225,7 +225,8 @@ type CreateSpec struct {
 	RestartPolicy string        // "", "no", "always", "unless-stopped", "on-failure"
 	// RestartRetries is the most restarts of an "on-failure" policy; 0 = no limit.
 	RestartRetries int
-	Network        string // "" = the default bridge
+	Network        string   // "" = the default bridge
+	Aliases        []string // DNS names of the container on Network
 	// Resources and the rest of the container's Docker options; the zero
 	// value of each is Docker's default.
 	Memory, MemoryReservation, ShmSize int64 // bytes
@@ -301,6 +302,8 @@ type createJSON struct {
 	AttachStdout bool                `json:"AttachStdout,omitempty"`
 	AttachStderr bool                `json:"AttachStderr,omitempty"`
 	HostConfig   hostConfigJSON      `json:"HostConfig"`
+	// NetworkingConfig gives the aliases on the network of NetworkMode.
+	NetworkingConfig *networkingJSON `json:"NetworkingConfig,omitempty"`
 }
 
 type healthJSON struct {
@@ -378,6 +381,7 @@ func (s CreateSpec) body() createJSON {
 		b.HostConfig.RestartPolicy = &restartJSON{Name: s.RestartPolicy, MaximumRetryCount: s.RestartRetries}
 	}
 	b.HostConfig.NetworkMode = s.Network
+	b.NetworkingConfig = s.networking()
 	b.HostConfig.AutoRemove = s.AutoRemove
 	s.hostOptions(&b.HostConfig)
 	b.Tty = s.Tty

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -55,5 +56,50 @@ func TestEnsureNetworkNamesHostAndNetworkOnError(t *testing.T) {
 	var api *APIError
 	if err == nil || !errors.As(err, &api) || !strings.Contains(err.Error(), "host h2: docker network inspect berth: boom") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestConnectNetworkGivesAliasesAndToleratesAJoinedContainer(t *testing.T) {
+	f := newFakeDaemon(t)
+	f.handle("POST /networks/berth/connect", 200, "")
+	c, _ := newTestClient(t, f)
+	if err := c.ConnectNetwork(context.Background(), "berth", "abc", []string{"db"}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := f.requests()
+	if last := reqs[len(reqs)-1]; !strings.Contains(last.Body, `"Container":"abc"`) || !strings.Contains(last.Body, `"Aliases":["db"]`) {
+		t.Errorf("connect request = %+v", last)
+	}
+	f2 := newFakeDaemon(t)
+	f2.routes["POST /networks/berth/connect"] = func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(403)
+		io.WriteString(w, `{"message":"endpoint with name shop-web-v1 already exists in network berth"}`)
+	}
+	c2, _ := newTestClient(t, f2)
+	if err := c2.ConnectNetwork(context.Background(), "berth", "abc", nil); err != nil {
+		t.Errorf("a container already on the network: %v", err)
+	}
+}
+
+func TestRemoveNetworkOfNoneIsNoError(t *testing.T) {
+	f := newFakeDaemon(t)
+	f.routes["DELETE /networks/berth-shop"] = func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(404)
+		io.WriteString(w, `{"message":"network berth-shop not found"}`)
+	}
+	c, _ := newTestClient(t, f)
+	if err := c.RemoveNetwork(context.Background(), "berth-shop"); err != nil {
+		t.Errorf("RemoveNetwork of a missing network: %v", err)
+	}
+}
+
+func TestCreateGivesAliasesOnItsNetwork(t *testing.T) {
+	b := CreateSpec{Image: "pg", Network: "berth-shop", Aliases: []string{"db", "shop-db"}}.body()
+	if b.HostConfig.NetworkMode != "berth-shop" || b.NetworkingConfig == nil ||
+		!slices.Equal(b.NetworkingConfig.EndpointsConfig["berth-shop"].Aliases, []string{"db", "shop-db"}) {
+		t.Errorf("body = %+v", b)
+	}
+	if b := (CreateSpec{Image: "pg", Network: "berth-shop"}).body(); b.NetworkingConfig != nil {
+		t.Errorf("no aliases, yet a NetworkingConfig: %+v", b.NetworkingConfig)
 	}
 }

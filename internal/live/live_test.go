@@ -14,8 +14,8 @@ import (
 
 	"github.com/berth-sh/berth/internal/dockerapi"
 	"github.com/berth-sh/berth/internal/sshx"
-	"github.com/berth-sh/berth/internal/sshx/sshxtest"
 	"github.com/berth-sh/berth/planner"
+	"github.com/berth-sh/berth/test/sshxtest"
 )
 
 // listing is what the fake daemon answers: two containers of shop, one

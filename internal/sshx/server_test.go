@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/berth-sh/berth/internal/sshx/sshxtest"
+	"github.com/berth-sh/berth/test/sshxtest"
 )
 
 // testServer is sshxtest's server with a tiny command language, and what

@@ -371,7 +371,9 @@ func (b *labBench) cleanup() {
 	services := append(b.services, b.id+"-hand")
 	var script strings.Builder
 	for _, s := range services {
-		fmt.Fprintf(&script, "docker ps -aq --filter label=berth.service=%s | xargs -r docker rm -f >/dev/null; rm -rf \"$HOME/.berth/locks/%s\" \"$HOME/.berth/audit/%s.log\"\n", s, s, s)
+		fmt.Fprintf(&script, "docker ps -aq --filter label=berth.service=%[1]s | xargs -r docker rm -f >/dev/null; "+
+			"docker network ls -q --filter label=berth.service=%[1]s | xargs -r docker network rm >/dev/null 2>&1; "+
+			"rm -rf \"$HOME/.berth/locks/%[1]s\" \"$HOME/.berth/audit/%[1]s.log\"\n", s)
 	}
 	var wg sync.WaitGroup
 	for _, h := range b.env.hosts {

@@ -119,7 +119,8 @@ func (b *labBench) proxyCleanup() {
 	defer cancel()
 	var filters []string
 	for _, s := range b.services {
-		filters = append(filters, fmt.Sprintf("docker ps -aq --filter label=berth.service=%s | xargs -r docker rm -f >/dev/null;", s))
+		filters = append(filters, fmt.Sprintf("docker ps -aq --filter label=berth.service=%[1]s | xargs -r docker rm -f >/dev/null; "+
+			"docker network ls -q --filter label=berth.service=%[1]s | xargs -r docker network rm >/dev/null 2>&1;", s))
 	}
 	cmd := strings.Join(filters, " ") + " docker network rm berth >/dev/null 2>&1; docker volume rm berth-proxy-config >/dev/null 2>&1; true"
 	for _, h := range b.env.hosts[:2] {

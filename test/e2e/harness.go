@@ -512,11 +512,13 @@ func (l *LabEnv) Service(t testing.TB, prefix string) string {
 	return name
 }
 
-// Cleanup removes every container labelled berth.service=service on every host.
+// Cleanup removes every container and network labelled
+// berth.service=service on every host.
 func (l *LabEnv) Cleanup(t testing.TB, service string) {
 	t.Helper()
-	cmd := fmt.Sprintf("docker ps -aq --filter label=berth.service=%s | xargs -r docker rm -f >/dev/null; rm -f ~/.berth/roster/%s.json",
-		shellQuote(service), shellQuote(service))
+	cmd := fmt.Sprintf("docker ps -aq --filter label=berth.service=%[1]s | xargs -r docker rm -f >/dev/null; "+
+		"docker network ls -q --filter label=berth.service=%[1]s | xargs -r docker network rm >/dev/null; rm -f ~/.berth/roster/%[1]s.json",
+		shellQuote(service))
 	var wg sync.WaitGroup
 	for _, h := range l.Hosts {
 		wg.Add(1)

@@ -11,7 +11,8 @@
 # (socket at the standard /var/run/docker.sock) and its own sshd (root, key
 # only, own host key). In the root namespace run a registry on 10.77.0.1:5000
 # (plain http, htpasswd login) and a build daemon that builds and pushes the
-# test images (test/lab/app) when the registry lacks them.
+# test images (test/lab/app), kamal-proxy, and nginx, PostgreSQL and Redis
+# from Debian's packages (debian-images.sh) when the registry lacks them.
 #
 # Everything a client needs lands in $BERTH_LAB_DIR/client (default
 # /tmp/berth-lab/client). Nothing listens outside the bridge and loopback,
@@ -30,7 +31,7 @@ REGISTRY_USER=deploy
 DOCKER=/usr/bin/docker       # Debian's CLI, the daemons' own version
 DOCKERD=/usr/sbin/dockerd
 SSHD=/usr/sbin/sshd
-PACKAGES=(docker.io openssh-server docker-registry apache2-utils iproute2 curl)
+PACKAGES=(docker.io openssh-server docker-registry apache2-utils iproute2 curl debootstrap)
 
 LOCK=/run/berth-lab.lock     # one lab.sh at a time
 ACTIVE=$NS_DIR/lab_dir       # the folder of the lab that is up
@@ -549,6 +550,9 @@ proxy_image_up() {
 	rm -rf "$ctx"
 }
 
+# nginx, PostgreSQL and Redis from Debian's packages (debian_images_up).
+. "$REPO_ROOT"/test/lab/debian-images.sh
+
 # ---------------------------------------------------------------- up / down / status
 
 no_lab_zombies() {
@@ -578,7 +582,7 @@ up() {
 	ns_dir_up
 	echo "$LAB_DIR" >"$ACTIVE"
 	registry_up
-	(build_up && images_up && proxy_image_up) &
+	(build_up && images_up && proxy_image_up && debian_images_up) &
 	pids+=($!)
 	for ((i = 1; i <= n; i++)); do
 		host_up h$i &

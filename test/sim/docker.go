@@ -55,7 +55,8 @@ type Docker struct {
 	volumes    map[string]bool // named volumes, made by the first container mounting one
 	version    string          // "" = APIVersion
 	requests   int64
-	unknown    []string // requests the model does not simulate, "GET /path"
+	unknown    []string        // requests the model does not simulate, "GET /path"
+	networks   map[string]bool // by name (see networks.go)
 }
 
 func newDocker() *Docker {
@@ -164,6 +165,8 @@ func (d *Docker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.listImages(w)
 	case strings.HasPrefix(path, "/images/"):
 		d.image(w, r, strings.TrimPrefix(path, "/images/"))
+	case strings.HasPrefix(path, "/networks/"):
+		d.network(w, r, strings.TrimPrefix(path, "/networks"))
 	case strings.HasPrefix(path, "/volumes/") && r.Method == http.MethodDelete:
 		d.removeVolume(w, strings.TrimPrefix(path, "/volumes/"))
 	default:

@@ -23,7 +23,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/berth-sh/berth/internal/sshx/sshxtest"
+	"github.com/berth-sh/berth/test/sshxtest"
 )
 
 // DockerSocket is the only socket path a simulated host forwards to.

@@ -53,4 +53,5 @@ deploy {
   on_failure      = "rollback"
   readiness_delay = "2s"
   barrier_timeout = "3m"
+  hook_timeout    = "90s"
 }

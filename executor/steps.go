@@ -110,7 +110,7 @@ func (r *run) create(ctx context.Context, d Docker, b *branch) error {
 // sameLabels reports whether a container found by name is the one a
 // create asked for: every berth label equal.
 func sameLabels(have, want map[string]string) bool {
-	for _, k := range []string{planner.LabelService, planner.LabelRole, planner.LabelAccessory, planner.LabelVersion, planner.LabelConfig, planner.LabelProxy} {
+	for _, k := range []string{planner.LabelService, planner.LabelRole, planner.LabelAccessory, planner.LabelVersion, planner.LabelConfig, planner.LabelProxy, planner.LabelDestination} {
 		if have[k] != want[k] {
 			return false
 		}

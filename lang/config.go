@@ -18,7 +18,10 @@ type Config struct {
 	// of every variable (sensitive ones by hash only). "sha256:<hex>".
 	Hash string
 
-	Service     Service
+	Service Service
+	// Destination is the --destination the configuration was loaded for
+	// ("" = none): its override files are part of Files.
+	Destination string
 	Version     Version
 	Registry    *Registry // nil when the configuration has no registry block
 	SSH         SSH
@@ -72,12 +75,16 @@ type SSH struct {
 	CommandTimeout time.Duration // default 5m
 }
 
-// Host is a `host "NAME"` block. User and Port are zero when they come from SSH.
+// Host is a `host "NAME"` block, resolved through the OpenSSH config (its
+// address as a Host alias). Each setting is zero when it comes from SSH.
 type Host struct {
-	Name    string
-	Address string
-	User    string
-	Port    int
+	Name       string
+	Address    string // the host block's, or the OpenSSH config's HostName for it
+	User       string
+	Port       int
+	Identity   string // from the OpenSSH config's IdentityFile
+	KnownHosts string // from its UserKnownHostsFile
+	ProxyJump  string // from its ProxyJump
 }
 
 // Role is a `role "NAME"` block.
@@ -266,6 +273,16 @@ func (s Secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte("(sensiti
 func (s Secret) MarshalJSON() ([]byte, error)  { return []byte(`"(sensitive)"`), nil }
 func (s *Secret) UnmarshalJSON(_ []byte) error { *s = Secret{}; return nil }
 func (s *Secret) UnmarshalText(_ []byte) error { *s = Secret{}; return nil }
+
+// StateName is the name under which the service's deploy lock and audit
+// log are kept on the hosts: the service's name, or SERVICE@DESTINATION
+// (no service name has an "@").
+func (c *Config) StateName() string {
+	if c.Destination == "" {
+		return c.Service.Name
+	}
+	return c.Service.Name + "@" + c.Destination
+}
 
 // PrimaryRole returns the primary role (always Roles[0] of a valid config).
 func (c *Config) PrimaryRole() *Role {

@@ -26,6 +26,7 @@ func (l *loader) load() *Config {
 			blocks[b.Type] = append(blocks[b.Type], b)
 		}
 	}
+	l.applyOverrides(blocks)
 	for _, t := range []string{"service", "registry", "ssh", "deploy", "proxy"} {
 		blocks[t] = l.single(blocks[t])
 	}
@@ -45,8 +46,10 @@ func (l *loader) load() *Config {
 	cfg := &Config{Dir: l.opts.Dir, Files: l.files}
 	l.decodeService(blocks["service"], cfg)
 	cfg.Registry = l.decodeRegistry(blocks["registry"])
-	cfg.SSH = l.decodeSSH(blocks["ssh"])
+	var sshSet sshExplicit
+	cfg.SSH, sshSet = l.decodeSSH(blocks["ssh"])
 	cfg.Hosts = l.decodeHosts(blocks["host"])
+	l.applySSHConfig(l.openSSHConfig(sshSet), sshSet, cfg.Hosts, blocks["host"])
 	for _, b := range blocks["role"] {
 		cfg.Roles = append(cfg.Roles, l.decodeRole(b))
 	}
@@ -130,6 +133,10 @@ func (l *loader) decodeLocals(blocks []*hcl.Block) {
 		}
 		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Range.Start.Byte < sorted[j].Range.Start.Byte })
 		for _, a := range sorted {
+			if first := attrs[a.Name]; first != nil && l.overrideLocals[b] {
+				attrs[a.Name] = a // a destination's override replaces the value
+				continue
+			}
 			if first := attrs[a.Name]; first != nil {
 				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate local value",
 					Detail: fmt.Sprintf("The local value %q is already defined at %s.", a.Name, first.NameRange.String()), Subject: a.NameRange.Ptr()})
@@ -193,9 +200,11 @@ func (l *loader) decodeService(blocks []*hcl.Block, cfg *Config) {
 	}
 	b := blocks[0]
 	cfg.Service.Name = b.Labels[0]
+	cfg.Destination = l.opts.Destination
 	l.checkName(b, "service")
 	content, diags := b.Body.Content(serviceSchema)
 	l.diags = append(l.diags, diags...)
+	l.checkDestination(content.Attributes["require_destination"])
 	l.decodeNetwork(content.Attributes["network"], cfg)
 	a := content.Attributes["image"]
 	s, ok := l.str(a)
@@ -264,16 +273,20 @@ func (l *loader) decodeRegistry(blocks []*hcl.Block) *Registry {
 	return r
 }
 
-func (l *loader) decodeSSH(blocks []*hcl.Block) SSH {
+func (l *loader) decodeSSH(blocks []*hcl.Block) (SSH, sshExplicit) {
 	home := l.env["HOME"]
 	s := SSH{User: "root", Port: 22, KnownHosts: expandHome("~/.ssh/known_hosts", home), HostKeyPolicy: "strict",
 		ConnectTimeout: defaultConnectTimeout, CommandTimeout: defaultCommandTimeout}
+	var ex sshExplicit
 	if len(blocks) == 0 {
-		return s
+		return s, ex
 	}
 	content, diags := blocks[0].Body.Content(sshSchema)
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes
+	ex.block, ex.config = blocks[0], at["config"]
+	ex.user, ex.port, ex.identity = at["user"] != nil, at["port"] != nil, at["identity"] != nil
+	ex.knownHosts, ex.proxyJump = at["known_hosts"] != nil, at["proxy_jump"] != nil
 	if v, ok := l.str(at["user"]); ok {
 		s.User = v
 	}
@@ -304,7 +317,7 @@ func (l *loader) decodeSSH(blocks []*hcl.Block) SSH {
 	if v, ok := l.duration(at["command_timeout"]); ok {
 		s.CommandTimeout = v
 	}
-	return s
+	return s, ex
 }
 
 func (l *loader) decodeHosts(blocks []*hcl.Block) []Host {

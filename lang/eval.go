@@ -194,12 +194,11 @@ func (l *loader) secretRef(expr hcl.Expression) string {
 	switch e := expr.(type) {
 	case *hclsyntax.ScopeTraversalExpr:
 		return string(e.SrcRange.SliceBytes(l.source(e.SrcRange.Filename)))
-	case *hclsyntax.FunctionCallExpr:
-		if e.Name == "env" && len(e.Args) == 1 {
-			if lit, ok := e.Args[0].(*hclsyntax.TemplateExpr); ok && lit.IsStringLiteral() {
-				r := e.Range()
-				return string(r.SliceBytes(l.source(r.Filename)))
-			}
+	case *hclsyntax.FunctionCallExpr, *hclsyntax.IndexExpr, *hclsyntax.RelativeTraversalExpr:
+		// env("NAME"), secret_cmd([...]), secrets_file("F")["KEY"]: the
+		// call as written, when it refers to nothing that may be secret.
+		if r := expr.Range(); secretSource(expr) && len(expr.Variables()) == 0 && r.End.Byte-r.Start.Byte <= 200 {
+			return string(r.SliceBytes(l.source(r.Filename)))
 		}
 	}
 	r := expr.Range()
@@ -211,4 +210,18 @@ func (l *loader) source(filename string) []byte {
 		return f.Bytes
 	}
 	return nil
+}
+
+// secretSource reports whether expr is a call of env, secret_cmd or
+// secrets_file, or an index into one.
+func secretSource(expr hcl.Expression) bool {
+	switch e := expr.(type) {
+	case *hclsyntax.IndexExpr:
+		return secretSource(e.Collection)
+	case *hclsyntax.RelativeTraversalExpr:
+		return secretSource(e.Source)
+	case *hclsyntax.FunctionCallExpr:
+		return e.Name == "env" || e.Name == "secret_cmd" || e.Name == "secrets_file"
+	}
+	return false
 }

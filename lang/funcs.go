@@ -12,7 +12,7 @@ import (
 )
 
 // functions returns the functions a configuration may call: the go-cty
-// standard library plus env and file.
+// standard library plus env, file, secret_cmd and secrets_file.
 func (l *loader) functions() map[string]function.Function {
 	return map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc,
@@ -39,9 +39,11 @@ func (l *loader) functions() map[string]function.Function {
 		"jsonencode": stdlib.JSONEncodeFunc, "formatdate": stdlib.FormatDateFunc,
 		"timeadd":  stdlib.TimeAddFunc,
 		"tostring": stdlib.MakeToFunc(cty.String), "tonumber": stdlib.MakeToFunc(cty.Number),
-		"tobool": stdlib.MakeToFunc(cty.Bool),
-		"env":    l.envFunc(),
-		"file":   l.fileFunc(),
+		"tobool":       stdlib.MakeToFunc(cty.Bool),
+		"env":          l.envFunc(),
+		"file":         l.fileFunc(),
+		"secret_cmd":   l.secretCmdFunc(),
+		"secrets_file": l.secretsFileFunc(),
 	}
 }
 

@@ -40,7 +40,14 @@ func (l *loader) hash(cfg *Config) string {
 		if b == nil {
 			b, _ = os.ReadFile(f)
 		}
-		write("file", filepath.Base(f), string(b))
+		name, err := filepath.Rel(l.opts.Dir, f)
+		if err != nil {
+			name = filepath.Base(f)
+		}
+		write("file", name, string(b))
+	}
+	if cfg.Destination != "" {
+		write("destination", cfg.Destination)
 	}
 	for _, v := range cfg.Variables {
 		write("var", v.Name, v.Value, v.Hash)
@@ -53,6 +60,7 @@ func (l *loader) hash(cfg *Config) string {
 	for _, n := range names {
 		write("env", n, NewSecret("", l.envReads[n]).Hash(cfg.Service.Name))
 	}
+	l.hashSecretSources(write, cfg.Service.Name)
 	for _, ef := range l.envFiles {
 		write("env_file", ef.path)
 		for _, k := range sortedNames(ef.vars) {
@@ -60,4 +68,23 @@ func (l *loader) hash(cfg *Config) string {
 		}
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// hashSecretSources writes what secret_cmd and secrets_file read, by hash,
+// so that a changed secret changes the configuration's hash as env() does.
+func (l *loader) hashSecretSources(write func(...string), salt string) {
+	keys := make([]string, 0, len(l.cmdRuns))
+	for k := range l.cmdRuns {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		write("secret_cmd", k, NewSecret("", l.cmdRuns[k].value).Hash(salt))
+	}
+	for _, sf := range l.secretFiles {
+		write("secrets_file", sf.path)
+		for _, k := range sortedNames(sf.vars) {
+			write(k, NewSecret("", sf.vars[k]).Hash(salt))
+		}
+	}
 }

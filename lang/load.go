@@ -28,6 +28,11 @@ type Options struct {
 	// env() of an unset variable are unknown instead of errors, and checks
 	// that need their value are skipped.
 	Validate bool
+	// Destination selects the override files laid over the base
+	// configuration (--destination); "" = the base alone.
+	Destination string
+	// SecretCommand runs the commands of secret_cmd; nil = ExecSecretCommand.
+	SecretCommand RunSecretCommand
 }
 
 // Result is what Load returns. Files holds every parsed file, keyed by the
@@ -80,10 +85,16 @@ type loader struct {
 	env    map[string]string
 	diags  hcl.Diagnostics
 
-	files    []string    // config file names as in diagnostics, sorted
-	bodies   []*hcl.File // parallel to files
-	secrets  []string    // values to scrub from diagnostics
-	envReads map[string]string
+	files  []string    // config file names as in diagnostics, sorted
+	bodies []*hcl.File // the base files, parallel to the start of files
+	// overrides are the destination's override files, after the base in
+	// files; overrideLocals their locals blocks.
+	overrides      []*hcl.File
+	overrideLocals map[*hcl.Block]bool
+	secrets        []string // values to scrub from diagnostics
+	envReads       map[string]string
+	cmdRuns        map[string]cmdResult // secret_cmd runs by argv, once per Load
+	secretFiles    []secretsFile        // every secrets_file read, for the hash
 
 	evalCtx       *hcl.EvalContext
 	scope         scope
@@ -100,7 +111,7 @@ func newLoader(ctx context.Context, opts Options) *loader {
 			env[k] = v
 		}
 	}
-	return &loader{ctx: ctx, opts: opts, parser: hclparse.NewParser(), env: env, envReads: map[string]string{}, primaryRanges: map[string]hcl.Range{}}
+	return &loader{ctx: ctx, opts: opts, parser: hclparse.NewParser(), env: env, envReads: map[string]string{}, cmdRuns: map[string]cmdResult{}, overrideLocals: map[*hcl.Block]bool{}, primaryRanges: map[string]hcl.Range{}}
 }
 
 // readFiles parses every *.hcl file of the directory.
@@ -116,7 +127,7 @@ func (l *loader) readFiles() {
 	}
 	var names []string
 	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") && !strings.HasPrefix(e.Name(), ".") {
+		if !e.IsDir() && isBaseFile(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}
@@ -136,7 +147,9 @@ func (l *loader) readFiles() {
 			Summary:  "No configuration files",
 			Detail:   "The directory " + l.opts.Dir + " contains no *.hcl file.",
 		})
+		return
 	}
+	l.readOverrides()
 }
 
 // parseFile reads and parses one HCL file, refusing anything too large.

@@ -16,7 +16,7 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "alias", LabelNames: []string{"name"}},
 }}
 
-var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "network"}}}
+var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "network"}, {Name: "require_destination"}}}
 
 var registrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "server", Required: true}, {Name: "username"}, {Name: "password"}, {Name: "insecure"},
@@ -24,7 +24,7 @@ var registrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 var sshSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "user"}, {Name: "port"}, {Name: "identity"}, {Name: "known_hosts"}, {Name: "known_hosts_policy"},
-	{Name: "proxy_jump"}, {Name: "connect_timeout"}, {Name: "command_timeout"},
+	{Name: "proxy_jump"}, {Name: "connect_timeout"}, {Name: "command_timeout"}, {Name: "config"},
 }}
 
 var hostSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{

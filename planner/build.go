@@ -168,6 +168,7 @@ func newPlan(cfg *lang.Config, opts Options, in inputs, changes []Change, g Grap
 		BerthVersion:  opts.BerthVersion,
 		CreatedAt:     opts.Now().UTC().Truncate(time.Second),
 		Service:       cfg.Service.Name,
+		Destination:   cfg.Destination,
 		Version:       cfg.Version.Full,
 		ConfigHash:    cfg.Hash,
 		Variables:     safeVariables(cfg.Variables),
@@ -288,7 +289,7 @@ func readHosts(ctx context.Context, r StateReader, cfg *lang.Config, hosts []str
 				errs[i] = hostErr(cfg, h, ctx.Err())
 				return
 			}
-			st, err := r.ReadState(ctx, h, cfg.Service.Name)
+			st, err := r.ReadState(ctx, h, cfg.StateName())
 			if err != nil {
 				errs[i] = hostErr(cfg, h, err)
 				return

@@ -107,7 +107,7 @@ func readDeparted(ctx context.Context, r StateReader, cfg *lang.Config, hosts []
 				return &DepartedError{Host: h, Err: err}
 			}
 		}
-		st, err := r.ReadState(ctx, h.Name, cfg.Service.Name)
+		st, err := r.ReadState(ctx, h.Name, cfg.StateName())
 		if err != nil {
 			return &DepartedError{Host: h, Err: err}
 		}

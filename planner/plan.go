@@ -14,8 +14,10 @@ import (
 // would ignore them, so it must refuse such a file. 3.0 is compact and
 // leaves out what the reader derives (WriteFile): a 2.x berth would read
 // steps without kinds, so it must refuse such a file. ReadFile upgrades
-// 1.x and 2.x.
-const FormatVersion = "3.0"
+// 1.x, 2.x and 3.x. 4.0 added the destination: a 3.x berth would apply
+// the plan of a destination to the base configuration's hosts, so it must
+// refuse such a file.
+const FormatVersion = "4.0"
 
 // Action is what a plan does to one (host, role) or (host, accessory).
 type Action string
@@ -244,6 +246,7 @@ type Plan struct {
 	BerthVersion  string            `json:"berth_version"`
 	CreatedAt     time.Time         `json:"created_at"`
 	Service       string            `json:"service"`
+	Destination   string            `json:"destination,omitempty"` // --destination; "" = none
 	Version       string            `json:"version"`
 	ConfigHash    string            `json:"config_hash"`
 	Variables     []lang.Variable   `json:"variables,omitempty"`
@@ -302,6 +305,9 @@ func (p *Plan) CommandLine() string {
 	}
 	if op := p.AccessoryOp; op != nil {
 		args = []string{"berth", "accessory", op.Op, op.Name}
+	}
+	if p.Destination != "" {
+		args = append([]string{"berth", "--destination", p.Destination}, args[1:]...)
 	}
 	for _, t := range p.Targets {
 		args = append(args, "--target", t)

@@ -22,13 +22,14 @@ var (
 
 // supportedMajor is the plan file major version this berth writes; it
 // also reads the versions that upgrades holds a step for.
-const supportedMajor = 3
+const supportedMajor = 4
 
 // upgrades turn a plan decoded from an older major version into the
 // current one, each a small step from its major to the next.
 var upgrades = map[int]func(*Plan){
 	1: upgradeV1,
 	2: upgradeV2,
+	3: upgradeV3,
 }
 
 // upgradeV1 upgrades a 1.x plan: 1.x files did not record
@@ -50,6 +51,10 @@ func upgradeV2(p *Plan) {
 		forLive(&p.Changes[i], func(c *Container) { c.Labels = nil })
 	}
 }
+
+// upgradeV3 upgrades a 3.x plan: 3.x had no destinations, so its plan is
+// the configuration's without one, which an empty Destination says.
+func upgradeV3(p *Plan) { p.Destination = "" }
 
 // WriteFile writes the plan as compact JSON, streamed through a buffer,
 // atomically (a temporary file in the same directory, then a rename), mode

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -75,6 +76,30 @@ func TestPlanFileV2Upgraded(t *testing.T) {
 	}
 }
 
+// A 3.0 file, made before destinations, reads as the plan without one.
+func TestPlanFileV3Upgraded(t *testing.T) {
+	p := build(t, testConfig("v2"), deployed(testConfig("v1"), digestV1), Options{})
+	path := filepath.Join(t.TempDir(), "plan.json")
+	if err := WriteFile(path, p); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte(`"format_version":"4.0"`), []byte(`"format_version":"3.0"`), 1)
+	got, err := Decode("old.json", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"format_version":"3.0"`)) || got.FormatVersion != FormatVersion || got.Destination != "" {
+		t.Errorf("format version %s, destination %q after the upgrade", got.FormatVersion, got.Destination)
+	}
+	if err := Compare(got, p); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestReadFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
@@ -87,7 +112,7 @@ func TestReadFileErrors(t *testing.T) {
 		{"array", `[1, 2]`, ErrNotPlanFile, "cannot unmarshal array"},
 		{"numberversion", `{"format_version": 1}`, ErrNotPlanFile, "cannot unmarshal number"},
 		{"badfield", `{"format_version": "1.0", "changes": "x"}`, ErrNotPlanFile, "cannot unmarshal string"},
-		{"newer", `{"format_version":"4.0","future":true}`, ErrPlanVersion, "format version 4.0 is newer than this berth supports (3.x); upgrade berth"},
+		{"newer", `{"format_version":"5.0","future":true}`, ErrPlanVersion, "format version 5.0 is newer than this berth supports (4.x); upgrade berth"},
 		{"older", `{"format_version":"0.9"}`, ErrPlanVersion, "older"},
 		{"garbage", `{"format_version":"x.y"}`, ErrPlanVersion, `"x.y"`},
 		{"cycle", `{"format_version":"1.0","graph":{"steps":[{"id":"a","depends_on":["a"]}]}}`, ErrGraph, "cycle"},

@@ -57,7 +57,7 @@ func Spec(cfg *lang.Config, role *lang.Role, host string, digest string) Contain
 		Network:   cfg.Network(),
 	}
 	labels := map[string]string{LabelRole: role.Name}
-	spec := finishSpec(cfg, s, labels, cfg.Service.Name+"-"+role.Name+"-"+short,
+	spec := finishSpec(cfg, s, labels, namePrefix(cfg)+"-"+role.Name+"-"+short,
 		ServiceRef(cfg), cfg.Version.Full)
 	spec.StopSignal, spec.StopTimeout = role.Stop.Signal, role.Stop.Timeout
 	return spec
@@ -81,9 +81,18 @@ func AccessorySpec(cfg *lang.Config, acc *lang.Accessory, host string, digest st
 	}
 	labels := map[string]string{LabelAccessory: acc.Name}
 	ref := AccessoryRef(acc)
-	spec := finishSpec(cfg, s, labels, cfg.Service.Name+"-"+acc.Name, ref, imageTag(ref))
+	spec := finishSpec(cfg, s, labels, namePrefix(cfg)+"-"+acc.Name, ref, imageTag(ref))
 	spec.StopSignal, spec.StopTimeout = acc.Stop.Signal, acc.Stop.Timeout
 	return spec
+}
+
+// namePrefix starts the names of the service's containers: SERVICE, or
+// SERVICE-DESTINATION under a destination.
+func namePrefix(cfg *lang.Config) string {
+	if cfg.Destination == "" {
+		return cfg.Service.Name
+	}
+	return cfg.Service.Name + "-" + cfg.Destination
 }
 
 // ServiceRef is the image reference the service's roles run: "repo:version".
@@ -103,6 +112,9 @@ func finishSpec(cfg *lang.Config, s SpecSummary, own map[string]string, name, re
 	}
 	maps.Copy(labels, own)
 	labels[LabelService] = cfg.Service.Name
+	if cfg.Destination != "" {
+		labels[LabelDestination] = cfg.Destination
+	}
 	labels[LabelVersion] = version
 	hash := s.Hash()
 	labels[LabelConfig] = hash

@@ -55,6 +55,9 @@ func CheckStale(ctx context.Context, p *Plan, cfg *lang.Config, r StateReader) e
 
 // configMoves says how the configuration differs from the plan's, if it does.
 func configMoves(p *Plan, cfg *lang.Config) []string {
+	if p.Destination != cfg.Destination {
+		return []string{fmt.Sprintf("the plan is for destination %q, the configuration was loaded for %q", p.Destination, cfg.Destination)}
+	}
 	if cfg.Hash == p.ConfigHash {
 		return nil
 	}

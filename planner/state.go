@@ -22,7 +22,18 @@ const (
 	// container's spec (see SpecSummary), so that the next plan can say
 	// field by field what changed. Secrets appear in it only as salted hashes.
 	LabelSpec = "berth.spec"
+	// LabelDestination is on the containers of a destination's deploy
+	// (--destination): a deploy sees only its own destination's
+	// containers, and one without a destination only those without it.
+	LabelDestination = "berth.destination"
 )
+
+// SplitStateName splits a state name (lang.Config.StateName: SERVICE or
+// SERVICE@DESTINATION) into the service and the destination.
+func SplitStateName(name string) (service, destination string) {
+	service, destination, _ = strings.Cut(name, "@")
+	return service, destination
+}
 
 // Container is one live container of the service on one host, as read from
 // the host's Docker daemon.
@@ -83,7 +94,9 @@ func (h HostState) Fingerprint() string {
 
 // StateReader reads the live state of one host: every container labelled
 // berth.service=service, running or not. Implementations must not return
-// containers without that label.
+// containers without that label. service is a state name: for
+// SERVICE@DESTINATION, only the containers labelled with that destination
+// (LabelDestination), else only those without the label.
 type StateReader interface {
 	ReadState(ctx context.Context, host, service string) (HostState, error)
 }

@@ -28,8 +28,16 @@ func (f FileInfo) Line() string { return "Plan file: " + f.Path + " (" + f.Diges
 
 // madeWith is the command that made a plan, when it took options that
 // change what apply does ("" for a plain `berth plan`).
+// destinationNote is " (destination NAME)", or "" without a destination.
+func destinationNote(p *planner.Plan) string {
+	if p.Destination == "" {
+		return ""
+	}
+	return " (destination " + p.Destination + ")"
+}
+
 func madeWith(p *planner.Plan) string {
-	if cl := p.CommandLine(); cl != "berth plan" {
+	if cl := p.CommandLine(); cl != "berth plan" && cl != "berth --destination "+p.Destination+" plan" {
 		return cl
 	}
 	return ""
@@ -66,7 +74,7 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 	if opts.File != nil {
 		pw.printf("%s\n\n", opts.File.Line())
 	}
-	pw.printf("Plan for service %s: %s version %s.\n", p.Service, what, p.Version)
+	pw.printf("Plan for service %s%s: %s version %s.\n", p.Service, destinationNote(p), what, p.Version)
 	if cl := madeWith(p); cl != "" {
 		pw.printf("  made with: %s\n", cl)
 	}

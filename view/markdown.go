@@ -22,7 +22,7 @@ func PlanFileMarkdown(w io.Writer, p *planner.Plan, f *FileInfo) error {
 	if p.Destroy {
 		what = "destroy"
 	}
-	pw.printf("### berth plan: %s %s `%s`\n\n", what, cell(p.Service), cell(p.Version))
+	pw.printf("### berth plan: %s %s%s `%s`\n\n", what, cell(p.Service), cell(destinationNote(p)), cell(p.Version))
 	if f != nil {
 		pw.printf("Plan file %s, %s\n\n", code(f.Path), code(f.Digest))
 	}

@@ -77,21 +77,9 @@ and released on every exit path, Ctrl-C included.`,
 }
 
 func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
-	var saved *planner.Plan
-	if file != "" {
-		var err error
-		if saved, o.planDigest, err = a.openSaved(file); err != nil {
-			return err
-		}
-		if len(o.targets)+len(o.excludes) > 0 {
-			return errors.New("--target and --exclude belong to the plan; a saved plan is applied as it is")
-		}
-		if len(o.replace) > 0 || o.noHooks {
-			return errors.New("--replace and --no-hooks belong to the plan; a saved plan is applied as it is")
-		}
-		// The plan was made with these variable values; an explicit --var
-		// still wins (and then the plan is stale if it differs).
-		o.vars.vars = append(saved.VarArgs(), o.vars.vars...)
+	saved, err := a.savedPlan(file, &o)
+	if err != nil {
+		return err
 	}
 	cfg, sess, err := a.open(ctx, o.vars)
 	if err != nil {
@@ -138,6 +126,32 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 	}
 	a.removeNetworks(ctx, sess, p)
 	return a.removeVolumes(ctx, sess, p)
+}
+
+// savedPlan opens the plan file to apply (nil without one) and makes o and
+// the destination the plan's.
+func (a *app) savedPlan(file string, o *applyOptions) (*planner.Plan, error) {
+	if file == "" {
+		return nil, nil
+	}
+	saved, digest, err := a.openSaved(file)
+	if err != nil {
+		return nil, err
+	}
+	o.planDigest = digest
+	if err := a.useSavedDestination(saved); err != nil {
+		return nil, err
+	}
+	if len(o.targets)+len(o.excludes) > 0 {
+		return nil, errors.New("--target and --exclude belong to the plan; a saved plan is applied as it is")
+	}
+	if len(o.replace) > 0 || o.noHooks {
+		return nil, errors.New("--replace and --no-hooks belong to the plan; a saved plan is applied as it is")
+	}
+	// The plan was made with these variable values; an explicit --var
+	// still wins (and then the plan is stale if it differs).
+	o.vars.vars = append(saved.VarArgs(), o.vars.vars...)
+	return saved, nil
 }
 
 // planForApply runs the pre-plan hook and makes the plan an apply without

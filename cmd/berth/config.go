@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
 )
 
 // varFlags are the --var and --var-file options of every command that
@@ -31,7 +34,37 @@ func (a *app) loadOptions(vf varFlags) lang.Options {
 		}
 		files[i] = f
 	}
-	return lang.Options{Dir: a.chdir, Vars: vf.vars, VarFiles: files, Environ: a.environ}
+	return lang.Options{Dir: a.chdir, Vars: vf.vars, VarFiles: files, Environ: a.environ, Destination: a.destinationName()}
+}
+
+// destinationName is --destination, else BERTH_DESTINATION, else "".
+func (a *app) destinationName() string {
+	if a.destination != "" {
+		return a.destination
+	}
+	for i := len(a.environ) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(a.environ[i], "BERTH_DESTINATION="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// useSavedDestination loads the configuration for the destination a saved
+// plan was made for; another destination given on the command line or in
+// BERTH_DESTINATION is an error.
+func (a *app) useSavedDestination(p *planner.Plan) error {
+	switch d := a.destinationName(); {
+	case d == p.Destination:
+		return nil
+	case d == "":
+		a.destination = p.Destination
+		return nil
+	case p.Destination == "":
+		return fmt.Errorf("the plan file was made without a destination, and this run's is %s: apply it without --destination and BERTH_DESTINATION", d)
+	default:
+		return fmt.Errorf("the plan file is for destination %s, and this run's is %s", p.Destination, d)
+	}
 }
 
 // loadConfig loads the configuration for plan, apply and the other commands

@@ -210,5 +210,5 @@ func (a *app) lockDo(ctx context.Context, vf varFlags, fn func(context.Context, 
 	}
 	defer sess.Close()
 	host := cfg.PrimaryRole().Hosts[0]
-	return fn(ctx, lockTarget{service: cfg.Service.Name, host: host, dial: sess.LockDial(host), sess: sess})
+	return fn(ctx, lockTarget{service: cfg.StateName(), host: host, dial: sess.LockDial(host), sess: sess})
 }

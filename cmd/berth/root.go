@@ -17,6 +17,8 @@ type app struct {
 	stdio
 	environ []string
 	chdir   string
+	// destination is --destination; destinationName adds BERTH_DESTINATION.
+	destination string
 }
 
 // exitError carries an exit code other than 1 through cobra.
@@ -63,6 +65,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetOut(a.Out)
 	root.SetErr(a.Err)
 	root.PersistentFlags().StringVarP(&a.chdir, "chdir", "C", ".", "configuration directory (every *.hcl file in it)")
+	root.PersistentFlags().StringVarP(&a.destination, "destination", "d", "", "`NAME`: lay the override files *.NAME.hcl and NAME/*.hcl over the configuration (default $BERTH_DESTINATION)")
 	root.AddCommand(
 		newValidateCmd(a),
 		newFmtCmd(a),

@@ -74,7 +74,7 @@ func (a *app) status(ctx context.Context, vf varFlags, asJSON bool) error {
 		if states == nil {
 			states = []planner.HostState{}
 		}
-		doc := map[string]any{"format_version": "1.2", "service": cfg.Service.Name, "version": cfg.Version.Full,
+		doc := map[string]any{"format_version": "1.2", "service": cfg.Service.Name, "destination": cfg.Destination, "version": cfg.Version.Full,
 			"containers": rows, "hosts": states, "unreachable": unreachableHosts(cfg, unread),
 			"all_clear": drift.AllClear(rows), "note": statusNote}
 		if len(routes) > 0 {
@@ -103,6 +103,9 @@ func unreachableHosts(cfg *lang.Config, unread map[string]error) []map[string]st
 }
 
 func (a *app) statusTable(cfg *lang.Config, rows []drift.Row) {
+	if cfg.Destination != "" {
+		fmt.Fprintf(a.Out, "Service %s, destination %s\n\n", cfg.Service.Name, cfg.Destination)
+	}
 	tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tROLE\tVERSION\tCONTAINER\tSTATE\tHEALTH\tUPTIME\tDIGEST\tMARK")
 	drifted, unclaimed, unreachable := 0, 0, 0

@@ -1,6 +1,8 @@
 // Package audit keeps the audit trail: one JSON line per apply (or other
 // change) appended to ~/.berth/audit/SERVICE.log on every host the change
-// concerned, and read back merged across hosts for `berth audit`.
+// concerned, and read back merged across hosts for `berth audit`. A
+// destination has a log of its own: SERVICE is the state name,
+// SERVICE@DESTINATION (lang.Config.StateName).
 //
 // Like lock, it needs only a way to run a shell command on a host; it does
 // not know SSH.
@@ -27,8 +29,8 @@ type Runner interface {
 // Entry is one audit line. It never holds a secret.
 type Entry struct {
 	Time    time.Time `json:"time"`
-	Host    string    `json:"host"` // the host the line was written on
-	Service string    `json:"service"`
+	Host    string    `json:"host"`    // the host the line was written on
+	Service string    `json:"service"` // the state name: SERVICE or SERVICE@DESTINATION, one log each
 	Who     string    `json:"who"`
 	Command string    `json:"command"` // "apply", "rollback", "destroy", "lock release"
 	Version string    `json:"version,omitempty"`

@@ -3,7 +3,10 @@
 // when, for which version and why, the holder's own random token and, while
 // an apply holds it, a heartbeat timestamp that the holder refreshes every
 // few seconds. Only one apply of a service can hold it, and an apply removes
-// only a lock that carries its own token.
+// only a lock that carries its own token. A service deployed to
+// destinations has one lock per destination: wherever this package takes a
+// service, it is the service's state name, SERVICE or SERVICE@DESTINATION
+// (lang.Config.StateName), so ~/.berth/locks/shop@staging.
 //
 // Every change to the lock directory (take, heartbeat, release) runs on the
 // host under a short guard (a second directory, also made with mkdir), so a
@@ -43,7 +46,7 @@ const (
 
 // Info describes who holds the lock. It is stored on the host as it is.
 type Info struct {
-	Service string    `json:"service"`
+	Service string    `json:"service"` // the state name: SERVICE or SERVICE@DESTINATION
 	Who     string    `json:"who"`     // user@machine that took it
 	When    time.Time `json:"when"`    // when it was taken
 	Version string    `json:"version"` // the version being deployed

@@ -23,9 +23,10 @@ type Docker interface {
 
 // Options say what to keep.
 type Options struct {
-	Service string
-	Retain  int      // stopped containers kept per role or accessory
-	Repos   []string // image repositories of the service ("10.77.0.1:5000/app")
+	Service     string
+	Destination string   // only the containers of this destination (planner.LabelDestination)
+	Retain      int      // stopped containers kept per role or accessory
+	Repos       []string // image repositories of the service ("10.77.0.1:5000/app")
 	// Images: also remove unused images of Repos; Containers: also remove
 	// stopped containers beyond Retain.
 	Images, Containers bool
@@ -50,7 +51,7 @@ func Host(ctx context.Context, d Docker, o Options) (Result, error) {
 	}
 	var errs []error
 	if o.Containers {
-		for _, c := range Containers(all, o.Service, o.Retain) {
+		for _, c := range Containers(ofDestination(all, o.Destination), o.Service, o.Retain) {
 			if !o.DryRun {
 				if err := d.Remove(ctx, c.ID, false); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
 					errs = append(errs, fmt.Errorf("remove %s: %w", c.Name, err))
@@ -147,3 +148,15 @@ func Images(imgs []dockerapi.ImageSummary, all []dockerapi.ContainerSummary, rep
 
 // repoOf is the repository of "repo:tag" or "repo@sha256:...".
 func repoOf(ref string) string { return imageref.Split(ref).Repository }
+
+// ofDestination keeps the containers of one destination ("" = those of
+// none): another destination's containers are not this prune's.
+func ofDestination(all []dockerapi.ContainerSummary, dest string) []dockerapi.ContainerSummary {
+	var out []dockerapi.ContainerSummary
+	for _, c := range all {
+		if c.Labels[planner.LabelDestination] == dest {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -88,7 +88,7 @@ func (s *Session) Execute(ctx context.Context, cfg *lang.Config, p *planner.Plan
 }
 
 func (s *Session) execute(ctx context.Context, cfg *lang.Config, p *planner.Plan, o ExecuteOptions, gate executor.Gate) (Outcome, error) {
-	entry := audit.Entry{Service: cfg.Service.Name, Who: s.env.Who, Command: o.Command, Version: p.Version}
+	entry := audit.Entry{Service: cfg.StateName(), Who: s.env.Who, Command: o.Command, Version: p.Version}
 	var wg sync.WaitGroup // the audit line and the roster go out together
 	wg.Go(func() { s.audit(ctx, p, entry, "started", o.Summary) })
 	wg.Go(func() { s.writeRoster(ctx, cfg, p, false) })

@@ -18,7 +18,7 @@ func (s *Session) AuditLog(ctx context.Context, n int) ([]audit.Entry, error) {
 	errs := fanout.Each(ctx, len(hosts), 0, func(ctx context.Context, i int) error {
 		conn, err := s.pool.Conn(ctx, hosts[i].Name)
 		if err == nil {
-			lists[i], err = audit.Read(ctx, conn, s.Config.Service.Name, n)
+			lists[i], err = audit.Read(ctx, conn, s.Config.StateName(), n)
 		}
 		if err != nil {
 			return fmt.Errorf("host %s: %w", hosts[i].Name, withoutHost(err, hosts[i].Name))

@@ -26,7 +26,7 @@ const lockReleaseTimeout = 30 * time.Second
 func (s *Session) Lock(ctx context.Context, cfg *lang.Config, message string, wait time.Duration) (release func(), err error) {
 	primary := cfg.PrimaryRole().Hosts[0]
 	dial := s.LockDial(primary)
-	info := lock.Info{Service: cfg.Service.Name, Who: s.env.Who, When: time.Now().UTC(), Version: cfg.Version.Full,
+	info := lock.Info{Service: cfg.StateName(), Who: s.env.Who, When: time.Now().UTC(), Version: cfg.Version.Full,
 		Message: message, Host: primary, Token: lock.NewToken()}
 	if err := s.Acquire(ctx, dial, info, wait, s.env.Out); err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ type Pruned struct {
 
 // PruneOptions are the service's prune options from its configuration.
 func PruneOptions(cfg *lang.Config) prune.Options {
-	return prune.Options{Service: cfg.Service.Name, Retain: cfg.Deploy.Retain, Repos: []string{cfg.Service.Image}}
+	return prune.Options{Service: cfg.Service.Name, Destination: cfg.Destination, Retain: cfg.Deploy.Retain, Repos: []string{cfg.Service.Image}}
 }
 
 // Prune prunes the hosts at once, each with opts(host), and says what went

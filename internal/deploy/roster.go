@@ -45,7 +45,7 @@ func (s *Session) writeRoster(ctx context.Context, cfg *lang.Config, p *planner.
 	// One roster, encoded once, for every host: it lists the whole fleet,
 	// and readers parse each distinct one once.
 	hosts := rosterOf(cfg, p, done)
-	body, err := roster.Encode(cfg.Service.Name, hosts, time.Now())
+	body, err := roster.Encode(cfg.StateName(), hosts, time.Now())
 	if err != nil {
 		s.warnf("roster: %v", err)
 		return
@@ -55,12 +55,12 @@ func (s *Session) writeRoster(ctx context.Context, cfg *lang.Config, p *planner.
 		if h.Departed {
 			return nil
 		}
-		if have, ok := s.live.Roster(h.Name, cfg.Service.Name); ok && slices.Equal(have, hosts) {
+		if have, ok := s.live.Roster(h.Name, cfg.StateName()); ok && slices.Equal(have, hosts) {
 			return nil // the host has this very roster already (read by the plan)
 		}
 		conn, err := s.pool.Conn(ctx, h.Name)
 		if err == nil {
-			err = roster.WriteEncoded(ctx, conn, cfg.Service.Name, body)
+			err = roster.WriteEncoded(ctx, conn, cfg.StateName(), body)
 		}
 		if err != nil {
 			s.warnf("roster on %s: %v", h.Name, err)

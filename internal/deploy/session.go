@@ -104,7 +104,7 @@ func (s *Session) Conn(ctx context.Context, host string) (*sshx.Conn, error) {
 
 // ReadState reads the live containers of the service on one host.
 func (s *Session) ReadState(ctx context.Context, host string) (planner.HostState, error) {
-	st, err := s.live.ReadState(ctx, host, s.Config.Service.Name)
+	st, err := s.live.ReadState(ctx, host, s.Config.StateName())
 	st.Host = host
 	return st, err
 }

@@ -90,7 +90,8 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 			rostErr = fmt.Errorf("host %s: %w", host, err)
 		}
 	})
-	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + service}})
+	svc, _ := planner.SplitStateName(service)
+	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + svc}})
 	wg.Wait()
 	if err != nil {
 		return planner.HostState{}, err
@@ -129,11 +130,14 @@ func (r *Reader) AddHost(h planner.RosterHost) error {
 }
 
 // FromSummaries maps a container listing to a host state, dropping every
-// container not labelled berth.service=service.
+// container not labelled berth.service=service. service is a state name
+// (planner.SplitStateName): a container of another destination is dropped
+// too.
 func FromSummaries(host, service string, list []dockerapi.ContainerSummary) planner.HostState {
 	hs := planner.HostState{Host: host, Containers: []planner.Container{}}
+	service, dest := planner.SplitStateName(service)
 	for _, s := range list {
-		if s.Labels[planner.LabelService] != service {
+		if s.Labels[planner.LabelService] != service || s.Labels[planner.LabelDestination] != dest {
 			continue
 		}
 		hs.Containers = append(hs.Containers, planner.Container{

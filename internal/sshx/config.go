@@ -20,12 +20,30 @@ type Config struct {
 	CommandTimeout time.Duration
 }
 
-// Host is one host under its name. User and Port are zero when Config's apply.
+// Host is one host under its name. Each setting left zero is Config's: a
+// host may have its own user, port, identity file, known_hosts file and
+// bastion (an OpenSSH config file gives them per host).
 type Host struct {
-	Name    string
-	Address string
-	User    string
-	Port    int
+	Name       string
+	Address    string
+	User       string
+	Port       int
+	Identity   string // private key path; "" = Config.Identity
+	KnownHosts string // "" = Config.KnownHosts
+	ProxyJump  string // "[user@]host[:port]"; "" = Config.ProxyJump
+}
+
+// check refuses a host's own proxy jump when it is malformed.
+func (h Host) check() error {
+	if h.Name == "" || h.Address == "" {
+		return fmt.Errorf("ssh: host %q has no name or no address", h.Name)
+	}
+	if h.ProxyJump != "" {
+		if _, _, _, err := parseJump(h.ProxyJump); err != nil {
+			return fmt.Errorf("host %s: %w", h.Name, err)
+		}
+	}
+	return nil
 }
 
 // check refuses a Config with a setting left out.

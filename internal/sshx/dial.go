@@ -20,41 +20,81 @@ const sshPort = 22
 // CheckCredentials loads the identity file and the agent now, so that a
 // key that cannot be used is one local error, not one per host.
 func (p *Pool) CheckCredentials() error {
-	_, err := p.credentials()
+	_, err := p.credentials(p.cfg.Identity)
+	p.mu.Lock()
+	hosts := make([]Host, 0, len(p.hosts))
+	for _, h := range p.hosts {
+		hosts = append(hosts, h)
+	}
+	p.mu.Unlock()
+	for _, h := range hosts {
+		if err == nil && h.Identity != "" {
+			_, err = p.credentials(h.Identity)
+		}
+	}
 	return err
 }
 
-func (p *Pool) credentials() (*credentials, error) {
+// credentials are the keys of an identity file (and the agent's), loaded
+// once per file.
+func (p *Pool) credentials(identity string) (*credentials, error) {
 	p.credMu.Lock()
 	defer p.credMu.Unlock()
-	if p.creds != nil {
-		return p.creds, nil
+	if c := p.creds[identity]; c != nil {
+		return c, nil
 	}
-	c, err := loadCredentials(p.cfg.Identity, p.environ)
+	c, err := loadCredentials(identity, p.environ)
 	if err != nil {
 		return nil, err
 	}
-	p.creds = c
+	p.creds[identity] = c
 	return c, nil
 }
 
+// hostKeysOf is the host key cache of a known_hosts file, one per file.
+func (p *Pool) hostKeysOf(path string) *hostKeys {
+	p.keysMu.Lock()
+	defer p.keysMu.Unlock()
+	k := p.keys[path]
+	if k == nil {
+		k = &hostKeys{path: path, acceptNew: p.cfg.HostKeyPolicy == PolicyAcceptNew}
+		p.keys[path] = k
+	}
+	return k
+}
+
+// settings are h's own identity, known_hosts and proxy jump, else Config's.
+func (p *Pool) settings(h Host) Host {
+	if h.User == "" {
+		h.User = p.cfg.User
+	}
+	if h.Port == 0 {
+		h.Port = p.cfg.Port
+	}
+	if h.Identity == "" {
+		h.Identity = p.cfg.Identity
+	}
+	if h.KnownHosts == "" {
+		h.KnownHosts = p.cfg.KnownHosts
+	}
+	if h.ProxyJump == "" {
+		h.ProxyJump = p.cfg.ProxyJump
+	}
+	return h
+}
+
 func (p *Pool) dial(ctx context.Context, h Host) (*Conn, error) {
-	creds, err := p.credentials()
+	h = p.settings(h)
+	creds, err := p.credentials(h.Identity)
 	if err != nil {
 		return nil, fmt.Errorf("host %s: %w", h.Name, err)
 	}
-	user, port := h.User, h.Port
-	if user == "" {
-		user = p.cfg.User
-	}
-	if port == 0 {
-		port = p.cfg.Port
-	}
+	user, port, keys := h.User, h.Port, p.hostKeysOf(h.KnownHosts)
 	addr := net.JoinHostPort(h.Address, strconv.Itoa(port))
 
 	var raw net.Conn
-	if p.cfg.ProxyJump != "" {
-		raw, err = p.dialViaJump(ctx, h.Name, addr, creds)
+	if h.ProxyJump != "" {
+		raw, err = p.dialViaJump(ctx, h, addr, creds, keys)
 	} else {
 		raw, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 		switch {
@@ -69,7 +109,7 @@ func (p *Pool) dial(ctx context.Context, h Host) (*Conn, error) {
 		return nil, err
 	}
 	p.dials.Add(1)
-	client, end, err := p.handshake(ctx, raw, h.Name, addr, user, creds)
+	client, end, err := p.handshake(ctx, raw, h.Name, addr, user, creds, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -77,12 +117,12 @@ func (p *Pool) dial(ctx context.Context, h Host) (*Conn, error) {
 }
 
 // handshake runs the SSH handshake over raw, bounded by ctx.
-func (p *Pool) handshake(ctx context.Context, raw net.Conn, name, addr, user string, creds *credentials) (*ssh.Client, *connEnd, error) {
-	known := p.keys.lookup(addr) // once per handshake: the algorithms and the check
+func (p *Pool) handshake(ctx context.Context, raw net.Conn, name, addr, user string, creds *credentials, keys *hostKeys) (*ssh.Client, *connEnd, error) {
+	known := keys.lookup(addr) // once per handshake: the algorithms and the check
 	config := &ssh.ClientConfig{
 		User:              user,
 		Auth:              []ssh.AuthMethod{creds.method},
-		HostKeyCallback:   p.keys.callback(name, known),
+		HostKeyCallback:   keys.callback(name, known),
 		HostKeyAlgorithms: known.algorithms(),
 		Timeout:           p.cfg.ConnectTimeout,
 	}
@@ -147,30 +187,32 @@ func unwrapOurs(err error) error {
 }
 
 // dialViaJump opens a TCP channel to addr through the bastion connection,
-// which every host shares.
-func (p *Pool) dialViaJump(ctx context.Context, name, addr string, creds *credentials) (net.Conn, error) {
-	bastion, jhost, err := p.bastionConn(ctx, name, creds)
+// which every host behind that bastion shares. The bastion's key is
+// checked in the host's known_hosts file, with the host's credentials.
+func (p *Pool) dialViaJump(ctx context.Context, h Host, addr string, creds *credentials, keys *hostKeys) (net.Conn, error) {
+	bastion, jhost, err := p.bastionConn(ctx, h, creds, keys)
 	if err != nil {
 		return nil, err
 	}
 	conn, err := bastion.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("host %s (%s): %w through proxy_jump %s: %v", name, addr, ErrUnreachable, jhost, err)
+		return nil, fmt.Errorf("host %s (%s): %w through proxy_jump %s: %v", h.Name, addr, ErrUnreachable, jhost, err)
 	}
 	return conn, nil
 }
 
-// bastionConn returns the connection to the proxy_jump host, dialling it
-// (once for all hosts) when there is none or it died.
-func (p *Pool) bastionConn(ctx context.Context, name string, creds *credentials) (*ssh.Client, string, error) {
-	juser, jhost, jport, _ := parseJump(p.cfg.ProxyJump)
+// bastionConn returns the connection to h's proxy_jump host, dialling it
+// (once for all its hosts) when there is none or it died.
+func (p *Pool) bastionConn(ctx context.Context, h Host, creds *credentials, keys *hostKeys) (*ssh.Client, string, error) {
+	name := h.Name
+	juser, jhost, jport, _ := parseJump(h.ProxyJump)
 	p.jumpMu.Lock()
 	defer p.jumpMu.Unlock()
-	if p.jump != nil {
+	if b := p.jumps[h.ProxyJump]; b != nil {
 		select {
-		case <-p.jumpDead:
+		case <-b.dead:
 		default:
-			return p.jump, jhost, nil
+			return b.client, jhost, nil
 		}
 	}
 	if juser == "" {
@@ -185,12 +227,12 @@ func (p *Pool) bastionConn(ctx context.Context, name string, creds *credentials)
 		return nil, jhost, fmt.Errorf("host %s: proxy_jump %s (%s): %w: %v", name, jhost, jaddr, ErrUnreachable, err)
 	}
 	p.dials.Add(1)
-	bastion, end, err := p.handshake(ctx, raw, "bastion "+jhost, jaddr, juser, creds)
+	client, end, err := p.handshake(ctx, raw, "bastion "+jhost, jaddr, juser, creds, keys)
 	if err != nil {
 		return nil, jhost, fmt.Errorf("host %s: via proxy_jump: %w", name, err)
 	}
-	p.jump, p.jumpDead = bastion, end.done
-	return bastion, jhost, nil
+	p.jumps[h.ProxyJump] = &bastion{client: client, dead: end.done}
+	return client, jhost, nil
 }
 
 // parseJump splits "[user@]host[:port]".

@@ -36,22 +36,29 @@ type Pool struct {
 	hosts     map[string]Host
 	environ   []string
 	log       *slog.Logger
-	keys      *hostKeys
 	keepalive time.Duration
 
 	credMu sync.Mutex
-	creds  *credentials
+	creds  map[string]*credentials // by identity file
+
+	keysMu sync.Mutex
+	keys   map[string]*hostKeys // by known_hosts file
 
 	mu       sync.Mutex
 	conns    map[string]*Conn
 	inflight map[string]*dialCall
 	closed   bool
 
-	jumpMu   sync.Mutex // held while dialling the bastion
-	jump     *ssh.Client
-	jumpDead chan struct{}
+	jumpMu sync.Mutex          // held while dialling a bastion
+	jumps  map[string]*bastion // by proxy jump
 
 	dials atomic.Int64
+}
+
+// bastion is the connection to one proxy jump host, shared by its hosts.
+type bastion struct {
+	client *ssh.Client
+	dead   chan struct{}
 }
 
 type dialCall struct {
@@ -69,8 +76,8 @@ func NewPool(opts Options) (*Pool, error) {
 	}
 	hosts := make(map[string]Host, len(opts.Hosts))
 	for _, h := range opts.Hosts {
-		if h.Name == "" || h.Address == "" {
-			return nil, fmt.Errorf("ssh: host %q has no name or no address", h.Name)
+		if err := h.check(); err != nil {
+			return nil, err
 		}
 		if _, dup := hosts[h.Name]; dup {
 			return nil, fmt.Errorf("ssh: host %q is declared twice", h.Name)
@@ -90,7 +97,9 @@ func NewPool(opts Options) (*Pool, error) {
 		hosts:     hosts,
 		environ:   opts.Environ,
 		log:       log,
-		keys:      &hostKeys{path: cfg.KnownHosts, acceptNew: cfg.HostKeyPolicy == PolicyAcceptNew},
+		creds:     map[string]*credentials{},
+		keys:      map[string]*hostKeys{},
+		jumps:     map[string]*bastion{},
 		keepalive: ka,
 		conns:     map[string]*Conn{},
 		inflight:  map[string]*dialCall{},
@@ -102,8 +111,8 @@ func NewPool(opts Options) (*Pool, error) {
 // service's roster). Adding a host the pool has, with the same address, is
 // no error; with another address it is.
 func (p *Pool) AddHost(h Host) error {
-	if h.Name == "" || h.Address == "" {
-		return fmt.Errorf("ssh: host %q has no name or no address", h.Name)
+	if err := h.check(); err != nil {
+		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -195,14 +204,16 @@ func (p *Pool) Close() error {
 		}
 	}
 	p.jumpMu.Lock()
-	if p.jump != nil {
-		_ = p.jump.Close()
-		p.jump = nil
+	for k, b := range p.jumps {
+		_ = b.client.Close()
+		delete(p.jumps, k)
 	}
 	p.jumpMu.Unlock()
 	p.credMu.Lock()
-	p.creds.close()
-	p.creds = nil
+	for k, c := range p.creds {
+		c.close()
+		delete(p.creds, k)
+	}
 	p.credMu.Unlock()
 	return errors.Join(errs...)
 }

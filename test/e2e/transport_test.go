@@ -141,7 +141,7 @@ func TestTransportHostKeys(t *testing.T) {
 		}
 		return p, path, err
 	}
-	if _, _, err := try(others, ""); !errors.Is(err, sshx.ErrUnknownHostKey) || !strings.Contains(err.Error(), "host "+h1.Name) {
+	if _, _, err := try(others, sshx.PolicyStrict); !errors.Is(err, sshx.ErrUnknownHostKey) || !strings.Contains(err.Error(), "host "+h1.Name) {
 		t.Errorf("unknown host: %v", err)
 	}
 	// h2's key recorded under h1's address: a man in the middle.
@@ -159,11 +159,11 @@ func TestTransportHostKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("accept-new: %v", err)
 	}
-	if _, _, err := try(nil, ""); err == nil {
+	if _, _, err := try(nil, sshx.PolicyStrict); err == nil {
 		t.Fatal("an empty known_hosts was accepted")
 	}
 	recorded, _ := os.ReadFile(path)
-	if _, _, err := try(strings.Split(strings.TrimSpace(string(recorded)), "\n"), ""); err != nil {
+	if _, _, err := try(strings.Split(strings.TrimSpace(string(recorded)), "\n"), sshx.PolicyStrict); err != nil {
 		t.Fatalf("the key accept-new recorded is not accepted strictly: %v", err)
 	}
 }

@@ -85,7 +85,7 @@ func (f *File) Lookup(alias string) (Settings, error) {
 	}
 	if port != "" {
 		if s.Port, err = strconv.Atoi(port); err != nil || s.Port < 1 || s.Port > 65535 {
-			return s, fmt.Errorf("Port %q for %s is not a TCP port", port, alias)
+			return s, fmt.Errorf("the Port %q for %s is not a TCP port", port, alias)
 		}
 	}
 	if s.IdentityFile, err = get("IdentityFile"); err != nil {

@@ -60,7 +60,7 @@ func TestErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Lookup("a"); err == nil || err.Error() != `Port "http" for a is not a TCP port` {
+	if _, err := f.Lookup("a"); err == nil || err.Error() != `the Port "http" for a is not a TCP port` {
 		t.Errorf("a: %v", err)
 	}
 	if _, err := f.Lookup("b"); err == nil {

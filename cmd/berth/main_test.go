@@ -150,6 +150,7 @@ func configFlags(ts *testscript.TestScript, name string, args []string) (sim.Con
 	fs.StringVar(&o.CommandTimeout, "command-timeout", "", "")
 	fs.StringVar(&o.RegistryUsername, "login", "", "")
 	fs.StringVar(&auth, "registry-auth", "", "")
+	fs.StringVar(&o.SSHConfig, "ssh-config", "", "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("%s: %v", name, err)
 	}

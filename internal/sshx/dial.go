@@ -1,10 +1,13 @@
 package sshx
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,19 +23,18 @@ const sshPort = 22
 // CheckCredentials loads the identity file and the agent now, so that a
 // key that cannot be used is one local error, not one per host.
 func (p *Pool) CheckCredentials() error {
-	_, err := p.credentials(p.cfg.Identity)
 	p.mu.Lock()
-	hosts := make([]Host, 0, len(p.hosts))
+	used := map[string]bool{}
 	for _, h := range p.hosts {
-		hosts = append(hosts, h)
+		used[cmp.Or(h.Identity, p.cfg.Identity)] = true
 	}
 	p.mu.Unlock()
-	for _, h := range hosts {
-		if err == nil && h.Identity != "" {
-			_, err = p.credentials(h.Identity)
+	for _, id := range slices.Sorted(maps.Keys(used)) {
+		if _, err := p.credentials(id); err != nil {
+			return err
 		}
 	}
-	return err
+	return nil
 }
 
 // credentials are the keys of an identity file (and the agent's), loaded

@@ -38,6 +38,11 @@ type ConfigOptions struct {
 	// SSH options, "" = berth's defaults: known_hosts_policy,
 	// proxy_jump ("[user@]host[:port]"), connect_timeout, command_timeout.
 	KnownHostsPolicy, ProxyJump, ConnectTimeout, CommandTimeout string
+	// SSHConfig, when set, is the name of an OpenSSH config file written
+	// beside berth.hcl: every host is in it as Host sim-NAME (HostName,
+	// Port, User, IdentityFile, UserKnownHostsFile), the host blocks give
+	// only those aliases, and the ssh block only `config`.
+	SSHConfig string
 }
 
 // WriteConfig writes dir/berth.hcl: a web role with a published port and
@@ -61,7 +66,11 @@ func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 		fmt.Fprintf(&b, "  username = %q\n  password = env(\"SIM_REGISTRY_PASSWORD\")\n", o.RegistryUsername)
 	}
 	b.WriteString("}\n\n")
-	fmt.Fprintf(&b, "ssh {\n  user        = \"root\"\n  identity    = %q\n  known_hosts = %q\n", o.Identity, o.KnownHosts)
+	if o.SSHConfig != "" {
+		fmt.Fprintf(&b, "ssh {\n  config = %q\n", o.SSHConfig)
+	} else {
+		fmt.Fprintf(&b, "ssh {\n  user        = \"root\"\n  identity    = %q\n  known_hosts = %q\n", o.Identity, o.KnownHosts)
+	}
 	for _, kv := range [][2]string{{"known_hosts_policy", o.KnownHostsPolicy}, {"proxy_jump", o.ProxyJump},
 		{"connect_timeout", o.ConnectTimeout}, {"command_timeout", o.CommandTimeout}} {
 		if kv[1] != "" {
@@ -74,9 +83,21 @@ func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 		return err
 	}
 	refs := make([]string, len(hosts))
+	var sshConfig strings.Builder
 	for i, h := range hosts {
-		fmt.Fprintf(&b, "host %q {\n  address = %q\n  port    = %d\n}\n", h.Name, h.IP, h.Port)
+		if o.SSHConfig != "" {
+			fmt.Fprintf(&b, "host %q {\n  address = \"sim-%s\"\n}\n", h.Name, h.Name)
+			fmt.Fprintf(&sshConfig, "Host sim-%s\n  HostName %s\n  Port %d\n  User root\n  IdentityFile %s\n  UserKnownHostsFile %s\n\n",
+				h.Name, h.IP, h.Port, o.Identity, o.KnownHosts)
+		} else {
+			fmt.Fprintf(&b, "host %q {\n  address = %q\n  port    = %d\n}\n", h.Name, h.IP, h.Port)
+		}
 		refs[i] = "host." + h.Name
+	}
+	if o.SSHConfig != "" {
+		if err := os.WriteFile(filepath.Join(dir, o.SSHConfig), []byte(sshConfig.String()), 0o600); err != nil {
+			return err
+		}
 	}
 	list := "[" + strings.Join(refs, ", ") + "]"
 	fmt.Fprintf(&b, "\nrole \"web\" {\n  primary = true\n  hosts   = %s\n  cmd     = [\"/app\", \"serve\"]\n  ports   = [\"8080:8080\"]\n", list)

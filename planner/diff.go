@@ -52,27 +52,17 @@ func diff(in diffInput) []Change {
 			continue
 		}
 		for i, r := range roles {
-			if !roleOn[i][host] {
-				continue
+			if roleOn[i][host] {
+				changes = append(changes, roleChange(in, r, host, r.Primary && host == primaryHost, groups))
 			}
-			key := groupKey{role: r.Name}
-			d := Spec(cfg, r, host, in.digests[ServiceRef(cfg)])
-			primary := r.Primary && host == primaryHost
-			changes = append(changes, decide(Address{Host: host, Role: r.Name}, &d, groups[key], primary, StopSpec(r.Stop)))
-			delete(groups, key)
 		}
 		if pc, ok := proxyChange(cfg, host, st.Containers, in.digests); ok {
 			changes = append(changes, pc)
 		}
 		for i := range cfg.Accessories {
-			a := &cfg.Accessories[i]
-			if !accessoryOn[i][host] {
-				continue
+			if accessoryOn[i][host] {
+				changes = append(changes, accessoryDecision(in, &cfg.Accessories[i], host, groups))
 			}
-			key := groupKey{accessory: a.Name}
-			d := AccessorySpec(cfg, a, host, accessoryDigest(a, in.digests))
-			changes = append(changes, decide(Address{Host: host, Accessory: a.Name}, &d, groups[key], false, StopSpec(a.Stop)))
-			delete(groups, key)
 		}
 		changes = append(changes, leftoverRemoves(cfg, host, groups, false)...)
 	}
@@ -90,6 +80,24 @@ func diff(in diffInput) []Change {
 		}
 	}
 	return changes
+}
+
+// roleChange decides a role's change on host from its containers there,
+// which it takes out of groups.
+func roleChange(in diffInput, r *lang.Role, host string, primary bool, groups map[groupKey][]Container) Change {
+	key := groupKey{role: r.Name}
+	d := Spec(in.cfg, r, host, in.digests[ServiceRef(in.cfg)])
+	defer delete(groups, key)
+	return decide(Address{Host: host, Role: r.Name}, &d, groups[key], primary, StopSpec(r.Stop))
+}
+
+// accessoryDecision decides an accessory's change on host from its
+// containers there, which it takes out of groups.
+func accessoryDecision(in diffInput, a *lang.Accessory, host string, groups map[groupKey][]Container) Change {
+	key := groupKey{accessory: a.Name}
+	d := AccessorySpec(in.cfg, a, host, accessoryDigest(a, in.digests))
+	defer delete(groups, key)
+	return decide(Address{Host: host, Accessory: a.Name}, &d, groups[key], false, StopSpec(a.Stop))
 }
 
 // hostSets index the hosts of each role and accessory, once per diff

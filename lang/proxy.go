@@ -2,10 +2,12 @@ package lang
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Defaults of the proxy blocks. The default image is kamal-proxy's own
@@ -29,9 +31,12 @@ type Proxy struct {
 // host port; the host's kamal-proxy routes to them and switches to a new
 // container only once it answers its health check (kamal-proxy's `deploy`).
 type RoleProxy struct {
-	AppPort       int           // the container port the app listens on (required)
-	Host          string        // route only this Host header; "" = any
-	PathPrefix    string        // route only below this path; "" = all
+	AppPort    int      // the container port the app listens on (required)
+	Hosts      []string // route only these Host headers (`host` or `hosts`); none = any
+	PathPrefix string   // route only below this path; "" = all
+	// StripPathPrefix removes PathPrefix from the request's path before
+	// it reaches the container (kamal-proxy's default); default true.
+	StripPathPrefix bool
 	HealthPath    string        // default "/up"
 	DeployTimeout time.Duration // how long the new container may take to turn healthy; default 30s
 	DrainTimeout  time.Duration // how long in-flight requests to the old one may take; default 30s
@@ -40,8 +45,8 @@ type RoleProxy struct {
 var proxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image"}, {Name: "http_port"}}}
 
 var roleProxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "app_port", Required: true}, {Name: "host"}, {Name: "path_prefix"}, {Name: "health_path"},
-	{Name: "deploy_timeout"}, {Name: "drain_timeout"},
+	{Name: "app_port", Required: true}, {Name: "host"}, {Name: "hosts"}, {Name: "path_prefix"},
+	{Name: "strip_path_prefix"}, {Name: "health_path"}, {Name: "deploy_timeout"}, {Name: "drain_timeout"},
 }}
 
 // decodeProxy reads the top-level proxy block, defaults applied; the zero
@@ -71,12 +76,11 @@ func (l *loader) decodeRoleProxy(b *hcl.Block) *RoleProxy {
 	content, diags := b.Body.Content(roleProxySchema)
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes
-	p := &RoleProxy{HealthPath: defaultProxyHealth, DeployTimeout: defaultProxyDeploy, DrainTimeout: defaultProxyDrain}
+	p := &RoleProxy{HealthPath: defaultProxyHealth, DeployTimeout: defaultProxyDeploy, DrainTimeout: defaultProxyDrain, StripPathPrefix: true}
 	p.AppPort, _ = l.integer(at["app_port"], 1, 65535)
-	p.Host, _ = l.str(at["host"])
-	if p.Host != "" && !domainRe.MatchString(p.Host) {
-		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid proxy host",
-			Detail: fmt.Sprintf("%q is not a host name such as \"shop.example.com\".", p.Host), Subject: at["host"].Expr.Range().Ptr()})
+	p.Hosts = l.proxyHosts(at)
+	if v, ok := l.boolean(at["strip_path_prefix"]); ok {
+		p.StripPathPrefix = v
 	}
 	for _, name := range []string{"path_prefix", "health_path"} {
 		s, ok := l.str(at[name])
@@ -101,6 +105,37 @@ func (l *loader) decodeRoleProxy(b *hcl.Block) *RoleProxy {
 		p.DrainTimeout = v
 	}
 	return p
+}
+
+// proxyHosts reads `host` (one name) or `hosts` (several) of a role's
+// proxy block, each a host name; not both.
+func (l *loader) proxyHosts(at hcl.Attributes) []string {
+	if at["host"] != nil && at["hosts"] != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Both host and hosts",
+			Detail: "A proxy block routes either one host name (host) or several (hosts); give one of them.", Subject: at["hosts"].NameRange.Ptr()})
+		return nil
+	}
+	var elems []elem
+	if s, ok := l.str(at["host"]); ok {
+		elems = []elem{{expr: at["host"].Expr, val: cty.StringVal(s)}}
+	} else if list, ok := l.strList(at["hosts"]); ok {
+		elems = list
+	}
+	var out []string
+	for _, e := range elems {
+		name := e.val.AsString()
+		switch {
+		case !domainRe.MatchString(name):
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid proxy host",
+				Detail: fmt.Sprintf("%q is not a host name such as \"shop.example.com\".", name), Subject: e.expr.Range().Ptr()})
+		case slices.Contains(out, name):
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate proxy host",
+				Detail: fmt.Sprintf("%q is listed twice.", name), Subject: e.expr.Range().Ptr()})
+		default:
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // checkProxiedPorts refuses ports on a proxied role: the proxy publishes

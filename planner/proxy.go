@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/berth-sh/berth/lang"
@@ -31,14 +32,27 @@ const (
 // the options of `kamal-proxy deploy`. The target (the new container) is
 // filled in by the executor.
 type ProxyRoute struct {
-	Service        string        `json:"service"` // the service's name inside kamal-proxy: SERVICE-ROLE
-	AppPort        int           `json:"app_port"`
-	Host           string        `json:"host,omitempty"`
-	PathPrefix     string        `json:"path_prefix,omitempty"`
+	Service string `json:"service"` // the service's name inside kamal-proxy: SERVICE-ROLE
+	AppPort int    `json:"app_port"`
+	// Host is the Host header names the route serves, comma-separated the
+	// way `kamal-proxy list` shows them (HostNames splits it); "" = any.
+	Host       string `json:"host,omitempty"`
+	PathPrefix string `json:"path_prefix,omitempty"`
+	// KeepPathPrefix passes PathPrefix on to the container (kamal-proxy
+	// strips it by default).
+	KeepPathPrefix bool          `json:"keep_path_prefix,omitempty"`
 	HealthPath     string        `json:"health_path"`
 	HealthInterval time.Duration `json:"health_interval"`
 	DeployTimeout  time.Duration `json:"deploy_timeout"`
 	DrainTimeout   time.Duration `json:"drain_timeout"`
+}
+
+// HostNames are the Host header names the route serves, none for any.
+func (p *ProxyRoute) HostNames() []string {
+	if p.Host == "" {
+		return nil
+	}
+	return strings.Split(p.Host, ",")
 }
 
 // Describe renders a route in one line, e.g. `shop-web → :8080, host *, path /, health /up every 1s, deploy 30s, drain 30s`.
@@ -46,8 +60,12 @@ func (p *ProxyRoute) Describe() string {
 	if p == nil {
 		return "(none)"
 	}
+	path := cmp.Or(p.PathPrefix, "/")
+	if p.KeepPathPrefix {
+		path += " (kept)"
+	}
 	return fmt.Sprintf("%s → :%d, host %s, path %s, health %s every %s, deploy %s, drain %s", p.Service, p.AppPort,
-		cmp.Or(p.Host, "*"), cmp.Or(p.PathPrefix, "/"), p.HealthPath, p.HealthInterval, p.DeployTimeout, p.DrainTimeout)
+		cmp.Or(p.Host, "*"), path, p.HealthPath, p.HealthInterval, p.DeployTimeout, p.DrainTimeout)
 }
 
 // proxyRoute is the route of a proxied role, nil for other roles.
@@ -61,8 +79,9 @@ func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
 		interval = role.Healthcheck.Interval
 	}
 	return &ProxyRoute{
-		Service: cfg.Service.Name + "-" + role.Name, AppPort: p.AppPort, Host: p.Host, PathPrefix: p.PathPrefix,
-		HealthPath: p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
+		Service: cfg.Service.Name + "-" + role.Name, AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
+		KeepPathPrefix: p.PathPrefix != "" && !p.StripPathPrefix,
+		HealthPath:     p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
 	}
 }
 

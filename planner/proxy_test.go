@@ -160,7 +160,7 @@ func TestProxyImageChangeReplacesTheProxy(t *testing.T) {
 func TestProxyRouteChangeReplacesTheRole(t *testing.T) {
 	old := proxiedConfig("v1")
 	cfg := proxiedConfig("v1")
-	cfg.Roles[0].Proxy.Host = "shop.example.com"
+	cfg.Roles[0].Proxy.Hosts = []string{"shop.example.com"}
 	p := proxyBuild(t, cfg, withProxies(deployed(old, digestV1), old), Options{})
 	if got := summary(p); !strings.Contains(got, "h1/web replace primary [proxy |shop-web → :8080, host *") ||
 		!strings.Contains(got, "host shop.example.com") {

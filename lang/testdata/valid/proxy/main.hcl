@@ -20,6 +20,11 @@ role "web" {
 }
 role "api" {
   hosts = [host.h2]
-  proxy { app_port = 8080 }
+  proxy {
+    app_port          = 8080
+    hosts             = ["api.example.com", "www.example.com"]
+    path_prefix       = "/api"
+    strip_path_prefix = false
+  }
 }
 deploy { version = "v1" }

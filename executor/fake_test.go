@@ -38,6 +38,8 @@ type fleet struct {
 	unreachable map[string]int
 	cutOnLoss   int
 	networks    map[string]bool // "h1 berth-shop": the networks made
+	// routes are the routes of a host's proxy, for ReadState; called with mu held.
+	routes func(host string) []planner.LiveRoute
 }
 
 type fakeHost struct {
@@ -160,7 +162,7 @@ func (f *fleet) ReadState(_ context.Context, host, service string) (planner.Host
 	}
 	st := planner.HostState{Host: host}
 	for _, c := range h.containers {
-		if c.labels[planner.LabelService] != service {
+		if c.labels[planner.LabelService] != service && c.labels[planner.LabelProxy] != "true" {
 			continue
 		}
 		st.Containers = append(st.Containers, planner.Container{
@@ -170,6 +172,9 @@ func (f *fleet) ReadState(_ context.Context, host, service string) (planner.Host
 		})
 	}
 	sort.Slice(st.Containers, func(i, j int) bool { return st.Containers[i].ID < st.Containers[j].ID })
+	if f.routes != nil {
+		st.Routes = f.routes(host)
+	}
 	return st, nil
 }
 

@@ -30,11 +30,14 @@ func ProxyDeployArgs(route *planner.ProxyRoute, target string) []string {
 		"--deploy-timeout", route.DeployTimeout.String(),
 		"--drain-timeout", route.DrainTimeout.String(),
 	}
-	if route.Host != "" {
-		argv = append(argv, "--host", route.Host)
+	for _, h := range route.HostNames() {
+		argv = append(argv, "--host", h)
 	}
 	if route.PathPrefix != "" {
 		argv = append(argv, "--path-prefix", route.PathPrefix)
+		if route.KeepPathPrefix {
+			argv = append(argv, "--strip-path-prefix=false")
+		}
 	}
 	return argv
 }
@@ -153,13 +156,14 @@ func (r *run) unroute(ctx context.Context, d Docker, b *branch) {
 }
 
 // proxyConflict explains a proxy that cannot be created because the name
-// is taken: by the proxy of another service, which berth does not share.
+// is taken: by a container that is not berth's proxy (the plan reads every
+// container labelled berth.proxy=true, whichever service started it).
 func proxyConflict(c *planner.Change, err error) error {
 	if !c.Address.Proxy || !errors.Is(err, dockerapi.ErrConflict) {
 		return err
 	}
-	return fmt.Errorf("%w\n  %s already runs a %s of another service: one service's proxy per host (sharing it is not supported yet); remove it or proxy this service on other hosts",
-		err, c.Address.Host, planner.ProxyContainer)
+	return fmt.Errorf("%w\n  %s has a container named %s without the label %s=true, which berth did not start; remove or rename it",
+		err, c.Address.Host, planner.ProxyContainer, planner.LabelProxy)
 }
 
 // freePortsForOld stops the host's proxy when a role moving behind it

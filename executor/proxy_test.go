@@ -26,6 +26,11 @@ func TestProxyDeployArgs(t *testing.T) {
 	if tail := got[len(got)-4:]; !slices.Equal(tail, []string{"--host", "shop.example.com", "--path-prefix", "/api"}) {
 		t.Errorf("host and path prefix: %q", got)
 	}
+	route.Host, route.KeepPathPrefix = "a.example.com,b.example.com", true
+	got = ProxyDeployArgs(route, "c1")
+	if tail := got[len(got)-7:]; !slices.Equal(tail, []string{"--host", "a.example.com", "--host", "b.example.com", "--path-prefix", "/api", "--strip-path-prefix=false"}) {
+		t.Errorf("several hosts, prefix kept: %q", got)
+	}
 }
 
 // proxyFleet is the fleet with a kamal-proxy model on each host: a deploy
@@ -33,8 +38,9 @@ func TestProxyDeployArgs(t *testing.T) {
 // and keeps the old route.
 type proxyFleet struct {
 	*fleet
-	routes  map[string]string // "h1 shop-web" -> container name
-	deploys [][]string        // the argv of every kamal-proxy deploy
+	routes  map[string]string   // "h1 shop-web" -> container name
+	names   map[string][]string // "h1 shop-web" -> its --host names
+	deploys [][]string          // the argv of every kamal-proxy deploy
 }
 
 type proxyHost struct {
@@ -43,7 +49,19 @@ type proxyHost struct {
 }
 
 func newProxyFleet(hosts ...string) *proxyFleet {
-	return &proxyFleet{fleet: newFleet(hosts...), routes: map[string]string{}}
+	pf := &proxyFleet{fleet: newFleet(hosts...), routes: map[string]string{}, names: map[string][]string{}}
+	pf.fleet.routes = func(host string) []planner.LiveRoute {
+		var out []planner.LiveRoute
+		for key, target := range pf.routes {
+			h, service, _ := strings.Cut(key, " ")
+			if h == host {
+				out = append(out, planner.LiveRoute{Service: service, Hosts: pf.names[key], Paths: []string{"/"}, Target: target, State: "running"})
+			}
+		}
+		slices.SortFunc(out, func(a, b planner.LiveRoute) int { return strings.Compare(a.Service, b.Service) })
+		return out
+	}
+	return pf
 }
 
 func (p *proxyFleet) Docker(ctx context.Context, host string) (Docker, error) {
@@ -103,6 +121,12 @@ func (h *proxyHost) Exec(ctx context.Context, id string, argv []string) (int, []
 		return 1, []byte("Error: target failed to become healthy within configured timeout (1s)"), nil
 	}
 	h.pf.routes[key] = c.name
+	h.pf.names[key] = nil
+	for i, a := range argv {
+		if a == "--host" {
+			h.pf.names[key] = append(h.pf.names[key], argv[i+1])
+		}
+	}
 	h.f.event("%s route %s %s", h.name, argv[2], c.name)
 	return 0, nil, nil
 }
@@ -247,6 +271,9 @@ func TestProxiedRoleRemovedLosesItsRoute(t *testing.T) {
 	cfg := proxiedConfig("v1")
 	api := cfg.Roles[0]
 	api.Name, api.Primary, api.Hosts = "api", false, []string{"h1"}
+	apiProxy := *api.Proxy
+	apiProxy.PathPrefix = "/api" // one route per host and path
+	api.Proxy = &apiProxy
 	cfg.Roles = append(cfg.Roles, api)
 	if _, err := applyProxied(t, f, cfg); err != nil {
 		t.Fatal(err)
@@ -260,22 +287,6 @@ func TestProxiedRoleRemovedLosesItsRoute(t *testing.T) {
 	before(t, f.fleet, "h1 unroute shop-api", "h1 remove shop-api-v1")
 	if _, ok := f.routes["h1 shop-api"]; ok || f.routes["h1 shop-web"] != "shop-web-v1" {
 		t.Errorf("routes after the api role left: %v", f.routes)
-	}
-}
-
-func TestProxyOfAnotherServiceIsExplained(t *testing.T) {
-	f := newProxyFleet("h1", "h2", "h3")
-	other := proxiedConfig("v1")
-	other.Service.Name = "blog"
-	if _, err := applyProxied(t, f, other); err != nil {
-		t.Fatal(err)
-	}
-	_, err := applyProxied(t, f, proxiedConfig("v1"))
-	if err == nil || !strings.Contains(err.Error(), "h1 already runs a berth-proxy of another service") {
-		t.Fatalf("err = %v", err)
-	}
-	if f.routes["h1 blog-web"] != "blog-web-v1" {
-		t.Errorf("the other service's route moved: %v", f.routes)
 	}
 }
 

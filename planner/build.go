@@ -95,6 +95,11 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	if err != nil {
 		return nil, err
 	}
+	if !opts.Destroy && !opts.Stop && opts.Accessory == nil {
+		if err := checkRouteClaims(cfg, in.states); err != nil {
+			return nil, err
+		}
+	}
 	changes := diff(diffInput{cfg: cfg, states: in.states, departed: in.gone, digests: in.digests, destroy: opts.Destroy, includeAccessories: opts.IncludeAccessories})
 	if err := checkTargets(cfg, changes, in.departed, opts); err != nil {
 		return nil, err
@@ -309,10 +314,11 @@ func readHosts(ctx context.Context, r StateReader, cfg *lang.Config, hosts []str
 }
 
 // onlyService drops any container not labelled with the service, should a
-// reader return one: berth never reads other containers into a plan.
+// reader return one: berth never reads other containers into a plan, but
+// for the host's shared proxy.
 func onlyService(cs []Container, service string) []Container {
 	return slices.DeleteFunc(cs, func(c Container) bool {
-		return c.Labels != nil && c.Labels[LabelService] != service
+		return c.Labels != nil && c.Labels[LabelService] != service && !c.IsProxy()
 	})
 }
 

@@ -46,7 +46,7 @@ func diff(in diffInput) []Change {
 		groups := groupContainers(st.Containers, cfg.Service.Name)
 		if in.destroy {
 			changes = append(changes, destroyChanges(cfg, host, groups, in.includeAccessories)...)
-			if pc, ok := proxyChange(&lang.Config{Deploy: cfg.Deploy}, host, st.Containers, nil); ok {
+			if pc, ok := proxyChange(&lang.Config{Service: cfg.Service, Deploy: cfg.Deploy}, host, st, nil); ok {
 				changes = append(changes, pc)
 			}
 			continue
@@ -56,7 +56,7 @@ func diff(in diffInput) []Change {
 				changes = append(changes, roleChange(in, r, host, r.Primary && host == primaryHost, groups))
 			}
 		}
-		if pc, ok := proxyChange(cfg, host, st.Containers, in.digests); ok {
+		if pc, ok := proxyChange(cfg, host, st, in.digests); ok {
 			changes = append(changes, pc)
 		}
 		for i := range cfg.Accessories {
@@ -74,7 +74,7 @@ func diff(in diffInput) []Change {
 		} else {
 			changes = append(changes, leftoverRemoves(cfg, host, groups, true)...)
 		}
-		if pc, ok := proxyChange(&lang.Config{Deploy: cfg.Deploy}, host, st.Containers, nil); ok {
+		if pc, ok := proxyChange(&lang.Config{Service: cfg.Service, Deploy: cfg.Deploy}, host, st, nil); ok {
 			pc.Reasons = []Reason{{Field: "host", Old: host, New: "(left the configuration)"}}
 			changes = append(changes, pc)
 		}

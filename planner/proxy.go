@@ -110,18 +110,23 @@ func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
 			Retries: 3, Deadline: proxyHealthDeadline},
 	}
 	ref := ProxyRef(cfg)
-	return finishSpec(cfg, s, map[string]string{LabelProxy: "true"}, ProxyContainer, ref, imageTag(ref))
+	spec := finishSpec(cfg, s, map[string]string{LabelProxy: "true"}, ProxyContainer, ref, imageTag(ref))
+	// Owned by no service: every service on the host shares it.
+	delete(spec.Labels, LabelService)
+	delete(spec.Labels, LabelDestination)
+	return spec
 }
 
 // IsProxy reports whether a live container is berth's proxy.
 func (c Container) IsProxy() bool { return c.Labels[LabelProxy] == "true" }
 
-// proxyChange is the change of the proxy on host: create, replace or
-// unchanged when a role on host is proxied, remove when none is but a
-// proxy container of the service is there; ok is false when neither.
-func proxyChange(cfg *lang.Config, host string, cs []Container, digests map[string]string) (Change, bool) {
+// proxyChange is the change of the shared proxy on host: create, replace
+// or unchanged when a role of the service on host is proxied; remove when
+// none is, the service used the proxy and no other service's route is left
+// in it; ok is false otherwise (the proxy is not the service's to change).
+func proxyChange(cfg *lang.Config, host string, st HostState, digests map[string]string) (Change, bool) {
 	var group []Container
-	for _, c := range cs {
+	for _, c := range st.Containers {
 		if c.IsProxy() {
 			group = append(group, c)
 		}
@@ -131,11 +136,12 @@ func proxyChange(cfg *lang.Config, host string, cs []Container, digests map[stri
 	})
 	addr := Address{Host: host, Proxy: true}
 	if !cfg.Proxied(host) {
-		if len(group) == 0 {
+		if len(group) == 0 || !UsesProxy(cfg, st) || len(OtherRoutes(cfg, st)) > 0 {
 			return Change{}, false
 		}
 		ch := Change{Address: addr, Action: ActionRemove, Stop: StopSpec{Timeout: cfg.Deploy.StopTimeout},
-			Reasons: []Reason{{Field: "proxy", Old: ProxyContainer, New: "(no role on " + host + " is proxied)"}}}
+			Reasons: []Reason{{Field: "proxy", Old: ProxyContainer, New: "(no role on " + host + " is proxied)"},
+				{Field: "routes", Old: "(this service's only)", New: "(none of another service)"}}}
 		ch.Running, ch.Others = split(group)
 		return ch, true
 	}

@@ -63,6 +63,9 @@ type HostState struct {
 	// Roster is the service's roster as this host keeps it: the hosts the
 	// service was last deployed to. Not part of the fingerprint.
 	Roster []RosterHost `json:"roster,omitempty"`
+	// Routes are every service's routes in the host's running proxy
+	// (`kamal-proxy list`); none without a running proxy.
+	Routes []LiveRoute `json:"routes,omitempty"`
 }
 
 // RosterHost is one host of a service's roster. It holds no secret.
@@ -86,6 +89,9 @@ func (h HostState) Fingerprint() string {
 	lines := make([]string, 0, len(h.Containers))
 	for _, c := range h.Containers {
 		lines = append(lines, strings.Join([]string{c.ID, c.Name, c.Role, c.Accessory, c.Version, c.ConfigHash, c.Image, c.State}, "\x1f"))
+	}
+	for _, r := range h.Routes {
+		lines = append(lines, strings.Join([]string{"route", r.Service, strings.Join(r.Hosts, ","), strings.Join(r.Paths, ","), r.Target, r.State}, "\x1f"))
 	}
 	sort.Strings(lines)
 	sum := sha256.Sum256([]byte(h.Host + "\x1e" + strings.Join(lines, "\x1e")))

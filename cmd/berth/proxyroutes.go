@@ -18,6 +18,10 @@ func routesTable(w io.Writer, routes []deploy.ProxyRoute) {
 		if r.Container != "" {
 			to = r.Container + " (" + r.Target + ")"
 		}
-		fmt.Fprintf(w, "  %s  %s  host %s, path %s -> %s  %s\n", r.Host, r.Service, r.Match, r.Path, to, r.State)
+		state := r.State
+		if r.Maintenance {
+			state = "MAINTENANCE (stopped: requests get 503)"
+		}
+		fmt.Fprintf(w, "  %s  %s  host %s, path %s -> %s  %s\n", r.Host, r.Service, r.Match, r.Path, to, state)
 	}
 }

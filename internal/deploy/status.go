@@ -39,5 +39,5 @@ func (s *Session) Status(ctx context.Context) (Status, error) {
 			unread[d.Name] = err
 		}
 	}
-	return Status{Rows: rows, States: states, Unread: unread, Routes: s.proxyRoutes(ctx, cfg.Service.Name, states)}, nil
+	return Status{Rows: rows, States: states, Unread: unread, Routes: proxyRoutes(cfg, states)}, nil
 }

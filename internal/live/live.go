@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -90,17 +91,21 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 			rostErr = fmt.Errorf("host %s: %w", host, err)
 		}
 	})
+	var (
+		proxies  []planner.Container
+		routes   []planner.LiveRoute
+		proxyErr error
+	)
+	wg.Go(func() { proxies, routes, proxyErr = readProxy(ctx, c, host) })
 	svc, _ := planner.SplitStateName(service)
 	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + svc}})
 	wg.Wait()
-	if err != nil {
+	if err = errors.Join(err, rostErr, proxyErr); err != nil {
 		return planner.HostState{}, err
 	}
-	if rostErr != nil {
-		return planner.HostState{}, rostErr
-	}
 	st := FromSummaries(host, service, list)
-	st.Roster = hosts
+	st.Containers = mergeProxies(st.Containers, proxies)
+	st.Roster, st.Routes = hosts, routes
 	r.mu.Lock()
 	if r.seen == nil {
 		r.seen = map[string]seenRoster{}
@@ -140,27 +145,35 @@ func FromSummaries(host, service string, list []dockerapi.ContainerSummary) plan
 		if s.Labels[planner.LabelService] != service || s.Labels[planner.LabelDestination] != dest {
 			continue
 		}
-		hs.Containers = append(hs.Containers, planner.Container{
-			ID:         s.ID,
-			Name:       s.Name,
-			Role:       s.Labels[planner.LabelRole],
-			Accessory:  s.Labels[planner.LabelAccessory],
-			Version:    s.Labels[planner.LabelVersion],
-			ConfigHash: s.Labels[planner.LabelConfig],
-			Image:      s.Image,
-			ImageID:    s.ImageID,
-			State:      s.State,
-			Health:     s.Health,
-			Created:    s.Created,
-			Labels:     s.Labels,
-		})
+		hs.Containers = append(hs.Containers, container(s))
 	}
-	sort.SliceStable(hs.Containers, func(i, j int) bool {
-		a, b := hs.Containers[i], hs.Containers[j]
+	newestFirst(hs.Containers)
+	return hs
+}
+
+func container(s dockerapi.ContainerSummary) planner.Container {
+	return planner.Container{
+		ID:         s.ID,
+		Name:       s.Name,
+		Role:       s.Labels[planner.LabelRole],
+		Accessory:  s.Labels[planner.LabelAccessory],
+		Version:    s.Labels[planner.LabelVersion],
+		ConfigHash: s.Labels[planner.LabelConfig],
+		Image:      s.Image,
+		ImageID:    s.ImageID,
+		State:      s.State,
+		Health:     s.Health,
+		Created:    s.Created,
+		Labels:     s.Labels,
+	}
+}
+
+func newestFirst(cs []planner.Container) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
 		if !a.Created.Equal(b.Created) {
 			return a.Created.After(b.Created)
 		}
 		return a.Name < b.Name
 	})
-	return hs
 }

@@ -121,14 +121,17 @@ func TestReadStateOverSSH(t *testing.T) {
 	if c := hs.Containers[0]; c.ID != "bbb" || c.Image != "10.77.0.1:5000/shop:v2" || c.ImageID != "sha256:222" || !c.Created.Equal(time.Unix(1700000100, 0)) {
 		t.Errorf("container = %+v", c)
 	}
-	// A second read is one more request on the same connection.
+	// A second read is two more requests on the same connection: the
+	// service's containers and the host's proxies.
 	if _, err := r.ReadState(ctx, "h1", "shop"); err != nil {
 		t.Fatal(err)
 	}
 	fd.mu.Lock()
 	queries := fd.queries
 	fd.mu.Unlock()
-	if len(queries) != 2 || !strings.Contains(queries[0], "filters=%7B%22label%22%3A%5B%22berth.service%3Dshop%22%5D%7D") || !strings.Contains(queries[0], "all=1") {
+	joined := strings.Join(queries, " ")
+	if len(queries) != 4 || strings.Count(joined, "filters=%7B%22label%22%3A%5B%22berth.service%3Dshop%22%5D%7D") != 2 ||
+		strings.Count(joined, "filters=%7B%22label%22%3A%5B%22berth.proxy%3Dtrue%22%5D%7D") != 2 || strings.Count(joined, "all=1") != 4 {
 		t.Errorf("requests = %q", queries)
 	}
 	if pool.Dials() != 1 || s.Connections() != 1 {

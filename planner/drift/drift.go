@@ -104,6 +104,11 @@ func Compare(cfg *lang.Config, states []planner.HostState) []Row {
 			out = append(out, claimed(st.Host, k, groups[k], spec.Labels[planner.LabelVersion], want)...)
 			delete(groups, k)
 		}
+		// The proxy is shared: a service that has nothing to do with it,
+		// or leaves it to other services' routes, has no say about it.
+		if !planner.UsesProxy(cfg, st) || len(planner.OtherRoutes(cfg, st)) > 0 {
+			delete(groups, key{proxy: true})
+		}
 		keys := make([]key, 0, len(groups))
 		for k := range groups {
 			keys = append(keys, k)

@@ -29,10 +29,21 @@ func TestCompareProxy(t *testing.T) {
 		}
 	}
 
-	// Without a proxied role, a proxy left behind is unclaimed.
+	// Without a proxied role, a proxy left behind with the service's
+	// route is unclaimed.
 	plain := config()
-	got = marks(Compare(plain, []planner.HostState{{Host: "h1", Containers: []planner.Container{proxyContainer(cfg, "h1")}}}))
+	px := []planner.Container{proxyContainer(cfg, "h1")}
+	route := planner.LiveRoute{Service: cfg.Service.Name + "-web", Paths: []string{"/"}, State: "running"}
+	got = marks(Compare(plain, []planner.HostState{{Host: "h1", Containers: px, Routes: []planner.LiveRoute{route}}}))
 	if !strings.Contains(got, "h1/berth-proxy v0.9.2 running UNCLAIMED no role on h1 is proxied any more\n") {
 		t.Errorf("rows:\n%s", got)
+	}
+	// The proxy is shared: a service without a route in it, or one that
+	// leaves it to another service's routes, does not list it.
+	other := planner.LiveRoute{Service: "blog-web", Paths: []string{"/"}, State: "running"}
+	for _, routes := range [][]planner.LiveRoute{nil, {route, other}} {
+		if got = marks(Compare(plain, []planner.HostState{{Host: "h1", Containers: px, Routes: routes}})); strings.Contains(got, "berth-proxy") {
+			t.Errorf("routes %v: rows:\n%s", routes, got)
+		}
 	}
 }

@@ -37,9 +37,9 @@ type RoleProxy struct {
 	// StripPathPrefix removes PathPrefix from the request's path before
 	// it reaches the container (kamal-proxy's default); default true.
 	StripPathPrefix bool
-	HealthPath    string        // default "/up"
-	DeployTimeout time.Duration // how long the new container may take to turn healthy; default 30s
-	DrainTimeout  time.Duration // how long in-flight requests to the old one may take; default 30s
+	HealthPath      string        // default "/up"
+	DeployTimeout   time.Duration // how long the new container may take to turn healthy; default 30s
+	DrainTimeout    time.Duration // how long in-flight requests to the old one may take; default 30s
 }
 
 var proxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image"}, {Name: "http_port"}}}

@@ -399,3 +399,15 @@ func TestProxyRemovalWithABadBuildRestartsTheProxy(t *testing.T) {
 		}
 	}
 }
+
+func TestProxyMaintenanceArgs(t *testing.T) {
+	if got := ProxyStopArgs("shop-web", "Back at 6", 5*time.Second); !slices.Equal(got, []string{"kamal-proxy", "stop", "shop-web", "--drain-timeout", "5s", "--message", "Back at 6"}) {
+		t.Errorf("stop: %q", got)
+	}
+	if got := ProxyStopArgs("shop-web", "", time.Second); slices.Contains(got, "--message") {
+		t.Errorf("stop without a message: %q", got)
+	}
+	if got := ProxyResumeArgs("shop-web"); !slices.Equal(got, []string{"kamal-proxy", "resume", "shop-web"}) {
+		t.Errorf("resume: %q", got)
+	}
+}

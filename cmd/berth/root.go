@@ -85,6 +85,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newInitCmd(a),
 		newStopCmd(a),
 		newStartCmd(a),
+		newMaintenanceCmd(a),
 	)
 	return root
 }

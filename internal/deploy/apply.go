@@ -123,19 +123,28 @@ func (s *Session) execute(ctx context.Context, cfg *lang.Config, p *planner.Plan
 // audit appends an entry on every host of the plan; a host that cannot be
 // written to is a warning, not a failure of the apply.
 func (s *Session) audit(ctx context.Context, p *planner.Plan, e audit.Entry, result, summary string) {
+	hosts := make([]string, len(p.Hosts))
+	for i, h := range p.Hosts {
+		hosts[i] = h.Name
+	}
+	s.auditHosts(ctx, hosts, e, result, summary)
+}
+
+// auditHosts appends an entry on every host named; a host that cannot be
+// written to is a warning.
+func (s *Session) auditHosts(ctx context.Context, hosts []string, e audit.Entry, result, summary string) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	e.Time, e.Result, e.Summary = time.Now().UTC(), result, summary
-	fanout.Each(actx, len(p.Hosts), 0, func(ctx context.Context, i int) error {
-		h := p.Hosts[i]
-		conn, err := s.pool.Conn(ctx, h.Name)
+	fanout.Each(actx, len(hosts), 0, func(ctx context.Context, i int) error {
+		conn, err := s.pool.Conn(ctx, hosts[i])
 		if err == nil {
 			he := e
-			he.Host = h.Name
+			he.Host = hosts[i]
 			err = audit.Append(ctx, conn, he)
 		}
 		if err != nil {
-			s.warnf("audit log on %s: %v", h.Name, err)
+			s.warnf("audit log on %s: %v", hosts[i], err)
 		}
 		return nil
 	})

@@ -31,8 +31,8 @@ func (s *Session) RemoveNetworks(ctx context.Context, p *planner.Plan) []Network
 	var out []NetworkOutcome
 	for _, h := range hosts {
 		st, err := s.live.ReadState(ctx, h, s.Config.Service.Name)
-		if err != nil || len(st.Containers) > 0 {
-			continue
+		if err != nil || slices.ContainsFunc(st.Containers, func(c planner.Container) bool { return !c.IsProxy() }) {
+			continue // the shared proxy is on its own network
 		}
 		d, err := s.live.Client(ctx, h)
 		if err == nil {

@@ -96,7 +96,8 @@ func proxyService(t *testing.T, l *LabEnv, prefix string) string {
 	return l.Service(t, prefix)
 }
 
-// load is a client hitting GET /up on each address every 20 ms.
+// load is a client hitting GET /up on each address every 20 ms. An
+// address NAME@HOST:PORT sends the Host header NAME.
 type load struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -146,7 +147,18 @@ func startLoad(addrs ...string) *load {
 }
 
 func getUp(c *http.Client, addr string) (string, error) {
-	resp, err := c.Get("http://" + addr + "/up")
+	name, hostPort, named := strings.Cut(addr, "@")
+	if !named {
+		hostPort = addr
+	}
+	req, err := http.NewRequest(http.MethodGet, "http://"+hostPort+"/up", nil)
+	if err != nil {
+		return "", err
+	}
+	if named {
+		req.Host = name
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return "", err
 	}

@@ -8,7 +8,8 @@
 // the barrier, one join step between two rolling batches; checking and
 // ordering it is internal/graph's), Spec, AccessorySpec and ProxySpec (the
 // container a change wants, with its config hash; proxy.go holds the
-// kamal-proxy model), WriteFile/ReadFile/Open (the plan file, upgraded
+// kamal-proxy model, routes.go the routes of the shared proxy and the
+// check that no two claim one host name and path), WriteFile/ReadFile/Open (the plan file, upgraded
 // from older formats), CheckStale (has the world moved on since the plan
 // was made?) and Verify (re-derive a saved plan and refuse it unless it is
 // the same plan, naming the first field that differs: Compare walks the

@@ -3,7 +3,8 @@
 // host, the Docker API and the registry client over them), takes the deploy
 // lock, reads the live state, plans, carries a plan out with the executor,
 // and writes the audit line and the roster on the hosts; it prunes, reads
-// the status and lists the volumes a destroy keeps.
+// the status, lists the volumes a destroy keeps, and puts the service's
+// proxied routes in maintenance and out of it.
 //
 // It returns data, not text: cmd/berth turns flags into its options and
 // renders what it returns, for people or as JSON. It does not decide what

@@ -1,7 +1,9 @@
 // Package live is the planner's view of a host: it implements
-// planner.StateReader by listing, in one Docker Engine API request over the
-// host's SSH connection, the containers labelled berth.service=SERVICE, and
-// maps their berth.* labels to planner.Container.
+// planner.StateReader by listing, over the host's SSH connection, the
+// containers labelled berth.service=SERVICE and the host's shared proxy
+// (labelled berth.proxy=true, whichever service started it), with every
+// service's routes in the running proxy (`kamal-proxy list`), and maps
+// their berth.* labels to planner.Container.
 //
 // It also hands out one dockerapi.Client per host (Client), so that the
 // executor reuses the same connection and forwarded channels as planning.

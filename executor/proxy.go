@@ -199,8 +199,14 @@ type stoppedProxies struct {
 }
 
 // stopProxy is the remove step of a proxy: it stops the proxy, which frees
-// its port; removeStoppedProxies removes it at the end of the apply.
+// its port; removeStoppedProxies removes it at the end of the apply. A
+// proxy that another service routes through by now (its apply ran since
+// the plan, under its own lock) is kept, and said.
 func (r *run) stopProxy(ctx context.Context, d Docker, b *branch) error {
+	if others := r.otherRoutesNow(ctx, d, b); len(others) > 0 {
+		r.rep.Event(b.addr(), "kept "+planner.ProxyContainer+": other services route through it now ("+strings.Join(others, ", ")+")")
+		return nil
+	}
 	if old := b.change.Running; old != nil {
 		if err := r.stopContainer(ctx, d, b, old.ID, old.Name); err != nil {
 			return err
@@ -213,6 +219,30 @@ func (r *run) stopProxy(ctx context.Context, d Docker, b *branch) error {
 	}
 	r.stopped.branches[b.addr().Host] = b
 	return nil
+}
+
+// otherRoutesNow are the names of the routes of other services in the
+// host's running proxy, read again right before it goes.
+func (r *run) otherRoutesNow(ctx context.Context, d Docker, b *branch) []string {
+	old := b.change.Running
+	if old == nil || r.cfg == nil {
+		return nil
+	}
+	code, out, err := d.Exec(ctx, old.ID, planner.ProxyListArgs)
+	if err != nil || code != 0 {
+		return nil // the plan read the routes; a proxy that cannot say goes
+	}
+	st := planner.HostState{Host: b.addr().Host, Containers: liveContainers(b.change), Routes: planner.ParseProxyList(string(out))}
+	for i := range r.plan.Changes {
+		if c := &r.plan.Changes[i]; c.Address.Host == st.Host && c.Address.Role != "" {
+			st.Containers = append(st.Containers, liveContainers(c)...)
+		}
+	}
+	var names []string
+	for _, rt := range planner.OtherRoutes(r.cfg, st) {
+		names = append(names, rt.Service)
+	}
+	return names
 }
 
 // restartProxy starts the host's proxy again if this apply stopped it and

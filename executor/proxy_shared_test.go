@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,4 +89,45 @@ func TestProxyRouteClaimedByAnotherServiceIsRefused(t *testing.T) {
 	if !errors.Is(err, planner.ErrRouteClaimed) || !strings.Contains(err.Error(), "h1: shop-web and blog-web (another service) both claim host example.com, path /") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// A service that leaves the proxy keeps it when another service started to
+// route through it after the plan was made (its apply runs under its own lock).
+func TestProxyRemovalKeepsAProxyAnotherServiceJoined(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	shop := namedConfig("shop", "shop.example.com", "v1")
+	if _, err := applyProxied(t, f, shop); err != nil {
+		t.Fatal(err)
+	}
+	p, err := planner.Build(context.Background(), shop, planner.Deps{State: f.fleet, Digests: f.fleet}, planner.Options{Destroy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := applyProxied(t, f, namedConfig("blog", "blog.example.com", "v1")); err != nil {
+		t.Fatal(err)
+	}
+	f.mark = len(f.events)
+	rep := &recorder{}
+	if _, err := Apply(context.Background(), p, shop, f, Options{Poll: 5 * time.Millisecond, Reporter: rep}); err != nil {
+		t.Fatal(err)
+	}
+	if n := proxyContainers(f, "h1"); n != 1 || f.routes["h1 blog-web"] != "blog-web-v1" {
+		t.Errorf("h1: %d proxies, routes %v: the proxy went from under blog", n, f.routes)
+	}
+	if !strings.Contains(strings.Join(rep.events, "\n"), "kept berth-proxy: other services route through it now (blog-web)") {
+		t.Errorf("events:\n%s", strings.Join(rep.events, "\n"))
+	}
+}
+
+// recorder keeps the events of an apply.
+type recorder struct {
+	NopReporter
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *recorder) Event(_ planner.Address, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, msg)
 }

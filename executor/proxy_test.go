@@ -1,7 +1,9 @@
 package executor
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"errors"
 	"slices"
 	"strings"
@@ -85,7 +87,16 @@ func (h *proxyHost) Stop(ctx context.Context, id string, timeout time.Duration) 
 }
 
 func (h *proxyHost) Exec(ctx context.Context, id string, argv []string) (int, []byte, error) {
-	if len(argv) < 3 || argv[0] != "kamal-proxy" || argv[1] == "list" {
+	if len(argv) == 2 && argv[0] == "kamal-proxy" && argv[1] == "list" {
+		h.f.mu.Lock()
+		defer h.f.mu.Unlock()
+		out := "Service  Host  Path  Target  State  TLS\n"
+		for _, r := range h.pf.fleet.routes(h.name) {
+			out += fmt.Sprintf("%s  %s  /  %s:8080  running  no\n", r.Service, cmp.Or(strings.Join(r.Hosts, ","), "*"), r.Target)
+		}
+		return 0, []byte(out), nil
+	}
+	if len(argv) < 3 || argv[0] != "kamal-proxy" {
 		return h.fakeHost.Exec(ctx, id, argv)
 	}
 	h.f.mu.Lock()

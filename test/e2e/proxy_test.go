@@ -82,13 +82,15 @@ func mustServeOn(t *testing.T, version string, addrs ...string) {
 }
 
 // proxyService returns a unique service name; at the end of the test its
-// containers go (Service), then the proxy's network and state volume, so
+// containers go (Service), then the proxies, their network and state volume, so
 // that port 80 is free for the next test and no stale route survives.
 func proxyService(t *testing.T, l *LabEnv, prefix string) string {
 	t.Helper()
 	t.Cleanup(func() {
 		for _, h := range []string{"h1", "h2"} {
-			if _, err := l.SSH(t, h, "docker rm -f berth-proxy >/dev/null 2>&1; docker network rm berth >/dev/null 2>&1; docker volume rm berth-proxy-config >/dev/null 2>&1; true"); err != nil {
+			// Every proxy container, retained ones too: the proxy belongs to no
+			// service, so the service's own clean-up leaves them.
+			if _, err := l.SSH(t, h, "docker ps -aq --filter label=berth.proxy=true | xargs -r docker rm -f >/dev/null 2>&1; docker rm -f berth-proxy >/dev/null 2>&1; docker network rm berth >/dev/null 2>&1; docker volume rm berth-proxy-config >/dev/null 2>&1; true"); err != nil {
 				t.Errorf("proxy clean-up on %s: %v", h, err)
 			}
 		}

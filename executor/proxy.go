@@ -152,6 +152,11 @@ func (r *run) unroute(ctx context.Context, d Docker, b *branch) {
 			continue
 		}
 		r.log.Debug("proxy route not removed", "address", b.addr().String(), "service", s.Proxy.Service, "exit", code, "output", string(out), "err", err)
+		if err == nil && !strings.Contains(string(out), "not found") {
+			// The proxy runs and kept the route: say so, the route
+			// answers with errors until it is removed.
+			r.rep.Event(b.addr(), fmt.Sprintf("proxy did not remove the route %s (exit %d: %s)", s.Proxy.Service, code, strings.TrimSpace(string(out))))
+		}
 	}
 }
 

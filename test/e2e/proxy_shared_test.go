@@ -105,9 +105,10 @@ func TestProxySharedByTwoServices(t *testing.T) {
 	}
 	if r := l.Berth(t, dirA("v2"), "destroy", "--auto-approve"); r.Code != 0 {
 		t.Fatalf("destroy %s: %s", a, r)
-	} else if strings.Contains(r.Stdout, "berth-proxy") {
-		t.Errorf("the destroy of %s touches the shared proxy:\n%s", a, r.Stdout)
+	} else if strings.Contains(r.Stdout, "berth-proxy") || !strings.Contains(r.Stdout, "proxy no longer routes "+a+"-web") {
+		t.Errorf("the destroy of %s touches the shared proxy, or not its own route:\n%s", a, r.Stdout)
 	}
+	t.Logf("h1's routes after %s left:\n%s", a, l.MustSSH(t, "h1", "docker exec berth-proxy kamal-proxy list"))
 	mustAnswer(t, nameB, "/", 200, "v2", h1, h2)
 	mustAnswer(t, nameA, "/", 404, "", h1, h2)
 	for _, h := range []string{"h1", "h2"} {

@@ -129,7 +129,7 @@ func TestLostStartReplyOfThePrimaryLeavesTheOldOneServing(t *testing.T) {
 	f := newFleet("h1", "h2", "h3")
 	mustApply(t, f, config("v1"))
 	f.failStart["h1"] = "none"
-	f.cutOnLoss = 1 // the link went with the reply, for the next dial: nothing confirms the start
+	f.cutOnLoss = 1           // the link went with the reply, for the next dial: nothing confirms the start
 	f.lose["h1 start"] = true // the new container did start; its reply was lost
 	_, err := apply(t, f, config("v2"))
 	if err == nil {

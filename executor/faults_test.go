@@ -104,10 +104,32 @@ func TestLostStopReplyOnCutoverIsSeenThrough(t *testing.T) {
 	mustApply(t, f, config("v2"))
 }
 
+// A start whose reply was lost, on a host that still answers: berth looks,
+// sees the new container run, and goes on.
+func TestLostStartReplyConfirmedByTheHostGoesOn(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	mustApply(t, f, config("v1"))
+	f.lose["h1 start"] = true // the new container did start; its reply was lost
+	res, err := apply(t, f, config("v2"))
+	if err != nil {
+		t.Fatalf("apply failed: %v", err)
+	}
+	if got := f.running("h1"); !slices.Equal(got, []string{"shop-web-v2"}) {
+		t.Errorf("h1 runs %v, want shop-web-v2", got)
+	}
+	if !res.BarrierOpen {
+		t.Error("the barrier did not open")
+	}
+}
+
+// A start whose reply was lost on a host that is cut off at that moment:
+// nothing confirms the new container, so the barrier closes and the old
+// one serves.
 func TestLostStartReplyOfThePrimaryLeavesTheOldOneServing(t *testing.T) {
 	f := newFleet("h1", "h2", "h3")
 	mustApply(t, f, config("v1"))
 	f.failStart["h1"] = "none"
+	f.cutOnLoss = 1           // the link went with the reply, for the next dial: nothing confirms the start
 	f.lose["h1 start"] = true // the new container did start; its reply was lost
 	_, err := apply(t, f, config("v2"))
 	if err == nil {

@@ -184,6 +184,14 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 	if err == nil {
 		return nil
 	}
+	if uncertain(err) {
+		// Go by what the host says: a container seen running over a new
+		// connection was started, and the branch goes on.
+		if info, ok := r.lookUp(context.WithoutCancel(ctx), b.addr().Host, b.newID); ok && info.State.Running {
+			r.rep.Event(b.addr(), "the reply to start was lost; "+b.change.Desired.Name+" runs")
+			return nil
+		}
+	}
 	err = fmt.Errorf("start %s: %w", b.change.Desired.Name, err)
 	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil && !uncertain(cerr) {
 		err = errors.Join(err, cerr) // an uncertain one is the clean-up's to retry and report

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-sh/berth/planner"
-	"github.com/berth-sh/berth/view"
 )
 
 func newAccessoryCmd(a *app) *cobra.Command {
@@ -80,16 +79,8 @@ func (a *app) accessoryOp(ctx context.Context, o applyOptions, op planner.Access
 	if err != nil {
 		return err
 	}
-	if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.noColor)}); err != nil {
+	if ok, err := a.showAndConfirm(p, o); !ok {
 		return err
-	}
-	if !p.HasChanges() {
-		return nil
-	}
-	if !o.autoApprove {
-		if err := a.confirm(); err != nil {
-			return err
-		}
 	}
 	o.command = "accessory " + op.Op
 	return a.execute(ctx, sess, cfg, p, o)

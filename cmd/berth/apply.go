@@ -105,16 +105,8 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 		if p, err = a.planForApply(ctx, sess, cfg, o); err != nil {
 			return err
 		}
-		if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.noColor)}); err != nil {
+		if ok, err := a.showAndConfirm(p, o); !ok {
 			return err
-		}
-		if !p.HasChanges() {
-			return nil
-		}
-		if !o.autoApprove {
-			if err := a.confirm(); err != nil {
-				return err
-			}
 		}
 	}
 	if !p.HasChanges() {
@@ -165,6 +157,21 @@ func (a *app) planForApply(ctx context.Context, sess *deploy.Session, cfg *lang.
 		return nil, err
 	}
 	return sess.Plan(ctx, planner.Options{Targets: o.targets, Excludes: o.excludes, Replace: o.replace, Hooks: hs, NoHooks: o.noHooks})
+}
+
+// showAndConfirm shows the plan and, unless --auto-approve, asks for "yes".
+// It reports whether to go on: not when the plan changes nothing or the
+// answer was not yes (then with the error).
+func (a *app) showAndConfirm(p *planner.Plan, o applyOptions) (bool, error) {
+	if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.noColor)}); err != nil || !p.HasChanges() {
+		return false, err
+	}
+	if !o.autoApprove {
+		if err := a.confirm(); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // confirm asks for "yes" on a terminal, and refuses without one.

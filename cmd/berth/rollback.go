@@ -12,7 +12,6 @@ import (
 	"github.com/berth-sh/berth/internal/hooks"
 	"github.com/berth-sh/berth/planner"
 	"github.com/berth-sh/berth/planner/rollback"
-	"github.com/berth-sh/berth/view"
 )
 
 type rollbackOptions struct {
@@ -91,16 +90,8 @@ func (a *app) rollback(ctx context.Context, o rollbackOptions, to string) error 
 	if p.Hooks, err = a.findHooks(o.apply.noHooks, hooks.ForRollback...); err != nil {
 		return err
 	}
-	if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.apply.noColor)}); err != nil {
+	if ok, err := a.showAndConfirm(p, o.apply); !ok {
 		return err
-	}
-	if !p.HasChanges() {
-		return nil
-	}
-	if !o.apply.autoApprove {
-		if err := a.confirm(); err != nil {
-			return err
-		}
 	}
 	o.apply.command = "rollback"
 	return a.execute(ctx, sess, rcfg, p, o.apply)

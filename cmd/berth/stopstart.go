@@ -82,13 +82,8 @@ func (a *app) stopStart(ctx context.Context, verb, role string, o applyOptions) 
 			return err
 		}
 	}
-	if err := view.Plan(a.Out, p, view.HumanOptions{Color: a.color(o.noColor)}); err != nil || !p.HasChanges() {
+	if ok, err := a.showAndConfirm(p, o); !ok {
 		return err
-	}
-	if !o.autoApprove {
-		if err := a.confirm(); err != nil {
-			return err
-		}
 	}
 	o.command = verb
 	return a.execute(ctx, sess, cfg, p, o)

@@ -51,7 +51,7 @@ func Open(cfg *lang.Config, env Env) (*Session, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	pool, err := sshx.NewPool(sshx.Options{Config: sshx.Config(cfg.SSH), Hosts: sshHosts(cfg.Hosts), Environ: env.Environ, Logger: log})
+	pool, err := sshx.NewPool(sshx.Options{Config: sshx.Config(cfg.SSH), Hosts: SSHHosts(cfg.Hosts), Environ: env.Environ, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -60,20 +60,20 @@ func Open(cfg *lang.Config, env Env) (*Session, error) {
 	newClient := func(c *sshx.Conn) *dockerapi.Client {
 		return dockerapi.New(c, dockerapi.WithHost(c.Host()), dockerapi.WithLogger(log))
 	}
-	return &Session{Config: cfg, env: env, log: log, pool: pool, live: live.NewReader(pool, newClient), registry: newResolver(cfg.Registry)}, nil
+	return &Session{Config: cfg, env: env, log: log, pool: pool, live: live.NewReader(pool, newClient), registry: NewResolver(cfg.Registry)}, nil
 }
 
-// newResolver is the registry client for cfg's registry block (nil =
+// NewResolver is the registry client for cfg's registry block (nil =
 // anonymous everywhere).
-func newResolver(cfg *lang.Registry) *registry.Resolver {
+func NewResolver(cfg *lang.Registry) *registry.Resolver {
 	if cfg == nil {
 		return registry.New(registry.Options{})
 	}
 	return registry.New(registry.Options{Server: cfg.Server, Username: cfg.Username, Password: cfg.Password, Insecure: cfg.Insecure})
 }
 
-// sshHosts is the transport's view of the configured hosts.
-func sshHosts(hosts []lang.Host) []sshx.Host {
+// SSHHosts is the transport's view of the configured hosts.
+func SSHHosts(hosts []lang.Host) []sshx.Host {
 	out := make([]sshx.Host, len(hosts))
 	for i, h := range hosts {
 		out[i] = sshx.Host(h)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/berth-sh/berth/internal/deploy"
 	"github.com/berth-sh/berth/internal/live"
 	"github.com/berth-sh/berth/internal/registry"
 	"github.com/berth-sh/berth/internal/sshx"
@@ -33,7 +34,7 @@ func BenchmarkPlanLab(b *testing.B) {
 	}
 	cfg := res.Config
 	newPool := func() *sshx.Pool {
-		p, err := sshx.NewPool(sshx.Options{Config: sshx.Config(cfg.SSH), Hosts: labHosts(cfg.Hosts), Environ: []string{}})
+		p, err := sshx.NewPool(sshx.Options{Config: sshx.Config(cfg.SSH), Hosts: deploy.SSHHosts(cfg.Hosts), Environ: []string{}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -48,7 +49,7 @@ func BenchmarkPlanLab(b *testing.B) {
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
 			p := newPool()
-			build(p, resolverFor(cfg.Registry))
+			build(p, deploy.NewResolver(cfg.Registry))
 			p.Close()
 		}
 	})
@@ -56,7 +57,7 @@ func BenchmarkPlanLab(b *testing.B) {
 	p := newPool()
 	defer p.Close()
 	reader := live.NewReader(p, nil)
-	resolver := resolverFor(cfg.Registry)
+	resolver := deploy.NewResolver(cfg.Registry)
 	build(p, resolver) // dial and resolve once
 	b.Run("warm", func(b *testing.B) {
 		for b.Loop() {

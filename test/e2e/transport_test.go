@@ -15,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-sh/berth/internal/registry"
 	"github.com/berth-sh/berth/internal/sshx"
-	"github.com/berth-sh/berth/lang"
 )
 
 // transportPool returns an sshx pool for every lab host, closed at the end
@@ -223,21 +221,4 @@ func TestTransportManyCommandsAtOnce(t *testing.T) {
 	if p.Dials() != 1 {
 		t.Fatalf("Dials() = %d", p.Dials())
 	}
-}
-
-// labHosts is the transport's view of the configured hosts.
-func labHosts(hosts []lang.Host) []sshx.Host {
-	out := make([]sshx.Host, len(hosts))
-	for i, h := range hosts {
-		out[i] = sshx.Host(h)
-	}
-	return out
-}
-
-// resolverFor is the registry client for a registry block.
-func resolverFor(cfg *lang.Registry) *registry.Resolver {
-	if cfg == nil {
-		return registry.New(registry.Options{})
-	}
-	return registry.New(registry.Options{Server: cfg.Server, Username: cfg.Username, Password: cfg.Password, Insecure: cfg.Insecure})
 }

@@ -12,9 +12,9 @@ import (
 
 	"github.com/berth-sh/berth/executor"
 	"github.com/berth-sh/berth/executor/lock"
+	berthdeploy "github.com/berth-sh/berth/internal/deploy"
 	"github.com/berth-sh/berth/internal/dockerapi"
 	"github.com/berth-sh/berth/internal/live"
-	"github.com/berth-sh/berth/internal/registry"
 	"github.com/berth-sh/berth/internal/sshx"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
@@ -76,13 +76,13 @@ func deploy(t *testing.T, dir, version string) (*planner.Plan, int) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := load(t, dir, version)
-	pool, err := sshx.NewPool(sshx.Options{Config: sshx.Config(cfg.SSH), Hosts: simHosts(cfg.Hosts)})
+	pool, err := sshx.NewPool(sshx.Options{Config: sshx.Config(cfg.SSH), Hosts: berthdeploy.SSHHosts(cfg.Hosts)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
 	lr := live.NewReader(pool, nil)
-	p, err := planner.Build(ctx, cfg, planner.Deps{State: lr, Digests: resolverFor(cfg.Registry)}, planner.Options{})
+	p, err := planner.Build(ctx, cfg, planner.Deps{State: lr, Digests: berthdeploy.NewResolver(cfg.Registry)}, planner.Options{})
 	if err != nil {
 		t.Fatalf("plan %s: %v", version, err)
 	}
@@ -316,21 +316,4 @@ func TestSharedPortServesEachHostOnItsAddress(t *testing.T) {
 func simSSH(identity, knownHosts string) sshx.Config {
 	return sshx.Config{User: "root", Port: 22, Identity: identity, KnownHosts: knownHosts,
 		HostKeyPolicy: sshx.PolicyStrict, ConnectTimeout: 10 * time.Second, CommandTimeout: time.Minute}
-}
-
-// simHosts is the transport's view of the configured hosts.
-func simHosts(hosts []lang.Host) []sshx.Host {
-	out := make([]sshx.Host, len(hosts))
-	for i, h := range hosts {
-		out[i] = sshx.Host(h)
-	}
-	return out
-}
-
-// resolverFor is the registry client for a registry block.
-func resolverFor(cfg *lang.Registry) *registry.Resolver {
-	if cfg == nil {
-		return registry.New(registry.Options{})
-	}
-	return registry.New(registry.Options{Server: cfg.Server, Username: cfg.Username, Password: cfg.Password, Insecure: cfg.Insecure})
 }

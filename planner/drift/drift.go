@@ -97,18 +97,7 @@ func Compare(cfg *lang.Config, states []planner.HostState) []Row {
 			out = append(out, claimed(st.Host, k, groups[k], spec.Labels[planner.LabelVersion], want)...)
 			delete(groups, k)
 		}
-		if cfg.Proxied(st.Host) {
-			k := key{proxy: true}
-			spec := planner.ProxySpec(cfg, st.Host, "")
-			want := func(digest string) planner.ContainerSpec { return planner.ProxySpec(cfg, st.Host, digest) }
-			out = append(out, claimed(st.Host, k, groups[k], spec.Labels[planner.LabelVersion], want)...)
-			delete(groups, k)
-		}
-		// The proxy is shared: a service that has nothing to do with it,
-		// or leaves it to other services' routes, has no say about it.
-		if !planner.UsesProxy(cfg, st) || len(planner.OtherRoutes(cfg, st)) > 0 {
-			delete(groups, key{proxy: true})
-		}
+		out = append(out, proxyRows(cfg, st, groups)...)
 		keys := make([]key, 0, len(groups))
 		for k := range groups {
 			keys = append(keys, k)
@@ -124,6 +113,24 @@ func Compare(cfg *lang.Config, states []planner.HostState) []Row {
 		}
 	}
 	return out
+}
+
+// proxyRows are the rows of the host's shared proxy, taken out of groups:
+// claimed when a role of the service is proxied there; left out when the
+// service has nothing to do with it or leaves it to other services'
+// routes (the proxy is shared); else they stay unclaimed.
+func proxyRows(cfg *lang.Config, st planner.HostState, groups map[key][]planner.Container) []Row {
+	k := key{proxy: true}
+	if cfg.Proxied(st.Host) {
+		spec := planner.ProxySpec(cfg, st.Host, "")
+		want := func(digest string) planner.ContainerSpec { return planner.ProxySpec(cfg, st.Host, digest) }
+		defer delete(groups, k)
+		return claimed(st.Host, k, groups[k], spec.Labels[planner.LabelVersion], want)
+	}
+	if !planner.UsesProxy(cfg, st) || len(planner.OtherRoutes(cfg, st)) > 0 {
+		delete(groups, k)
+	}
+	return nil
 }
 
 // CompareHosts is Compare over every host of the configuration, in its

@@ -76,6 +76,8 @@ func TestScripts(t *testing.T) {
 //	sim [flags] N             start hosts h1 .. hN and a registry, write
 //	                          berth.hcl, the SSH key and known_hosts
 //	simconfig [flags]         write berth.hcl again, with other flags
+//	                          (-proxy [-proxy-host NAME]: web behind the
+//	                          proxy; -service S; -dir D: into ./D instead)
 //	simhost HOST down|silent|up
 //	                          make a host misbehave (sim.Fault), or not
 //	simwait HOST PREFIX STATE wait (10s at most) until a container whose
@@ -136,10 +138,15 @@ const (
 //	-login USER         registry username (password: $SIM_REGISTRY_PASSWORD)
 //	-registry-auth basic|bearer
 //	                    the registry asks for RegistryUser, RegistryPassword
-func configFlags(ts *testscript.TestScript, name string, args []string) (sim.ConfigOptions, string, []string) {
+// where says where writeConfig writes berth.hcl and which registry
+// authentication it sets up.
+type where struct{ auth, dir string }
+
+func configFlags(ts *testscript.TestScript, name string, args []string) (sim.ConfigOptions, where, []string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var o sim.ConfigOptions
-	var hosts, auth string
+	var hosts string
+	var w where
 	fs.StringVar(&hosts, "hosts", "", "")
 	fs.BoolVar(&o.Accessory, "accessory", false, "")
 	fs.StringVar(&o.HealthDeadline, "deadline", "", "")
@@ -149,15 +156,19 @@ func configFlags(ts *testscript.TestScript, name string, args []string) (sim.Con
 	fs.StringVar(&o.ConnectTimeout, "connect-timeout", "", "")
 	fs.StringVar(&o.CommandTimeout, "command-timeout", "", "")
 	fs.StringVar(&o.RegistryUsername, "login", "", "")
-	fs.StringVar(&auth, "registry-auth", "", "")
+	fs.StringVar(&w.auth, "registry-auth", "", "")
 	fs.StringVar(&o.SSHConfig, "ssh-config", "", "")
+	fs.BoolVar(&o.Proxy, "proxy", false, "")
+	fs.StringVar(&o.ProxyHost, "proxy-host", "", "")
+	fs.StringVar(&o.Service, "service", "", "")
+	fs.StringVar(&w.dir, "dir", "", "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("%s: %v", name, err)
 	}
 	if hosts != "" {
 		o.Hosts = strings.Split(hosts, ",")
 	}
-	return o, auth, fs.Args()
+	return o, w, fs.Args()
 }
 
 // simCmd is `sim [flags] N`: N simulated hosts (test/sim: in-process SSH
@@ -190,6 +201,7 @@ func simCmd(ts *testscript.TestScript, neg bool, args []string) {
 		reg.Push("app", v)
 	}
 	reg.Push("db", "1")
+	reg.Push("kamal-proxy", "v0.9.2")
 	s.fleet, s.reg, s.dir = fleet, reg, ts.MkAbs(".")
 	if s.identity, s.khts, err = fleet.WriteClientFiles(s.dir); err != nil {
 		ts.Fatalf("sim: %v", err)
@@ -206,8 +218,8 @@ func simConfigCmd(ts *testscript.TestScript, neg bool, args []string) {
 	writeConfig(ts, fleetOf(ts), o, auth)
 }
 
-func writeConfig(ts *testscript.TestScript, s *simState, o sim.ConfigOptions, auth string) {
-	switch auth {
+func writeConfig(ts *testscript.TestScript, s *simState, o sim.ConfigOptions, w where) {
+	switch auth := w.auth; auth {
 	case "":
 	case "basic", "bearer":
 		s.reg.SetAuth(sim.RegistryAuth{Username: RegistryUser, Password: RegistryPassword, Bearer: auth == "bearer"})
@@ -218,7 +230,14 @@ func writeConfig(ts *testscript.TestScript, s *simState, o sim.ConfigOptions, au
 		o.ProxyJump = h.Addr()
 	}
 	o.Registry, o.Identity, o.KnownHosts = s.reg.Host(), s.identity, s.khts
-	if err := s.fleet.WriteConfig(s.dir, o); err != nil {
+	dir := s.dir
+	if w.dir != "" {
+		dir = filepath.Join(s.dir, w.dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			ts.Fatalf("sim: %v", err)
+		}
+	}
+	if err := s.fleet.WriteConfig(dir, o); err != nil {
 		ts.Fatalf("sim: %v", err)
 	}
 }

@@ -43,6 +43,11 @@ type ConfigOptions struct {
 	// Port, User, IdentityFile, UserKnownHostsFile), the host blocks give
 	// only those aliases, and the ssh block only `config`.
 	SSHConfig string
+	// Proxy puts the web role behind the proxy (image
+	// REGISTRY/kamal-proxy:v0.9.2, which the registry must have) instead
+	// of publishing its port; ProxyHost is its route's host name ("" = any).
+	Proxy     bool
+	ProxyHost string
 }
 
 // WriteConfig writes dir/berth.hcl: a web role with a published port and
@@ -100,13 +105,17 @@ func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 		}
 	}
 	list := "[" + strings.Join(refs, ", ") + "]"
-	fmt.Fprintf(&b, "\nrole \"web\" {\n  primary = true\n  hosts   = %s\n  cmd     = [\"/app\", \"serve\"]\n  ports   = [\"8080:8080\"]\n", list)
+	fmt.Fprintf(&b, "\nrole \"web\" {\n  primary = true\n  hosts   = %s\n  cmd     = [\"/app\", \"serve\"]\n", list)
+	writeAccess(&b, o)
 	fmt.Fprintf(&b, "  healthcheck {\n    cmd      = [\"/app\", \"check\"]\n    interval = \"1s\"\n    deadline = %q\n  }\n}\n\n", o.HealthDeadline)
 	for _, w := range WorkerRoles(o.Workers) {
 		fmt.Fprintf(&b, "role %q {\n  hosts = %s\n  cmd   = [\"/app\", \"work\"]\n}\n\n", w, list)
 	}
 	if o.Accessory {
 		fmt.Fprintf(&b, "accessory \"db\" {\n  image   = %q\n  host    = %s\n  volumes = [\"sim-data:/data\"]\n}\n\n", o.Registry+"/db:1", refs[0])
+	}
+	if o.Proxy {
+		fmt.Fprintf(&b, "proxy {\n  image     = %q\n  http_port = 8080\n}\n\n", o.Registry+"/kamal-proxy:v0.9.2")
 	}
 	b.WriteString("deploy {\n  version = var.version\n")
 	if o.Batch > 0 {
@@ -117,6 +126,20 @@ func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 	}
 	fmt.Fprintf(&b, "  readiness_delay = %q\n}\n", o.ReadinessDelay)
 	return os.WriteFile(filepath.Join(dir, "berth.hcl"), []byte(b.String()), 0o644)
+}
+
+// writeAccess writes how the web role is reached: its published port, or
+// the proxy (the role's block, and the proxy's own at the end of the role).
+func writeAccess(b *strings.Builder, o ConfigOptions) {
+	if !o.Proxy {
+		b.WriteString("  ports   = [\"8080:8080\"]\n")
+		return
+	}
+	b.WriteString("  proxy {\n    app_port = 8080\n")
+	if o.ProxyHost != "" {
+		fmt.Fprintf(b, "    host     = %q\n", o.ProxyHost)
+	}
+	b.WriteString("  }\n")
 }
 
 // WorkerRoles names the worker roles WriteConfig writes for o.Workers.

@@ -13,7 +13,10 @@
 // status codes the real daemon gives (404 unknown, 409 name taken, 304
 // already started or stopped, port already allocated). It does not run
 // anything: a started container runs until it is stopped, every exec exits
-// 0 while its container runs, and images are "pulled" instantly.
+// 0 while its container runs, and images are "pulled" instantly. The one
+// program it models is kamal-proxy's command line (kamalproxy.go): the
+// daemon keeps the routes that `kamal-proxy deploy|remove|stop|resume`
+// change in a proxy container, and `kamal-proxy list` prints them.
 //
 // It does not simulate network faults, slow handshakes or other users of a
 // host; the lab (test/lab) has real hosts for that.

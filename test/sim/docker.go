@@ -55,8 +55,9 @@ type Docker struct {
 	volumes    map[string]bool // named volumes, made by the first container mounting one
 	version    string          // "" = APIVersion
 	requests   int64
-	unknown    []string        // requests the model does not simulate, "GET /path"
-	networks   map[string]bool // by name (see networks.go)
+	unknown    []string               // requests the model does not simulate, "GET /path"
+	networks   map[string]bool        // by name (see networks.go)
+	routes     map[string]*proxyRoute // the kamal-proxy routes (see kamalproxy.go)
 }
 
 func newDocker() *Docker {
@@ -496,7 +497,10 @@ func (d *Docker) exec(w http.ResponseWriter, r *http.Request, id, op string) {
 	switch op {
 	case "start":
 		res := result{stderr: "container is not running\n", code: 1}
-		if c != nil && c.Running {
+		switch {
+		case c != nil && c.Running && len(x.cmd) > 0 && x.cmd[0] == "kamal-proxy":
+			res = d.kamalProxy(x.cmd)
+		case c != nil && c.Running:
 			res = run(c.Image, x.cmd, c.Env, nil)
 		}
 		x.code = res.code

@@ -138,6 +138,7 @@ const (
 //	-login USER         registry username (password: $SIM_REGISTRY_PASSWORD)
 //	-registry-auth basic|bearer
 //	                    the registry asks for RegistryUser, RegistryPassword
+//
 // where says where writeConfig writes berth.hcl and which registry
 // authentication it sets up.
 type where struct{ auth, dir string }

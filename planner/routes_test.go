@@ -41,3 +41,20 @@ func TestRouteClaims(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestFingerprintCoversTheRoutesClaimsOnly(t *testing.T) {
+	route := LiveRoute{Service: "blog-web", Hosts: []string{"blog.example.com"}, Paths: []string{"/"}, Target: "aaa:8080", State: "running"}
+	base := HostState{Host: "h1", Routes: []LiveRoute{route}}
+	moved := route
+	moved.Target, moved.State = "bbb:8080", "stopped"
+	if base.Fingerprint() != (HostState{Host: "h1", Routes: []LiveRoute{moved}}).Fingerprint() {
+		t.Error("another target or maintenance changes the fingerprint")
+	}
+	renamed := route
+	renamed.Hosts = []string{"www.example.com"}
+	for _, other := range []HostState{{Host: "h1"}, {Host: "h1", Routes: []LiveRoute{renamed}}} {
+		if base.Fingerprint() == other.Fingerprint() {
+			t.Errorf("routes %+v: same fingerprint", other.Routes)
+		}
+	}
+}

@@ -90,8 +90,11 @@ func (h HostState) Fingerprint() string {
 	for _, c := range h.Containers {
 		lines = append(lines, strings.Join([]string{c.ID, c.Name, c.Role, c.Accessory, c.Version, c.ConfigHash, c.Image, c.State}, "\x1f"))
 	}
+	// Of the shared proxy's routes, what a plan decides on: which routes
+	// there are and what they claim; not where they point or whether they
+	// are in maintenance, which another service's deploy changes.
 	for _, r := range h.Routes {
-		lines = append(lines, strings.Join([]string{"route", r.Service, strings.Join(r.Hosts, ","), strings.Join(r.Paths, ","), r.Target, r.State}, "\x1f"))
+		lines = append(lines, strings.Join([]string{"route", r.Service, strings.Join(r.Hosts, ","), strings.Join(r.Paths, ",")}, "\x1f"))
 	}
 	sort.Strings(lines)
 	sum := sha256.Sum256([]byte(h.Host + "\x1e" + strings.Join(lines, "\x1e")))

@@ -118,7 +118,8 @@ func UsesProxy(cfg *lang.Config, st HostState) bool {
 	return false
 }
 
-// claims are the (host name, path) pairs a route serves, "*" for any host.
+// claims are the (host name, path) pairs a route serves, "*" for any host,
+// paths as kamal-proxy normalises them.
 func claims(hosts, paths []string) []string {
 	if len(hosts) == 0 {
 		hosts = []string{"*"}
@@ -129,7 +130,8 @@ func claims(hosts, paths []string) []string {
 	var out []string
 	for _, h := range hosts {
 		for _, p := range paths {
-			out = append(out, "host "+h+", path "+p)
+			// kamal-proxy's own normalisation: "/api/" is "/api".
+			out = append(out, "host "+h+", path /"+strings.Trim(p, "/"))
 		}
 	}
 	return out

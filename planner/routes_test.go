@@ -40,6 +40,11 @@ func TestRouteClaims(t *testing.T) {
 		"  h1: shop-web and blog-web (another service) both claim host www.example.com, path /" {
 		t.Errorf("err = %v", err)
 	}
+	// The same path, written another way.
+	cfg.Roles[0].Proxy.PathPrefix = "/api/"
+	if err := checkRouteClaims(cfg, st(LiveRoute{Service: "blog-web", Hosts: []string{"shop.example.com"}, Paths: []string{"/api"}})); err == nil {
+		t.Error("/api/ and /api do not conflict")
+	}
 }
 
 func TestFingerprintCoversTheRoutesClaimsOnly(t *testing.T) {

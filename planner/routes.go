@@ -71,26 +71,26 @@ func routeNames(cfg *lang.Config, st HostState) map[string]bool {
 // OtherRoutes are the routes of the host's proxy that belong to other
 // services.
 func OtherRoutes(cfg *lang.Config, st HostState) []LiveRoute {
-	own := routeNames(cfg, st)
-	var out []LiveRoute
-	for _, r := range st.Routes {
-		if !own[r.Service] {
-			out = append(out, r)
-		}
-	}
-	return out
+	_, others := splitRoutes(cfg, st)
+	return others
 }
 
 // OwnRoutes are the routes of the host's proxy that belong to the service.
 func OwnRoutes(cfg *lang.Config, st HostState) []LiveRoute {
-	own := routeNames(cfg, st)
-	var out []LiveRoute
+	own, _ := splitRoutes(cfg, st)
+	return own
+}
+
+func splitRoutes(cfg *lang.Config, st HostState) (own, others []LiveRoute) {
+	names := routeNames(cfg, st)
 	for _, r := range st.Routes {
-		if own[r.Service] {
-			out = append(out, r)
+		if names[r.Service] {
+			own = append(own, r)
+		} else {
+			others = append(others, r)
 		}
 	}
-	return out
+	return own, others
 }
 
 // UsesProxy reports whether the service has anything to do with the
@@ -98,11 +98,8 @@ func OwnRoutes(cfg *lang.Config, st HostState) []LiveRoute {
 // container that an older berth labelled with the service. Only then may
 // its plan remove the proxy.
 func UsesProxy(cfg *lang.Config, st HostState) bool {
-	own := routeNames(cfg, st)
-	for _, r := range st.Routes {
-		if own[r.Service] {
-			return true
-		}
+	if len(OwnRoutes(cfg, st)) > 0 {
+		return true
 	}
 	for _, c := range st.Containers {
 		if c.Labels[LabelService] != cfg.Service.Name {

@@ -18,6 +18,7 @@ type fakeHosts struct {
 	errs    map[string]error
 	reads   []string
 	rosters map[string][]RosterHost
+	routes  map[string][]LiveRoute // the routes of each host's proxy
 	added   []RosterHost
 }
 
@@ -39,7 +40,7 @@ func (f *fakeHosts) ReadState(_ context.Context, host, service string) (HostStat
 	if err := f.errs[host]; err != nil {
 		return HostState{}, err
 	}
-	return HostState{Host: host, Containers: append([]Container(nil), f.states[host]...), Roster: f.rosters[host]}, nil
+	return HostState{Host: host, Containers: append([]Container(nil), f.states[host]...), Roster: f.rosters[host], Routes: f.routes[host]}, nil
 }
 
 func (f *fakeHosts) put(host string, c Container) {

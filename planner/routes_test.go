@@ -2,6 +2,7 @@ package planner
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -61,5 +62,42 @@ func TestFingerprintCoversTheRoutesClaimsOnly(t *testing.T) {
 		if base.Fingerprint() == other.Fingerprint() {
 			t.Errorf("routes %+v: same fingerprint", other.Routes)
 		}
+	}
+}
+
+func TestProxyStaysWhileAnotherServiceRoutesThroughIt(t *testing.T) {
+	old := proxiedConfig("v1")
+	blog := LiveRoute{Service: "blog-web", Hosts: []string{"blog.example.com"}, Paths: []string{"/"}, State: "running"}
+	shop := LiveRoute{Service: "shop-web", Paths: []string{"/"}, State: "running"}
+	for _, tc := range []struct {
+		name   string
+		routes []LiveRoute
+		opts   Options
+		remove bool
+	}{
+		{"destroy, the last service", []LiveRoute{shop}, Options{Destroy: true}, true},
+		{"destroy, another service left", []LiveRoute{shop, blog}, Options{Destroy: true}, false},
+		{"off the proxy, the last service", []LiveRoute{shop}, Options{}, true},
+		{"off the proxy, another service left", []LiveRoute{shop, blog}, Options{}, false},
+	} {
+		hosts := withProxies(deployed(old, digestV1), old)
+		hosts.routes = map[string][]LiveRoute{"h1": tc.routes, "h2": tc.routes}
+		cfg := old
+		if !tc.opts.Destroy {
+			cfg = testConfig("v1") // the web role publishes its port again
+		}
+		got := summary(proxyBuild(t, cfg, hosts, tc.opts))
+		if removes := strings.Contains(got, "h1/berth-proxy remove"); removes != tc.remove {
+			t.Errorf("%s: the proxy is removed: %v, want %v:\n%s", tc.name, removes, tc.remove, got)
+		}
+		if !tc.remove && strings.Contains(got, "berth-proxy") {
+			t.Errorf("%s: the plan lists the shared proxy:\n%s", tc.name, got)
+		}
+	}
+	// A service that never routed through the host's proxy leaves it alone.
+	hosts := withProxies(&fakeHosts{}, old)
+	hosts.routes = map[string][]LiveRoute{"h1": {blog}}
+	if got := summary(proxyBuild(t, testConfig("v1"), hosts, Options{Destroy: true})); strings.Contains(got, "berth-proxy") {
+		t.Errorf("a service that never used the proxy plans it:\n%s", got)
 	}
 }

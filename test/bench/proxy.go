@@ -122,7 +122,9 @@ func (b *labBench) proxyCleanup() {
 		filters = append(filters, fmt.Sprintf("docker ps -aq --filter label=berth.service=%[1]s | xargs -r docker rm -f >/dev/null; "+
 			"docker network ls -q --filter label=berth.service=%[1]s | xargs -r docker network rm >/dev/null 2>&1;", s))
 	}
-	cmd := strings.Join(filters, " ") + " docker network rm berth >/dev/null 2>&1; docker volume rm berth-proxy-config >/dev/null 2>&1; true"
+	// The proxy belongs to no service: it goes by its own label.
+	cmd := strings.Join(filters, " ") + " docker ps -aq --filter label=berth.proxy=true | xargs -r docker rm -f >/dev/null 2>&1;" +
+		" docker network rm berth >/dev/null 2>&1; docker volume rm berth-proxy-config >/dev/null 2>&1; true"
 	for _, h := range b.env.hosts[:2] {
 		c, err := b.env.dial(ctx, h)
 		if err != nil {

@@ -45,7 +45,7 @@ func newShop(t *testing.T, edit func(string) string) *shop {
 		// The proxy goes too, with its routes (its volume): the next
 		// test's service could not take over the catch-all route.
 		for _, h := range []string{"h1", "h2", "h3"} {
-			l.SSH(t, h, fmt.Sprintf("docker rm -f berth-proxy >/dev/null 2>&1; docker network rm berth-%s berth >/dev/null 2>&1; "+
+			l.SSH(t, h, fmt.Sprintf("docker ps -aq --filter label=berth.proxy=true | xargs -r docker rm -f >/dev/null 2>&1; docker network rm berth-%s berth >/dev/null 2>&1; "+
 				"docker volume rm %s-pgdata berth-proxy-config >/dev/null 2>&1; true", s.service, s.service))
 		}
 	})

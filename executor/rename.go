@@ -62,3 +62,37 @@ func (r *run) renameBack(ctx context.Context, d Docker, b *branch) error {
 	}
 	return errors.Join(errs...)
 }
+
+// takeOwnName gives a retained container, started again in place of a new
+// one, the name the configuration gives it, once the container that held
+// that name is stopped: going back to an accessory's earlier
+// configuration brings back its container under NAME-SHORTID otherwise,
+// and `docker exec shop-db` reaches the stopped one. The stopped holder is
+// renamed aside, as create does with a same-named container.
+func (r *run) takeOwnName(ctx context.Context, d Docker, b *branch) error {
+	if b.origin != originRetained || b.newID == "" || b.change.Desired == nil {
+		return nil
+	}
+	want := b.change.Desired.Name
+	cur := ""
+	for _, c := range liveContainers(b.change) {
+		if c.ID == b.newID {
+			cur = c.Name
+		}
+	}
+	if cur == "" || cur == want {
+		return nil
+	}
+	for _, c := range liveContainers(b.change) {
+		if c.Name == want && c.ID != b.newID {
+			if err := d.Rename(ctx, c.ID, want+"-"+shortID(c.ID)); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
+				return fmt.Errorf("rename %s out of the way: %w", want, err)
+			}
+		}
+	}
+	if err := d.Rename(ctx, b.newID, want); err != nil {
+		return fmt.Errorf("give %s its name %s: %w", cur, want, err)
+	}
+	r.rep.Event(b.addr(), "renamed "+cur+" to "+want)
+	return nil
+}

@@ -38,3 +38,18 @@ func TestFailedRoleReplaceOfTheSameVersionGivesTheNameBack(t *testing.T) {
 		t.Errorf("h3 runs %v, want shop-worker-v1 under its own name:\n%s", got, strings.Join(f.events, "\n"))
 	}
 }
+
+// Going back to an accessory's earlier configuration starts its retained
+// container again, and gives it back the accessory's own name.
+func TestRetainedAccessoryStartedAgainTakesItsName(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	mustApply(t, f, withCache(config("v1"), "7"))
+	mustApply(t, f, withCache(config("v1"), "8")) // 7 is renamed aside, kept stopped
+	mustApply(t, f, withCache(config("v1"), "7")) // 7 again: the retained one
+	if got := f.running("h3"); !slices.Equal(got, []string{"shop-cache", "shop-worker-v1"}) {
+		t.Errorf("h3 runs %v, want the cache under its own name", got)
+	}
+	if p := plan(t, f, withCache(config("v1"), "7")); p.HasChanges() {
+		t.Errorf("plan after going back has changes: %+v", p.Changes)
+	}
+}

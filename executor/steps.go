@@ -227,7 +227,7 @@ func (r *run) stopOld(ctx context.Context, d Docker, b *branch) error {
 		return err
 	}
 	b.old = oldStopped
-	return nil
+	return r.takeOwnName(octx, d, b)
 }
 
 // health waits for the new container to turn healthy. On failure the new

@@ -195,11 +195,11 @@ func (r *run) step(ctx context.Context, id string) error {
 	}
 	switch s.Kind {
 	case planner.StepPull:
-		return r.pull(ctx, d, b)
+		return r.again(ctx, d, b, r.pull)
 	case planner.StepCreate:
 		return r.create(ctx, d, b)
 	case planner.StepStopOld:
-		return r.stopOld(ctx, d, b)
+		return r.again(ctx, d, b, r.stopOld)
 	case planner.StepStart:
 		return r.start(ctx, d, b)
 	case planner.StepHealth:
@@ -207,9 +207,9 @@ func (r *run) step(ctx context.Context, id string) error {
 	case planner.StepSwitch:
 		return r.switchProxy(ctx, d, b)
 	case planner.StepPrune:
-		return r.prune(ctx, d, b)
+		return r.again(ctx, d, b, r.prune)
 	case planner.StepRemove:
-		return r.remove(ctx, d, b)
+		return r.again(ctx, d, b, r.remove)
 	}
 	return fmt.Errorf("step %s: unknown kind %q", id, s.Kind)
 }

@@ -125,6 +125,29 @@ func firstLine(err error) string {
 	return line
 }
 
+// dropTries bounds how often an idempotent step runs again after its
+// connection dropped.
+const dropTries = 3
+
+// again runs an idempotent step (pull, stop_old, prune, remove) and, when
+// its connection dropped under it but the host answers a new dial, runs it
+// again over the new connection: a dropped SSH session is not a failed
+// step. A host that cannot be dialled again fails the step as before, and
+// the clean-up takes over.
+func (r *run) again(ctx context.Context, d Docker, b *branch, fn func(context.Context, Docker, *branch) error) error {
+	err := fn(ctx, d, b)
+	for try := 1; try < dropTries && uncertain(err) && ctx.Err() == nil; try++ {
+		nd, derr := r.redial(ctx, b.addr().Host)
+		if derr != nil {
+			return err
+		}
+		r.rep.Event(b.addr(), fmt.Sprintf("the connection dropped (%s); redialled, trying again", firstLine(err)))
+		d = nd
+		err = fn(ctx, d, b)
+	}
+	return err
+}
+
 // redial returns the host's Docker client again, dialling a new
 // connection if the old one died.
 func (r *run) redial(ctx context.Context, host string) (Docker, error) {

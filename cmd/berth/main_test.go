@@ -10,10 +10,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,6 +26,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
+	"github.com/berth-sh/berth/executor/roster"
 	"github.com/berth-sh/berth/test/sim"
 )
 
@@ -93,7 +96,7 @@ func TestScripts(t *testing.T) {
 //	                          ssh-agent on SSH_AUTH_SOCK
 var simCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"sim": simCmd, "simconfig": simConfigCmd, "simhost": simHostCmd, "simwait": simWaitCmd,
-	"simps": simPsCmd, "simlatency": simLatencyCmd, "simapi": simAPICmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
+	"simps": simPsCmd, "simlatency": simLatencyCmd, "simapi": simAPICmd, "simroster": simRosterCmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
 }
 
 type simKey struct{}
@@ -337,6 +340,29 @@ func simPsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	for _, v := range h.Docker.Volumes() {
 		fmt.Fprintf(w, "volume %s\n", v)
+	}
+}
+
+// simRosterCmd is `simroster HOST`: "whole N" for a roster that lists N
+// hosts, "stub KEEPER,..." for one that names its keepers, one line per
+// roster file on the host.
+func simRosterCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: simroster HOST")
+	}
+	files := host(ts, args[0]).Rosters()
+	for _, path := range slices.Sorted(maps.Keys(files)) {
+		ro, err := roster.Decode([]byte(files[path]), path)
+		ts.Check(err)
+		if ro.Stub() {
+			var names []string
+			for _, k := range ro.Keepers {
+				names = append(names, k.Name)
+			}
+			fmt.Fprintf(ts.Stdout(), "stub %s\n", strings.Join(names, ","))
+		} else {
+			fmt.Fprintf(ts.Stdout(), "whole %d\n", len(ro.Hosts))
+		}
 	}
 }
 

@@ -1,9 +1,15 @@
 // Package roster keeps a service's roster on its hosts: the list of hosts
 // the service was last deployed to (names, addresses, SSH users and ports;
-// never a secret), in ~/.berth/roster/SERVICE.json on every host an apply
-// touched. A plan reads it back from the declared hosts, so that a host
-// that left the configuration is still read and its containers planned as
-// removes. There is still no state file: the hosts are the state.
+// never a secret), in ~/.berth/roster/SERVICE.json. A plan reads it back
+// from the declared hosts, so that a host that left the configuration is
+// still read and its containers planned as removes. There is still no
+// state file: the hosts are the state.
+//
+// The whole list is kept on a few hosts only, the keepers; every other
+// host keeps a stub with the list's digest and the keepers' addresses, so
+// that writing and reading the roster grows with the fleet, not with its
+// square. A reader that meets a stub whose list it has not read yet reads
+// it from a keeper, once per plan.
 //
 // Like lock and audit, it needs only a way to run a shell command on a
 // host; it does not know SSH, and it does not decide what a departed host
@@ -14,12 +20,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/berth-sh/berth/planner"
@@ -30,39 +36,65 @@ type Runner interface {
 	Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error)
 }
 
-// Roster is the file's content.
+// Keepers is how many hosts keep the whole list.
+const Keepers = 3
+
+// Roster is the file's content: the whole list (Hosts) on a keeper, or a
+// stub (Keepers) on every other host. Format 1 files have no digest and
+// are always whole.
 type Roster struct {
 	FormatVersion int                  `json:"format_version"`
 	Service       string               `json:"service"`
 	Written       time.Time            `json:"written"`
-	Hosts         []planner.RosterHost `json:"hosts"`
+	Digest        string               `json:"digest,omitempty"`
+	Hosts         []planner.RosterHost `json:"hosts,omitempty"`
+	Keepers       []planner.RosterHost `json:"keepers,omitempty"`
 }
 
-const formatVersion = 1
+// Stub reports whether the file holds only the digest and the keepers.
+func (r Roster) Stub() bool { return len(r.Keepers) > 0 }
+
+const formatVersion = 2
 
 func dir() string { return `"$HOME"/.berth/roster` }
 
 func file(service string) string { return dir() + "/" + quote(service) + ".json" }
 
-// Write replaces the roster on the host r reaches, atomically (a reader
-// sees the old file or the new one, never half of one).
+// Digest is the digest of a host list, the same for the same list.
+func Digest(hosts []planner.RosterHost) string {
+	b, _ := json.Marshal(hosts) // a slice of plain structs always encodes
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Write replaces the whole roster on the host r reaches, atomically (a
+// reader sees the old file or the new one, never half of one).
 func Write(ctx context.Context, r Runner, service string, hosts []planner.RosterHost, now time.Time) error {
-	body, err := Encode(service, hosts, now)
+	body, err := EncodeFull(service, hosts, now)
 	if err != nil {
 		return err
 	}
 	return WriteEncoded(ctx, r, service, body)
 }
 
-// Encode is the roster file of hosts, for WriteEncoded: a roster lists the
-// whole fleet, so an apply encodes it once rather than once per host.
-func Encode(service string, hosts []planner.RosterHost, now time.Time) ([]byte, error) {
-	return json.Marshal(Roster{FormatVersion: formatVersion, Service: service, Written: now.UTC(), Hosts: hosts})
+// EncodeFull is the keepers' file: the whole list. An apply encodes it
+// once for every keeper.
+func EncodeFull(service string, hosts []planner.RosterHost, now time.Time) ([]byte, error) {
+	return json.Marshal(Roster{FormatVersion: formatVersion, Service: service, Written: now.UTC(), Digest: Digest(hosts), Hosts: hosts})
 }
 
-// WriteEncoded writes a roster made by Encode, like Write. A file that
-// arrives short (the connection or the deadline cut the transfer) is not
-// installed: the old one stays, and the command fails.
+// EncodeStub is every other host's file: the digest of hosts and where
+// the whole list is kept.
+func EncodeStub(service string, hosts, keepers []planner.RosterHost, now time.Time) ([]byte, error) {
+	if len(keepers) == 0 {
+		return nil, fmt.Errorf("a roster stub needs a keeper")
+	}
+	return json.Marshal(Roster{FormatVersion: formatVersion, Service: service, Written: now.UTC(), Digest: Digest(hosts), Keepers: keepers})
+}
+
+// WriteEncoded writes a file made by EncodeFull or EncodeStub, like Write.
+// A file that arrives short (the connection or the deadline cut the
+// transfer) is not installed: the old one stays, and the command fails.
 func WriteEncoded(ctx context.Context, r Runner, service string, body []byte) error {
 	tmp := dir() + "/." + quote(service) + ".$$.tmp"
 	n := strconv.Itoa(len(body))
@@ -75,70 +107,46 @@ func WriteEncoded(ctx context.Context, r Runner, service string, body []byte) er
 	return nil
 }
 
-func Read(ctx context.Context, r Runner, service string) ([]planner.RosterHost, error) {
-	return (*Cache)(nil).Read(ctx, r, service)
-}
-
-// Cache parses each distinct roster once and hands out the same list for
-// every host that keeps it: a roster lists the whole fleet and is the same
-// on every host, so parsing each host's copy would cost hosts² entries.
-// The lists it returns are shared: callers must not change them. A nil
-// *Cache parses every time.
-type Cache struct {
-	mu     sync.Mutex
-	parsed map[[sha256.Size]byte]*parse
-}
-
-// parse is one roster's parse, shared by the hosts that keep it; done is
-// closed when hosts and err are set.
-type parse struct {
-	done  chan struct{}
-	hosts []planner.RosterHost
-	err   error
-}
-
-// Read reads the service's roster on the host behind r, like the
-// package's Read.
-func (c *Cache) Read(ctx context.Context, r Runner, service string) ([]planner.RosterHost, error) {
+// readFile returns the roster file's bytes on the host r reaches; none
+// when there is no roster.
+func readFile(ctx context.Context, r Runner, service string) ([]byte, error) {
 	out, err := r.Run(ctx, "cat "+file(service)+" 2>/dev/null || true", nil)
 	if err != nil {
 		return nil, fmt.Errorf("read the roster: %w", err)
 	}
-	if c == nil {
-		return Parse(out, service)
-	}
-	sum := sha256.Sum256(out)
-	c.mu.Lock()
-	p, ok := c.parsed[sum]
-	if !ok {
-		if c.parsed == nil {
-			c.parsed = map[[sha256.Size]byte]*parse{}
-		}
-		p = &parse{done: make(chan struct{})}
-		c.parsed[sum] = p
-	}
-	c.mu.Unlock()
-	if !ok {
-		p.hosts, p.err = Parse(out, service)
-		close(p.done)
-	}
-	<-p.done
-	return p.hosts, p.err
+	return out, nil
 }
 
-// Parse decodes a roster file; empty input is an empty roster.
-func Parse(b []byte, service string) ([]planner.RosterHost, error) {
+// Read reads the whole roster of service on the host r reaches. A stub is
+// returned as it is, without its list; Cache.Read follows it to a keeper.
+func Read(ctx context.Context, r Runner, service string) ([]planner.RosterHost, error) {
+	out, err := readFile(ctx, r, service)
+	if err != nil {
+		return nil, err
+	}
+	ro, err := Decode(out, service)
+	return ro.Hosts, err
+}
+
+// Decode decodes a roster file; empty input is an empty roster.
+func Decode(b []byte, service string) (Roster, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, nil
+		return Roster{}, nil
 	}
 	var ro Roster
 	if err := json.Unmarshal(b, &ro); err != nil {
-		return nil, fmt.Errorf("read the roster ~/.berth/roster/%s.json: %w", service, err)
+		return Roster{}, fmt.Errorf("read the roster ~/.berth/roster/%s.json: %w", service, err)
 	}
 	if ro.FormatVersion > formatVersion {
-		return nil, fmt.Errorf("the roster ~/.berth/roster/%s.json has format %d, newer than this berth reads (%d): upgrade berth", service, ro.FormatVersion, formatVersion)
+		return Roster{}, fmt.Errorf("the roster ~/.berth/roster/%s.json has format %d, newer than this berth reads (%d): upgrade berth", service, ro.FormatVersion, formatVersion)
 	}
-	return ro.Hosts, nil
+	return ro, nil
+}
+
+// Parse decodes a whole roster file and returns its list.
+func Parse(b []byte, service string) ([]planner.RosterHost, error) {
+	ro, err := Decode(b, service)
+	return ro.Hosts, err
 }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -20,14 +20,14 @@ type Reader struct {
 
 	mu      sync.Mutex
 	clients map[string]cached
-	rosters roster.Cache // one parse per distinct roster, not one per host
+	rosters roster.Cache // one parse per distinct roster, one follow per distinct stub
 	seen    map[string]seenRoster
 }
 
 // seenRoster is the roster a host had when it was last read.
 type seenRoster struct {
 	service string
-	hosts   []planner.RosterHost
+	roster  roster.Seen
 }
 
 type cached struct {
@@ -43,7 +43,18 @@ func NewReader(pool *sshx.Pool, newClient func(*sshx.Conn) *dockerapi.Client) *R
 	if newClient == nil {
 		newClient = func(c *sshx.Conn) *dockerapi.Client { return dockerapi.New(c, dockerapi.WithHost(c.Host())) }
 	}
-	return &Reader{pool: pool, newClient: newClient, clients: map[string]cached{}}
+	r := &Reader{pool: pool, newClient: newClient, clients: map[string]cached{}}
+	r.rosters.Keeper = r.keeper
+	return r
+}
+
+// keeper returns the connection to a host that keeps a whole roster, one
+// of the configuration or one that left it.
+func (r *Reader) keeper(ctx context.Context, h planner.RosterHost) (roster.Runner, error) {
+	if err := r.AddHost(h); err != nil {
+		return nil, err
+	}
+	return r.pool.Conn(ctx, h.Name)
 }
 
 // Client returns the Docker client of host, shared by every caller. After
@@ -78,14 +89,14 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 		return planner.HostState{}, err
 	}
 	var (
-		hosts   []planner.RosterHost
+		seen    roster.Seen
 		rostErr error
 		wg      sync.WaitGroup
 	)
 	wg.Go(func() {
 		conn, err := r.pool.Conn(ctx, host)
 		if err == nil {
-			hosts, err = r.rosters.Read(ctx, conn, service)
+			seen, err = r.rosters.Read(ctx, conn, service)
 		}
 		if err != nil {
 			rostErr = fmt.Errorf("host %s: %w", host, err)
@@ -105,26 +116,26 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 	}
 	st := FromSummaries(host, service, list)
 	st.Containers = mergeProxies(st.Containers, proxies)
-	st.Roster, st.Routes = hosts, routes
+	st.Roster, st.Routes = seen.Hosts, routes
 	r.mu.Lock()
 	if r.seen == nil {
 		r.seen = map[string]seenRoster{}
 	}
-	r.seen[host] = seenRoster{service: service, hosts: hosts}
+	r.seen[host] = seenRoster{service: service, roster: seen}
 	r.mu.Unlock()
 	return st, nil
 }
 
 // Roster is the service's roster as host had it when this reader last read
 // it; ok is false when it has not read it.
-func (r *Reader) Roster(host, service string) (hosts []planner.RosterHost, ok bool) {
+func (r *Reader) Roster(host, service string) (seen roster.Seen, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s, ok := r.seen[host]
 	if !ok || s.service != service {
-		return nil, false
+		return roster.Seen{}, false
 	}
-	return s.hosts, true
+	return s.roster, true
 }
 
 var _ planner.HostAdder = (*Reader)(nil)

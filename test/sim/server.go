@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -279,6 +280,14 @@ func (h *Host) AuditLines() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.audit...)
+}
+
+// Rosters returns the roster files written on the host, by path as the
+// writing command named them.
+func (h *Host) Rosters() map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.roster)
 }
 
 // Locked reports whether some deploy lock is held on the host.

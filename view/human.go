@@ -1,6 +1,7 @@
 package view
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"maps"
@@ -57,7 +58,7 @@ const NoChanges = "No changes. The hosts match the configuration."
 // Plan writes the plan for a person at a terminal: the changes with their
 // reasons, the steps in order, the warnings, and the summary line.
 func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
-	pw := &errWriter{w: w}
+	pw := bufio.NewWriter(w) // keeps the first write error for Flush
 	paint := func(code, s string) string {
 		if !opts.Color {
 			return s
@@ -72,42 +73,42 @@ func Plan(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 		what = "stops"
 	}
 	if opts.File != nil {
-		pw.printf("%s\n\n", opts.File.Line())
+		fmt.Fprintf(pw, "%s\n\n", opts.File.Line())
 	}
-	pw.printf("Plan for service %s%s: %s version %s.\n", p.Service, destinationNote(p), what, p.Version)
+	fmt.Fprintf(pw, "Plan for service %s%s: %s version %s.\n", p.Service, destinationNote(p), what, p.Version)
 	if cl := madeWith(p); cl != "" {
-		pw.printf("  made with: %s\n", cl)
+		fmt.Fprintf(pw, "  made with: %s\n", cl)
 	}
 	for _, ref := range slices.Sorted(maps.Keys(p.Images)) {
-		pw.printf("  image %s = %s\n", ref, p.Images[ref])
+		fmt.Fprintf(pw, "  image %s = %s\n", ref, p.Images[ref])
 	}
 	for _, warn := range p.Warnings() {
-		pw.printf("\n%s %s\n", paint(ansiYellow+ansiBold, "Warning:"), warn)
+		fmt.Fprintf(pw, "\n%s %s\n", paint(ansiYellow+ansiBold, "Warning:"), warn)
 	}
-	pw.printf("\n")
+	fmt.Fprintf(pw, "\n")
 
 	humanChanges(pw, p, paint)
 	if !p.HasChanges() {
-		pw.printf("\n%s\n", NoChanges)
-		return pw.err
+		fmt.Fprintf(pw, "\n%s\n", NoChanges)
+		return pw.Flush()
 	}
 	if lines := NetworkLines(p); len(lines) > 0 {
-		pw.printf("\nNetworks (created where missing):\n")
+		fmt.Fprintf(pw, "\nNetworks (created where missing):\n")
 		for _, line := range lines {
-			pw.printf("  %s\n", line)
+			fmt.Fprintf(pw, "  %s\n", line)
 		}
 	}
-	pw.printf("\nSteps, in order:\n")
+	fmt.Fprintf(pw, "\nSteps, in order:\n")
 	for _, line := range PlanSteps(p) {
-		pw.printf("  %s\n", line)
+		fmt.Fprintf(pw, "  %s\n", line)
 	}
-	pw.printf("\n%s\n", paint(ansiBold, Summary(p)))
-	return pw.err
+	fmt.Fprintf(pw, "\n%s\n", paint(ansiBold, Summary(p)))
+	return pw.Flush()
 }
 
 // humanChanges lists every change with its reasons, in aligned columns,
 // then the unchanged addresses on one line.
-func humanChanges(pw *errWriter, p *planner.Plan, paint func(code, s string) string) {
+func humanChanges(pw *bufio.Writer, p *planner.Plan, paint func(code, s string) string) {
 	width, lwidth := 0, 0
 	var unchanged []string
 	for _, c := range p.Changes {
@@ -121,13 +122,13 @@ func humanChanges(pw *errWriter, p *planner.Plan, paint func(code, s string) str
 			unchanged = append(unchanged, c.Address.String())
 			continue
 		}
-		pw.printf("  %s %-*s  %-*s  %s\n", paint(actionColor(c.Action), c.Action.Symbol()), width, c.Address.String(), lwidth, actionLabel(c), containers(c))
+		fmt.Fprintf(pw, "  %s %-*s  %-*s  %s\n", paint(actionColor(c.Action), c.Action.Symbol()), width, c.Address.String(), lwidth, actionLabel(c), containers(c))
 		for _, r := range c.Reasons {
-			pw.printf("      %s\n", ReasonText(r))
+			fmt.Fprintf(pw, "      %s\n", ReasonText(r))
 		}
 	}
 	if len(unchanged) > 0 {
-		pw.printf("  Unchanged: %s\n", strings.Join(unchanged, ", "))
+		fmt.Fprintf(pw, "  Unchanged: %s\n", strings.Join(unchanged, ", "))
 	}
 }
 
@@ -291,16 +292,4 @@ func waits(s planner.Step, addr string) string {
 		w = append(w, fmt.Sprintf("batch %d", s.Batch-1))
 	}
 	return strings.Join(w, ", ")
-}
-
-// errWriter keeps the first write error.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, a ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, a...)
-	}
 }

@@ -1,6 +1,8 @@
 package view
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -17,36 +19,36 @@ func PlanMarkdown(w io.Writer, p *planner.Plan) error { return PlanFileMarkdown(
 // PlanFileMarkdown is PlanMarkdown for a saved plan file: the file's path
 // and digest come right under the heading.
 func PlanFileMarkdown(w io.Writer, p *planner.Plan, f *FileInfo) error {
-	pw := &errWriter{w: w}
+	pw := bufio.NewWriter(w) // keeps the first write error for Flush
 	what := "deploy"
 	if p.Destroy {
 		what = "destroy"
 	}
-	pw.printf("### berth plan: %s %s%s `%s`\n\n", what, cell(p.Service), cell(destinationNote(p)), cell(p.Version))
+	fmt.Fprintf(pw, "### berth plan: %s %s%s `%s`\n\n", what, cell(p.Service), cell(destinationNote(p)), cell(p.Version))
 	if f != nil {
-		pw.printf("Plan file %s, %s\n\n", code(f.Path), code(f.Digest))
+		fmt.Fprintf(pw, "Plan file %s, %s\n\n", code(f.Path), code(f.Digest))
 	}
 	if cl := madeWith(p); cl != "" {
-		pw.printf("Made with %s\n\n", code(cl))
+		fmt.Fprintf(pw, "Made with %s\n\n", code(cl))
 	}
 	for _, warn := range p.Warnings() {
-		pw.printf("> **Warning:** %s\n\n", warn)
+		fmt.Fprintf(pw, "> **Warning:** %s\n\n", warn)
 	}
 	if !p.HasChanges() {
-		pw.printf("**%s**\n\n", NoChanges)
+		fmt.Fprintf(pw, "**%s**\n\n", NoChanges)
 	} else {
-		pw.printf("**%s**\n\n", Summary(p))
+		fmt.Fprintf(pw, "**%s**\n\n", Summary(p))
 		markdownTable(pw, p)
 	}
-	pw.printf("<details><summary>Details</summary>\n\n")
+	fmt.Fprintf(pw, "<details><summary>Details</summary>\n\n")
 	markdownDetails(pw, p)
-	pw.printf("\nConfig hash %s, berth %s, made %s.\n\n</details>\n", code(p.ConfigHash), cell(p.BerthVersion), p.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
-	return pw.err
+	fmt.Fprintf(pw, "\nConfig hash %s, berth %s, made %s.\n\n</details>\n", code(p.ConfigHash), cell(p.BerthVersion), p.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+	return pw.Flush()
 }
 
 // markdownTable is the table of what changes on which host.
-func markdownTable(pw *errWriter, p *planner.Plan) {
-	pw.printf("| Host | Role | Action | Version |\n|---|---|---|---|\n")
+func markdownTable(pw *bufio.Writer, p *planner.Plan) {
+	fmt.Fprintf(pw, "| Host | Role | Action | Version |\n|---|---|---|---|\n")
 	for _, c := range p.Changes {
 		if c.Action == planner.ActionUnchanged {
 			continue
@@ -61,51 +63,51 @@ func markdownTable(pw *errWriter, p *planner.Plan) {
 		if c.Primary {
 			name += " (primary)"
 		}
-		pw.printf("| %s | %s | `%s` %s | %s |\n", cell(c.Address.Host), cell(name), c.Action.Symbol(), c.Action, cell(versionChange(c)))
+		fmt.Fprintf(pw, "| %s | %s | `%s` %s | %s |\n", cell(c.Address.Host), cell(name), c.Action.Symbol(), c.Action, cell(versionChange(c)))
 	}
-	pw.printf("\n")
+	fmt.Fprintf(pw, "\n")
 }
 
 // markdownDetails is the collapsible section: every change with its
 // reasons, the images, the hosts read and the steps.
-func markdownDetails(pw *errWriter, p *planner.Plan) {
+func markdownDetails(pw *bufio.Writer, p *planner.Plan) {
 	var unchanged []string
 	for _, c := range p.Changes {
 		if c.Action == planner.ActionUnchanged {
 			unchanged = append(unchanged, code(c.Address.String()))
 			continue
 		}
-		pw.printf("#### `%s %s` %s\n\n", c.Action.Symbol(), c.Address, c.Action)
+		fmt.Fprintf(pw, "#### `%s %s` %s\n\n", c.Action.Symbol(), c.Address, c.Action)
 		if s := containers(c); s != "" {
-			pw.printf("Containers: %s\n\n", code(s))
+			fmt.Fprintf(pw, "Containers: %s\n\n", code(s))
 		}
 		for _, r := range c.Reasons {
-			pw.printf("- %s\n", code(ReasonText(r)))
+			fmt.Fprintf(pw, "- %s\n", code(ReasonText(r)))
 		}
 		if len(c.Reasons) > 0 {
-			pw.printf("\n")
+			fmt.Fprintf(pw, "\n")
 		}
 	}
 	if len(unchanged) > 0 {
-		pw.printf("Unchanged: %s\n\n", strings.Join(unchanged, ", "))
+		fmt.Fprintf(pw, "Unchanged: %s\n\n", strings.Join(unchanged, ", "))
 	}
 	if len(p.Images) > 0 {
-		pw.printf("**Images** (resolved at plan time; apply runs exactly these)\n\n")
+		fmt.Fprintf(pw, "**Images** (resolved at plan time; apply runs exactly these)\n\n")
 		for _, ref := range slices.Sorted(maps.Keys(p.Images)) {
-			pw.printf("- %s = %s\n", code(ref), code(p.Images[ref]))
+			fmt.Fprintf(pw, "- %s = %s\n", code(ref), code(p.Images[ref]))
 		}
-		pw.printf("\n")
+		fmt.Fprintf(pw, "\n")
 	}
-	pw.printf("**Hosts read**\n\n| Host | Address | Containers | Fingerprint |\n|---|---|---|---|\n")
+	fmt.Fprintf(pw, "**Hosts read**\n\n| Host | Address | Containers | Fingerprint |\n|---|---|---|---|\n")
 	for _, h := range p.Hosts {
-		pw.printf("| %s | %s | %d | %s |\n", cell(h.Name), cell(h.Address), len(h.Containers), code(h.Fingerprint))
+		fmt.Fprintf(pw, "| %s | %s | %d | %s |\n", cell(h.Name), cell(h.Address), len(h.Containers), code(h.Fingerprint))
 	}
 	if p.HasChanges() {
-		pw.printf("\n**Steps**\n\n```text\n")
+		fmt.Fprintf(pw, "\n**Steps**\n\n```text\n")
 		for _, line := range PlanSteps(p) {
-			pw.printf("%s\n", line)
+			fmt.Fprintf(pw, "%s\n", line)
 		}
-		pw.printf("```\n")
+		fmt.Fprintf(pw, "```\n")
 	}
 }
 

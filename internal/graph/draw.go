@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strconv"
@@ -77,8 +78,8 @@ func stylesOf(vs []Vertex, style func(i int) Style) []Style {
 // then an edge from every dependency to its dependent.
 func DOT(w io.Writer, name string, vs []Vertex, style func(i int) Style) error {
 	styles := stylesOf(vs, style)
-	pw := &errWriter{w: w}
-	pw.printf("digraph %s {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n", name)
+	pw := bufio.NewWriter(w) // keeps the first write error for Flush
+	fmt.Fprintf(pw, "digraph %s {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n", name)
 	node := func(indent string, i int) {
 		attrs := "label=" + strconv.Quote(styles[i].Label)
 		switch styles[i].Shape {
@@ -87,26 +88,26 @@ func DOT(w io.Writer, name string, vs []Vertex, style func(i int) Style) error {
 		case Join:
 			attrs = "shape=circle, " + attrs
 		}
-		pw.printf("%s%s [%s];\n", indent, strconv.Quote(vs[i].ID), attrs)
+		fmt.Fprintf(pw, "%s%s [%s];\n", indent, strconv.Quote(vs[i].ID), attrs)
 	}
 	for _, c := range clusters(vs, styles) {
 		if c.key == "" {
 			node("  ", c.members[0])
 			continue
 		}
-		pw.printf("  subgraph %s {\n    label=%s;\n", strconv.Quote("cluster_"+c.key), strconv.Quote(c.label))
+		fmt.Fprintf(pw, "  subgraph %s {\n    label=%s;\n", strconv.Quote("cluster_"+c.key), strconv.Quote(c.label))
 		for _, i := range c.members {
 			node("    ", i)
 		}
-		pw.printf("  }\n")
+		fmt.Fprintf(pw, "  }\n")
 	}
 	for _, v := range vs {
 		for _, d := range v.DependsOn {
-			pw.printf("  %s -> %s;\n", strconv.Quote(d), strconv.Quote(v.ID))
+			fmt.Fprintf(pw, "  %s -> %s;\n", strconv.Quote(d), strconv.Quote(v.ID))
 		}
 	}
-	pw.printf("}\n")
-	return pw.err
+	fmt.Fprintf(pw, "}\n")
+	return pw.Flush()
 }
 
 // Mermaid writes the graph as a Mermaid flowchart, left to right, which
@@ -115,7 +116,7 @@ func DOT(w io.Writer, name string, vs []Vertex, style func(i int) Style) error {
 // its dependent.
 func Mermaid(w io.Writer, vs []Vertex, style func(i int) Style) error {
 	styles := stylesOf(vs, style)
-	pw := &errWriter{w: w}
+	pw := bufio.NewWriter(w) // keeps the first write error for Flush
 	ids := make(map[string]string, len(vs))
 	for i, v := range vs {
 		ids[v.ID] = "s" + strconv.Itoa(i)
@@ -128,41 +129,30 @@ func Mermaid(w io.Writer, vs []Vertex, style func(i int) Style) error {
 		case Join:
 			open, end = "((", "))"
 		}
-		pw.printf("%s%s%s\"%s\"%s\n", indent, ids[vs[i].ID], open, mermaidText(styles[i].Label), end)
+		fmt.Fprintf(pw, "%s%s%s\"%s\"%s\n", indent, ids[vs[i].ID], open, mermaidText(styles[i].Label), end)
 	}
-	pw.printf("flowchart LR\n")
+	fmt.Fprintf(pw, "flowchart LR\n")
 	for n, c := range clusters(vs, styles) {
 		if c.key == "" {
 			node("  ", c.members[0])
 			continue
 		}
-		pw.printf("  subgraph g%d[\"%s\"]\n", n, mermaidText(c.label))
+		fmt.Fprintf(pw, "  subgraph g%d[\"%s\"]\n", n, mermaidText(c.label))
 		for _, i := range c.members {
 			node("    ", i)
 		}
-		pw.printf("  end\n")
+		fmt.Fprintf(pw, "  end\n")
 	}
 	for _, v := range vs {
 		for _, d := range v.DependsOn {
 			if from, ok := ids[d]; ok {
-				pw.printf("  %s --> %s\n", from, ids[v.ID])
+				fmt.Fprintf(pw, "  %s --> %s\n", from, ids[v.ID])
 			}
 		}
 	}
-	return pw.err
+	return pw.Flush()
 }
 
 // mermaidText escapes a label for a quoted Mermaid node text.
 func mermaidText(s string) string { return strings.ReplaceAll(s, `"`, "#quot;") }
 
-// errWriter keeps the first write error.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, a ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, a...)
-	}
-}

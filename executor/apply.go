@@ -216,11 +216,7 @@ func (r *run) step(ctx context.Context, id string) error {
 
 // op bounds one Docker call by the configured command timeout.
 func (r *run) op(ctx context.Context) (context.Context, context.CancelFunc) {
-	t := r.cfg.SSH.CommandTimeout
-	if t <= 0 {
-		t = 5 * time.Minute
-	}
-	return context.WithTimeout(ctx, t)
+	return context.WithTimeout(ctx, r.cfg.SSH.CommandTimeout) // lang's default: 5m
 }
 
 // primaryFailure explains a closed barrier: which container failed and how

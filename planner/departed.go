@@ -42,8 +42,18 @@ func departedHosts(cfg *lang.Config, order []string, states map[string]HostState
 		return slices.ContainsFunc(ports[rh.Address], func(p int) bool { return p == 0 || rh.Port == 0 || p == rh.Port })
 	}
 	var out []RosterHost
+	type shared struct {
+		first *RosterHost
+		n     int
+	}
+	seen := map[shared]bool{} // a roster read once is shared by the hosts that keep it
 	for _, name := range order {
-		for _, rh := range states[name].Roster {
+		list := states[name].Roster
+		if len(list) == 0 || seen[shared{&list[0], len(list)}] {
+			continue
+		}
+		seen[shared{&list[0], len(list)}] = true
+		for _, rh := range list {
 			if rh.Name == "" || rh.Address == "" || declared[rh.Name] || sameMachine(rh) {
 				continue
 			}

@@ -250,4 +250,23 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// ReadFrom copies r through a small buffer: io.Copy, which the SSH
+// session runs for stderr, would take 32 kB for every command, most of
+// which write nothing to stderr at all.
+func (b *limitedBuffer) ReadFrom(r io.Reader) (int64, error) {
+	var n int64
+	buf := make([]byte, 1024)
+	for {
+		k, err := r.Read(buf)
+		n += int64(k)
+		_, _ = b.Write(buf[:k])
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 func (b *limitedBuffer) String() string { return string(b.buf) }

@@ -294,7 +294,7 @@ func (b *labBench) measure(ctx context.Context, pars []int, runs, order int) (*R
 		ConnsPerHost: median(planConns), Target: fmt.Sprintf("≤ %.0f× ssh", labPlanTarget), Met: boolp(median(plans) <= labPlanTarget*median(planGo)),
 		Note: "the same SSH library as berth, in the bench process (no process start)"})
 	res.Notes = append(res.Notes, fmt.Sprintf("Lab, %d hosts: \"by hand\" is one x/crypto/ssh connection per host, opened in parallel, then on the primary web host "+
-		"`docker stop OLD; docker run -d --name NEW -p %d:8080 app@DIGEST /app serve` and `docker exec NEW /app check` every 0.1 s until it passes, "+
+		"`docker stop OLD; docker run -d --name NEW --network berth-SERVICE -p %d:8080 app@DIGEST /app serve` and `docker exec NEW /app check` every 0.1 s until it passes, "+
 		"then on every other host at once the same for web, or for the worker `docker run -d ... /app work; sleep %s; docker stop OLD`; "+
 		"the clock stops when the last host is done. Images are on the hosts already (warm-up deploys) and both sides start the same image by digest. "+
 		"berth's figure is the whole `berth apply --auto-approve` process: load the config, connect, take the lock, read the hosts, resolve the digest, plan, apply, audit, release.",
@@ -474,8 +474,14 @@ func (h *byHand) name(host, role string) string {
 	return fmt.Sprintf("%s-%s-%d", h.service, role, h.seq)
 }
 
+// network is the by-hand service's own network: berth starts every
+// container on the service's user-defined bridge (berth-SERVICE), whose
+// start costs more than one on Docker's default bridge, so the floor does
+// the same.
+func (h *byHand) network() string { return "berth-" + h.service }
+
 func (h *byHand) runCmd(role, name, image string) string {
-	label := "--label berth.service=" + h.service
+	label := "--label berth.service=" + h.service + " --network " + h.network()
 	if role == "web" {
 		return fmt.Sprintf("docker run -d --name %s %s -p %d:8080 %s /app serve >/dev/null", name, label, handPort, image)
 	}
@@ -516,6 +522,10 @@ func (h *byHand) warmUp(ctx context.Context, image string) error {
 	return h.each(ctx, h.env.hosts, func(c *ssh.Client, host labHost) error {
 		role := roleOf(host, web)
 		name := h.name(host.name, role)
+		mk := fmt.Sprintf("docker network inspect %[1]s >/dev/null 2>&1 || docker network create --label berth.service=%[2]s %[1]s >/dev/null", h.network(), h.service)
+		if _, err := run1(c, mk); err != nil {
+			return err
+		}
 		if _, err := run1(c, h.runCmd(role, name, image)); err != nil {
 			return err
 		}

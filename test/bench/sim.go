@@ -317,6 +317,8 @@ func runServe(ctx context.Context, args []string) error {
 		if *dir, err = os.MkdirTemp("", "berth-sim-"); err != nil {
 			return err
 		}
+	} else if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
 	}
 	id, kh, err := fleet.WriteClientFiles(*dir)
 	if err != nil {

@@ -79,6 +79,7 @@ func diff(in diffInput) []Change {
 			changes = append(changes, pc)
 		}
 	}
+	takeoverReasons(changes)
 	return changes
 }
 
@@ -165,7 +166,7 @@ func rolesPrimaryFirst(cfg *lang.Config) []*lang.Role {
 func groupContainers(cs []Container, service string) map[groupKey][]Container {
 	groups := map[groupKey][]Container{}
 	for _, c := range cs {
-		if c.Labels != nil && c.Labels[LabelService] != service {
+		if c.Takeover == "" && c.Labels != nil && c.Labels[LabelService] != service {
 			continue
 		}
 		if (c.Role == "") == (c.Accessory == "") {

@@ -22,6 +22,7 @@ type Reader struct {
 	clients map[string]cached
 	rosters roster.Cache // one parse per distinct roster, not one per host
 	seen    map[string]seenRoster
+	kamal   *Kamal // the Kamal app a takeover reads; nil = none
 }
 
 // seenRoster is the roster a host had when it was last read.
@@ -97,13 +98,30 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 		proxyErr error
 	)
 	wg.Go(func() { proxies, routes, proxyErr = readProxy(ctx, c, host) })
+	var (
+		kamal    []planner.Container
+		kamalErr error
+	)
+	r.mu.Lock()
+	k := r.kamal
+	r.mu.Unlock()
+	if k != nil {
+		wg.Go(func() {
+			list, err := c.List(ctx, kamalFilter)
+			kamal, kamalErr = FromKamal(*k, list), err
+		})
+	}
 	svc, _ := planner.SplitStateName(service)
 	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + svc}})
 	wg.Wait()
-	if err = errors.Join(err, rostErr, proxyErr); err != nil {
+	if err = errors.Join(err, rostErr, proxyErr, kamalErr); err != nil {
 		return planner.HostState{}, err
 	}
 	st := FromSummaries(host, service, list)
+	if len(kamal) > 0 {
+		st.Containers = append(st.Containers, kamal...)
+		newestFirst(st.Containers)
+	}
 	st.Containers = mergeProxies(st.Containers, proxies)
 	st.Roster, st.Routes = hosts, routes
 	r.mu.Lock()

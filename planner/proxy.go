@@ -145,6 +145,9 @@ func proxyChange(cfg *lang.Config, host string, st HostState, digests map[string
 		ch.Running, ch.Others = split(group)
 		return ch, true
 	}
+	if ch, ok := adoptedProxy(addr, st, group); ok {
+		return ch, true
+	}
 	d := ProxySpec(cfg, host, proxyDigest(cfg, digests))
 	return decide(addr, &d, group, false, StopSpec{Timeout: cfg.Deploy.StopTimeout}), true
 }

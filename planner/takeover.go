@@ -26,3 +26,39 @@ func takeoverReasons(changes []Change) {
 // TakenOver reports whether c is another tool's container: an apply stops
 // it and keeps it, and never removes it (no prune, no remove, no destroy).
 func TakenOver(c Container) bool { return c.Takeover != "" }
+
+// KamalProxy is the name of Kamal's proxy container (on Kamal's network
+// "kamal"). With a takeover, a host where it runs and berth's proxy does
+// not adopts it as the host's proxy: the routes switch inside it, so that
+// no request fails, and berth starts no proxy of its own there.
+const KamalProxy = "kamal-proxy"
+
+// IsAdoptedProxy reports whether c is Kamal's proxy, read for a takeover.
+func (c Container) IsAdoptedProxy() bool { return c.Takeover != "" && c.Name == KamalProxy }
+
+// adoptedProxy is the change of a host's proxy when Kamal's runs there and
+// berth's does not: unchanged, Kamal's proxy the one that runs.
+func adoptedProxy(addr Address, st HostState, group []Container) (Change, bool) {
+	for _, c := range group {
+		if c.Running() {
+			return Change{}, false
+		}
+	}
+	for _, c := range st.Containers {
+		if c.IsAdoptedProxy() && c.Running() {
+			return Change{Address: addr, Action: ActionUnchanged, Running: &c}, true
+		}
+	}
+	return Change{}, false
+}
+
+// AdoptedProxy is the container name of the proxy that a plan's proxy
+// change on host adopted ("" when none: berth's own proxy serves it).
+func (p *Plan) AdoptedProxy(host string) string {
+	for _, c := range p.Changes {
+		if c.Address.Host == host && c.Address.Proxy && c.Running != nil && c.Running.IsAdoptedProxy() {
+			return c.Running.Name
+		}
+	}
+	return ""
+}

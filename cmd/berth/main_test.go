@@ -93,7 +93,7 @@ func TestScripts(t *testing.T) {
 //	                          ssh-agent on SSH_AUTH_SOCK
 var simCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"sim": simCmd, "simconfig": simConfigCmd, "simhost": simHostCmd, "simwait": simWaitCmd,
-	"simps": simPsCmd, "simrun": simRunCmd, "simlatency": simLatencyCmd, "simapi": simAPICmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
+	"simps": simPsCmd, "simrun": simRunCmd, "simroute": simRouteCmd, "simlatency": simLatencyCmd, "simapi": simAPICmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
 }
 
 type simKey struct{}
@@ -338,6 +338,17 @@ func simRunCmd(ts *testscript.TestScript, neg bool, args []string) {
 		image = fleetOf(ts).reg.Host() + "/" + image
 	}
 	host(ts, args[0]).Docker.Run(args[1], image, labels, args[3] == "running")
+}
+
+// simRouteCmd is `simroute HOST NAME TARGET`: the host's simulated
+// kamal-proxy routes NAME to TARGET (NAME:PORT), as Kamal's deploy does.
+func simRouteCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: simroute HOST NAME TARGET")
+	}
+	if err := host(ts, args[0]).Docker.ProxyDeploy(args[1], args[2]); err != nil {
+		ts.Fatalf("simroute: %v", err)
+	}
 }
 
 // simPsCmd is `simps HOST`.

@@ -1,6 +1,8 @@
 package live
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/berth-sh/berth/internal/dockerapi"
@@ -79,4 +81,43 @@ func kamalContainer(k Kamal, s dockerapi.ContainerSummary) (planner.Container, b
 		return c, false
 	}
 	return c, true
+}
+
+// kamalProxyFilter lists Kamal's proxy container by its name (a regular
+// expression to Docker; the exact name is checked again).
+var kamalProxyFilter = map[string][]string{"name": {"^" + planner.KamalProxy + "$"}}
+
+// readKamal lists k's containers on a host and, when Kamal's proxy runs
+// there, the proxy and every route in it (`kamal-proxy list`): a host
+// whose berth proxy does not run adopts it (planner decides).
+func readKamal(ctx context.Context, c *dockerapi.Client, host string, k Kamal) ([]planner.Container, []planner.LiveRoute, error) {
+	list, err := c.List(ctx, kamalFilter)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := FromKamal(k, list)
+	proxies, err := c.List(ctx, kamalProxyFilter)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, s := range proxies {
+		if s.Name != planner.KamalProxy || s.Labels[planner.LabelProxy] != "" {
+			continue
+		}
+		p := container(s)
+		p.Takeover = planner.TakeoverKamal
+		out = append(out, p)
+		if !p.Running() {
+			continue
+		}
+		code, text, err := c.Exec(ctx, p.ID, planner.ProxyListArgs)
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(string(text)))
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("host %s: read the routes of Kamal's %s (kamal-proxy list): %w", host, p.Name, err)
+		}
+		return out, planner.ParseProxyList(string(text)), nil
+	}
+	return out, nil, nil
 }

@@ -99,17 +99,15 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 	)
 	wg.Go(func() { proxies, routes, proxyErr = readProxy(ctx, c, host) })
 	var (
-		kamal    []planner.Container
-		kamalErr error
+		kamal       []planner.Container
+		kamalRoutes []planner.LiveRoute
+		kamalErr    error
 	)
 	r.mu.Lock()
 	k := r.kamal
 	r.mu.Unlock()
 	if k != nil {
-		wg.Go(func() {
-			list, err := c.List(ctx, kamalFilter)
-			kamal, kamalErr = FromKamal(*k, list), err
-		})
+		wg.Go(func() { kamal, kamalRoutes, kamalErr = readKamal(ctx, c, host, *k) })
 	}
 	svc, _ := planner.SplitStateName(service)
 	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + svc}})
@@ -123,6 +121,9 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 		newestFirst(st.Containers)
 	}
 	st.Containers = mergeProxies(st.Containers, proxies)
+	if !runningProxy(proxies) && kamalRoutes != nil {
+		routes = kamalRoutes // Kamal's proxy serves the host: its routes are the host's
+	}
 	st.Roster, st.Routes = hosts, routes
 	r.mu.Lock()
 	if r.seen == nil {
@@ -194,4 +195,13 @@ func newestFirst(cs []planner.Container) {
 		}
 		return a.Name < b.Name
 	})
+}
+
+func runningProxy(cs []planner.Container) bool {
+	for _, c := range cs {
+		if c.Running() {
+			return true
+		}
+	}
+	return false
 }

@@ -25,3 +25,17 @@ func (d *Docker) Run(name, image string, labels map[string]string, running bool)
 	d.containers[id] = c
 	return id
 }
+
+// ProxyDeploy runs `kamal-proxy deploy NAME --target TARGET` in the
+// host's simulated proxy, as another tool's deploy would.
+func (d *Docker) ProxyDeploy(name, target string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.routes == nil {
+		d.routes = map[string]*proxyRoute{}
+	}
+	if res := d.proxyDeploy(name, []string{"--target", target}); res.code != 0 {
+		return fmt.Errorf("kamal-proxy deploy %s: %s", name, res.stderr)
+	}
+	return nil
+}

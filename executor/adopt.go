@@ -16,20 +16,23 @@ func (r *run) proxyName(host string) string {
 	return planner.ProxyContainer
 }
 
-// joinAdopted connects an adopted proxy to berth's proxy network, where the
-// new containers of proxied roles are; Kamal's containers stay reachable on
-// Kamal's own network. It does nothing on a host berth's proxy serves.
-func (r *run) joinAdopted(ctx context.Context, d Docker, host string) error {
+// joinAdopted connects a new container to the network of the proxy that
+// the plan adopted on host (Kamal's network "kamal"), where that proxy
+// reaches it. The proxy itself is left alone: connecting it to another
+// network would make Docker move its published ports to that network for
+// a moment, and refuse connections meanwhile (measured on the lab). It
+// does nothing on a host berth's proxy serves.
+func (r *run) joinAdopted(ctx context.Context, d Docker, host, id string) error {
 	name := r.plan.AdoptedProxy(host)
 	if name == "" {
 		return nil
 	}
 	n, ok := d.(networker)
 	if !ok {
-		return fmt.Errorf("network %s: %w", planner.ProxyNetwork, ErrNoNetworks)
+		return fmt.Errorf("network %s: %w", planner.KamalNetwork, ErrNoNetworks)
 	}
-	if err := n.ConnectNetwork(ctx, planner.ProxyNetwork, name, nil); err != nil {
-		return fmt.Errorf("connect Kamal's %s to network %s: %w", name, planner.ProxyNetwork, err)
+	if err := n.ConnectNetwork(ctx, planner.KamalNetwork, id, nil); err != nil {
+		return fmt.Errorf("join the new container to network %s of Kamal's %s: %w", planner.KamalNetwork, name, err)
 	}
 	return nil
 }

@@ -95,7 +95,7 @@ func (r *run) deployTarget(ctx context.Context, d Docker, b *branch) error {
 	}
 	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), route.DeployTimeout+route.DrainTimeout+proxyExecSlack)
 	defer cancel()
-	if err := r.joinAdopted(xctx, d, b.change.Address.Host); err != nil {
+	if err := r.joinAdopted(xctx, d, b.change.Address.Host, b.newID); err != nil {
 		return err
 	}
 	proxy := r.proxyName(b.change.Address.Host)

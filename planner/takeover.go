@@ -33,6 +33,10 @@ func TakenOver(c Container) bool { return c.Takeover != "" }
 // no request fails, and berth starts no proxy of its own there.
 const KamalProxy = "kamal-proxy"
 
+// KamalNetwork is Kamal's Docker network, where its proxy reaches the
+// containers it routes to.
+const KamalNetwork = "kamal"
+
 // IsAdoptedProxy reports whether c is Kamal's proxy, read for a takeover.
 func (c Container) IsAdoptedProxy() bool { return c.Takeover != "" && c.Name == KamalProxy }
 

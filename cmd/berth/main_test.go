@@ -93,7 +93,7 @@ func TestScripts(t *testing.T) {
 //	                          ssh-agent on SSH_AUTH_SOCK
 var simCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"sim": simCmd, "simconfig": simConfigCmd, "simhost": simHostCmd, "simwait": simWaitCmd,
-	"simps": simPsCmd, "simrun": simRunCmd, "simroute": simRouteCmd, "simlatency": simLatencyCmd, "simapi": simAPICmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
+	"simps": simPsCmd, "simrun": simRunCmd, "simroute": simRouteCmd, "simnet": simNetCmd, "simlatency": simLatencyCmd, "simapi": simAPICmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
 }
 
 type simKey struct{}
@@ -349,6 +349,14 @@ func simRouteCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if err := host(ts, args[0]).Docker.ProxyDeploy(args[1], args[2]); err != nil {
 		ts.Fatalf("simroute: %v", err)
 	}
+}
+
+// simNetCmd is `simnet HOST NAME`: a Docker network another tool made.
+func simNetCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: simnet HOST NAME")
+	}
+	host(ts, args[0]).Docker.AddNetwork(args[1])
 }
 
 // simPsCmd is `simps HOST`.

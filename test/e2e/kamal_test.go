@@ -19,9 +19,17 @@ import (
 // network "kamal", version k1. It returns the Kamal configuration of it.
 func kamalApp(t *testing.T, l *LabEnv, service string) string {
 	t.Helper()
+	return kamalAppOn(t, l, service, false)
+}
+
+// kamalAppOn is kamalApp; with proxied, web runs behind Kamal's proxy
+// (container kamal-proxy on network kamal, publishing port 80, its route
+// SERVICE-web deployed as Kamal deploys it) instead of publishing port 80.
+func kamalAppOn(t *testing.T, l *LabEnv, service string, proxied bool) string {
+	t.Helper()
 	t.Cleanup(func() {
 		for _, h := range []string{"h1", "h2", "h3"} {
-			cmd := fmt.Sprintf("docker ps -aq --filter label=service=%[1]s | xargs -r docker rm -f >/dev/null; docker ps -aq --filter label=service=%[1]s-cache | xargs -r docker rm -f >/dev/null; docker network rm kamal >/dev/null 2>&1; true", shellQuote(service))
+			cmd := fmt.Sprintf("docker ps -aq --filter label=service=%[1]s | xargs -r docker rm -f >/dev/null; docker ps -aq --filter label=service=%[1]s-cache | xargs -r docker rm -f >/dev/null; docker rm -f kamal-proxy >/dev/null 2>&1; docker volume rm kamal-proxy-config >/dev/null 2>&1; docker network rm kamal >/dev/null 2>&1; true", shellQuote(service))
 			if _, err := l.SSH(t, h, cmd); err != nil {
 				t.Errorf("kamal clean-up on %s: %v", h, err)
 			}
@@ -35,20 +43,42 @@ func kamalApp(t *testing.T, l *LabEnv, service string) string {
 	role := func(r string) string {
 		return fmt.Sprintf("--label service=%s --label role=%s --label destination", service, r)
 	}
-	run("h1", service+"-web-k1", role("web"), "-p 80:8080 "+img+" /app serve")
-	run("h2", service+"-web-k1", role("web"), "-p 80:8080 "+img+" /app serve")
+	web := "-p 80:8080 " + img + " /app serve"
+	if proxied {
+		web = img + " /app serve"
+	}
+	for _, h := range []string{"h1", "h2"} {
+		if proxied {
+			l.Pull(t, h, proxyImage)
+			run(h, "kamal-proxy", "-p 80:80 -v kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy", proxyImage)
+		}
+		run(h, service+"-web-k1", role("web"), web)
+		if proxied {
+			l.MustSSH(t, h, fmt.Sprintf("docker exec kamal-proxy kamal-proxy deploy %[1]s-web --target $(docker ps -q --filter name=^%[1]s-web-k1$):8080 --health-check-path /up --deploy-timeout 20s >/dev/null", service))
+		}
+	}
 	run("h3", service+"-worker-k1", role("worker"), img+" /app work")
 	l.Pull(t, "h3", Registry+"/cache:7")
 	run("h3", service+"-cache", "--label service="+service+"-cache", "-p 6379:6379 "+Registry+"/cache:7")
+	webAccess := `
+    proxy: false
+    options:
+      publish: "80:8080"`
+	if proxied {
+		webAccess = ""
+	}
 	return fmt.Sprintf(`service: %[1]s
 image: app
+proxy:
+  app_port: 8080
+  healthcheck:
+    path: /up
+deploy_timeout: 20
+drain_timeout: 5
 servers:
   web:
     hosts: [%[2]s, %[3]s]
-    cmd: /app serve
-    proxy: false
-    options:
-      publish: "80:8080"
+    cmd: /app serve%[8]s
   worker:
     hosts: [%[4]s]
     cmd: /app work
@@ -67,7 +97,7 @@ ssh:
   config: ssh_config
 builder:
   arch: amd64
-`, service, l.Host(t, "h1").Addr, l.Host(t, "h2").Addr, l.Host(t, "h3").Addr, Registry, l.RegistryUser, l.KeyPath)
+`, service, l.Host(t, "h1").Addr, l.Host(t, "h2").Addr, l.Host(t, "h3").Addr, Registry, l.RegistryUser, l.KeyPath, webAccess)
 }
 
 // importKamal writes config/deploy.yml and an OpenSSH config that names
@@ -101,6 +131,11 @@ func importKamal(t *testing.T, l *LabEnv, deployYML string) string {
 		t.Fatal(err)
 	}
 	patched := strings.Replace(string(hcl), `password = env("REGISTRY_PASSWORD")`, "password = env(\"REGISTRY_PASSWORD\")\n  insecure = true", 1)
+	if strings.Contains(patched, "  proxy {") {
+		// The lab has no Docker Hub: the proxy image (resolved by every
+		// plan of a proxied role) is the lab registry's copy.
+		patched += fmt.Sprintf("\nproxy {\n  image = %q\n}\n", proxyImage)
+	}
 	write("berth.hcl", patched)
 	if r := l.Berth(t, dir, "fmt", "--check"); r.Code != 0 {
 		t.Errorf("the imported configuration is not formatted: %s", r)
@@ -122,6 +157,7 @@ type gapHits struct {
 	runs               []time.Duration // each run of consecutive failures, first to last failure + 20 ms
 	runStart, last     time.Time
 	versions           []string
+	errors             []string // the first few failures, with their time
 }
 
 func startGaps(addrs ...string) *gaps {
@@ -148,6 +184,9 @@ func startGaps(addrs ...string) *gaps {
 				now := time.Now()
 				if err != nil {
 					h.failures++
+					if len(h.errors) < 5 {
+						h.errors = append(h.errors, now.Format("15:04:05.000")+" "+err.Error())
+					}
 					if h.runStart.IsZero() {
 						h.runStart = now
 					}
@@ -242,6 +281,69 @@ func TestKamalImportTakesOverARunningApp(t *testing.T) {
 		t.Errorf("h3: Kamal's accessory %+v, want one, stopped and kept", acc)
 	}
 
+	next := l.Berth(t, dir, "plan", "--detailed-exitcode", "--var", "version=v2")
+	if next.Code != 0 {
+		t.Errorf("the next plan is not empty: %s", next)
+	}
+}
+
+// TestKamalTakeoverThroughKamalProxy: the same, with web behind Kamal's
+// running kamal-proxy: berth adopts it as the hosts' proxy and switches
+// Kamal's route inside it, so a client of each web host every 20 ms sees
+// no failed request; kamal-proxy keeps running, berth starts no proxy of
+// its own, Kamal's containers are stopped and kept, the next plan is empty.
+func TestKamalTakeoverThroughKamalProxy(t *testing.T) {
+	l := Lab(t)
+	t.Cleanup(func() { // after every container: berth's proxy network
+		for _, h := range []string{"h1", "h2"} {
+			_, _ = l.SSH(t, h, "docker network rm berth >/dev/null 2>&1; true")
+		}
+	})
+	svc := l.Service(t, "kpx")
+	dir := importKamal(t, l, kamalAppOn(t, l, svc, true))
+	h1, h2 := l.Host(t, "h1").Addr+":80", l.Host(t, "h2").Addr+":80"
+	mustServeOn(t, "v1", h1, h2)
+
+	plan := l.Berth(t, dir, "plan", "--var", "version=v2")
+	if plan.Code != 0 {
+		t.Fatalf("plan: %s", plan)
+	}
+	for _, want := range []string{"berth adopts Kamal's kamal-proxy as the host's proxy", "takeover: " + svc + "-web-k1 (kamal's)"} {
+		if !strings.Contains(plan.Stdout, want) {
+			t.Errorf("the plan lacks %q:\n%s", want, plan.Stdout)
+		}
+	}
+	if strings.Contains(plan.Stdout, "berth-proxy  (create") {
+		t.Errorf("the plan starts a berth proxy beside Kamal's:\n%s", plan.Stdout)
+	}
+
+	g := startGaps(h1, h2)
+	time.Sleep(300 * time.Millisecond) // the client's warm-up, not synchronisation
+	r := l.Berth(t, dir, "apply", "--auto-approve", "--var", "version=v2")
+	mustServeOn(t, "v2", h1, h2)
+	seen := g.end()
+	if r.Code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	t.Logf("apply:\n%s", r.Stdout)
+	for addr, h := range seen {
+		t.Logf("%s: %d requests, %d failed, versions %v", addr, h.requests, h.failures, h.versions)
+		if h.failures > 0 || h.requests < 20 || len(h.versions) == 0 || h.versions[len(h.versions)-1] != "v2" {
+			t.Errorf("%s: %d of %d requests failed %v (%s), versions %v; want none failed, v2 at the end", addr, h.failures, h.requests, h.runs, strings.Join(h.errors, "; "), h.versions)
+		}
+	}
+	for _, host := range []string{"h1", "h2"} {
+		kp := l.ContainersByLabel(t, host, "role=web")
+		if len(kp) != 1 || kp[0].State != "exited" {
+			t.Errorf("%s: Kamal's web %+v, want stopped and kept", host, kp)
+		}
+		if px := l.ContainersByLabel(t, host, "berth.proxy=true"); len(px) != 0 {
+			t.Errorf("%s: berth started a proxy of its own: %+v", host, px)
+		}
+		if out := l.MustSSH(t, host, "docker inspect -f '{{.State.Status}}' kamal-proxy"); strings.TrimSpace(out) != "running" {
+			t.Errorf("%s: kamal-proxy is %s", host, out)
+		}
+	}
 	next := l.Berth(t, dir, "plan", "--detailed-exitcode", "--var", "version=v2")
 	if next.Code != 0 {
 		t.Errorf("the next plan is not empty: %s", next)

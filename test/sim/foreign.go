@@ -39,3 +39,13 @@ func (d *Docker) ProxyDeploy(name, target string) error {
 	}
 	return nil
 }
+
+// AddNetwork makes a Docker network on the host, as another tool would.
+func (d *Docker) AddNetwork(name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.networks == nil {
+		d.networks = map[string]bool{}
+	}
+	d.networks[name] = true
+}

@@ -79,7 +79,7 @@ func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
 		interval = role.Healthcheck.Interval
 	}
 	return &ProxyRoute{
-		Service: cfg.Service.Name + "-" + role.Name, AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
+		Service: RouteName(cfg, role.Name), AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
 		KeepPathPrefix: p.PathPrefix != "" && !p.StripPathPrefix,
 		HealthPath:     p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
 	}

@@ -1,5 +1,7 @@
 package planner
 
+import "github.com/berth-sh/berth/lang"
+
 // takeoverReasons say, container by container, what each change takes
 // over from another tool (a container with Takeover set, read because of
 // the service's takeover block): its running containers are stopped and
@@ -65,4 +67,15 @@ func (p *Plan) AdoptedProxy(host string) string {
 		}
 	}
 	return ""
+}
+
+// RouteName is a proxied role's route in the proxy: SERVICE-ROLE, or,
+// taking over a Kamal app of a destination, Kamal's own name for it
+// SERVICE-ROLE-DESTINATION, so that the takeover moves Kamal's route.
+func RouteName(cfg *lang.Config, role string) string {
+	name := cfg.Service.Name + "-" + role
+	if t := cfg.Service.Takeover; t != nil && t.From == lang.TakeoverKamal && t.Destination != "" {
+		name += "-" + t.Destination
+	}
+	return name
 }

@@ -60,6 +60,12 @@ func kamalAppOn(t *testing.T, l *LabEnv, service string, proxied bool) string {
 	run("h3", service+"-worker-k1", role("worker"), img+" /app work")
 	l.Pull(t, "h3", Registry+"/cache:7")
 	run("h3", service+"-cache", "--label service="+service+"-cache", "-p 6379:6379 "+Registry+"/cache:7")
+	return kamalYML(t, l, service, proxied)
+}
+
+// kamalYML is the Kamal configuration of what kamalAppOn starts.
+func kamalYML(t *testing.T, l *LabEnv, service string, proxied bool) string {
+	t.Helper()
 	webAccess := `
     proxy: false
     options:

@@ -37,7 +37,11 @@ func readFile(path string, erbs *erbTable) (*source, error) {
 	}
 	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		root = resolve(doc.Content[0], path, 0)
+		r := &resolver{file: path, budget: maxNodes}
+		root = r.resolve(doc.Content[0], 0)
+		if r.budget < 0 {
+			return nil, fmt.Errorf("%s: more than %d values once its aliases are expanded", path, maxNodes)
+		}
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s:%d: the configuration is a mapping of keys (service:, image:, servers: ...)", path, root.Line)
@@ -45,34 +49,47 @@ func readFile(path string, erbs *erbTable) (*source, error) {
 	return &source{name: path, root: root}, nil
 }
 
+// maxNodes bounds a configuration's values once aliases are expanded (a
+// few aliases of aliases can otherwise stand for billions of them).
+const maxNodes = 100_000
+
+// resolver copies a document with its aliases expanded, within a budget
+// of nodes (negative once exceeded).
+type resolver struct {
+	file   string
+	budget int
+}
+
 // resolve returns a copy of n with aliases replaced by what they point to
-// and `<<` merge keys applied, every node's file kept in origin.
-func resolve(n *yaml.Node, file string, depth int) *yaml.Node {
-	if depth > 100 {
+// and `<<` merge keys applied; each node's HeadComment holds the file it
+// came from, for notes.
+func (r *resolver) resolve(n *yaml.Node, depth int) *yaml.Node {
+	r.budget--
+	if depth > 100 || r.budget < 0 {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line}
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return resolve(n.Alias, file, depth+1)
+		return r.resolve(n.Alias, depth+1)
 	}
 	c := *n
 	c.Content = nil
-	c.HeadComment = file // the file a node came from, for notes
+	c.HeadComment = r.file
 	if n.Kind != yaml.MappingNode {
 		for _, e := range n.Content {
-			c.Content = append(c.Content, resolve(e, file, depth+1))
+			c.Content = append(c.Content, r.resolve(e, depth+1))
 		}
 		return &c
 	}
 	var own []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1], file, depth+1)
+		k, v := n.Content[i], r.resolve(n.Content[i+1], depth+1)
 		if k.Value == "<<" && k.Tag == "!!merge" {
 			for _, m := range mergeSources(v) {
 				c.Content = setKeys(c.Content, m.Content)
 			}
 			continue
 		}
-		own = append(own, resolve(k, file, depth+1), v)
+		own = append(own, r.resolve(k, depth+1), v)
 	}
 	c.Content = setKeys(c.Content, own)
 	return &c

@@ -163,8 +163,9 @@ func (c *conv) serviceBlock(body *hclwrite.Body, root *obj, name string) {
 		}
 	}
 	b.AppendNewline()
-	comment(b, "Kamal's running containers of this service are its current version:")
-	comment(b, "the first apply replaces them (primary first, behind the barrier), stopped and kept.")
+	comment(b, "Kamal's running containers of this service are its current version: the first")
+	comment(b, "apply replaces them (primary first, behind the barrier), stopped and kept; a running")
+	comment(b, "kamal-proxy is adopted as the host's proxy. See README, \"Coming from Kamal\".")
 	tb := b.AppendNewBlock("takeover", nil).Body()
 	attr(tb, "from", quote("kamal"))
 	if c.opts.Destination != "" {

@@ -118,6 +118,9 @@ func TestImportRefuses(t *testing.T) {
 		"no image":            {file: write("noimg.yml", "service: a\n"), want: "no image"},
 		"a list":              {file: write("list.yml", "- a\n"), want: "a mapping"},
 		"missing destination": {file: write("deploy.yml", "service: a\nimage: a/b\n"), dest: "prod", want: "deploy.prod.yml"},
+		"billion laughs": {file: write("laughs.yml", "service: a\nimage: a/b\nx-a: &a [x, x, x, x, x, x, x, x, x, x]\nx-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"+
+			"x-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nx-d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nx-e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nx-f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"),
+			want: "more than 100000 values"},
 	} {
 		_, err := Import(Options{File: tc.file, Destination: tc.dest})
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {

@@ -300,9 +300,9 @@ func TestKamalImportTakesOverARunningApp(t *testing.T) {
 // its own, Kamal's containers are stopped and kept, the next plan is empty.
 func TestKamalTakeoverThroughKamalProxy(t *testing.T) {
 	l := Lab(t)
-	t.Cleanup(func() { // after every container: berth's proxy network
+	t.Cleanup(func() { // after every container: berth's proxy network and Kamal's, which berth's web joined
 		for _, h := range []string{"h1", "h2"} {
-			_, _ = l.SSH(t, h, "docker network rm berth >/dev/null 2>&1; true")
+			_, _ = l.SSH(t, h, "docker network rm berth kamal >/dev/null 2>&1; true")
 		}
 	})
 	svc := l.Service(t, "kpx")

@@ -48,6 +48,8 @@ func diff(in diffInput) []Change {
 			changes = append(changes, destroyChanges(cfg, host, groups, in.includeAccessories)...)
 			if pc, ok := proxyChange(&lang.Config{Service: cfg.Service, Deploy: cfg.Deploy}, host, st, nil); ok {
 				changes = append(changes, pc)
+			} else if pc, ok := adoptedOn(host, st); ok {
+				changes = append(changes, pc) // the routes to remove are in Kamal's proxy
 			}
 			continue
 		}

@@ -22,6 +22,14 @@ func takeoverReasons(changes []Change) {
 			}
 			ch.Reasons = append(ch.Reasons, Reason{Field: "takeover", Old: c.Name + " (" + c.Takeover + "'s)", New: "stopped and kept, never removed"})
 		}
+		if ch.Action != ActionRemove {
+			continue
+		}
+		for _, c := range ch.Others { // a remove would otherwise seem to take them
+			if c.Takeover != "" {
+				ch.Reasons = append(ch.Reasons, Reason{Field: "takeover", Old: c.Name + " (" + c.Takeover + "'s)", New: "kept, never removed"})
+			}
+		}
 	}
 }
 
@@ -78,4 +86,16 @@ func RouteName(cfg *lang.Config, role string) string {
 		name += "-" + t.Destination
 	}
 	return name
+}
+
+// adoptedOn is the unchanged change of Kamal's proxy on host where it
+// serves the host (berth's proxy does not run there).
+func adoptedOn(host string, st HostState) (Change, bool) {
+	var group []Container
+	for _, c := range st.Containers {
+		if c.IsProxy() {
+			group = append(group, c)
+		}
+	}
+	return adoptedProxy(Address{Host: host, Proxy: true}, st, group)
 }

@@ -60,7 +60,7 @@ func (p *Plan) Warnings() []Warning {
 	for _, c := range p.Changes {
 		if c.Address.Proxy && c.Running != nil && c.Running.IsAdoptedProxy() {
 			a := c.Address
-			add(WarnAdoptedProxy, &a, c.Address.Host+": berth adopts Kamal's "+c.Running.Name+" as the host's proxy: the proxied roles' routes switch inside it (no request fails) and berth starts no "+ProxyContainer+" there.")
+			add(WarnAdoptedProxy, &a, c.Address.Host+": berth adopts Kamal's "+c.Running.Name+" as the host's proxy: the service's routes change inside it (a switch drops no request) and berth starts no "+ProxyContainer+" there.")
 		}
 	}
 	if others && !primary && len(p.Targets)+len(p.Excludes) > 0 {

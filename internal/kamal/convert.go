@@ -208,6 +208,9 @@ func (c *conv) value(n *yaml.Node) string {
 func (c *conv) secret(name string) string {
 	if e := c.erbs.lookup(name); e != nil && e.env != "" {
 		return `env(` + quote(e.env) + `)`
+	} else if e != nil {
+		c.erbs.byVar[e.varName].sensitive = true
+		return "var." + e.varName
 	}
 	return `env(` + quote(name) + `)`
 }

@@ -16,6 +16,9 @@ type erb struct {
 	def     string // the literal default of ENV.fetch("NAME", "default")
 	hasDef  bool
 	varName string
+	// sensitive: it stands for a secret (registry.password), so its
+	// variable is declared sensitive.
+	sensitive bool
 }
 
 // erbTable collects the ERB of every file read, numbered in order.

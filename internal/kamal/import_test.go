@@ -178,3 +178,26 @@ func gitDir(t *testing.T) string {
 	}
 	return dir
 }
+
+func TestImportERBSecretIsASensitiveVariable(t *testing.T) {
+	dir := gitDir(t)
+	p := filepath.Join(dir, "deploy.yml")
+	yml := "service: a\nimage: a/b\nservers: [10.0.0.1]\nregistry:\n  server: r.example\n  username: u\n  password: <%= `op read op://x/y` %>\n"
+	if err := os.WriteFile(p, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(Options{File: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.HCL)
+	if !strings.Contains(out, "password = var.erb_1") || !strings.Contains(out, "sensitive = true") {
+		t.Errorf("an ERB password is not a sensitive variable:\n%s", out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "berth.hcl"), res.HCL, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if lr := lang.Load(context.Background(), lang.Options{Dir: dir, Validate: true}); lr.Diags.HasErrors() {
+		t.Errorf("does not validate: %s", lr.Diags.Error())
+	}
+}

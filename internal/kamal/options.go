@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
-	"go.yaml.in/yaml/v3"
 )
 
 // containerOpts are the container attributes that Kamal's `options`
@@ -115,5 +114,3 @@ func (o *containerOpts) write(b *hclwrite.Body) {
 		}
 	}
 }
-
-var _ = yaml.ScalarNode

@@ -226,11 +226,6 @@ func (c *conv) envTags(body *hclwrite.Body, tags *obj) {
 	if tags == nil {
 		return
 	}
-	for _, k := range tags.n.Content {
-		if k.Kind != yaml.ScalarNode || k.Tag == "!!map" {
-			continue
-		}
-	}
 	for i := 0; i+1 < len(tags.n.Content); i += 2 {
 		k := tags.n.Content[i]
 		hosts := c.hostsTagged(k.Value)

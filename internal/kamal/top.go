@@ -213,6 +213,9 @@ func (c *conv) variables(body *hclwrite.Body) {
 		if e.env != "" {
 			attr(b, "description", quote("Kamal read $"+e.env+"; set BERTH_VAR_"+e.varName+"."))
 		}
+		if e.sensitive {
+			attr(b, "sensitive", "true")
+		}
 	}
 	for _, v := range c.vars {
 		if done[v.name] {

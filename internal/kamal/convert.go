@@ -83,6 +83,8 @@ type conv struct {
 	root       *obj
 	proxied    bool       // a role runs behind the proxy
 	vars       []extraVar // variables to fill in besides ERB's
+	// secretsNoted: Kamal's secrets files were looked for.
+	secretsNoted bool
 }
 
 type hostDecl struct {

@@ -1,6 +1,8 @@
 package kamal
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -86,6 +88,7 @@ func (c *conv) writeEnv(body *hclwrite.Body, e envSet) {
 		kv[i] = [2]string{s[0], c.secret(s[1])}
 	}
 	comment(body, "Kamal read these from .kamal/secrets: berth from the environment (or secrets_file(), secret_cmd())")
+	c.secretsFiles()
 	attr(body, "secret_env", mapSrc(kv))
 }
 
@@ -231,5 +234,26 @@ func (c *conv) envTags(body *hclwrite.Body, tags *obj) {
 		hosts := c.hostsTagged(k.Value)
 		c.unmapped(body, k, tags.n.Content[i+1], "env.tags."+k.Value,
 			"berth's env is per role, not per host tag (hosts tagged: "+strings.Join(hosts, ", ")+"): put these hosts in a role of their own with this env")
+	}
+}
+
+// secretsFiles notes, once, Kamal's secrets files next to the
+// configuration (never reading them: they hold the values).
+func (c *conv) secretsFiles() {
+	if c.secretsNoted {
+		return
+	}
+	c.secretsNoted = true
+	root := filepath.Dir(filepath.Dir(c.opts.File))
+	names := []string{"secrets-common", "secrets"}
+	if c.opts.Destination != "" {
+		names = append(names, "secrets."+c.opts.Destination)
+	}
+	for _, n := range names {
+		p := filepath.Join(root, ".kamal", n)
+		if _, err := os.Stat(p); err == nil {
+			c.notes.add(&c.notes.warnings, Note{At: p, Key: "env.secret",
+				Message: "Kamal's secrets are in " + p + " (not read): export them for berth, or use secret_env = secrets_file(\"" + p + "\") where it runs no $(...) command, or secret_cmd()"})
+		}
 	}
 }

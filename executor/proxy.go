@@ -95,9 +95,13 @@ func (r *run) deployTarget(ctx context.Context, d Docker, b *branch) error {
 	}
 	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), route.DeployTimeout+route.DrainTimeout+proxyExecSlack)
 	defer cancel()
+	if err := r.joinAdopted(xctx, d, b.change.Address.Host, b.newID); err != nil {
+		return err
+	}
+	proxy := r.proxyName(b.change.Address.Host)
 	done := make(chan execResult, 1)
 	go func() {
-		code, out, err := d.Exec(xctx, planner.ProxyContainer, ProxyDeployArgs(route, shortID(b.newID)))
+		code, out, err := d.Exec(xctx, proxy, ProxyDeployArgs(route, shortID(b.newID)))
 		done <- execResult{code, out, err}
 	}()
 	tick := time.NewTicker(r.opts.Poll)
@@ -146,7 +150,7 @@ func (r *run) unroute(ctx context.Context, d Docker, b *branch) {
 			continue
 		}
 		seen[s.Proxy.Service] = true
-		code, out, err := d.Exec(ctx, planner.ProxyContainer, []string{"kamal-proxy", "remove", s.Proxy.Service})
+		code, out, err := d.Exec(ctx, r.proxyName(b.change.Address.Host), []string{"kamal-proxy", "remove", s.Proxy.Service})
 		if err == nil && code == 0 {
 			r.rep.Event(b.addr(), "proxy no longer routes "+s.Proxy.Service)
 			continue
@@ -320,7 +324,7 @@ func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {
 		}
 		argv = ProxyDeployArgs(route, shortID(old.ID))
 	}
-	code, out, err := d.Exec(xctx, planner.ProxyContainer, argv)
+	code, out, err := d.Exec(xctx, r.proxyName(b.change.Address.Host), argv)
 	if err == nil && code != 0 {
 		err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(string(out)))
 	}

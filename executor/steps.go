@@ -249,8 +249,8 @@ func (r *run) prune(ctx context.Context, d Docker, b *branch) error {
 	keep := r.cfg.Deploy.Retain
 	var stopped []planner.Container
 	for _, c := range liveContainers(b.change) {
-		if c.ID == b.newID {
-			continue
+		if c.ID == b.newID || planner.TakenOver(c) {
+			continue // another tool's container is kept, whatever retain says
 		}
 		if b.change.Running != nil && c.ID == b.change.Running.ID {
 			if !b.oldMayBeStopped() {
@@ -291,6 +291,9 @@ func (r *run) remove(ctx context.Context, d Docker, b *branch) error {
 		if err := r.stopContainer(octx, d, b, c.ID, c.Name); err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if planner.TakenOver(c) {
+			continue // another tool's container: stopped and kept
 		}
 		if err := d.Remove(octx, c.ID, false); err != nil && !errors.Is(err, dockerapi.ErrNotFound) {
 			errs = append(errs, fmt.Errorf("remove %s: %w", c.Name, err))

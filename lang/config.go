@@ -44,6 +44,8 @@ type Service struct {
 	// Network is service.network as written ("" = the default,
 	// "berth-SERVICE"); Config.Network gives the one in effect.
 	Network string
+	// Takeover is the service's takeover block; nil without one.
+	Takeover *Takeover
 }
 
 // Version is the version being deployed and where it came from.

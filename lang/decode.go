@@ -206,6 +206,7 @@ func (l *loader) decodeService(blocks []*hcl.Block, cfg *Config) {
 	l.diags = append(l.diags, diags...)
 	l.checkDestination(content.Attributes["require_destination"])
 	l.decodeNetwork(content.Attributes["network"], cfg)
+	cfg.Service.Takeover = l.decodeTakeover(content.Blocks, cfg.Service.Name)
 	a := content.Attributes["image"]
 	s, ok := l.str(a)
 	if !ok {

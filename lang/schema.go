@@ -16,7 +16,10 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "alias", LabelNames: []string{"name"}},
 }}
 
-var serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "network"}, {Name: "require_destination"}}}
+var serviceSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "network"}, {Name: "require_destination"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "takeover"}},
+}
 
 var registrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "server", Required: true}, {Name: "username"}, {Name: "password"}, {Name: "insecure"},

@@ -318,7 +318,7 @@ func readHosts(ctx context.Context, r StateReader, cfg *lang.Config, hosts []str
 // for the host's shared proxy.
 func onlyService(cs []Container, service string) []Container {
 	return slices.DeleteFunc(cs, func(c Container) bool {
-		return c.Labels != nil && c.Labels[LabelService] != service && !c.IsProxy()
+		return c.Takeover == "" && c.Labels != nil && c.Labels[LabelService] != service && !c.IsProxy()
 	})
 }
 

@@ -48,6 +48,8 @@ func diff(in diffInput) []Change {
 			changes = append(changes, destroyChanges(cfg, host, groups, in.includeAccessories)...)
 			if pc, ok := proxyChange(&lang.Config{Service: cfg.Service, Deploy: cfg.Deploy}, host, st, nil); ok {
 				changes = append(changes, pc)
+			} else if pc, ok := adoptedOn(host, st); ok {
+				changes = append(changes, pc) // the routes to remove are in Kamal's proxy
 			}
 			continue
 		}
@@ -79,6 +81,7 @@ func diff(in diffInput) []Change {
 			changes = append(changes, pc)
 		}
 	}
+	takeoverReasons(changes)
 	return changes
 }
 
@@ -165,7 +168,7 @@ func rolesPrimaryFirst(cfg *lang.Config) []*lang.Role {
 func groupContainers(cs []Container, service string) map[groupKey][]Container {
 	groups := map[groupKey][]Container{}
 	for _, c := range cs {
-		if c.Labels != nil && c.Labels[LabelService] != service {
+		if c.Takeover == "" && c.Labels != nil && c.Labels[LabelService] != service {
 			continue
 		}
 		if (c.Role == "") == (c.Accessory == "") {

@@ -79,7 +79,7 @@ func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
 		interval = role.Healthcheck.Interval
 	}
 	return &ProxyRoute{
-		Service: cfg.Service.Name + "-" + role.Name, AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
+		Service: RouteName(cfg, role.Name), AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
 		KeepPathPrefix: p.PathPrefix != "" && !p.StripPathPrefix,
 		HealthPath:     p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
 	}
@@ -143,6 +143,9 @@ func proxyChange(cfg *lang.Config, host string, st HostState, digests map[string
 			Reasons: []Reason{{Field: "proxy", Old: ProxyContainer, New: "(no role on " + host + " is proxied)"},
 				{Field: "routes", Old: "(this service's only)", New: "(none of another service)"}}}
 		ch.Running, ch.Others = split(group)
+		return ch, true
+	}
+	if ch, ok := adoptedProxy(addr, st, group); ok {
 		return ch, true
 	}
 	d := ProxySpec(cfg, host, proxyDigest(cfg, digests))

@@ -58,11 +58,11 @@ func ParseProxyList(out string) []LiveRoute {
 func routeNames(cfg *lang.Config, st HostState) map[string]bool {
 	names := map[string]bool{}
 	for _, r := range cfg.Roles {
-		names[cfg.Service.Name+"-"+r.Name] = true
+		names[RouteName(cfg, r.Name)] = true
 	}
 	for _, c := range st.Containers {
 		if c.Role != "" && c.Labels[LabelService] == cfg.Service.Name {
-			names[cfg.Service.Name+"-"+c.Role] = true
+			names[RouteName(cfg, c.Role)] = true
 		}
 	}
 	return names

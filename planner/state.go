@@ -51,7 +51,15 @@ type Container struct {
 	Created    time.Time         `json:"created"`
 	StartedAt  time.Time         `json:"started_at,omitzero"`
 	Labels     map[string]string `json:"labels,omitempty"`
+	// Takeover is set on a container another tool runs for the service
+	// (TakeoverKamal), read because of the service's takeover block: it is
+	// the current version of its role or accessory, stopped and kept by an
+	// apply, never removed.
+	Takeover string `json:"takeover,omitempty"`
 }
+
+// TakeoverKamal marks a container of Kamal's (Container.Takeover).
+const TakeoverKamal = "kamal"
 
 // Running reports whether the container is up.
 func (c Container) Running() bool { return c.State == "running" || c.State == "restarting" }

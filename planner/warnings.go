@@ -57,6 +57,12 @@ func (p *Plan) Warnings() []Warning {
 				" is replaced (stopped, then a new one started; named volumes are kept). An app deploy alone never does this.")
 		}
 	}
+	for _, c := range p.Changes {
+		if c.Address.Proxy && c.Running != nil && c.Running.IsAdoptedProxy() {
+			a := c.Address
+			add(WarnAdoptedProxy, &a, c.Address.Host+": berth adopts Kamal's "+c.Running.Name+" as the host's proxy: the service's routes change inside it (a switch drops no request) and berth starts no "+ProxyContainer+" there.")
+		}
+	}
 	if others && !primary && len(p.Targets)+len(p.Excludes) > 0 {
 		add(WarnUnguarded, nil, "The primary role on its primary host is not part of this plan: the barrier opens at once, so no health check of the new version guards the other roles' cutover.")
 	}
@@ -85,4 +91,5 @@ const (
 	WarnExcluded         WarningKind = "excluded"          // --exclude: the plan may be partial
 	WarnAccessoryReplace WarningKind = "accessory_replace" // an accessory's own configuration changed
 	WarnUnguarded        WarningKind = "unguarded"         // the barrier guards nothing: the primary is not in the plan
+	WarnAdoptedProxy     WarningKind = "adopted_proxy"     // a takeover adopts Kamal's proxy on a host
 )

@@ -96,7 +96,8 @@ func TestScripts(t *testing.T) {
 //	                          ssh-agent on SSH_AUTH_SOCK
 var simCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"sim": simCmd, "simconfig": simConfigCmd, "simhost": simHostCmd, "simwait": simWaitCmd,
-	"simps": simPsCmd, "simlatency": simLatencyCmd, "simapi": simAPICmd, "simroster": simRosterCmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
+	"simps": simPsCmd, "simrun": simRunCmd, "simroute": simRouteCmd, "simnet": simNetCmd, "simlatency": simLatencyCmd,
+	"simapi": simAPICmd, "simroster": simRosterCmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
 }
 
 type simKey struct{}
@@ -166,6 +167,7 @@ func configFlags(ts *testscript.TestScript, name string, args []string) (sim.Con
 	fs.StringVar(&o.ProxyHost, "proxy-host", "", "")
 	fs.StringVar(&o.Service, "service", "", "")
 	fs.StringVar(&w.dir, "dir", "", "")
+	fs.BoolVar(&o.Takeover, "takeover", false, "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("%s: %v", name, err)
 	}
@@ -321,6 +323,44 @@ func simAPICmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: simapi HOST VERSION")
 	}
 	host(ts, args[0]).Docker.SetAPIVersion(args[1])
+}
+
+// simRunCmd is `simrun HOST NAME IMAGE running|exited [LABEL=VALUE...]`:
+// a container another tool started (Kamal's, with its labels). IMAGE is
+// a repository of the registry ("app:v1") or any reference.
+func simRunCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 4 || args[3] != "running" && args[3] != "exited" {
+		ts.Fatalf("usage: simrun HOST NAME IMAGE running|exited [LABEL=VALUE...]")
+	}
+	labels := map[string]string{}
+	for _, kv := range args[4:] {
+		k, v, _ := strings.Cut(kv, "=")
+		labels[k] = v
+	}
+	image := args[2]
+	if !strings.Contains(image, "/") {
+		image = fleetOf(ts).reg.Host() + "/" + image
+	}
+	host(ts, args[0]).Docker.Run(args[1], image, labels, args[3] == "running")
+}
+
+// simRouteCmd is `simroute HOST NAME TARGET`: the host's simulated
+// kamal-proxy routes NAME to TARGET (NAME:PORT), as Kamal's deploy does.
+func simRouteCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: simroute HOST NAME TARGET")
+	}
+	if err := host(ts, args[0]).Docker.ProxyDeploy(args[1], args[2]); err != nil {
+		ts.Fatalf("simroute: %v", err)
+	}
+}
+
+// simNetCmd is `simnet HOST NAME`: a Docker network another tool made.
+func simNetCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: simnet HOST NAME")
+	}
+	host(ts, args[0]).Docker.AddNetwork(args[1])
 }
 
 // simPsCmd is `simps HOST`.

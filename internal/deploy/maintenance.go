@@ -105,7 +105,7 @@ func maintenanceRoles(cfg *lang.Config, names []string) ([]*lang.Role, error) {
 func maintenanceSummary(cfg *lang.Config, roles []*lang.Role, o MaintenanceOptions) string {
 	var names []string
 	for _, r := range roles {
-		names = append(names, cfg.Service.Name+"-"+r.Name)
+		names = append(names, planner.RouteName(cfg, r.Name))
 	}
 	s := o.Command + ": " + strings.Join(names, ", ")
 	if o.On && o.Message != "" {
@@ -127,13 +127,13 @@ func (s *Session) maintainHost(ctx context.Context, host string, roles []*lang.R
 		if !slices.Contains(r.Hosts, host) {
 			continue
 		}
-		route := s.Config.Service.Name + "-" + r.Name
+		route := planner.RouteName(s.Config, r.Name)
 		argv := executor.ProxyResumeArgs(route)
 		if o.On {
 			argv = executor.ProxyStopArgs(route, o.Message, r.Proxy.DrainTimeout)
 		}
 		xctx, cancel := context.WithTimeout(ctx, r.Proxy.DrainTimeout+maintenanceTimeout)
-		code, out, err := d.Exec(xctx, planner.ProxyContainer, argv)
+		code, out, err := d.Exec(xctx, s.hostProxy(xctx, d), argv)
 		cancel()
 		if err == nil && code != 0 {
 			err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(string(out)))

@@ -60,7 +60,11 @@ func Open(cfg *lang.Config, env Env) (*Session, error) {
 	newClient := func(c *sshx.Conn) *dockerapi.Client {
 		return dockerapi.New(c, dockerapi.WithHost(c.Host()), dockerapi.WithLogger(log))
 	}
-	return &Session{Config: cfg, env: env, log: log, pool: pool, live: live.NewReader(pool, newClient), registry: NewResolver(cfg.Registry)}, nil
+	reader := live.NewReader(pool, newClient)
+	if t := cfg.Service.Takeover; t != nil && t.From == lang.TakeoverKamal {
+		reader.TakeOver(live.Kamal{Service: t.Service, Destination: t.Destination})
+	}
+	return &Session{Config: cfg, env: env, log: log, pool: pool, live: reader, registry: NewResolver(cfg.Registry)}, nil
 }
 
 // NewResolver is the registry client for cfg's registry block (nil =

@@ -22,6 +22,7 @@ type Reader struct {
 	clients map[string]cached
 	rosters roster.Cache // one parse per distinct roster, one follow per distinct stub
 	seen    map[string]seenRoster
+	kamal   *Kamal // the Kamal app a takeover reads; nil = none
 }
 
 // seenRoster is the roster a host had when it was last read.
@@ -108,14 +109,32 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 		proxyErr error
 	)
 	wg.Go(func() { proxies, routes, proxyErr = readProxy(ctx, c, host) })
+	var (
+		kamal       []planner.Container
+		kamalRoutes []planner.LiveRoute
+		kamalErr    error
+	)
+	r.mu.Lock()
+	k := r.kamal
+	r.mu.Unlock()
+	if k != nil {
+		wg.Go(func() { kamal, kamalRoutes, kamalErr = readKamal(ctx, c, host, *k) })
+	}
 	svc, _ := planner.SplitStateName(service)
 	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + svc}})
 	wg.Wait()
-	if err = errors.Join(err, rostErr, proxyErr); err != nil {
+	if err = errors.Join(err, rostErr, proxyErr, kamalErr); err != nil {
 		return planner.HostState{}, err
 	}
 	st := FromSummaries(host, service, list)
+	if len(kamal) > 0 {
+		st.Containers = append(st.Containers, kamal...)
+		newestFirst(st.Containers)
+	}
 	st.Containers = mergeProxies(st.Containers, proxies)
+	if !runningProxy(proxies) && kamalRoutes != nil {
+		routes = kamalRoutes // Kamal's proxy serves the host: its routes are the host's
+	}
 	st.Roster, st.Routes = seen.Hosts, routes
 	r.mu.Lock()
 	if r.seen == nil {
@@ -187,4 +206,13 @@ func newestFirst(cs []planner.Container) {
 		}
 		return a.Name < b.Name
 	})
+}
+
+func runningProxy(cs []planner.Container) bool {
+	for _, c := range cs {
+		if c.Running() {
+			return true
+		}
+	}
+	return false
 }

@@ -69,7 +69,7 @@ func Compare(cfg *lang.Config, states []planner.HostState) []Row {
 	for _, st := range states {
 		groups := map[key][]planner.Container{}
 		for _, c := range st.Containers {
-			k := key{role: c.Role, accessory: c.Accessory, proxy: c.IsProxy()}
+			k := key{role: c.Role, accessory: c.Accessory, proxy: c.IsProxy() || c.IsAdoptedProxy()}
 			groups[k] = append(groups[k], c)
 		}
 		for _, r := range cfg.Roles {
@@ -121,6 +121,10 @@ func Compare(cfg *lang.Config, states []planner.HostState) []Row {
 // routes (the proxy is shared); else they stay unclaimed.
 func proxyRows(cfg *lang.Config, st planner.HostState, groups map[key][]planner.Container) []Row {
 	k := key{proxy: true}
+	if r, ok := adoptedRow(st.Host, groups[k]); ok && cfg.Proxied(st.Host) {
+		delete(groups, k)
+		return []Row{r}
+	}
 	if cfg.Proxied(st.Host) {
 		spec := planner.ProxySpec(cfg, st.Host, "")
 		want := func(digest string) planner.ContainerSpec { return planner.ProxySpec(cfg, st.Host, digest) }
@@ -337,4 +341,25 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// adoptedRow is the row of Kamal's proxy where a takeover adopted it: it
+// runs and berth's proxy does not.
+func adoptedRow(host string, group []planner.Container) (Row, bool) {
+	var adopted *planner.Container
+	for i, c := range group {
+		if c.Running() && !c.IsAdoptedProxy() {
+			return Row{}, false
+		}
+		if c.Running() {
+			adopted = &group[i]
+		}
+	}
+	if adopted == nil {
+		return Row{}, false
+	}
+	r := row(host, *adopted)
+	r.Proxy = true
+	r.Reasons = []string{"Kamal's proxy, adopted as the host's proxy: the routes switch inside it"}
+	return r, true
 }

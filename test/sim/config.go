@@ -48,6 +48,8 @@ type ConfigOptions struct {
 	// of publishing its port; ProxyHost is its route's host name ("" = any).
 	Proxy     bool
 	ProxyHost string
+	// Takeover adds `takeover { from = "kamal" }` to the service block.
+	Takeover bool
 }
 
 // WriteConfig writes dir/berth.hcl: a web role with a published port and
@@ -64,7 +66,11 @@ func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 		o.HealthDeadline = "20s"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "service %q {\n  image = %q\n}\n\n", o.Service, o.Registry+"/app")
+	takeover := ""
+	if o.Takeover {
+		takeover = "  takeover { from = \"kamal\" }\n"
+	}
+	fmt.Fprintf(&b, "service %q {\n  image = %q\n%s}\n\n", o.Service, o.Registry+"/app", takeover)
 	b.WriteString("variable \"version\" {\n  type    = string\n  default = \"v1\"\n}\n\n")
 	fmt.Fprintf(&b, "registry {\n  server   = %q\n  insecure = true\n", o.Registry)
 	if o.RegistryUsername != "" {

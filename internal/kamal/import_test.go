@@ -1,0 +1,203 @@
+package kamal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/berth-sh/berth/internal/golden"
+	"github.com/berth-sh/berth/lang"
+)
+
+// importCases are the test configurations: every key the import knows,
+// in the list and the role form, with and without a destination.
+var importCases = []struct {
+	name, file, destination string
+	unmapped                []string // keys the report must name
+	warnings                []string
+}{
+	{name: "list", file: "testdata/list/config/deploy.yml", unmapped: []string{"builder"}},
+	{name: "full", file: "testdata/full/config/deploy.yml",
+		unmapped: []string{"builder", "asset_path", "hooks_path", "error_pages_path", "minimum_version", "proxy.ssl",
+			"proxy.forward_headers", "proxy.buffering", "proxy.response_timeout", "accessories.db.files",
+			"servers.cron.asset_path", "servers.web.options.gpus", "env.tags.edge", "aliases.whoami", "boot.wait", "ssh.log_level"},
+		warnings: []string{`<%= ENV["APP_HOST"] %>`, "aliases.logs", "accessories.redis.image", "x-common-labels"}},
+	{name: "full-staging", file: "testdata/full/config/deploy.yml", destination: "staging",
+		unmapped: []string{"builder", "accessories.db.files"}},
+	{name: "lab", file: "testdata/lab/config/deploy.yml"},
+}
+
+func TestImportValidatesAndIsFormatted(t *testing.T) {
+	for _, tc := range importCases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Import(Options{File: tc.file, Destination: tc.destination, Reserved: []string{"logs", "status"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := lang.Format(res.HCL, "berth.hcl"); !bytes.Equal(got, res.HCL) {
+				t.Errorf("the output is not fmt-clean:\n%s", res.HCL)
+			}
+			dir := gitDir(t)
+			if err := os.WriteFile(filepath.Join(dir, "berth.hcl"), res.HCL, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			lr := lang.Load(context.Background(), lang.Options{Dir: dir, Validate: true})
+			if lr.Diags.HasErrors() {
+				var b strings.Builder
+				_ = lang.WriteDiagnostics(&b, lr.Files, lr.Diags, 100, false)
+				t.Fatalf("the output does not validate:\n%s\n%s", b.String(), res.HCL)
+			}
+			if lr.Config.Service.Takeover == nil || lr.Config.Service.Takeover.From != "kamal" {
+				t.Errorf("no takeover block: %+v", lr.Config.Service)
+			}
+			checkNamed(t, "unmapped", res.Unmapped, tc.unmapped, string(res.HCL))
+			checkNamed(t, "warnings", res.Warnings, tc.warnings, "")
+			var report bytes.Buffer
+			res.WriteReport(&report)
+			golden.Check(t, tc.name, string(res.HCL)+"\n---- report\n"+report.String())
+		})
+	}
+}
+
+// checkNamed fails unless every key is in notes, and, with hcl, in a
+// comment of the output too.
+func checkNamed(t *testing.T, what string, notes []Note, keys []string, hcl string) {
+	t.Helper()
+	for _, k := range keys {
+		found := false
+		for _, n := range notes {
+			found = found || n.Key == k
+		}
+		if !found {
+			t.Errorf("%s: %s not named in %+v", what, k, notes)
+		}
+		if hcl != "" && !strings.Contains(hcl, "# kamal: "+k+" (") {
+			t.Errorf("%s: no comment for %s in the output", what, k)
+		}
+	}
+}
+
+func TestImportDestinationMerges(t *testing.T) {
+	res, err := Import(Options{File: "testdata/full/config/deploy.yml", Destination: "staging"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.HCL)
+	for _, want := range []string{`address = "10.1.0.11"`, `RAILS_ENV       = "staging"`, `retain          = 2`,
+		`hosts       = ["staging.shop.example.com"]`, `destination = "staging"`, `cmd   = ["bin/jobs"]`, `team = "checkout"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "10.0.0.11") {
+		t.Errorf("a list of the overlay does not replace the base's:\n%s", out)
+	}
+	if len(res.Files) != 2 || res.Files[1] != "testdata/full/config/deploy.staging.yml" {
+		t.Errorf("files %v", res.Files)
+	}
+}
+
+func TestImportRefuses(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for name, tc := range map[string]struct{ file, dest, want string }{
+		"missing file":        {file: filepath.Join(dir, "none.yml"), want: "no such file"},
+		"not yaml":            {file: write("bad.yml", "service: [\n"), want: "bad.yml"},
+		"no service":          {file: write("nosvc.yml", "image: a/b\n"), want: "no service"},
+		"no image":            {file: write("noimg.yml", "service: a\n"), want: "no image"},
+		"a list":              {file: write("list.yml", "- a\n"), want: "a mapping"},
+		"missing destination": {file: write("deploy.yml", "service: a\nimage: a/b\n"), dest: "prod", want: "deploy.prod.yml"},
+		"billion laughs": {file: write("laughs.yml", "service: a\nimage: a/b\nx-a: &a [x, x, x, x, x, x, x, x, x, x]\nx-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"+
+			"x-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nx-d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nx-e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nx-f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"),
+			want: "more than 100000 values"},
+	} {
+		_, err := Import(Options{File: tc.file, Destination: tc.dest})
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want ErrConfig with %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestShellWords(t *testing.T) {
+	for in, want := range map[string]string{
+		`bin/jobs --queue "a b"`: `bin/jobs|--queue|a b`,
+		`sh -c 'echo $HOME'`:     `sh|-c|echo $HOME`,
+		`a\ b c`:                 `a b|c`,
+		`echo $HOME`:             ``,
+		`a | b`:                  ``,
+		`"open`:                  ``,
+		`bin/rails db:migrate#x`: `bin/rails|db:migrate#x`,
+		`"say \"hi\""`:           `say "hi"`,
+		`echo "$(cat /etc/x)"`:   ``,
+		"bin/thrust ./bin/rails": `bin/thrust|./bin/rails`,
+	} {
+		w, ok := shellWords(in)
+		if got := strings.Join(w, "|"); ok != (want != "") || got != want && ok {
+			t.Errorf("shellWords(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
+
+func TestDeepMergeReplacesLists(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "deploy.yml")
+	_ = os.WriteFile(base, []byte("service: a\nimage: a/b\nservers: [10.0.0.1, 10.0.0.2]\nenv: {clear: {A: '1', B: '2'}}\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "deploy.p.yml"), []byte("servers: [10.0.0.3]\nenv: {clear: {B: '3'}}\n"), 0o644)
+	res, err := Import(Options{File: base, Destination: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.HCL)
+	if strings.Contains(out, "10.0.0.1") || !strings.Contains(out, "10.0.0.3") || !strings.Contains(out, `A = "1"`) || !strings.Contains(out, `B = "3"`) {
+		t.Errorf("not merged the way Kamal merges:\n%s", out)
+	}
+}
+
+// gitDir is a temporary directory in a git repository with a commit: the
+// version of a configuration without one is git HEAD, as with Kamal.
+func gitDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "x"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Skipf("git %v: %v: %s", args, err, out)
+		}
+	}
+	return dir
+}
+
+func TestImportERBSecretIsASensitiveVariable(t *testing.T) {
+	dir := gitDir(t)
+	p := filepath.Join(dir, "deploy.yml")
+	yml := "service: a\nimage: a/b\nservers: [10.0.0.1]\nregistry:\n  server: r.example\n  username: u\n  password: <%= `op read op://x/y` %>\n"
+	if err := os.WriteFile(p, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(Options{File: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.HCL)
+	if !strings.Contains(out, "password = var.erb_1") || !strings.Contains(out, "sensitive = true") {
+		t.Errorf("an ERB password is not a sensitive variable:\n%s", out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "berth.hcl"), res.HCL, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if lr := lang.Load(context.Background(), lang.Options{Dir: dir, Validate: true}); lr.Diags.HasErrors() {
+		t.Errorf("does not validate: %s", lr.Diags.Error())
+	}
+}

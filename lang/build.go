@@ -29,7 +29,10 @@ type Build struct {
 	CacheFrom  []string          // images whose layers may be reused
 	CacheTo    []string          // "type=inline": the pushed image carries its cache metadata
 	Labels     map[string]string
-	Builder    Builder
+	// Network is the network of RUN steps: "" (the daemon's default),
+	// "none" (a daemon without a bridge, like the lab's) or "host".
+	Network string
+	Builder Builder
 }
 
 // Builder says where the image is built.
@@ -46,7 +49,7 @@ type Builder struct {
 var buildSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "context", Required: true}, {Name: "dockerfile"}, {Name: "target"}, {Name: "args"},
-		{Name: "secrets"}, {Name: "platforms"}, {Name: "cache_from"}, {Name: "cache_to"}, {Name: "labels"},
+		{Name: "secrets"}, {Name: "platforms"}, {Name: "cache_from"}, {Name: "cache_to"}, {Name: "labels"}, {Name: "network"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "builder"}},
 }
@@ -90,6 +93,14 @@ func (l *loader) decodeBuild(blocks hcl.Blocks) *Build {
 		}
 	}
 	b.Platform = l.buildPlatform(at["platforms"])
+	if s, ok := l.str(at["network"]); ok {
+		if s != "default" && s != "none" && s != "host" {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid build network",
+				Detail: "The network of the build's RUN steps is \"default\", \"none\" or \"host\".", Subject: at["network"].Expr.Range().Ptr()})
+		} else if s != "default" {
+			b.Network = s
+		}
+	}
 	b.CacheFrom = l.cacheFrom(at["cache_from"])
 	b.CacheTo = l.cacheTo(at["cache_to"])
 	for i, blk := range content.Blocks {

@@ -27,6 +27,7 @@ type BuildOptions struct {
 	Labels     map[string]string
 	CacheFrom  []string
 	Session    string // the id of an open build session (secrets); "" = none
+	Network    string // networkmode of RUN steps: "" (default), "none", "host"
 }
 
 // BuildEvent is one message of the build's stream: Trace is BuildKit's
@@ -50,6 +51,7 @@ func (o BuildOptions) query() url.Values {
 	set("target", o.Target)
 	set("platform", o.Platform)
 	set("session", o.Session)
+	set("networkmode", o.Network)
 	for k, m := range map[string]map[string]string{"buildargs": o.Args, "labels": o.Labels} {
 		if len(m) > 0 {
 			b, _ := json.Marshal(m)

@@ -127,7 +127,7 @@ func (b *buildBench) measure(ctx context.Context, runs, order int) (*Results, er
 	}
 	return &Results{When: time.Now().UTC(), Rows: []Row{{
 		Order: order, Scenario: fmt.Sprintf("lab, %d hosts, build", len(b.env.hosts)),
-		What:  "one-file change: build + push + plan + deploy (berth apply)", Berth: berthTimes, Unit: "s",
+		What: "one-file change: build + push + plan + deploy (berth apply)", Berth: berthTimes, Unit: "s",
 		RefName: "docker build + docker push + the same deploy by hand over SSH", Ref: handTimes,
 		Note: "the image is examples/build (nginx, 380 MB base) built on the lab's build daemon; one layer changes",
 	}}}, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-sh/berth/internal/deploy"
 	"github.com/berth-sh/berth/internal/imagebuild"
+	"github.com/berth-sh/berth/internal/registry"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/planner"
 )
@@ -110,7 +111,11 @@ func (a *app) buildAndPlan(ctx context.Context, cfg *lang.Config, noBuild bool, 
 	if err := a.buildImage(ctx, sess, cfg, noBuild); err != nil {
 		return nil, err
 	}
-	return sess.Plan(ctx, opts)
+	p, err := sess.Plan(ctx, opts)
+	if err != nil && noBuild && cfg.Service.Build != nil && errors.Is(err, registry.ErrNotFound) {
+		return nil, fmt.Errorf("%w\n(--no-build plans only images in the registry: run berth build first)", err)
+	}
+	return p, err
 }
 
 func registerNoBuild(f interface {

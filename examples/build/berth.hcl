@@ -7,7 +7,8 @@
 #     . /tmp/berth-lab/client/env            # REGISTRY_PASSWORD, BERTH_LAB_BUILD_HOST
 #     DOCKER_HOST=$BERTH_LAB_BUILD_HOST bin/berth --chdir examples/build apply
 #
-# For no registry at all, see local.hcl.example.
+# For no registry at all, write `registry { local = true }` instead of the
+# registry block below (see "No registry" in the README).
 
 service "hello" {
   image = "10.77.0.1:5000/hello"

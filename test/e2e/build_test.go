@@ -153,7 +153,7 @@ func TestBuildApply(t *testing.T) {
 func TestBuildLocalRegistry(t *testing.T) {
 	l := Lab(t)
 	svc := l.Service(t, "buildlocal")
-	port := 5600 + int(time.Now().UnixNano()%300)
+	port := 5597 // fixed: the local registry keeps its data per port, so a second run pushes only what changed
 	dir := buildCheckout(t, l, svc, svc, fmt.Sprintf("registry {\n  local = true\n  port  = %d\n}\n", port))
 	// No health check: the new container counts as healthy after the
 	// readiness delay, which keeps the apply (and its forward) open long

@@ -18,6 +18,7 @@ import (
 const (
 	methodHealth = "/grpc.health.v1.Health/Check"
 	methodSecret = "/moby.buildkit.secrets.v1.Secrets/GetSecret"
+	methodCreds  = "/moby.filesync.v1.Auth/Credentials"
 )
 
 // gRPC status codes used here.
@@ -35,6 +36,22 @@ type Session struct {
 	Name      string
 	SharedKey string
 	secrets   map[string][]byte
+	creds     map[string]Credentials // by registry host
+}
+
+// Credentials are a registry login the daemon may ask for, to pull a FROM
+// image or a cache_from image of a registry that wants one.
+type Credentials struct {
+	Username, Password string
+}
+
+// AddCredentials lets the daemon log in to registry host (e.g.
+// "10.77.0.1:5000") for the build's own pulls.
+func (s *Session) AddCredentials(host string, c Credentials) {
+	if s.creds == nil {
+		s.creds = map[string]Credentials{}
+	}
+	s.creds[host] = c
 }
 
 // NewSession returns a session serving secrets (id to value).
@@ -54,7 +71,7 @@ func randomID() string {
 
 // Methods are the gRPC methods the session exposes (the daemon's
 // X-Docker-Expose-Session-Grpc-Method headers).
-func (s *Session) Methods() []string { return []string{methodHealth, methodSecret} }
+func (s *Session) Methods() []string { return []string{methodHealth, methodSecret, methodCreds} }
 
 // SecretIDs lists the ids of the session's secrets, sorted.
 func (s *Session) SecretIDs() []string {
@@ -100,12 +117,22 @@ func (s *Session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		reply(w, codeOK, "", appendBytes(nil, 1, v))
+	case methodCreds:
+		// CredentialsRequest.Host; an unknown host gets empty credentials
+		// (anonymous), as the docker CLI answers.
+		c := s.creds[secretID(req)]
+		var out []byte
+		if c.Username != "" {
+			out = appendBytes(appendBytes(out, 1, []byte(c.Username)), 2, []byte(c.Password))
+		}
+		reply(w, codeOK, "", out)
 	default:
 		reply(w, codeUnimplemented, "berth's build session does not serve "+r.URL.Path, nil)
 	}
 }
 
-// secretID reads GetSecretRequest.ID.
+// secretID reads field 1 of a request: GetSecretRequest.ID,
+// CredentialsRequest.Host.
 func secretID(b []byte) string {
 	fs, _ := fields(b)
 	for _, f := range fs {

@@ -100,8 +100,10 @@ func (b *Builder) build(ctx context.Context, req Request) (Result, error) {
 	opts := buildOptions(req)
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if len(secrets) > 0 {
-		id, stop, err := b.session(bctx, req.Service, secrets)
+	if len(secrets) > 0 || req.Auth != nil {
+		// The session serves the secrets, and the registry login for
+		// the build's own pulls (a FROM on the same registry).
+		id, stop, err := b.session(bctx, req.Service, secrets, req.Auth)
 		if err != nil {
 			return Result{}, err
 		}
@@ -162,9 +164,13 @@ func (b *Builder) failed(p *progress, ref string, err error) error {
 	return fmt.Errorf("%w: %s", ErrBuildFailed, sb.String())
 }
 
-// session opens a BuildKit session that serves secrets until stopped.
-func (b *Builder) session(ctx context.Context, name string, secrets map[string]string) (string, func(), error) {
+// session opens a BuildKit session that serves secrets and the registry
+// login until stopped.
+func (b *Builder) session(ctx context.Context, name string, secrets map[string]string, auth *dockerapi.Auth) (string, func(), error) {
 	s := buildkit.NewSession("berth-"+name, secrets)
+	if auth != nil {
+		s.AddCredentials(auth.ServerAddress, buildkit.Credentials{Username: auth.Username, Password: auth.Password})
+	}
 	conn, err := b.Daemon.OpenSession(ctx, dockerapi.SessionHeaders{ID: s.ID, Name: s.Name, SharedKey: s.SharedKey, Methods: s.Methods()})
 	if err != nil {
 		return "", nil, fmt.Errorf("opening a build session for the secrets: %w", err)

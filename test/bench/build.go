@@ -292,7 +292,7 @@ func (b *buildBench) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_ = b.env.eachHost(ctx, func(c *ssh.Client, _ labHost) error {
-		_, err := run1(c, fmt.Sprintf("docker ps -aq --filter label=berth.service=%[1]s --filter label=berth-bench=%[1]s | xargs -r docker rm -f >/dev/null; "+
+		_, err := run1(c, fmt.Sprintf("docker ps -aq --filter label=berth.service=%[1]s | xargs -r docker rm -f >/dev/null; "+
 			"docker ps -aq --filter label=berth-bench=%[1]s | xargs -r docker rm -f >/dev/null; "+
 			"docker network ls -q --filter label=berth.service=%[1]s | xargs -r docker network rm >/dev/null; rm -f ~/.berth/roster/%[1]s.json", b.service))
 		return err

@@ -69,6 +69,8 @@ lint: build
 	$(BIN) --chdir examples fmt --check
 	$(BIN) --chdir examples/shop validate
 	$(BIN) --chdir examples/shop fmt --check
+	$(BIN) --chdir examples/build validate
+	$(BIN) --chdir examples/build fmt --check
 
 lab-up:
 	bash test/lab/lab.sh up $(HOSTS)

@@ -46,6 +46,9 @@ type Service struct {
 	Network string
 	// Takeover is the service's takeover block; nil without one.
 	Takeover *Takeover
+	// Build is the service's build block: berth builds Image from source
+	// (nil = the image is built elsewhere).
+	Build *Build
 }
 
 // Version is the version being deployed and where it came from.
@@ -63,6 +66,11 @@ type Registry struct {
 	// Insecure allows plain http to this registry, like dockerd's
 	// --insecure-registry (the lab's registry speaks plain http).
 	Insecure bool
+	// Local is `registry { local = true }`: berth runs the registry next to
+	// the builder on 127.0.0.1:Port, and hosts pull through a port forwarded
+	// over their SSH connection. Server is then "127.0.0.1:PORT".
+	Local bool
+	Port  int
 }
 
 // SSH holds the connection settings shared by every host.

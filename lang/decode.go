@@ -46,6 +46,7 @@ func (l *loader) load() *Config {
 	cfg := &Config{Dir: l.opts.Dir, Files: l.files}
 	l.decodeService(blocks["service"], cfg)
 	cfg.Registry = l.decodeRegistry(blocks["registry"])
+	l.applyLocalRegistry(cfg, blocks["registry"])
 	var sshSet sshExplicit
 	cfg.SSH, sshSet = l.decodeSSH(blocks["ssh"])
 	cfg.Hosts = l.decodeHosts(blocks["host"])
@@ -207,6 +208,10 @@ func (l *loader) decodeService(blocks []*hcl.Block, cfg *Config) {
 	l.checkDestination(content.Attributes["require_destination"])
 	l.decodeNetwork(content.Attributes["network"], cfg)
 	cfg.Service.Takeover = l.decodeTakeover(content.Blocks, cfg.Service.Name)
+	cfg.Service.Build = l.decodeBuild(content.Blocks.OfType("build"))
+	if cfg.Service.Build != nil && cfg.Service.Build.Context != "" {
+		l.gitDir = cfg.Service.Build.Context
+	}
 	a := content.Attributes["image"]
 	s, ok := l.str(a)
 	if !ok {
@@ -226,7 +231,7 @@ func (l *loader) decodeService(blocks []*hcl.Block, cfg *Config) {
 
 // checkRegistry warns when the service image is not on the configured registry.
 func (l *loader) checkRegistry(cfg *Config) {
-	if cfg.Registry == nil || cfg.Registry.Server == "" || cfg.Service.Image == "" || l.serviceImage == nil {
+	if cfg.Registry == nil || cfg.Registry.Local || cfg.Registry.Server == "" || cfg.Service.Image == "" || l.serviceImage == nil {
 		return
 	}
 	if !strings.HasPrefix(cfg.Service.Image, cfg.Registry.Server+"/") {
@@ -263,6 +268,9 @@ func (l *loader) decodeRegistry(blocks []*hcl.Block) *Registry {
 	content, diags := blocks[0].Body.Content(registrySchema)
 	l.diags = append(l.diags, diags...)
 	r := &Registry{}
+	if l.decodeLocal(blocks[0], content.Attributes, r) {
+		return r
+	}
 	r.Server, _ = l.str(content.Attributes["server"])
 	if a := content.Attributes["server"]; a != nil && r.Server != "" && !domainRe.MatchString(r.Server) {
 		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid registry server",

@@ -79,6 +79,9 @@ func Load(ctx context.Context, opts Options) (res *Result) {
 
 // loader holds the state of one Load.
 type loader struct {
+	// gitDir is where the git version comes from: the build context when
+	// the service has a build block, else the configuration directory.
+	gitDir string
 	ctx    context.Context
 	opts   Options
 	parser *hclparse.Parser

@@ -18,11 +18,11 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 
 var serviceSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "network"}, {Name: "require_destination"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "takeover"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "takeover"}, {Type: "build"}},
 }
 
 var registrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "server", Required: true}, {Name: "username"}, {Name: "password"}, {Name: "insecure"},
+	{Name: "server"}, {Name: "username"}, {Name: "password"}, {Name: "insecure"}, {Name: "local"}, {Name: "port"},
 }}
 
 var sshSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{

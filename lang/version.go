@@ -51,7 +51,11 @@ func (l *loader) version(attr *hcl.Attribute, vars []*variable, blocks map[strin
 		}
 		return Version{Full: s.AsString(), Short: shortVersion(s.AsString(), false), Source: "var.version"}
 	}
-	full, err := gitVersion(l.ctx, l.opts.Dir)
+	dir := l.opts.Dir
+	if l.gitDir != "" {
+		dir = l.gitDir // a built image's version is its context's commit
+	}
+	full, err := gitVersion(l.ctx, dir, l.gitDir != "")
 	if err != nil {
 		subject := l.firstFileRange()
 		if d := blocks["deploy"]; len(d) > 0 {
@@ -77,8 +81,8 @@ func (l *loader) checkTag(s string, rng hcl.Range) bool {
 }
 
 // gitVersion returns HEAD's short SHA, with "-dirty" when the tree has
-// uncommitted changes.
-func gitVersion(ctx context.Context, dir string) (string, error) {
+// uncommitted changes (with onlyDir, changes below dir only).
+func gitVersion(ctx context.Context, dir string, onlyDir bool) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, gitTimeout)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--short=7", "HEAD").Output()
@@ -86,7 +90,11 @@ func gitVersion(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("git rev-parse HEAD: %w", err)
 	}
 	sha := strings.TrimSpace(string(out))
-	status, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain").Output()
+	args := []string{"-C", dir, "status", "--porcelain"}
+	if onlyDir {
+		args = append(args, "--", ".")
+	}
+	status, err := exec.CommandContext(ctx, "git", args...).Output()
 	if err != nil {
 		return "", fmt.Errorf("git status: %w", err)
 	}

@@ -36,6 +36,7 @@ type applyOptions struct {
 	replace     []string
 	noHooks     bool
 	planDigest  string // of the plan file applied, for the hooks
+	noBuild     bool
 }
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -73,6 +74,7 @@ and released on every exit path, Ctrl-C included.`,
 	registerLockWait(f, &o.lockWait)
 	registerReplace(f, &o.replace)
 	registerNoHooks(f, &o.noHooks)
+	registerNoBuild(f, &o.noBuild)
 	return cmd
 }
 
@@ -86,6 +88,12 @@ func (a *app) apply(ctx context.Context, o applyOptions, file string) error {
 		return err
 	}
 	defer sess.Close()
+	if saved == nil {
+		// Built and pushed before any host is contacted.
+		if err := a.buildImage(ctx, sess, cfg, o.noBuild); err != nil {
+			return err
+		}
+	}
 
 	release, err := sess.Lock(ctx, cfg, o.message, o.lockWait)
 	if err != nil {

@@ -24,6 +24,7 @@ type planCmd struct {
 	noColor  bool
 	replace  []string
 	noHooks  bool
+	noBuild  bool
 }
 
 func newPlanCmd(a *app) *cobra.Command {
@@ -53,6 +54,7 @@ Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes,
 	f.BoolVar(&c.noColor, "no-color", false, "no colours in the output")
 	registerReplace(f, &c.replace)
 	registerNoHooks(f, &c.noHooks)
+	registerNoBuild(f, &c.noBuild)
 	return cmd
 }
 
@@ -68,7 +70,7 @@ func (c *planCmd) run(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.buildPlan(ctx, cfg, planner.Options{Targets: c.targets, Excludes: c.excludes, Replace: c.replace, Hooks: hs, NoHooks: c.noHooks})
+	p, err := a.buildAndPlan(ctx, cfg, c.noBuild, planner.Options{Targets: c.targets, Excludes: c.excludes, Replace: c.replace, Hooks: hs, NoHooks: c.noHooks})
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newValidateCmd(a),
 		newFmtCmd(a),
 		newPlanCmd(a),
+		newBuildCmd(a),
 		newShowCmd(a),
 		newGraphCmd(a),
 		newApplyCmd(a),

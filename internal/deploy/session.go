@@ -37,6 +37,7 @@ type Session struct {
 	pool     *sshx.Pool
 	live     *live.Reader
 	registry *registry.Resolver
+	local    *localState // registry { local = true }
 
 	warnMu sync.Mutex // warnings may come from several goroutines at once
 }
@@ -64,7 +65,7 @@ func Open(cfg *lang.Config, env Env) (*Session, error) {
 	if t := cfg.Service.Takeover; t != nil && t.From == lang.TakeoverKamal {
 		reader.TakeOver(live.Kamal{Service: t.Service, Destination: t.Destination})
 	}
-	return &Session{Config: cfg, env: env, log: log, pool: pool, live: reader, registry: NewResolver(cfg.Registry)}, nil
+	return &Session{Config: cfg, env: env, log: log, pool: pool, live: reader, registry: NewResolver(cfg.Registry), local: &localState{}}, nil
 }
 
 // NewResolver is the registry client for cfg's registry block (nil =
@@ -90,6 +91,7 @@ func (s *Session) Close() error {
 	if s == nil || s.pool == nil {
 		return nil
 	}
+	s.closeLocal()
 	return s.pool.Close()
 }
 
@@ -115,7 +117,7 @@ func (s *Session) ReadState(ctx context.Context, host string) (planner.HostState
 
 // Deps are what planner.Build needs from the connections.
 func (s *Session) Deps() planner.Deps {
-	return planner.Deps{State: s.live, Digests: s.registry, Volumes: volumeReader{s}}
+	return planner.Deps{State: s.live, Digests: s.digests(), Volumes: volumeReader{s}}
 }
 
 // warnf prints a warning line.
@@ -131,6 +133,9 @@ type hosts struct{ s *Session }
 var _ executor.Hosts = hosts{}
 
 func (h hosts) Docker(ctx context.Context, host string) (executor.Docker, error) {
+	if err := h.s.forwardHost(ctx, host); err != nil {
+		return nil, err
+	}
 	return h.s.live.Client(ctx, host)
 }
 

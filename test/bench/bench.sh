@@ -7,6 +7,8 @@
 # (and leaves it up), then measures, each figure a median of several runs:
 #   1. the lab, 3 hosts: berth apply and plan against the same work by hand;
 #      1b. a redeploy of 2 hosts behind kamal-proxy against published ports
+#      1c. a one-file rebuild + deploy of examples/build to 2 hosts against
+#          docker build + docker push + the same deploy by hand
 #   2. simulated fleets of 10..1,000 hosts (test/sim, 127.0.0.1 only)
 #   3. the lab grown to 20 hosts: apply at parallelism 10 and 20 against
 #      the by-hand floor; the lab goes back to its size afterwards
@@ -59,6 +61,9 @@ log "scenario 1: the lab, 3 hosts"
 log "scenario 1b: the lab, 2 hosts: redeploy behind kamal-proxy against published ports"
 "$TMP/bench" proxy -runs "$RUNS" -order 150 -out "$TMP/1b-proxy.json"
 
+log "scenario 1c: the lab, 2 hosts: a one-file rebuild + deploy against docker build + docker push + the same deploy by hand"
+"$TMP/bench" build -hosts h1,h2 -runs "$RUNS" -order 160 -out "$TMP/1c-build.json"
+
 log "scenario 2: simulated fleets of $SIZES hosts"
 "$TMP/bench" sim -sizes "$SIZES" -runs "$SIM_RUNS" -latency 50ms -parallelism 100 -out "$TMP/2-sim.json"
 
@@ -86,7 +91,7 @@ log "scenario 4: Go benchmarks"
 	echo "Produced by \`make bench\` (test/bench/bench.sh) on $(nproc) CPUs, $(free -g | awk '/^Mem:/ {print $2}') GB, $(uname -sr);"
 	echo "load average before the run $LOAD_BEFORE, after it $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure)."
 	echo
-	"$TMP/bench" report "$TMP"/1-lab3.json "$TMP"/1b-proxy.json "$TMP"/2-sim.json "$TMP"/3-lab20.json "$TMP"/4-go.json
+	"$TMP/bench" report "$TMP"/1-lab3.json "$TMP"/1b-proxy.json "$TMP"/1c-build.json "$TMP"/2-sim.json "$TMP"/3-lab20.json "$TMP"/4-go.json
 } >"$OUT"
 cat "$OUT"
 exit $status

@@ -8,6 +8,7 @@
 //	bench sim     -out sim.json  [-sizes 10,100,500,1000] [-latency 50ms] [-runs 3]
 //	bench lab     -out lab3.json [-hosts 3] [-runs 5] [-parallelism 10]
 //	bench proxy   -out proxy.json [-runs 5]
+//	bench build   -out build.json [-hosts h1,h2] [-runs 5]
 //	bench gobench -out go.json
 //	bench report  sim.json lab3.json go.json ...
 //
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string) error {
 		return runLab(ctx, args[1:])
 	case "proxy":
 		return runProxy(ctx, args[1:])
+	case "build":
+		return runBuild(ctx, args[1:])
 	case "gobench":
 		return runGoBench(args[1:])
 	case "serve":

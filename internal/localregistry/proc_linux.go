@@ -1,0 +1,6 @@
+package localregistry
+
+import "syscall"
+
+// sysProcAttr ends the registry with berth, even when berth is killed.
+func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} }

@@ -39,7 +39,7 @@ func ProxyDeployArgs(route *planner.ProxyRoute, target string) []string {
 			argv = append(argv, "--strip-path-prefix=false")
 		}
 	}
-	return argv
+	return append(argv, tlsArgs(route)...)
 }
 
 // switchProxy is a proxied role's health step: the role's own health
@@ -95,6 +95,9 @@ func (r *run) deployTarget(ctx context.Context, d Docker, b *branch) error {
 	}
 	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), route.DeployTimeout+route.DrainTimeout+proxyExecSlack)
 	defer cancel()
+	if err := r.installTLS(xctx, d, b.addr(), route); err != nil {
+		return err
+	}
 	done := make(chan execResult, 1)
 	go func() {
 		code, out, err := d.Exec(xctx, planner.ProxyContainer, ProxyDeployArgs(route, shortID(b.newID)))
@@ -319,6 +322,9 @@ func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {
 			r.rep.Event(b.addr(), "restarted "+old.Name)
 		}
 		argv = ProxyDeployArgs(route, shortID(old.ID))
+		if err := r.installTLS(xctx, d, b.addr(), route); err != nil {
+			return err
+		}
 	}
 	code, out, err := d.Exec(xctx, planner.ProxyContainer, argv)
 	if err == nil && code != 0 {

@@ -45,6 +45,8 @@ type ProxyRoute struct {
 	HealthInterval time.Duration `json:"health_interval"`
 	DeployTimeout  time.Duration `json:"deploy_timeout"`
 	DrainTimeout   time.Duration `json:"drain_timeout"`
+	TLS            *RouteTLS     `json:"tls,omitempty"`
+	CanonicalHost  string        `json:"canonical_host,omitempty"`
 }
 
 // HostNames are the Host header names the route serves, none for any.
@@ -64,8 +66,12 @@ func (p *ProxyRoute) Describe() string {
 	if p.KeepPathPrefix {
 		path += " (kept)"
 	}
-	return fmt.Sprintf("%s → :%d, host %s, path %s, health %s every %s, deploy %s, drain %s", p.Service, p.AppPort,
+	s := fmt.Sprintf("%s → :%d, host %s, path %s, health %s every %s, deploy %s, drain %s", p.Service, p.AppPort,
 		cmp.Or(p.Host, "*"), path, p.HealthPath, p.HealthInterval, p.DeployTimeout, p.DrainTimeout)
+	if p.CanonicalHost != "" {
+		s += ", canonical host " + p.CanonicalHost
+	}
+	return s + p.TLS.describe()
 }
 
 // proxyRoute is the route of a proxied role, nil for other roles.
@@ -82,6 +88,7 @@ func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
 		Service: cfg.Service.Name + "-" + role.Name, AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
 		KeepPathPrefix: p.PathPrefix != "" && !p.StripPathPrefix,
 		HealthPath:     p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
+		TLS: routeTLS(cfg, role), CanonicalHost: p.CanonicalHost,
 	}
 }
 
@@ -102,8 +109,9 @@ func proxyDigest(cfg *lang.Config, digests map[string]string) string {
 // version is the tag of its image.
 func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
 	s := SpecSummary{
-		Digest:  digest,
-		Ports:   []lang.Port{{HostPort: cfg.Proxy.HTTPPort, ContainerPort: 80, Protocol: "tcp"}},
+		Digest: digest,
+		Ports: []lang.Port{{HostPort: cfg.Proxy.HTTPPort, ContainerPort: 80, Protocol: "tcp"},
+			{HostPort: cmp.Or(cfg.Proxy.HTTPSPort, 443), ContainerPort: 443, Protocol: "tcp"}},
 		Volumes: []string{ProxyVolume},
 		Network: ProxyNetwork,
 		Health: HealthSpec{Kind: HealthCmd, Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,

@@ -155,4 +155,3 @@ func Mermaid(w io.Writer, vs []Vertex, style func(i int) Style) error {
 
 // mermaidText escapes a label for a quoted Mermaid node text.
 func mermaidText(s string) string { return strings.ReplaceAll(s, `"`, "#quot;") }
-

@@ -126,6 +126,7 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 		primaryHost = primary.Address.Host
 	}
 	steps = wireProxy(steps, changes, gateOf, primaryHost)
+	steps = chainProxyReplaces(steps, changes)
 	steps = wireAccessories(steps, changes, cfg)
 	g := Graph{Steps: steps}
 	sorted, err := g.sorted()

@@ -39,7 +39,8 @@ func ProxyDeployArgs(route *planner.ProxyRoute, target string) []string {
 			argv = append(argv, "--strip-path-prefix=false")
 		}
 	}
-	return append(argv, tlsArgs(route)...)
+	argv = append(argv, tlsArgs(route)...)
+	return append(argv, route.Options.Args()...)
 }
 
 // switchProxy is a proxied role's health step: the role's own health

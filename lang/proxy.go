@@ -45,6 +45,7 @@ type RoleProxy struct {
 	TLS             *ProxyTLS     // nil: plain HTTP
 	TLSRedirect     bool          // with TLS, redirect HTTP to HTTPS; default true
 	CanonicalHost   string        // redirect the other host names to this one; "" = none
+	Options         ProxyOptions  // per-request options; zero = kamal-proxy's defaults
 }
 
 var proxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image"}, {Name: "http_port"}, {Name: "https_port"}}}
@@ -52,8 +53,8 @@ var proxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "imag
 var roleProxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "app_port", Required: true}, {Name: "host"}, {Name: "hosts"}, {Name: "path_prefix"},
 	{Name: "strip_path_prefix"}, {Name: "health_path"}, {Name: "deploy_timeout"}, {Name: "drain_timeout"},
-	{Name: "tls"}, {Name: "tls_redirect"}, {Name: "canonical_host"},
-}, Blocks: []hcl.BlockHeaderSchema{{Type: "tls"}}}
+	{Name: "tls"}, {Name: "tls_redirect"}, {Name: "canonical_host"}, {Name: "response_timeout"}, {Name: "forward_headers"},
+}, Blocks: []hcl.BlockHeaderSchema{{Type: "tls"}, {Type: "buffering"}, {Type: "logging"}}}
 
 // decodeProxy reads the top-level proxy block, defaults applied; the zero
 // Proxy when there is neither the block nor a proxied role.
@@ -119,6 +120,7 @@ func (l *loader) decodeRoleProxy(b *hcl.Block) *RoleProxy {
 		p.DrainTimeout = v
 	}
 	l.decodeRoleTLS(p, content)
+	p.Options = l.decodeProxyOptions(content)
 	return p
 }
 

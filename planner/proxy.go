@@ -47,6 +47,7 @@ type ProxyRoute struct {
 	DrainTimeout   time.Duration `json:"drain_timeout"`
 	TLS            *RouteTLS     `json:"tls,omitempty"`
 	CanonicalHost  string        `json:"canonical_host,omitempty"`
+	Options        *RouteOptions `json:"options,omitempty"`
 }
 
 // HostNames are the Host header names the route serves, none for any.
@@ -71,7 +72,7 @@ func (p *ProxyRoute) Describe() string {
 	if p.CanonicalHost != "" {
 		s += ", canonical host " + p.CanonicalHost
 	}
-	return s + p.TLS.describe()
+	return s + p.TLS.describe() + p.Options.describe()
 }
 
 // proxyRoute is the route of a proxied role, nil for other roles.
@@ -88,7 +89,7 @@ func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
 		Service: cfg.Service.Name + "-" + role.Name, AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
 		KeepPathPrefix: p.PathPrefix != "" && !p.StripPathPrefix,
 		HealthPath:     p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
-		TLS: routeTLS(cfg, role), CanonicalHost: p.CanonicalHost,
+		TLS: routeTLS(cfg, role), CanonicalHost: p.CanonicalHost, Options: routeOptions(p.Options),
 	}
 }
 

@@ -1,6 +1,9 @@
 package planner
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // chainProxyReplaces makes the replaces of the shared proxy (a new proxy
 // image, a changed proxy block, `berth proxy reboot --rolling`) go host by
@@ -28,4 +31,21 @@ func chainProxyReplaces(steps []Step, changes []Change) []Step {
 		}
 	}
 	return steps
+}
+
+// unchainProxies drops what chainProxyReplaces added: every host's proxy
+// is replaced at once.
+func unchainProxies(g Graph) Graph {
+	health := "/" + ProxyContainer + "/" + string(StepHealth)
+	for i := range g.Steps {
+		s := &g.Steps[i]
+		if !s.Address.Proxy {
+			continue
+		}
+		own := s.Address.String() + "/"
+		s.DependsOn = slices.DeleteFunc(slices.Clone(s.DependsOn), func(d string) bool {
+			return strings.HasSuffix(d, health) && !strings.HasPrefix(d, own)
+		})
+	}
+	return g
 }

@@ -86,6 +86,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newStopCmd(a),
 		newStartCmd(a),
 		newMaintenanceCmd(a),
+		newProxyCmd(a),
 	)
 	return root
 }

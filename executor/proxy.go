@@ -40,6 +40,9 @@ func ProxyDeployArgs(route *planner.ProxyRoute, target string) []string {
 		}
 	}
 	argv = append(argv, tlsArgs(route)...)
+	if route.ErrorPages != "" {
+		argv = append(argv, "--error-pages", planner.PagesPath(route.Service, route.ErrorPages))
+	}
 	return append(argv, route.Options.Args()...)
 }
 
@@ -96,7 +99,7 @@ func (r *run) deployTarget(ctx context.Context, d Docker, b *branch) error {
 	}
 	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), route.DeployTimeout+route.DrainTimeout+proxyExecSlack)
 	defer cancel()
-	if err := r.installTLS(xctx, d, b.addr(), route); err != nil {
+	if err := r.installRouteFiles(xctx, d, b.addr(), route); err != nil {
 		return err
 	}
 	done := make(chan execResult, 1)
@@ -323,7 +326,7 @@ func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {
 			r.rep.Event(b.addr(), "restarted "+old.Name)
 		}
 		argv = ProxyDeployArgs(route, shortID(old.ID))
-		if err := r.installTLS(xctx, d, b.addr(), route); err != nil {
+		if err := r.installRouteFiles(xctx, d, b.addr(), route); err != nil {
 			return err
 		}
 	}

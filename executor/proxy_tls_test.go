@@ -91,3 +91,20 @@ func TestProxiedTLSKeyChangedSinceThePlan(t *testing.T) {
 		t.Errorf("the key is in the error: %v", err)
 	}
 }
+
+func TestProxiedErrorPagesCopiedAndSent(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	cfg := proxiedConfig("v1")
+	cfg.Roles[0].Proxy.ErrorPages = &lang.ErrorPages{Dir: "pages", Files: map[string][]byte{"503.html": []byte("<p>{{ .Message }}</p>")}}
+	if _, err := applyProxied(t, f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	dir := planner.PagesPath("shop-web", planner.PagesDigest(cfg.Roles[0].Proxy.ErrorPages))
+	if file, ok := f.hosts["h1"].files[planner.ProxyContainer+":"+planner.ProxyConfigDir+"/"+strings.TrimPrefix(dir, planner.ProxyConfigDir+"/")+"/503.html"]; !ok || file.Mode != 0o644 {
+		t.Errorf("h1: files %v", slices.Collect(maps.Keys(f.hosts["h1"].files)))
+	}
+	argv := strings.Join(f.deploys[0], " ")
+	if !strings.Contains(argv, "--error-pages "+dir) {
+		t.Errorf("deploy %q", argv)
+	}
+}

@@ -46,6 +46,7 @@ type RoleProxy struct {
 	TLSRedirect     bool          // with TLS, redirect HTTP to HTTPS; default true
 	CanonicalHost   string        // redirect the other host names to this one; "" = none
 	Options         ProxyOptions  // per-request options; zero = kamal-proxy's defaults
+	ErrorPages      *ErrorPages   // the role's own error pages; nil = kamal-proxy's
 }
 
 var proxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image"}, {Name: "http_port"}, {Name: "https_port"}}}
@@ -54,6 +55,7 @@ var roleProxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "app_port", Required: true}, {Name: "host"}, {Name: "hosts"}, {Name: "path_prefix"},
 	{Name: "strip_path_prefix"}, {Name: "health_path"}, {Name: "deploy_timeout"}, {Name: "drain_timeout"},
 	{Name: "tls"}, {Name: "tls_redirect"}, {Name: "canonical_host"}, {Name: "response_timeout"}, {Name: "forward_headers"},
+	{Name: "error_pages"},
 }, Blocks: []hcl.BlockHeaderSchema{{Type: "tls"}, {Type: "buffering"}, {Type: "logging"}}}
 
 // decodeProxy reads the top-level proxy block, defaults applied; the zero
@@ -121,6 +123,7 @@ func (l *loader) decodeRoleProxy(b *hcl.Block) *RoleProxy {
 	}
 	l.decodeRoleTLS(p, content)
 	p.Options = l.decodeProxyOptions(content)
+	p.ErrorPages = l.decodeErrorPages(at["error_pages"])
 	return p
 }
 

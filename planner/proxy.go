@@ -48,6 +48,8 @@ type ProxyRoute struct {
 	TLS            *RouteTLS     `json:"tls,omitempty"`
 	CanonicalHost  string        `json:"canonical_host,omitempty"`
 	Options        *RouteOptions `json:"options,omitempty"`
+	// ErrorPages is the digest of the role's error_pages folder, "" for none.
+	ErrorPages string `json:"error_pages,omitempty"`
 }
 
 // HostNames are the Host header names the route serves, none for any.
@@ -72,6 +74,9 @@ func (p *ProxyRoute) Describe() string {
 	if p.CanonicalHost != "" {
 		s += ", canonical host " + p.CanonicalHost
 	}
+	if p.ErrorPages != "" {
+		s += ", error pages " + short(p.ErrorPages)
+	}
 	return s + p.TLS.describe() + p.Options.describe()
 }
 
@@ -90,6 +95,7 @@ func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
 		KeepPathPrefix: p.PathPrefix != "" && !p.StripPathPrefix,
 		HealthPath:     p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
 		TLS: routeTLS(cfg, role), CanonicalHost: p.CanonicalHost, Options: routeOptions(p.Options),
+		ErrorPages: PagesDigest(p.ErrorPages),
 	}
 }
 

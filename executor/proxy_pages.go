@@ -26,7 +26,10 @@ func (r *run) installErrorPages(ctx context.Context, d Docker, a planner.Address
 	if route.ErrorPages == "" {
 		return nil
 	}
-	pages := r.rolePages(a.Role)
+	var pages *lang.ErrorPages
+	if block, _ := r.proxyBlock(a); block != nil {
+		pages = block.ErrorPages
+	}
 	if planner.PagesDigest(pages) != route.ErrorPages {
 		return fmt.Errorf("%s: the error pages of %s changed since the plan was made; plan again", a, route.Service)
 	}
@@ -37,19 +40,6 @@ func (r *run) installErrorPages(ctx context.Context, d Docker, a planner.Address
 	}
 	if err := d.CopyTo(ctx, planner.ProxyContainer, planner.ProxyConfigDir, files); err != nil {
 		return fmt.Errorf("%s: copy the error pages of %s into %s: %w", a, route.Service, planner.ProxyContainer, err)
-	}
-	return nil
-}
-
-// rolePages are the error pages of a role's proxy block in the configuration.
-func (r *run) rolePages(role string) *lang.ErrorPages {
-	if r.cfg == nil {
-		return nil
-	}
-	for _, rl := range r.cfg.Roles {
-		if rl.Name == role && rl.Proxy != nil {
-			return rl.Proxy.ErrorPages
-		}
 	}
 	return nil
 }

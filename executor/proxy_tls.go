@@ -42,11 +42,15 @@ func (r *run) installTLS(ctx context.Context, d Docker, a planner.Address, route
 	if t == nil || t.Auto {
 		return nil
 	}
-	tls := r.roleTLS(a.Role)
+	block, key := r.proxyBlock(a)
+	var tls *lang.ProxyTLS
+	if block != nil {
+		tls = block.TLS
+	}
 	if tls == nil || tls.Auto {
 		return fmt.Errorf("%s: the configuration has no tls block for %s any more; plan again", a, route.Service)
 	}
-	if now := planner.RouteTLSOf(r.cfg.Service.Name, a.Role, tls, t.NoRedirect); now != *t {
+	if now := planner.RouteTLSOf(r.cfg.Service.Name, key, tls, t.NoRedirect); now != *t {
 		return fmt.Errorf("%s: the TLS certificate or private key of %s changed since the plan was made; plan again", a, route.Service)
 	}
 	cert, key := t.Files(route.Service)
@@ -61,17 +65,23 @@ func (r *run) installTLS(ctx context.Context, d Docker, a planner.Address, route
 	return nil
 }
 
-// roleTLS is the TLS of a role's proxy block in the configuration.
-func (r *run) roleTLS(role string) *lang.ProxyTLS {
+// proxyBlock is the proxy block of the role or accessory at a in the
+// configuration, and the key of its TLS salt ("web", "accessory.docs").
+func (r *run) proxyBlock(a planner.Address) (*lang.RoleProxy, string) {
 	if r.cfg == nil {
-		return nil
+		return nil, ""
 	}
 	for _, rl := range r.cfg.Roles {
-		if rl.Name == role && rl.Proxy != nil {
-			return rl.Proxy.TLS
+		if a.Role != "" && rl.Name == a.Role {
+			return rl.Proxy, rl.Name
 		}
 	}
-	return nil
+	for _, acc := range r.cfg.Accessories {
+		if a.Accessory != "" && acc.Name == a.Accessory {
+			return acc.Proxy, "accessory." + acc.Name
+		}
+	}
+	return nil, ""
 }
 
 func relToConfig(p string) string { return strings.TrimPrefix(p, planner.ProxyConfigDir+"/") }

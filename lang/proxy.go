@@ -169,6 +169,16 @@ func (l *loader) checkProxiedPorts(r *Role, at hcl.Attributes) {
 		Subject: at["ports"].NameRange.Ptr()})
 }
 
+// checkProxiedAccessoryPorts refuses ports on a proxied accessory.
+func (l *loader) checkProxiedAccessoryPorts(a *Accessory, at hcl.Attributes) {
+	if a.Proxy == nil || at["ports"] == nil {
+		return
+	}
+	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Ports on a proxied accessory",
+		Detail:  fmt.Sprintf("The accessory %q has a proxy block: the proxy publishes the host's port and routes to proxy.app_port, so the accessory publishes no ports.", a.Name),
+		Subject: at["ports"].NameRange.Ptr()})
+}
+
 // checkRoleName refuses the role name of the proxy's own steps and address.
 func (l *loader) checkRoleName(b *hcl.Block) {
 	if b.Labels[0] == "berth-proxy" {

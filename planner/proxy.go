@@ -82,19 +82,32 @@ func (p *ProxyRoute) Describe() string {
 
 // proxyRoute is the route of a proxied role, nil for other roles.
 func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
-	p := role.Proxy
-	if p == nil {
+	if role.Proxy == nil {
 		return nil
 	}
+	return routeOf(cfg, role.Name, role.Name, role.Proxy, role.Healthcheck)
+}
+
+// accessoryRoute is the route of a proxied accessory, nil for others.
+func accessoryRoute(cfg *lang.Config, acc *lang.Accessory) *ProxyRoute {
+	if acc.Proxy == nil {
+		return nil
+	}
+	return routeOf(cfg, acc.Name, "accessory."+acc.Name, acc.Proxy, acc.Healthcheck)
+}
+
+// routeOf is the route SERVICE-NAME of a proxy block; key names the role
+// or accessory for the salt of its TLS key.
+func routeOf(cfg *lang.Config, name, key string, p *lang.RoleProxy, hc *lang.Healthcheck) *ProxyRoute {
 	interval := lang.ProbeInterval
-	if role.Healthcheck != nil {
-		interval = role.Healthcheck.Interval
+	if hc != nil {
+		interval = hc.Interval
 	}
 	return &ProxyRoute{
-		Service: cfg.Service.Name + "-" + role.Name, AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
+		Service: cfg.Service.Name + "-" + name, AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
 		KeepPathPrefix: p.PathPrefix != "" && !p.StripPathPrefix,
 		HealthPath:     p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
-		TLS: routeTLS(cfg, role), CanonicalHost: p.CanonicalHost, Options: routeOptions(p.Options),
+		TLS: routeTLS(cfg.Service.Name, key, p), CanonicalHost: p.CanonicalHost, Options: routeOptions(p.Options),
 		ErrorPages: PagesDigest(p.ErrorPages),
 	}
 }
@@ -176,7 +189,7 @@ func publishesPorts(c *Container) bool {
 // checkKind is the step that decides whether a change's new container is
 // good: switch for a proxied role, else health.
 func checkKind(c Change) StepKind {
-	if c.Address.Role != "" && c.Desired != nil && c.Desired.Proxy != nil {
+	if !c.Address.Proxy && c.Desired != nil && c.Desired.Proxy != nil {
 		return StepSwitch
 	}
 	return StepHealth
@@ -208,7 +221,7 @@ func wireProxy(steps []Step, changes []Change, gateOf map[string][]string, prima
 		}
 		host := p.Address.Host
 		for _, r := range changes {
-			if r.Address.Host != host || r.Address.Role == "" || r.Desired == nil ||
+			if r.Address.Host != host || r.Address.Proxy || r.Desired == nil ||
 				(r.Action != ActionCreate && r.Action != ActionReplace) {
 				continue
 			}

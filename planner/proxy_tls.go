@@ -35,13 +35,13 @@ type RouteTLS struct {
 // TLSKeySalt is the salt of a role's TLS private key hash.
 func TLSKeySalt(service, role string) string { return service + "/" + role + "/tls.private_key" }
 
-// routeTLS is the plan's record of a role's TLS, nil without TLS.
-func routeTLS(cfg *lang.Config, role *lang.Role) *RouteTLS {
-	p := role.Proxy
+// routeTLS is the plan's record of the TLS of a proxy block of a role
+// (key "web") or an accessory (key "accessory.docs"), nil without TLS.
+func routeTLS(service, key string, p *lang.RoleProxy) *RouteTLS {
 	if p.TLS == nil {
 		return nil
 	}
-	t := RouteTLSOf(cfg.Service.Name, role.Name, p.TLS, !p.TLSRedirect)
+	t := RouteTLSOf(service, key, p.TLS, !p.TLSRedirect)
 	return &t
 }
 

@@ -48,6 +48,9 @@ type ConfigOptions struct {
 	// of publishing its port; ProxyHost is its route's host name ("" = any).
 	Proxy     bool
 	ProxyHost string
+	// ProxyTLS gives the web route the certificate tls.crt and the key
+	// tls.key of the configuration's directory (see `simcert`).
+	ProxyTLS bool
 }
 
 // WriteConfig writes dir/berth.hcl: a web role with a published port and
@@ -138,6 +141,9 @@ func writeAccess(b *strings.Builder, o ConfigOptions) {
 	b.WriteString("  proxy {\n    app_port = 8080\n")
 	if o.ProxyHost != "" {
 		fmt.Fprintf(b, "    host     = %q\n", o.ProxyHost)
+	}
+	if o.ProxyTLS {
+		b.WriteString("    tls {\n      certificate = file(\"tls.crt\")\n      private_key = file(\"tls.key\")\n    }\n")
 	}
 	b.WriteString("  }\n")
 }

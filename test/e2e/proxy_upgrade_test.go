@@ -217,5 +217,6 @@ func TestProxyUpgradeKeepsEveryService(t *testing.T) {
 }
 
 // maxProxyUpgradeGap is the longest time a host may answer nothing while
-// its proxy is replaced (README, "Upgrading the proxy").
-const maxProxyUpgradeGap = 3 * time.Second
+// its proxy is replaced (README, "Upgrading the proxy"): the acceptance's
+// bound, generous against the shared machine's noise (measured 1.3-1.4 s).
+const maxProxyUpgradeGap = 5 * time.Second

@@ -199,10 +199,14 @@ func (r *run) step(ctx context.Context, id string) error {
 	case planner.StepCreate:
 		return r.create(ctx, d, b)
 	case planner.StepStopOld:
+		r.rememberRoutes(ctx, d, b)
 		return r.again(ctx, d, b, r.stopOld)
 	case planner.StepStart:
 		return r.start(ctx, d, b)
 	case planner.StepHealth:
+		if b.change.Address.Proxy {
+			return r.proxyHealth(ctx, d, b)
+		}
 		return r.health(ctx, d, b)
 	case planner.StepSwitch:
 		return r.switchProxy(ctx, d, b)

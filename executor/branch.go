@@ -40,6 +40,9 @@ type branch struct {
 	// way (same name: same version, another config), by ID: their own
 	// names, given back when the new container is discarded.
 	renamed map[string]string
+	// routes are the route names (of every service) that a proxy served
+	// before this replace stopped it; its new one must serve them again.
+	routes []string
 }
 
 // newOrigin says whose the new container is, which decides what a discard

@@ -47,6 +47,7 @@ type fakeHost struct {
 	name       string
 	containers map[string]*fakeContainer
 	nextID     int
+	files      map[string]dockerapi.File // copied in with CopyTo, by "CONTAINER:DIR/PATH"
 }
 
 type fakeContainer struct {
@@ -452,5 +453,20 @@ func (h *fakeHost) ConnectNetwork(_ context.Context, network, id string, aliases
 		c.networks = map[string][]string{}
 	}
 	c.networks[network] = aliases
+	return nil
+}
+
+func (h *fakeHost) CopyTo(_ context.Context, id, dir string, files []dockerapi.File) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	if _, err := h.find(id); err != nil {
+		return err
+	}
+	if h.files == nil {
+		h.files = map[string]dockerapi.File{}
+	}
+	for _, f := range files {
+		h.files[id+":"+dir+"/"+f.Path] = f
+	}
 	return nil
 }

@@ -23,6 +23,7 @@ type Docker interface {
 	Inspect(ctx context.Context, id string) (dockerapi.ContainerInfo, error)
 	Exec(ctx context.Context, id string, cmd []string) (int, []byte, error)
 	Logs(ctx context.Context, id string, tail int) ([]byte, error)
+	CopyTo(ctx context.Context, id, dir string, files []dockerapi.File) error
 }
 
 // Hosts reaches the hosts of a plan: each one's Docker, and TCP ports on

@@ -39,7 +39,11 @@ func ProxyDeployArgs(route *planner.ProxyRoute, target string) []string {
 			argv = append(argv, "--strip-path-prefix=false")
 		}
 	}
-	return argv
+	argv = append(argv, tlsArgs(route)...)
+	if route.ErrorPages != "" {
+		argv = append(argv, "--error-pages", planner.PagesPath(route.Service, route.ErrorPages))
+	}
+	return append(argv, route.Options.Args()...)
 }
 
 // switchProxy is a proxied role's health step: the role's own health
@@ -99,6 +103,9 @@ func (r *run) deployTarget(ctx context.Context, d Docker, b *branch) error {
 		return err
 	}
 	proxy := r.proxyName(b.change.Address.Host)
+	if err := r.installRouteFiles(xctx, d, b.addr(), route); err != nil {
+		return err
+	}
 	done := make(chan execResult, 1)
 	go func() {
 		code, out, err := d.Exec(xctx, proxy, ProxyDeployArgs(route, shortID(b.newID)))
@@ -323,6 +330,9 @@ func (r *run) switchBack(ctx context.Context, d Docker, b *branch) error {
 			r.rep.Event(b.addr(), "restarted "+old.Name)
 		}
 		argv = ProxyDeployArgs(route, shortID(old.ID))
+		if err := r.installRouteFiles(xctx, d, b.addr(), route); err != nil {
+			return err
+		}
 	}
 	code, out, err := d.Exec(xctx, r.proxyName(b.change.Address.Host), argv)
 	if err == nil && code != 0 {

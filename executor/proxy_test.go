@@ -43,6 +43,9 @@ type proxyFleet struct {
 	routes  map[string]string   // "h1 shop-web" -> container name
 	names   map[string][]string // "h1 shop-web" -> its --host names
 	deploys [][]string          // the argv of every kamal-proxy deploy
+	// loseOn is an image tag whose proxy containers list no route (a
+	// proxy that lost its state).
+	loseOn string
 }
 
 type proxyHost struct {
@@ -91,6 +94,9 @@ func (h *proxyHost) Exec(ctx context.Context, id string, argv []string) (int, []
 		h.f.mu.Lock()
 		defer h.f.mu.Unlock()
 		out := "Service  Host  Path  Target  State  TLS\n"
+		if c, err := h.find(id); err == nil && h.pf.loseOn != "" && tagOf(c.image) == h.pf.loseOn {
+			return 0, []byte(out), nil
+		}
 		for _, r := range h.pf.fleet.routes(h.name) {
 			out += fmt.Sprintf("%s  %s  /  %s:8080  running  no\n", r.Service, cmp.Or(strings.Join(r.Hosts, ","), "*"), r.Target)
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -217,6 +218,9 @@ type Accessory struct {
 	Options   RunOptions
 	// Healthcheck is nil for the image's HEALTHCHECK, else "running".
 	Healthcheck *Healthcheck
+	// Proxy routes the accessory through the host's kamal-proxy (an admin
+	// UI, a docs site); nil = not behind the proxy.
+	Proxy *RoleProxy
 }
 
 // OnFailure is what an apply does with the hosts that already moved when
@@ -304,8 +308,14 @@ func (c *Config) PrimaryRole() *Role {
 	return nil
 }
 
-// Proxied reports whether any role runs behind the proxy on host ("" = any host).
+// Proxied reports whether any role or accessory runs behind the proxy on
+// host ("" = any host).
 func (c *Config) Proxied(host string) bool {
+	for _, a := range c.Accessories {
+		if a.Proxy != nil && (host == "" || slices.Contains(a.Hosts, host)) {
+			return true
+		}
+	}
 	for _, r := range c.Roles {
 		if r.Proxy == nil {
 			continue

@@ -25,6 +25,8 @@ const (
 type Proxy struct {
 	Image    string // full reference with tag; default DefaultProxyImage
 	HTTPPort int    // host port published to the proxy's port 80; default 80
+	// HTTPSPort is the host port published to the proxy's port 443; default 443.
+	HTTPSPort int
 }
 
 // RoleProxy is a role's `proxy` block: the role's containers publish no
@@ -40,14 +42,21 @@ type RoleProxy struct {
 	HealthPath      string        // default "/up"
 	DeployTimeout   time.Duration // how long the new container may take to turn healthy; default 30s
 	DrainTimeout    time.Duration // how long in-flight requests to the old one may take; default 30s
+	TLS             *ProxyTLS     // nil: plain HTTP
+	TLSRedirect     bool          // with TLS, redirect HTTP to HTTPS; default true
+	CanonicalHost   string        // redirect the other host names to this one; "" = none
+	Options         ProxyOptions  // per-request options; zero = kamal-proxy's defaults
+	ErrorPages      *ErrorPages   // the role's own error pages; nil = kamal-proxy's
 }
 
-var proxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image"}, {Name: "http_port"}}}
+var proxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "image"}, {Name: "http_port"}, {Name: "https_port"}}}
 
 var roleProxySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "app_port", Required: true}, {Name: "host"}, {Name: "hosts"}, {Name: "path_prefix"},
 	{Name: "strip_path_prefix"}, {Name: "health_path"}, {Name: "deploy_timeout"}, {Name: "drain_timeout"},
-}}
+	{Name: "tls"}, {Name: "tls_redirect"}, {Name: "canonical_host"}, {Name: "response_timeout"}, {Name: "forward_headers"},
+	{Name: "error_pages"},
+}, Blocks: []hcl.BlockHeaderSchema{{Type: "tls"}, {Type: "buffering"}, {Type: "logging"}}}
 
 // decodeProxy reads the top-level proxy block, defaults applied; the zero
 // Proxy when there is neither the block nor a proxied role.
@@ -55,7 +64,7 @@ func (l *loader) decodeProxy(blocks []*hcl.Block, used bool) Proxy {
 	if len(blocks) == 0 && !used {
 		return Proxy{}
 	}
-	p := Proxy{Image: DefaultProxyImage, HTTPPort: defaultProxyHTTPPort}
+	p := Proxy{Image: DefaultProxyImage, HTTPPort: defaultProxyHTTPPort, HTTPSPort: defaultProxyHTTPSPort}
 	if len(blocks) == 0 {
 		return p
 	}
@@ -68,6 +77,13 @@ func (l *loader) decodeProxy(blocks []*hcl.Block, used bool) Proxy {
 	if v, ok := l.integer(at["http_port"], 1, 65535); ok {
 		p.HTTPPort = v
 	}
+	if v, ok := l.integer(at["https_port"], 1, 65535); ok {
+		p.HTTPSPort = v
+	}
+	if p.HTTPPort == p.HTTPSPort {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Same port for HTTP and HTTPS",
+			Detail: fmt.Sprintf("http_port and https_port are both %d; the proxy publishes each on its own host port.", p.HTTPPort), Subject: blocks[0].DefRange.Ptr()})
+	}
 	return p
 }
 
@@ -76,7 +92,8 @@ func (l *loader) decodeRoleProxy(b *hcl.Block) *RoleProxy {
 	content, diags := b.Body.Content(roleProxySchema)
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes
-	p := &RoleProxy{HealthPath: defaultProxyHealth, DeployTimeout: defaultProxyDeploy, DrainTimeout: defaultProxyDrain, StripPathPrefix: true}
+	p := &RoleProxy{HealthPath: defaultProxyHealth, DeployTimeout: defaultProxyDeploy, DrainTimeout: defaultProxyDrain,
+		StripPathPrefix: true, TLSRedirect: true}
 	p.AppPort, _ = l.integer(at["app_port"], 1, 65535)
 	p.Hosts = l.proxyHosts(at)
 	if v, ok := l.boolean(at["strip_path_prefix"]); ok {
@@ -104,6 +121,9 @@ func (l *loader) decodeRoleProxy(b *hcl.Block) *RoleProxy {
 	if v, ok := l.duration(at["drain_timeout"]); ok {
 		p.DrainTimeout = v
 	}
+	l.decodeRoleTLS(p, content)
+	p.Options = l.decodeProxyOptions(content)
+	p.ErrorPages = l.decodeErrorPages(at["error_pages"])
 	return p
 }
 
@@ -146,6 +166,16 @@ func (l *loader) checkProxiedPorts(r *Role, at hcl.Attributes) {
 	}
 	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Ports on a proxied role",
 		Detail:  fmt.Sprintf("The role %q has a proxy block: the proxy publishes the host's port and routes to proxy.app_port, so the role publishes no ports. Remove ports, or the proxy block to publish them directly.", r.Name),
+		Subject: at["ports"].NameRange.Ptr()})
+}
+
+// checkProxiedAccessoryPorts refuses ports on a proxied accessory.
+func (l *loader) checkProxiedAccessoryPorts(a *Accessory, at hcl.Attributes) {
+	if a.Proxy == nil || at["ports"] == nil {
+		return
+	}
+	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Ports on a proxied accessory",
+		Detail:  fmt.Sprintf("The accessory %q has a proxy block: the proxy publishes the host's port and routes to proxy.app_port, so the accessory publishes no ports.", a.Name),
 		Subject: at["ports"].NameRange.Ptr()})
 }
 

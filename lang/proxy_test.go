@@ -8,13 +8,13 @@ import (
 
 func TestProxyBlocks(t *testing.T) {
 	cfg := loadValid(t, Options{Dir: "testdata/valid/proxy"})
-	if want := (Proxy{Image: "10.77.0.1:5000/kamal-proxy:v0.9.2", HTTPPort: 8080}); cfg.Proxy != want {
+	if want := (Proxy{Image: "10.77.0.1:5000/kamal-proxy:v0.9.2", HTTPPort: 8080, HTTPSPort: 443}); cfg.Proxy != want {
 		t.Errorf("Proxy = %+v, want %+v", cfg.Proxy, want)
 	}
 	web := &RoleProxy{AppPort: 3000, Hosts: []string{"shop.example.com"}, PathPrefix: "/shop", StripPathPrefix: true, HealthPath: "/health",
-		DeployTimeout: 10 * time.Second, DrainTimeout: 5 * time.Second}
+		DeployTimeout: 10 * time.Second, DrainTimeout: 5 * time.Second, TLSRedirect: true}
 	api := &RoleProxy{AppPort: 8080, Hosts: []string{"api.example.com", "www.example.com"}, PathPrefix: "/api",
-		HealthPath: "/up", DeployTimeout: 30 * time.Second, DrainTimeout: 30 * time.Second}
+		HealthPath: "/up", DeployTimeout: 30 * time.Second, DrainTimeout: 30 * time.Second, TLSRedirect: true}
 	for _, r := range cfg.Roles {
 		want := map[string]*RoleProxy{"web": web, "api": api}[r.Name]
 		if !reflect.DeepEqual(r.Proxy, want) {

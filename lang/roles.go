@@ -395,5 +395,9 @@ func (l *loader) decodeAccessory(b *hcl.Block) Accessory {
 	c := l.decodeContainer(at, content.Blocks)
 	acc.Cmd, acc.Ports, acc.Env, acc.SecretEnv, acc.Volumes, acc.Labels, acc.Stop = c.Cmd, c.Ports, c.Env, c.SecretEnv, c.Volumes, c.Labels, c.Stop
 	acc.Options, acc.Healthcheck = c.Options, c.Health
+	if ps := l.single(blocksOfType(content.Blocks, "proxy")); len(ps) == 1 {
+		acc.Proxy = l.decodeRoleProxy(ps[0])
+		l.checkProxiedAccessoryPorts(&acc, at)
+	}
 	return acc
 }

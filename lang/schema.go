@@ -58,7 +58,7 @@ var healthcheckSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 var accessorySchema = &hcl.BodySchema{
 	Attributes: append([]hcl.AttributeSchema{{Name: "image", Required: true}, {Name: "host"}, {Name: "hosts"}}, containerAttrs...),
-	Blocks:     containerBlocks,
+	Blocks:     append([]hcl.BlockHeaderSchema{{Type: "proxy"}}, containerBlocks...),
 }
 
 var deploySchema = &hcl.BodySchema{

@@ -47,6 +47,9 @@ type Options struct {
 	// Replace forces a new container of the same version for every
 	// address it names (as --target does), through the barrier.
 	Replace []string
+	// ProxyAtOnce replaces every host's proxy at the same time instead of
+	// host by host (`berth proxy reboot` without --rolling).
+	ProxyAtOnce bool
 	// Hooks are the hooks an apply of the plan would run (found by the
 	// caller), recorded in the plan; none with NoHooks.
 	Hooks   []Hook
@@ -120,6 +123,9 @@ func Build(ctx context.Context, cfg *lang.Config, deps Deps, opts Options) (*Pla
 	g, err := BuildGraph(changes, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if opts.ProxyAtOnce {
+		g = unchainProxies(g)
 	}
 	p := newPlan(cfg, opts, in, changes, g)
 	if opts.RemoveVolumes {

@@ -61,7 +61,9 @@ var ErrGraph = errors.New("invalid step graph")
 //     old proxy) only after that role's stop_old; a proxy remove waits for
 //     the stop_old of every role change on its host that publishes ports
 //     (which start only after it), and, off the primary host, for the same
-//     gate as the host's role changes.
+//     gate as the host's role changes. Replaces of the proxy go host by
+//     host (see chainProxyReplaces): each one's first cutover step depends
+//     on the previous host's proxy health step.
 //   - A role waits for the accessories it depends on (depends_on, default
 //     every accessory): the first cutover step of its create or replace
 //     depends on the health step of each such accessory that gets a new
@@ -126,6 +128,7 @@ func BuildGraph(changes []Change, cfg *lang.Config) (Graph, error) {
 		primaryHost = primary.Address.Host
 	}
 	steps = wireProxy(steps, changes, gateOf, primaryHost)
+	steps = chainProxyReplaces(steps, changes)
 	steps = wireAccessories(steps, changes, cfg)
 	g := Graph{Steps: steps}
 	sorted, err := g.sorted()

@@ -45,6 +45,11 @@ type ProxyRoute struct {
 	HealthInterval time.Duration `json:"health_interval"`
 	DeployTimeout  time.Duration `json:"deploy_timeout"`
 	DrainTimeout   time.Duration `json:"drain_timeout"`
+	TLS            *RouteTLS     `json:"tls,omitempty"`
+	CanonicalHost  string        `json:"canonical_host,omitempty"`
+	Options        *RouteOptions `json:"options,omitempty"`
+	// ErrorPages is the digest of the role's error_pages folder, "" for none.
+	ErrorPages string `json:"error_pages,omitempty"`
 }
 
 // HostNames are the Host header names the route serves, none for any.
@@ -64,24 +69,46 @@ func (p *ProxyRoute) Describe() string {
 	if p.KeepPathPrefix {
 		path += " (kept)"
 	}
-	return fmt.Sprintf("%s → :%d, host %s, path %s, health %s every %s, deploy %s, drain %s", p.Service, p.AppPort,
+	s := fmt.Sprintf("%s → :%d, host %s, path %s, health %s every %s, deploy %s, drain %s", p.Service, p.AppPort,
 		cmp.Or(p.Host, "*"), path, p.HealthPath, p.HealthInterval, p.DeployTimeout, p.DrainTimeout)
+	if p.CanonicalHost != "" {
+		s += ", canonical host " + p.CanonicalHost
+	}
+	if p.ErrorPages != "" {
+		s += ", error pages " + short(p.ErrorPages)
+	}
+	return s + p.TLS.describe() + p.Options.describe()
 }
 
 // proxyRoute is the route of a proxied role, nil for other roles.
 func proxyRoute(cfg *lang.Config, role *lang.Role) *ProxyRoute {
-	p := role.Proxy
-	if p == nil {
+	if role.Proxy == nil {
 		return nil
 	}
+	return routeOf(cfg, role.Name, role.Name, role.Proxy, role.Healthcheck)
+}
+
+// accessoryRoute is the route of a proxied accessory, nil for others.
+func accessoryRoute(cfg *lang.Config, acc *lang.Accessory) *ProxyRoute {
+	if acc.Proxy == nil {
+		return nil
+	}
+	return routeOf(cfg, acc.Name, "accessory."+acc.Name, acc.Proxy, acc.Healthcheck)
+}
+
+// routeOf is the route SERVICE-NAME of a proxy block; key names the role
+// or accessory for the salt of its TLS key.
+func routeOf(cfg *lang.Config, name, key string, p *lang.RoleProxy, hc *lang.Healthcheck) *ProxyRoute {
 	interval := lang.ProbeInterval
-	if role.Healthcheck != nil {
-		interval = role.Healthcheck.Interval
+	if hc != nil {
+		interval = hc.Interval
 	}
 	return &ProxyRoute{
-		Service: RouteName(cfg, role.Name), AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
+		Service: RouteName(cfg, name), AppPort: p.AppPort, Host: strings.Join(p.Hosts, ","), PathPrefix: p.PathPrefix,
 		KeepPathPrefix: p.PathPrefix != "" && !p.StripPathPrefix,
 		HealthPath:     p.HealthPath, HealthInterval: interval, DeployTimeout: p.DeployTimeout, DrainTimeout: p.DrainTimeout,
+		TLS: routeTLS(cfg.Service.Name, key, p), CanonicalHost: p.CanonicalHost, Options: routeOptions(p.Options),
+		ErrorPages: PagesDigest(p.ErrorPages),
 	}
 }
 
@@ -102,8 +129,9 @@ func proxyDigest(cfg *lang.Config, digests map[string]string) string {
 // version is the tag of its image.
 func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
 	s := SpecSummary{
-		Digest:  digest,
-		Ports:   []lang.Port{{HostPort: cfg.Proxy.HTTPPort, ContainerPort: 80, Protocol: "tcp"}},
+		Digest: digest,
+		Ports: []lang.Port{{HostPort: cfg.Proxy.HTTPPort, ContainerPort: 80, Protocol: "tcp"},
+			{HostPort: cmp.Or(cfg.Proxy.HTTPSPort, 443), ContainerPort: 443, Protocol: "tcp"}},
 		Volumes: []string{ProxyVolume},
 		Network: ProxyNetwork,
 		Health: HealthSpec{Kind: HealthCmd, Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,
@@ -164,7 +192,7 @@ func publishesPorts(c *Container) bool {
 // checkKind is the step that decides whether a change's new container is
 // good: switch for a proxied role, else health.
 func checkKind(c Change) StepKind {
-	if c.Address.Role != "" && c.Desired != nil && c.Desired.Proxy != nil {
+	if !c.Address.Proxy && c.Desired != nil && c.Desired.Proxy != nil {
 		return StepSwitch
 	}
 	return StepHealth
@@ -196,7 +224,7 @@ func wireProxy(steps []Step, changes []Change, gateOf map[string][]string, prima
 		}
 		host := p.Address.Host
 		for _, r := range changes {
-			if r.Address.Host != host || r.Address.Role == "" || r.Desired == nil ||
+			if r.Address.Host != host || r.Address.Proxy || r.Desired == nil ||
 				(r.Action != ActionCreate && r.Action != ActionReplace) {
 				continue
 			}

@@ -19,7 +19,7 @@ const ReasonReplace = "replace"
 func forceReplace(changes []Change, names []string) ([]Change, error) {
 	var errs []error
 	for _, n := range names {
-		if !slices.ContainsFunc(changes, func(c Change) bool { return replaceable(c) && matchAny(c.Address, []string{n}) }) {
+		if !slices.ContainsFunc(changes, func(c Change) bool { return replaceable(c, []string{n}) && matchAny(c.Address, []string{n}) }) {
 			errs = append(errs, fmt.Errorf("--replace %s: %w of the configuration that runs a container", n, ErrUnknownTarget))
 		}
 	}
@@ -28,7 +28,7 @@ func forceReplace(changes []Change, names []string) ([]Change, error) {
 	}
 	for i := range changes {
 		c := &changes[i]
-		if !replaceable(*c) || !matchAny(c.Address, names) {
+		if !replaceable(*c, names) || !matchAny(c.Address, names) {
 			continue
 		}
 		c.Forced = true
@@ -44,6 +44,15 @@ func forceReplace(changes []Change, names []string) ([]Change, error) {
 	return changes, nil
 }
 
-func replaceable(c Change) bool {
-	return c.Action != ActionRemove && c.Desired != nil && !c.Address.Proxy
+// replaceable reports whether --replace names may force a new container
+// for c: the shared proxy only when a name is the proxy's own ("proxy",
+// "berth-proxy", "h1/berth-proxy"; `berth proxy reboot`), never through
+// a host's name.
+func replaceable(c Change, names []string) bool {
+	if c.Action == ActionRemove || c.Desired == nil {
+		return false
+	}
+	return !c.Address.Proxy || slices.ContainsFunc(names, func(n string) bool {
+		return n == "proxy" || n == ProxyContainer || n == c.Address.String()
+	})
 }

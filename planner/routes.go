@@ -60,9 +60,20 @@ func routeNames(cfg *lang.Config, st HostState) map[string]bool {
 	for _, r := range cfg.Roles {
 		names[RouteName(cfg, r.Name)] = true
 	}
+	for _, a := range cfg.Accessories {
+		if a.Proxy != nil {
+			names[cfg.Service.Name+"-"+a.Name] = true
+		}
+	}
 	for _, c := range st.Containers {
-		if c.Role != "" && c.Labels[LabelService] == cfg.Service.Name {
+		if c.Labels[LabelService] != cfg.Service.Name {
+			continue
+		}
+		if c.Role != "" {
 			names[RouteName(cfg, c.Role)] = true
+		}
+		if s, ok := ParseSpecSummary(c.Labels[LabelSpec]); ok && c.Accessory != "" && s.Proxy != nil {
+			names[s.Proxy.Service] = true
 		}
 	}
 	return names
@@ -155,12 +166,9 @@ func checkRouteClaims(cfg *lang.Config, states map[string]HostState) error {
 				taken[c] = r.Service + " (another service)"
 			}
 		}
-		for _, role := range cfg.Roles {
-			if role.Proxy == nil || !slices.Contains(role.Hosts, host) {
-				continue
-			}
-			name := cfg.Service.Name + "-" + role.Name
-			for _, c := range claims(role.Proxy.Hosts, []string{cmp.Or(role.Proxy.PathPrefix, "/")}) {
+		for _, rt := range proxiedOn(cfg, host) {
+			name := rt.name
+			for _, c := range claims(rt.proxy.Hosts, []string{cmp.Or(rt.proxy.PathPrefix, "/")}) {
 				if by, ok := taken[c]; ok {
 					errs = append(errs, fmt.Sprintf("%s: %s and %s both claim %s", host, name, by, c))
 					continue
@@ -174,4 +182,27 @@ func checkRouteClaims(cfg *lang.Config, states map[string]HostState) error {
 	}
 	return fmt.Errorf("%w on the shared proxy (kamal-proxy routes a host name and path to one service only):\n  %s",
 		ErrRouteClaimed, strings.Join(errs, "\n  "))
+}
+
+// proxied is a role or accessory behind the proxy, by its route's name.
+type proxied struct {
+	name  string
+	proxy *lang.RoleProxy
+}
+
+// proxiedOn are the proxied roles and accessories of the configuration on
+// host, roles first.
+func proxiedOn(cfg *lang.Config, host string) []proxied {
+	var out []proxied
+	for _, r := range cfg.Roles {
+		if r.Proxy != nil && slices.Contains(r.Hosts, host) {
+			out = append(out, proxied{cfg.Service.Name + "-" + r.Name, r.Proxy})
+		}
+	}
+	for _, a := range cfg.Accessories {
+		if a.Proxy != nil && slices.Contains(a.Hosts, host) {
+			out = append(out, proxied{cfg.Service.Name + "-" + a.Name, a.Proxy})
+		}
+	}
+	return out
 }

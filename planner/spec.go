@@ -78,6 +78,7 @@ func AccessorySpec(cfg *lang.Config, acc *lang.Accessory, host string, digest st
 		Options:   containerOptions(acc.Options),
 		Network:   cfg.Network(),
 		Aliases:   accessoryAliases(cfg, acc),
+		Proxy:     accessoryRoute(cfg, acc),
 	}
 	labels := map[string]string{LabelAccessory: acc.Name}
 	ref := AccessoryRef(acc)

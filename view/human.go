@@ -284,6 +284,8 @@ func waits(s planner.Step, addr string) string {
 			w = append(w, d) // another step on the same host, e.g. its proxy
 		case strings.Contains(d, "/accessory."):
 			w = append(w, d) // an accessory the role depends on
+		case s.Address.Proxy && strings.HasSuffix(d, "/"+planner.ProxyContainer+"/"+string(planner.StepHealth)):
+			w = append(w, d) // the proxy replaced before this one, host by host
 		default:
 			batch = true
 		}

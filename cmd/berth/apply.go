@@ -37,6 +37,7 @@ type applyOptions struct {
 	noHooks     bool
 	planDigest  string // of the plan file applied, for the hooks
 	noBuild     bool
+	proxyAtOnce bool // berth proxy reboot without --rolling
 }
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -164,7 +165,8 @@ func (a *app) planForApply(ctx context.Context, sess *deploy.Session, cfg *lang.
 	if err != nil {
 		return nil, err
 	}
-	return sess.Plan(ctx, planner.Options{Targets: o.targets, Excludes: o.excludes, Replace: o.replace, Hooks: hs, NoHooks: o.noHooks})
+	return sess.Plan(ctx, planner.Options{Targets: o.targets, Excludes: o.excludes, Replace: o.replace, Hooks: hs, NoHooks: o.noHooks,
+		ProxyAtOnce: o.proxyAtOnce})
 }
 
 // showAndConfirm shows the plan and, unless --auto-approve, asks for "yes".

@@ -94,10 +94,15 @@ func TestScripts(t *testing.T) {
 //	knownhosts MODE [HOST]    rewrite known_hosts (see knownHostsCmd)
 //	sshagent                  serve the fleet's client key from an
 //	                          ssh-agent on SSH_AUTH_SOCK
+//	simcert NAME              write tls.crt and tls.key for NAME (and
+//	                          ca.crt), for simconfig -proxy-tls
+//	simfiles HOST             print the files copied into HOST's
+//	                          containers ("MODE PATH")
 var simCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"sim": simCmd, "simconfig": simConfigCmd, "simhost": simHostCmd, "simwait": simWaitCmd,
 	"simps": simPsCmd, "simrun": simRunCmd, "simroute": simRouteCmd, "simnet": simNetCmd, "simlatency": simLatencyCmd,
 	"simapi": simAPICmd, "simroster": simRosterCmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
+	"simcert": simCertCmd, "simfiles": simFilesCmd,
 }
 
 type simKey struct{}
@@ -165,6 +170,7 @@ func configFlags(ts *testscript.TestScript, name string, args []string) (sim.Con
 	fs.StringVar(&o.SSHConfig, "ssh-config", "", "")
 	fs.BoolVar(&o.Proxy, "proxy", false, "")
 	fs.StringVar(&o.ProxyHost, "proxy-host", "", "")
+	fs.BoolVar(&o.ProxyTLS, "proxy-tls", false, "")
 	fs.StringVar(&o.Service, "service", "", "")
 	fs.StringVar(&w.dir, "dir", "", "")
 	fs.BoolVar(&o.Takeover, "takeover", false, "")

@@ -22,6 +22,9 @@ func routesTable(w io.Writer, routes []deploy.ProxyRoute) {
 		if r.Maintenance {
 			state = "MAINTENANCE (stopped: requests get 503)"
 		}
+		if r.Other {
+			state += "  (another service)"
+		}
 		fmt.Fprintf(w, "  %s  %s  host %s, path %s -> %s  %s\n", r.Host, r.Service, r.Match, r.Path, to, state)
 	}
 }

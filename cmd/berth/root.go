@@ -88,6 +88,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newStartCmd(a),
 		newMaintenanceCmd(a),
 		newImportCmd(a),
+		newProxyCmd(a),
 	)
 	return root
 }

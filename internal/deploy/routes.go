@@ -19,20 +19,25 @@ type ProxyRoute struct {
 	State     string `json:"state"`               // running; stopped in maintenance
 	// Maintenance is set while the route is stopped (berth maintenance on).
 	Maintenance bool `json:"maintenance,omitempty"`
+	// Other marks a route of another service sharing the proxy.
+	Other bool `json:"other_service,omitempty"`
 }
 
-// proxyRoutes are the service's routes in the proxies of the hosts read
-// (planner.HostState.Routes).
+// proxyRoutes are the routes in the proxies of the hosts read
+// (planner.HostState.Routes): the service's own first, then those of the
+// other services that share the proxy (Other).
 func proxyRoutes(cfg *lang.Config, states []planner.HostState) []ProxyRoute {
 	var all []ProxyRoute
 	for _, st := range states {
-		for _, r := range planner.OwnRoutes(cfg, st) {
+		own, others := planner.OwnRoutes(cfg, st), planner.OtherRoutes(cfg, st)
+		for i, r := range append(own, others...) {
 			match := "*"
 			if len(r.Hosts) > 0 {
 				match = strings.Join(r.Hosts, ",")
 			}
 			all = append(all, ProxyRoute{Host: st.Host, Service: r.Service, Match: match, Path: strings.Join(r.Paths, ","),
-				Target: r.Target, Container: targetName(r.Target, st.Containers), State: r.State, Maintenance: r.State == "stopped"})
+				Target: r.Target, Container: targetName(r.Target, st.Containers), State: r.State, Maintenance: r.State == "stopped",
+				Other: i >= len(own)})
 		}
 	}
 	return all

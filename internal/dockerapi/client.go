@@ -160,7 +160,8 @@ type request struct {
 	method string
 	path   string // without version, e.g. "/containers/json"
 	query  url.Values
-	body   any // JSON-encoded when not nil
+	body   any    // JSON-encoded when not nil
+	raw    []byte // sent as it is when body is nil (Content-Type in header)
 	header http.Header
 }
 
@@ -184,6 +185,8 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 			return nil, err
 		}
 		body = bytes.NewReader(b)
+	} else if r.raw != nil {
+		body = bytes.NewReader(r.raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
 	if err != nil {

@@ -50,6 +50,9 @@ type ConfigOptions struct {
 	ProxyHost string
 	// Takeover adds `takeover { from = "kamal" }` to the service block.
 	Takeover bool
+	// ProxyTLS gives the web route the certificate tls.crt and the key
+	// tls.key of the configuration's directory (see `simcert`).
+	ProxyTLS bool
 }
 
 // WriteConfig writes dir/berth.hcl: a web role with a published port and
@@ -144,6 +147,9 @@ func writeAccess(b *strings.Builder, o ConfigOptions) {
 	b.WriteString("  proxy {\n    app_port = 8080\n")
 	if o.ProxyHost != "" {
 		fmt.Fprintf(b, "    host     = %q\n", o.ProxyHost)
+	}
+	if o.ProxyTLS {
+		b.WriteString("    tls {\n      certificate = file(\"tls.crt\")\n      private_key = file(\"tls.key\")\n    }\n")
 	}
 	b.WriteString("  }\n")
 }

@@ -58,6 +58,7 @@ type Docker struct {
 	unknown    []string               // requests the model does not simulate, "GET /path"
 	networks   map[string]bool        // by name (see networks.go)
 	routes     map[string]*proxyRoute // the kamal-proxy routes (see kamalproxy.go)
+	files      map[string]int64       // files copied into containers: path -> mode (see archive.go)
 }
 
 func newDocker() *Docker {
@@ -342,6 +343,8 @@ func (d *Docker) container(w http.ResponseWriter, r *http.Request, ref, op strin
 	switch {
 	case op == "json" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, d.inspect(c))
+	case op == "archive" && r.Method == http.MethodPut:
+		d.upload(w, r, q)
 	case op == "start" && r.Method == http.MethodPost:
 		if c.Running {
 			w.WriteHeader(http.StatusNotModified)

@@ -13,6 +13,7 @@ type proxyRoute struct {
 	hosts, paths []string
 	target       string // "ID:PORT" as deployed
 	stopped      bool
+	tls          bool
 }
 
 // kamalProxy runs a `kamal-proxy` command inside a proxy container: the
@@ -62,8 +63,13 @@ func (d *Docker) proxyDeploy(name string, args []string) result {
 			next.hosts = append(next.hosts, args[i+1])
 		case "--path-prefix":
 			next.paths = append(next.paths, args[i+1])
+		case "--tls-certificate-path", "--tls-private-key-path":
+			if _, ok := d.files[args[i+1]]; !ok {
+				return result{stderr: "Error: unable to load certificate\n", code: 1}
+			}
 		}
 	}
+	next.tls = slices.Contains(args, "--tls")
 	id, _, _ := strings.Cut(next.target, ":")
 	var target *Container
 	for _, c := range d.containers {
@@ -91,8 +97,12 @@ func (d *Docker) proxyList() string {
 		if r.stopped {
 			state = "stopped"
 		}
-		fmt.Fprintf(&b, "%s  %s  %s  %s  %s  no\n", name, cmp.Or(strings.Join(r.hosts, ","), "*"),
-			cmp.Or(strings.Join(r.paths, ","), "/"), r.target, state)
+		tls := "no"
+		if r.tls {
+			tls = "yes"
+		}
+		fmt.Fprintf(&b, "%s  %s  %s  %s  %s  %s\n", name, cmp.Or(strings.Join(r.hosts, ","), "*"),
+			cmp.Or(strings.Join(r.paths, ","), "/"), r.target, state, tls)
 	}
 	return b.String()
 }

@@ -1,0 +1,110 @@
+package executor
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-sh/berth/internal/testcert"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/planner"
+)
+
+func TestProxyDeployArgsTLS(t *testing.T) {
+	route := &planner.ProxyRoute{Service: "shop-web", AppPort: 8080, Host: "shop.example.com", HealthPath: "/up",
+		HealthInterval: time.Second, DeployTimeout: 30 * time.Second, DrainTimeout: 5 * time.Second,
+		TLS: &planner.RouteTLS{Certificate: "sha256:aa", PrivateKey: "sha256:bb"}, CanonicalHost: "shop.example.com"}
+	cert, key := route.TLS.Files("shop-web")
+	got := ProxyDeployArgs(route, "c1")
+	want := []string{"--host", "shop.example.com", "--tls", "--tls-certificate-path", cert, "--tls-private-key-path", key,
+		"--canonical-host", "shop.example.com"}
+	if tail := got[len(got)-len(want):]; !slices.Equal(tail, want) {
+		t.Errorf("own certificate: %q", got)
+	}
+	if !strings.HasPrefix(cert, planner.ProxyConfigDir+"/berth-tls/shop-web/") || !strings.HasSuffix(key, ".key") {
+		t.Errorf("files %s %s", cert, key)
+	}
+	route.TLS, route.CanonicalHost = &planner.RouteTLS{Auto: true, NoRedirect: true}, ""
+	got = ProxyDeployArgs(route, "c1")
+	want = []string{"--host", "shop.example.com", "--tls", "--tls-acme-cache-path", planner.ProxyACMECache, "--tls-redirect=false"}
+	if tail := got[len(got)-len(want):]; !slices.Equal(tail, want) {
+		t.Errorf("Let's Encrypt: %q", got)
+	}
+}
+
+func tlsConfig(t *testing.T, version string) (*lang.Config, testcert.Set) {
+	t.Helper()
+	set, err := testcert.New("shop.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := proxiedConfig(version)
+	p := cfg.Roles[0].Proxy
+	p.Hosts, p.TLSRedirect = []string{"shop.example.com"}, true
+	p.TLS = &lang.ProxyTLS{Certificate: string(set.Cert), PrivateKey: lang.NewSecret(`env("KEY")`, string(set.Key))}
+	return cfg, set
+}
+
+func TestProxiedTLSCopiesTheKeyThroughTheAPI(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	cfg, set := tlsConfig(t, "v1")
+	if _, err := applyProxied(t, f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"h1", "h2"} {
+		files := f.hosts[host].files
+		var key, cert bool
+		for path, file := range files {
+			switch {
+			case strings.HasSuffix(path, ".key"):
+				key = file.Mode == 0o600 && string(file.Data) == string(set.Key) && strings.HasPrefix(path, planner.ProxyContainer+":"+planner.ProxyConfigDir+"/berth-tls/shop-web/")
+			case strings.HasSuffix(path, ".crt"):
+				cert = file.Mode == 0o644 && string(file.Data) == string(set.Cert)
+			}
+		}
+		if !key || !cert {
+			t.Errorf("%s: files copied into the proxy: %v", host, slices.Collect(maps.Keys(files)))
+		}
+	}
+	for _, argv := range f.deploys {
+		joined := strings.Join(argv, " ")
+		if strings.Contains(joined, "PRIVATE KEY") || !strings.Contains(joined, "--tls-private-key-path") {
+			t.Errorf("deploy argv %q", joined)
+		}
+	}
+}
+
+func TestProxiedTLSKeyChangedSinceThePlan(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	cfg, _ := tlsConfig(t, "v1")
+	p := plan(t, f.fleet, cfg)
+	other, _ := testcert.New("shop.example.com")
+	cfg.Roles[0].Proxy.TLS.PrivateKey = lang.NewSecret(`env("KEY")`, string(other.Key))
+	_, err := Apply(context.Background(), p, cfg, f, Options{Poll: 5 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "changed since the plan was made") {
+		t.Fatalf("apply with another key: %v", err)
+	}
+	if strings.Contains(err.Error(), "PRIVATE KEY") {
+		t.Errorf("the key is in the error: %v", err)
+	}
+}
+
+func TestProxiedErrorPagesCopiedAndSent(t *testing.T) {
+	f := newProxyFleet("h1", "h2", "h3")
+	cfg := proxiedConfig("v1")
+	cfg.Roles[0].Proxy.ErrorPages = &lang.ErrorPages{Dir: "pages", Files: map[string][]byte{"503.html": []byte("<p>{{ .Message }}</p>")}}
+	if _, err := applyProxied(t, f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	dir := planner.PagesPath("shop-web", planner.PagesDigest(cfg.Roles[0].Proxy.ErrorPages))
+	if file, ok := f.hosts["h1"].files[planner.ProxyContainer+":"+planner.ProxyConfigDir+"/"+strings.TrimPrefix(dir, planner.ProxyConfigDir+"/")+"/503.html"]; !ok || file.Mode != 0o644 {
+		t.Errorf("h1: files %v", slices.Collect(maps.Keys(f.hosts["h1"].files)))
+	}
+	argv := strings.Join(f.deploys[0], " ")
+	if !strings.Contains(argv, "--error-pages "+dir) {
+		t.Errorf("deploy %q", argv)
+	}
+}

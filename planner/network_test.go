@@ -16,7 +16,7 @@ func TestEveryContainerJoinsTheServiceNetwork(t *testing.T) {
 	if !slices.Equal(cache.Networks(), []string{"berth-shop"}) || !slices.Equal(cache.Aliases, []string{"cache", "shop-cache"}) {
 		t.Errorf("cache: networks %v aliases %v", cache.Networks(), cache.Aliases)
 	}
-	if px := ProxySpec(cfg, "h1", digestProxy); !slices.Equal(px.Networks(), []string{ProxyNetwork}) {
+	if px := ProxySpec(cfg, "h1", digestProxy, false); !slices.Equal(px.Networks(), []string{ProxyNetwork}) {
 		t.Errorf("the proxy, shared by every service, left its network: %v", px.Networks())
 	}
 	cfg.Service.Network = "shopnet"

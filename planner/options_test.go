@@ -20,13 +20,13 @@ func TestSpecJSONStableWithoutOptions(t *testing.T) {
 		"web":    `{"digest":"` + digestV1 + `","cmd":["/app","serve"],"env":{"LOG_LEVEL":"info"},"secret_env":{"DB_PASSWORD":"sha256:e5c0c9182a60cf76a677c7df0c7b75d082e74765fc27e78af97260ea0c982adc"},"ports":["80:8080"],"health":{"kind":"cmd","cmd":["/app","check"],"interval":1000000000,"retries":3,"deadline":30000000000},"network":"berth-shop"}`,
 		"worker": `{"digest":"` + digestV1 + `","cmd":["/app","work"],"health":{"kind":"auto","interval":1000000000,"deadline":3000000000},"network":"berth-shop"}`,
 		"cache":  `{"digest":"` + digestCache + `","ports":["6379:6379"],"health":{"kind":"auto","interval":1000000000,"deadline":3000000000},"network":"berth-shop","aliases":["cache","shop-cache"]}`,
-		"proxy":  `{"digest":"` + digestCache + `","ports":["80:80","443:443"],"volumes":["berth-proxy-config:/home/kamal-proxy/.config/kamal-proxy"],"health":{"kind":"cmd","cmd":["kamal-proxy","list"],"interval":10000000000,"retries":3,"deadline":30000000000},"network":"berth"}`,
+		"proxy":  `{"digest":"` + digestCache + `","ports":["80:80"],"volumes":["berth-proxy-config:/home/kamal-proxy/.config/kamal-proxy"],"health":{"kind":"cmd","cmd":["kamal-proxy","list"],"interval":10000000000,"retries":3,"deadline":30000000000},"network":"berth"}`,
 	}
 	got := map[string]string{
 		"web":    Spec(cfg, &cfg.Roles[0], "h1", digestV1).Labels[LabelSpec],
 		"worker": Spec(cfg, &cfg.Roles[1], "h3", digestV1).Labels[LabelSpec],
 		"cache":  AccessorySpec(cfg, &cfg.Accessories[0], "h3", digestCache).Labels[LabelSpec],
-		"proxy":  ProxySpec(cfg, "h1", digestCache).Labels[LabelSpec],
+		"proxy":  ProxySpec(cfg, "h1", digestCache, false).Labels[LabelSpec],
 	}
 	for k := range want {
 		if got[k] != want[k] {

@@ -126,12 +126,17 @@ func proxyDigest(cfg *lang.Config, digests map[string]string) string {
 }
 
 // ProxySpec is the proxy container on a host. Its name is fixed and its
-// version is the tag of its image.
-func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
+// version is the tag of its image. It publishes https_port only with
+// https (see WantsHTTPS), so a proxy that serves no TLS route is not
+// replaced when berth learns TLS.
+func ProxySpec(cfg *lang.Config, host, digest string, https bool) ContainerSpec {
+	ports := []lang.Port{{HostPort: cfg.Proxy.HTTPPort, ContainerPort: 80, Protocol: "tcp"}}
+	if https {
+		ports = append(ports, lang.Port{HostPort: cmp.Or(cfg.Proxy.HTTPSPort, 443), ContainerPort: 443, Protocol: "tcp"})
+	}
 	s := SpecSummary{
 		Digest: digest,
-		Ports: []lang.Port{{HostPort: cfg.Proxy.HTTPPort, ContainerPort: 80, Protocol: "tcp"},
-			{HostPort: cmp.Or(cfg.Proxy.HTTPSPort, 443), ContainerPort: 443, Protocol: "tcp"}},
+		Ports:  ports,
 		Volumes: []string{ProxyVolume},
 		Network: ProxyNetwork,
 		Health: HealthSpec{Kind: HealthCmd, Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,
@@ -143,6 +148,32 @@ func ProxySpec(cfg *lang.Config, host, digest string) ContainerSpec {
 	delete(spec.Labels, LabelService)
 	delete(spec.Labels, LabelDestination)
 	return spec
+}
+
+// WantsHTTPS reports whether the proxy on host publishes its HTTPS port:
+// a route of the service there has TLS, or a proxy that runs there does
+// already (another service's TLS route may need it: once published, the
+// port stays, so services do not take turns replacing the proxy).
+func WantsHTTPS(cfg *lang.Config, host string, st HostState) bool {
+	for _, r := range cfg.Roles {
+		if r.Proxy != nil && r.Proxy.TLS != nil && slices.Contains(r.Hosts, host) {
+			return true
+		}
+	}
+	for _, a := range cfg.Accessories {
+		if a.Proxy != nil && a.Proxy.TLS != nil && slices.Contains(a.Hosts, host) {
+			return true
+		}
+	}
+	for _, c := range st.Containers {
+		if !c.IsProxy() || !c.Running() {
+			continue
+		}
+		if s, ok := ParseSpecSummary(c.Labels[LabelSpec]); ok && slices.ContainsFunc(s.Ports, func(p lang.Port) bool { return p.ContainerPort == 443 }) {
+			return true
+		}
+	}
+	return false
 }
 
 // IsProxy reports whether a live container is berth's proxy.
@@ -176,7 +207,7 @@ func proxyChange(cfg *lang.Config, host string, st HostState, digests map[string
 	if ch, ok := adoptedProxy(addr, st, group); ok {
 		return ch, true
 	}
-	d := ProxySpec(cfg, host, proxyDigest(cfg, digests))
+	d := ProxySpec(cfg, host, proxyDigest(cfg, digests), WantsHTTPS(cfg, host, st))
 	return decide(addr, &d, group, false, StopSpec{Timeout: cfg.Deploy.StopTimeout}), true
 }
 

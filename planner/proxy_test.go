@@ -25,7 +25,7 @@ func proxiedConfig(version string) *lang.Config {
 func withProxies(f *fakeHosts, cfg *lang.Config) *fakeHosts {
 	for i, h := range []string{"h1", "h2", "h3"} {
 		if cfg.Proxied(h) {
-			f.put(h, live("p"+string(rune('1'+i)), ProxySpec(cfg, h, digestProxy), "running", t0))
+			f.put(h, live("p"+string(rune('1'+i)), ProxySpec(cfg, h, digestProxy, WantsHTTPS(cfg, h, HostState{})), "running", t0))
 		}
 	}
 	return f
@@ -73,7 +73,7 @@ func TestProxyFreshDeploy(t *testing.T) {
 		t.Errorf("proxied web spec: ports %v network %q proxy %+v", web.Ports, web.Network, web.Proxy)
 	}
 	px := p.Changes[1].Desired
-	if px.Name != ProxyContainer || !slices.Equal(portStrings(px.Ports), []string{"80:80", "443:443"}) || px.Labels[LabelProxy] != "true" ||
+	if px.Name != ProxyContainer || !slices.Equal(portStrings(px.Ports), []string{"80:80"}) || px.Labels[LabelProxy] != "true" ||
 		px.Labels[LabelVersion] != "v0.9.2" || !strings.HasSuffix(px.Image, "@"+digestProxy) || px.Network != ProxyNetwork {
 		t.Errorf("proxy spec: %+v", px)
 	}
@@ -181,7 +181,7 @@ func TestProxyTargetByName(t *testing.T) {
 	cfg := proxiedConfig("v1")
 	cfg.Proxy.HTTPPort = 8000
 	p := proxyBuild(t, cfg, withProxies(deployed(old, digestV1), old), Options{Targets: []string{"proxy"}})
-	if got := summary(p); got != "h1/berth-proxy replace [ports |80:80, 443:443|8000:80, 443:443]\nh2/berth-proxy replace [ports |80:80, 443:443|8000:80, 443:443]\n" {
+	if got := summary(p); got != "h1/berth-proxy replace [ports |80:80|8000:80]\nh2/berth-proxy replace [ports |80:80|8000:80]\n" {
 		t.Errorf("--target proxy:\n%s", got)
 	}
 }

@@ -65,3 +65,26 @@ func TestProxyTLSKeyChangeIsAReplaceWithoutTheKey(t *testing.T) {
 		t.Errorf("the plan file lacks the key's salted hash")
 	}
 }
+
+// The proxy publishes its HTTPS port only once a route on the host has
+// TLS, and keeps it after: a proxy without TLS routes is not replaced for
+// it, and services with and without TLS do not take turns replacing it.
+func TestProxyPublishesHTTPSOnlyForTLSAndKeepsIt(t *testing.T) {
+	set, err := testcert.New("shop.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := proxiedConfig("v1")
+	if p := proxyBuild(t, plain, withProxies(deployed(plain, digestV1), plain), Options{}); p.HasChanges() {
+		t.Fatalf("a proxy without TLS routes changes:\n%s", summary(p))
+	}
+	tls := tlsProxiedConfig(t, set)
+	got := summary(proxyBuild(t, tls, withProxies(deployed(plain, digestV1), plain), Options{}))
+	if !strings.Contains(got, "h1/berth-proxy replace [ports |80:80|80:80, 443:443]") || strings.Contains(got, "h3/berth-proxy") {
+		t.Errorf("a first TLS route does not publish 443 where it is served:\n%s", got)
+	}
+	// A proxy that publishes 443 already keeps it for a service without TLS.
+	if p := proxyBuild(t, plain, withProxies(deployed(plain, digestV1), tls), Options{}); strings.Contains(summary(p), "berth-proxy replace") {
+		t.Errorf("a service without TLS takes 443 away again:\n%s", summary(p))
+	}
+}

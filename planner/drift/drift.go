@@ -126,8 +126,9 @@ func proxyRows(cfg *lang.Config, st planner.HostState, groups map[key][]planner.
 		return []Row{r}
 	}
 	if cfg.Proxied(st.Host) {
-		spec := planner.ProxySpec(cfg, st.Host, "")
-		want := func(digest string) planner.ContainerSpec { return planner.ProxySpec(cfg, st.Host, digest) }
+		https := planner.WantsHTTPS(cfg, st.Host, st)
+		spec := planner.ProxySpec(cfg, st.Host, "", https)
+		want := func(digest string) planner.ContainerSpec { return planner.ProxySpec(cfg, st.Host, digest, https) }
 		defer delete(groups, k)
 		return claimed(st.Host, k, groups[k], spec.Labels[planner.LabelVersion], want)
 	}

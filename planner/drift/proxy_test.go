@@ -9,7 +9,7 @@ import (
 )
 
 func proxyContainer(cfg *lang.Config, host string) planner.Container {
-	spec := planner.ProxySpec(cfg, host, digest)
+	spec := planner.ProxySpec(cfg, host, digest, false)
 	return planner.Container{ID: "px" + host, Name: spec.Name, Version: spec.Labels[planner.LabelVersion], ConfigHash: spec.ConfigHash,
 		Image: spec.Image, State: "running", Labels: spec.Labels}
 }

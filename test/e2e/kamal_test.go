@@ -155,10 +155,10 @@ type gaps struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 	mu   sync.Mutex
-	seen map[string]*gapHits
+	seen map[string]*hostGaps
 }
 
-type gapHits struct {
+type hostGaps struct {
 	requests, failures int
 	runs               []time.Duration // each run of consecutive failures, first to last failure + 20 ms
 	runStart, last     time.Time
@@ -167,9 +167,9 @@ type gapHits struct {
 }
 
 func startGaps(addrs ...string) *gaps {
-	g := &gaps{stop: make(chan struct{}), seen: map[string]*gapHits{}}
+	g := &gaps{stop: make(chan struct{}), seen: map[string]*hostGaps{}}
 	for _, addr := range addrs {
-		h := &gapHits{}
+		h := &hostGaps{}
 		g.seen[addr] = h
 		g.wg.Add(1)
 		go func() {
@@ -210,14 +210,14 @@ func startGaps(addrs ...string) *gaps {
 	return g
 }
 
-func (h *gapHits) closeRun() {
+func (h *hostGaps) closeRun() {
 	if !h.runStart.IsZero() {
 		h.runs = append(h.runs, h.last.Sub(h.runStart)+20*time.Millisecond)
 		h.runStart = time.Time{}
 	}
 }
 
-func (g *gaps) end() map[string]*gapHits {
+func (g *gaps) end() map[string]*hostGaps {
 	close(g.stop)
 	g.wg.Wait()
 	return g.seen

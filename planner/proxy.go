@@ -135,8 +135,8 @@ func ProxySpec(cfg *lang.Config, host, digest string, https bool) ContainerSpec 
 		ports = append(ports, lang.Port{HostPort: cmp.Or(cfg.Proxy.HTTPSPort, 443), ContainerPort: 443, Protocol: "tcp"})
 	}
 	s := SpecSummary{
-		Digest: digest,
-		Ports:  ports,
+		Digest:  digest,
+		Ports:   ports,
 		Volumes: []string{ProxyVolume},
 		Network: ProxyNetwork,
 		Health: HealthSpec{Kind: HealthCmd, Cmd: []string{"kamal-proxy", "list"}, Interval: proxyHealthInterval,

@@ -64,11 +64,8 @@ func (a *app) logs(ctx context.Context, o logsOptions, target string) error {
 			return err
 		}
 	}
-	if opts.Tail == 0 && opts.Since.IsZero() {
-		opts.Tail = 100
-		if o.follow {
-			opts.Tail = 10
-		}
+	if opts.Since.IsZero() {
+		opts.Tail = defaultTail(opts.Tail, o.follow)
 	}
 	sess, err := a.session(cfg)
 	if err != nil {
@@ -79,14 +76,31 @@ func (a *app) logs(ctx context.Context, o logsOptions, target string) error {
 	if err != nil {
 		return err
 	}
-	if o.follow {
-		err = logs.Follow(ctx, sources, opts, a.Out)
-		if errors.Is(err, context.Canceled) {
-			return exitError{code: 130}
-		}
-		return err
+	return a.showLogs(ctx, sources, opts, o.follow)
+}
+
+// defaultTail is how many lines a log command shows without --lines (or
+// --since): 100, or 10 before following.
+func defaultTail(lines int, follow bool) int {
+	switch {
+	case lines != 0:
+		return lines
+	case follow:
+		return 10
 	}
-	return logs.Collect(ctx, sources, opts, a.Out)
+	return 100
+}
+
+// showLogs prints the sources' logs, or follows them until Ctrl-C (exit 130).
+func (a *app) showLogs(ctx context.Context, sources []logs.Source, opts logs.Options, follow bool) error {
+	if !follow {
+		return logs.Collect(ctx, sources, opts, a.Out)
+	}
+	err := logs.Follow(ctx, sources, opts, a.Out)
+	if errors.Is(err, context.Canceled) {
+		return exitError{code: 130}
+	}
+	return err
 }
 
 // logSources finds, on each host of the role or accessory (or of hosts

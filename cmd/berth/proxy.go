@@ -77,13 +77,7 @@ func (a *app) proxyLogs(ctx context.Context, o proxyLogsOptions) error {
 	if len(o.hosts) > 0 {
 		hosts = o.hosts
 	}
-	opts := logs.Options{Tail: o.lines}
-	if opts.Tail == 0 {
-		opts.Tail = 100
-		if o.follow {
-			opts.Tail = 10
-		}
-	}
+	opts := logs.Options{Tail: defaultTail(o.lines, o.follow)}
 	sess, err := a.session(cfg)
 	if err != nil {
 		return err
@@ -97,14 +91,7 @@ func (a *app) proxyLogs(ctx context.Context, o proxyLogsOptions) error {
 		}
 		sources = append(sources, logs.Source{Host: h, Container: planner.ProxyContainer, ID: planner.ProxyContainer, Docker: d})
 	}
-	if o.follow {
-		err = logs.Follow(ctx, sources, opts, a.Out)
-		if errors.Is(err, context.Canceled) {
-			return exitError{code: 130}
-		}
-		return err
-	}
-	return logs.Collect(ctx, sources, opts, a.Out)
+	return a.showLogs(ctx, sources, opts, o.follow)
 }
 
 type proxyRebootOptions struct {

@@ -128,6 +128,22 @@ debian_image_build() {
 	build_docker push "$ref" >>"$BUILD"/build.log 2>&1 || die "pushing $ref failed (see $BUILD/build.log)"
 }
 
+# debian_images_local: the images in the build daemon too, pulled from the
+# registry when a lab-down took the daemon's store and the registry kept
+# them. A build FROM them then starts from the local image: BuildKit in
+# dockerd reads a plain-http registry over https (see the README, "Building
+# images").
+debian_images_local() {
+	local name ref
+	for name in "${DEBIAN_IMAGES[@]}"; do
+		ref=$REGISTRY/$name:$(debian_tag "$name")
+		build_docker image inspect "$ref" >/dev/null 2>&1 && continue
+		build_docker login --username "$REGISTRY_USER" --password-stdin $REGISTRY \
+			<"$CLIENT"/registry_password >>"$BUILD"/build.log 2>&1 || die "docker login to $REGISTRY failed (see $BUILD/build.log)"
+		build_docker pull -q "$ref" >>"$BUILD"/build.log 2>&1 || die "pulling $ref into the build daemon failed (see $BUILD/build.log)"
+	done
+}
+
 debian_images_up() {
 	local stamp key tarball base name missing=0 start=$SECONDS
 	DEBIAN_SUITE=$(debian_suite)
@@ -137,7 +153,10 @@ debian_images_up() {
 	for name in "${DEBIAN_IMAGES[@]}"; do
 		registry_has "$name:$(debian_tag "$name")" || missing=1
 	done
-	[ $missing = 1 ] || [ "$(cat "$REG_DIR"/debian-images.stamp 2>/dev/null)" != "$stamp" ] || return 0
+	if [ $missing = 0 ] && [ "$(cat "$REG_DIR"/debian-images.stamp 2>/dev/null)" = "$stamp" ]; then
+		debian_images_local
+		return 0
+	fi
 	key=$(debian_rootfs_key)
 	tarball=$LAB_DIR/cache/debian-$DEBIAN_SUITE-$key.tar
 	base=berth-lab/debian:$DEBIAN_SUITE-$key

@@ -160,7 +160,11 @@ func getUp(c *http.Client, addr string) (string, error) {
 	if named {
 		req.Host = name
 	}
-	resp, err := c.Do(req)
+	return bodyOK(c.Do(req))
+}
+
+// bodyOK is the trimmed body of a 200 response, else an error.
+func bodyOK(resp *http.Response, err error) (string, error) {
 	if err != nil {
 		return "", err
 	}

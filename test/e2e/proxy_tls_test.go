@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -52,19 +51,7 @@ func httpsClient(ca []byte, addr string) *http.Client {
 }
 
 func getHTTPS(c *http.Client, name string) (string, error) {
-	resp, err := c.Get(fmt.Sprintf("https://%s:%d/up", name, proxyHTTPSPort))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s", resp.Status)
-	}
-	return strings.TrimSpace(string(b)), nil
+	return bodyOK(c.Get(fmt.Sprintf("https://%s:%d/up", name, proxyHTTPSPort)))
 }
 
 // httpsLoad hits https://NAME:PORT/up through each host every 20 ms.

@@ -38,8 +38,9 @@ func (r *run) installErrorPages(ctx context.Context, d Docker, a planner.Address
 	for _, name := range pages.Names() {
 		files = append(files, dockerapi.File{Path: dir + "/" + name, Mode: 0o644, Data: pages.Files[name]})
 	}
-	if err := d.CopyTo(ctx, planner.ProxyContainer, planner.ProxyConfigDir, files); err != nil {
-		return fmt.Errorf("%s: copy the error pages of %s into %s: %w", a, route.Service, planner.ProxyContainer, err)
+	proxy := r.proxyName(a.Host)
+	if err := d.CopyTo(ctx, proxy, planner.ProxyConfigDir, files); err != nil {
+		return fmt.Errorf("%s: copy the error pages of %s into %s: %w", a, route.Service, proxy, err)
 	}
 	return nil
 }

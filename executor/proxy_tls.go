@@ -34,7 +34,9 @@ func tlsArgs(route *planner.ProxyRoute) []string {
 }
 
 // installTLS copies a route's own certificate (mode 0644) and private key
-// (mode 0600) into the host's proxy volume through the Docker API, before
+// (mode 0600) into the host's proxy volume (berth's, or the kamal-proxy
+// the plan adopted there, whose volume is mounted at the same path)
+// through the Docker API, before
 // kamal-proxy is told to use them. The key is checked against the plan's
 // salted hash; it travels only in the archive upload's request body.
 func (r *run) installTLS(ctx context.Context, d Docker, a planner.Address, route *planner.ProxyRoute) error {
@@ -58,10 +60,11 @@ func (r *run) installTLS(ctx context.Context, d Docker, a planner.Address, route
 		{Path: relToConfig(cert), Mode: 0o644, Data: []byte(tls.Certificate)},
 		{Path: relToConfig(key), Mode: 0o600, Data: []byte(tls.PrivateKey.Value())},
 	}
-	if err := d.CopyTo(ctx, planner.ProxyContainer, planner.ProxyConfigDir, files); err != nil {
-		return fmt.Errorf("%s: copy the certificate of %s into %s: %w", a, route.Service, planner.ProxyContainer, err)
+	proxy := r.proxyName(a.Host)
+	if err := d.CopyTo(ctx, proxy, planner.ProxyConfigDir, files); err != nil {
+		return fmt.Errorf("%s: copy the certificate of %s into %s: %w", a, route.Service, proxy, err)
 	}
-	r.rep.Event(a, "copied the TLS certificate and key of "+route.Service+" into "+planner.ProxyContainer)
+	r.rep.Event(a, "copied the TLS certificate and key of "+route.Service+" into "+proxy)
 	return nil
 }
 

@@ -108,3 +108,40 @@ func TestProxiedErrorPagesCopiedAndSent(t *testing.T) {
 		t.Errorf("deploy %q", argv)
 	}
 }
+
+// TestTLSFilesGoIntoTheAdoptedKamalProxy: where the plan adopted Kamal's
+// kamal-proxy, a route's certificate and error pages are copied into it
+// (its volume is mounted at the same path as berth's proxy's), not into a
+// berth-proxy that does not run there.
+func TestTLSFilesGoIntoTheAdoptedKamalProxy(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	f.hosts["h1"].containers["kp1"] = &fakeContainer{id: "kp1", name: planner.KamalProxy, state: "running"}
+	cfg, set := tlsConfig(t, "v2")
+	p := plan(t, f, cfg)
+	var route *planner.ProxyRoute
+	for _, c := range p.Changes {
+		if c.Address.Role == "web" && c.Desired != nil && c.Desired.Proxy != nil {
+			route = c.Desired.Proxy
+		}
+	}
+	if route == nil || route.TLS == nil {
+		t.Fatalf("no TLS route in the plan: %+v", p.Changes)
+	}
+	p.Changes = append(p.Changes, planner.Change{Address: planner.Address{Host: "h1", Proxy: true}, Action: planner.ActionUnchanged,
+		Running: &planner.Container{ID: "kp1", Name: planner.KamalProxy, State: "running", Takeover: "kamal"}})
+	r := newRun(context.Background(), p, cfg, f, Options{})
+	d, _ := f.Docker(context.Background(), "h1")
+	if err := r.installTLS(context.Background(), d, planner.Address{Host: "h1", Role: "web"}, route); err != nil {
+		t.Fatal(err)
+	}
+	var copied []string
+	for path, file := range f.hosts["h1"].files {
+		copied = append(copied, path)
+		if strings.HasSuffix(path, ".key") && (!strings.HasPrefix(path, planner.KamalProxy+":") || string(file.Data) != string(set.Key)) {
+			t.Errorf("the key went to %s", path)
+		}
+	}
+	if len(copied) != 2 {
+		t.Errorf("copied %v, want the certificate and the key in %s", copied, planner.KamalProxy)
+	}
+}

@@ -64,7 +64,7 @@ func (l *loader) decodeTLSBlock(b *hcl.Block) *ProxyTLS {
 	l.diags = append(l.diags, diags...)
 	at := content.Attributes
 	t := &ProxyTLS{}
-	cert, ok := l.str(at["certificate"])
+	cert, ok := l.certificate(at["certificate"])
 	if !ok {
 		return nil
 	}
@@ -90,6 +90,19 @@ func (l *loader) decodeTLSBlock(b *hcl.Block) *ProxyTLS {
 		}
 	}
 	return t
+}
+
+// certificate reads the certificate: a string, usually file("..."), or,
+// read like a secret, env("NAME"), secret_cmd(...) or secrets_file(...)
+// (Kamal keeps the certificate with its key in .kamal/secrets). A
+// certificate is no secret, but one read that way is kept out of output
+// all the same.
+func (l *loader) certificate(a *hcl.Attribute) (string, bool) {
+	if a != nil && secretSource(a.Expr) {
+		s, ok := l.secret(a)
+		return s.Value(), ok && s.Value() != ""
+	}
+	return l.str(a)
 }
 
 // canonicalHost sets p.CanonicalHost: one of the route's host names,

@@ -110,3 +110,22 @@ func TestProxyTLSKeyMismatch(t *testing.T) {
 		t.Errorf("the key is in a diagnostic: %q", msg)
 	}
 }
+
+// TestProxyTLSCertificateFromEnv: the certificate may be read like a
+// secret (Kamal keeps it with its key in .kamal/secrets), in validate mode
+// too, where the variable is not set.
+func TestProxyTLSCertificateFromEnv(t *testing.T) {
+	hcl := strings.Replace(tlsConfig, `file("shop.pem")`, `env("SHOP_TLS_CERT")`, 1)
+	dir, set := writeTLSConfig(t, hcl)
+	cfg := loadValid(t, Options{Dir: dir, Environ: []string{"SHOP_TLS_KEY=" + string(set.Key), "SHOP_TLS_CERT=" + string(set.Cert)}})
+	if tls := cfg.Roles[0].Proxy.TLS; tls == nil || tls.Certificate != string(set.Cert) {
+		t.Errorf("web TLS = %+v", tls)
+	}
+	if res := Load(context.Background(), Options{Dir: dir, Validate: true}); res.Diags.HasErrors() {
+		t.Errorf("validate without the variables: %s", res.Diags.Error())
+	}
+	res := Load(context.Background(), Options{Dir: dir, Environ: []string{"SHOP_TLS_KEY=" + string(set.Key), "SHOP_TLS_CERT=hello"}})
+	if !strings.Contains(res.Diags.Error(), "Invalid certificate") {
+		t.Errorf("a certificate that is no PEM: %q", res.Diags.Error())
+	}
+}

@@ -67,7 +67,7 @@ that the first berth apply replaces Kamal's running containers.`,
 }
 
 func (a *app) importKamal(ctx context.Context, o importOptions) error {
-	res, err := kamal.Import(kamal.Options{File: o.file, Destination: a.destination, Reserved: o.reserved, VersionVariable: !inGit(o.out)})
+	res, err := kamal.Import(kamal.Options{File: o.file, Destination: a.destination, Reserved: o.reserved, Out: o.out, VersionVariable: !inGit(o.out)})
 	if err != nil {
 		return err
 	}

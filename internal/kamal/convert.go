@@ -21,6 +21,10 @@ type Options struct {
 	// Reserved are names an alias may not take (berth's own commands); an
 	// alias of Kamal's with one of them is imported as kamal-NAME.
 	Reserved []string
+	// Out is the folder berth.hcl is written to ("" = the current one):
+	// the paths Kamal takes from the app's root (builder.context,
+	// error_pages_path) are written relative to it.
+	Out string
 	// VersionVariable declares a variable "version" (the image tag to
 	// deploy), for a directory outside git, where berth, like Kamal, would
 	// take the version from git HEAD.
@@ -156,6 +160,7 @@ func (c *conv) serviceBlock(body *hclwrite.Body, root *obj, name string) {
 	blk := body.AppendNewBlock("service", []string{name})
 	b := blk.Body()
 	attr(b, "image", c.str(c.image))
+	c.build(b, root)
 	if v := root.get("require_destination"); v != nil {
 		if s, _ := scalar(v); s == "true" && c.opts.Destination == "" {
 			attr(b, "require_destination", "true")

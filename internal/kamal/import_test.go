@@ -21,28 +21,35 @@ var importCases = []struct {
 	unmapped                []string // keys the report must name
 	warnings                []string
 }{
-	{name: "list", file: "testdata/list/config/deploy.yml", unmapped: []string{"builder"}},
+	{name: "list", file: "testdata/list/config/deploy.yml", },
 	{name: "full", file: "testdata/full/config/deploy.yml",
-		unmapped: []string{"builder", "asset_path", "hooks_path", "error_pages_path", "minimum_version", "proxy.ssl",
-			"proxy.forward_headers", "proxy.buffering", "proxy.response_timeout", "accessories.db.files",
+		unmapped: []string{"asset_path", "hooks_path", "minimum_version", "accessories.db.files", "builder.cache",
 			"servers.cron.asset_path", "servers.web.options.gpus", "env.tags.edge", "aliases.whoami", "boot.wait", "ssh.log_level"},
-		warnings: []string{`<%= ENV["APP_HOST"] %>`, "aliases.logs", "accessories.redis.image", "x-common-labels"}},
+		warnings: []string{`<%= ENV["APP_HOST"] %>`, "aliases.logs", "builder.arch", "accessories.redis.image", "x-common-labels"}},
 	{name: "full-staging", file: "testdata/full/config/deploy.yml", destination: "staging",
-		unmapped: []string{"builder", "accessories.db.files"}},
+		unmapped: []string{"accessories.db.files"}},
 	{name: "lab", file: "testdata/lab/config/deploy.yml"},
 }
 
 func TestImportValidatesAndIsFormatted(t *testing.T) {
 	for _, tc := range importCases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Import(Options{File: tc.file, Destination: tc.destination, Reserved: []string{"logs", "status"}})
+			// berth.hcl goes into the app's root, next to config/, as
+			// berth import kamal writes it there by default.
+			res, err := Import(Options{File: tc.file, Destination: tc.destination, Reserved: []string{"logs", "status"},
+				Out: filepath.Dir(filepath.Dir(tc.file))})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got, _ := lang.Format(res.HCL, "berth.hcl"); !bytes.Equal(got, res.HCL) {
 				t.Errorf("the output is not fmt-clean:\n%s", res.HCL)
 			}
+			// The app's folder (its Dockerfile, error pages) in a git
+			// checkout, with berth.hcl.
 			dir := gitDir(t)
+			if err := os.CopyFS(dir, os.DirFS(filepath.Dir(filepath.Dir(tc.file)))); err != nil {
+				t.Fatal(err)
+			}
 			if err := os.WriteFile(filepath.Join(dir, "berth.hcl"), res.HCL, 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -56,17 +56,13 @@ func (c *conv) roleProxy(b *hclwrite.Body, r roleDecl, ro *obj, top *yaml.Node) 
 		})
 	}
 	c.timeouts(pb)
-	if v, _ := scalar(p.get("ssl")); v != "false" {
-		p.used["ssl"] = false // noted below: TLS is not there yet
+	c.routeTLS(pb, p)
+	c.routeOptions(pb, p)
+	if v, ok := scalar(c.root.get("error_pages_path")); ok {
+		attr(pb, "error_pages", quote(c.contextDir(v)))
 	}
 	c.rest(pb, p, map[string]string{
-		"ssl":              "TLS in berth's proxy is being built; until then terminate TLS in front of the hosts (a load balancer) or keep this route on Kamal",
-		"ssl_redirect":     "comes with TLS",
-		"forward_headers":  "berth's proxy routes do not set forward_headers yet (kamal-proxy's default: forward them only without TLS)",
-		"buffering":        "berth's proxy routes use kamal-proxy's default buffering",
-		"response_timeout": "berth's proxy routes use kamal-proxy's default response timeout (30s)",
-		"logging":          "berth's proxy logs with kamal-proxy's defaults",
-		"run":              "set the proxy's image and port in the top-level proxy block",
+		"run": "set the proxy's image and ports in the top-level proxy block",
 	})
 }
 

@@ -234,10 +234,9 @@ func (c *conv) variables(body *hclwrite.Body) {
 // knownUnmapped say why the top-level keys berth has no feature for are
 // not imported.
 var knownUnmapped = map[string]string{
-	"builder":           "berth builds no image yet (a build block is coming); build and push with `docker build` in CI",
 	"asset_path":        "berth does not bridge assets between versions",
 	"hooks_path":        "berth's hooks are .berth/hooks (pre-plan, pre-apply, post-barrier, post-apply, post-failure): move the scripts",
-	"error_pages_path":  "berth's proxy shows kamal-proxy's own error pages",
+	"error_pages_path":  "no role runs behind the proxy, where berth shows error pages",
 	"secrets_path":      "berth reads secrets from the environment, secrets_file() or secret_cmd()",
 	"minimum_version":   "a Kamal version check",
 	"allow_empty_roles": "every berth role has hosts",

@@ -3,6 +3,9 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/berth-sh/berth/internal/testcert"
 )
 
 // kamalApp starts, by hand over SSH, what Kamal 2 would run for service:
@@ -19,14 +24,25 @@ import (
 // network "kamal", version k1. It returns the Kamal configuration of it.
 func kamalApp(t *testing.T, l *LabEnv, service string) string {
 	t.Helper()
-	return kamalAppOn(t, l, service, false)
+	return kamalAppOn(t, l, service, kamalShape{})
 }
 
-// kamalAppOn is kamalApp; with proxied, web runs behind Kamal's proxy
+// kamalShape is how kamalAppOn runs web: proxied, behind Kamal's proxy
 // (container kamal-proxy on network kamal, publishing port 80, its route
-// SERVICE-web deployed as Kamal deploys it) instead of publishing port 80.
-func kamalAppOn(t *testing.T, l *LabEnv, service string, proxied bool) string {
+// SERVICE-web deployed as Kamal deploys it) instead of publishing port 80;
+// with tls too, the route has HTTPS for tlsName with that certificate
+// (kamal-proxy publishes its 443 on proxyHTTPSPort), as Kamal's
+// `ssl: {certificate_pem, private_key_pem}` deploys it.
+type kamalShape struct {
+	proxied bool
+	tls     *testcert.Set
+	tlsName string
+}
+
+// kamalAppOn is kamalApp in the shape s.
+func kamalAppOn(t *testing.T, l *LabEnv, service string, s kamalShape) string {
 	t.Helper()
+	proxied := s.proxied
 	t.Cleanup(func() {
 		for _, h := range []string{"h1", "h2", "h3"} {
 			cmd := fmt.Sprintf("docker ps -aq --filter label=service=%[1]s | xargs -r docker rm -f >/dev/null; docker ps -aq --filter label=service=%[1]s-cache | xargs -r docker rm -f >/dev/null; docker rm -f kamal-proxy >/dev/null 2>&1; docker volume rm kamal-proxy-config >/dev/null 2>&1; docker network rm kamal >/dev/null 2>&1; true", shellQuote(service))
@@ -50,35 +66,57 @@ func kamalAppOn(t *testing.T, l *LabEnv, service string, proxied bool) string {
 	for _, h := range []string{"h1", "h2"} {
 		if proxied {
 			l.Pull(t, h, proxyImage)
-			run(h, "kamal-proxy", "-p 80:80 -v kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy", proxyImage)
+			run(h, "kamal-proxy", fmt.Sprintf("-p 80:80 -p %d:443 -v kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy", proxyHTTPSPort), proxyImage)
 		}
 		run(h, service+"-web-k1", role("web"), web)
 		if proxied {
-			l.MustSSH(t, h, fmt.Sprintf("docker exec kamal-proxy kamal-proxy deploy %[1]s-web --target $(docker ps -q --filter name=^%[1]s-web-k1$):8080 --health-check-path /up --deploy-timeout 20s >/dev/null", service))
+			l.MustSSH(t, h, fmt.Sprintf("docker exec kamal-proxy kamal-proxy deploy %[1]s-web --target $(docker ps -q --filter name=^%[1]s-web-k1$):8080 --health-check-path /up --deploy-timeout 20s%[2]s >/dev/null", service, kamalTLS(t, l, h, service, s)))
 		}
 	}
 	run("h3", service+"-worker-k1", role("worker"), img+" /app work")
 	l.Pull(t, "h3", Registry+"/cache:7")
 	run("h3", service+"-cache", "--label service="+service+"-cache", "-p 6379:6379 "+Registry+"/cache:7")
-	return kamalYML(t, l, service, proxied)
+	return kamalYML(t, l, service, s)
+}
+
+// kamalTLS copies the certificate and key of s into kamal-proxy on host,
+// where Kamal keeps them, and returns the route's TLS flags ("" without).
+func kamalTLS(t *testing.T, l *LabEnv, host, service string, s kamalShape) string {
+	t.Helper()
+	if s.tls == nil {
+		return ""
+	}
+	dir := "/home/kamal-proxy/.config/kamal-proxy/kamal-tls-" + service // in kamal-proxy's volume
+	tmp := "/tmp/" + service + "-tls"
+	l.MustSSH(t, host, fmt.Sprintf("rm -rf %[1]s && mkdir -p %[1]s && printf '%%s' %[2]s >%[1]s/cert.pem && printf '%%s' %[3]s >%[1]s/key.pem && chmod 755 %[1]s && chmod 644 %[1]s/*.pem && docker cp %[1]s kamal-proxy:%[4]s && rm -rf %[1]s",
+		tmp, shellQuote(string(s.tls.Cert)), shellQuote(string(s.tls.Key)), dir))
+	return fmt.Sprintf(" --host %s --tls --tls-certificate-path %[2]s/cert.pem --tls-private-key-path %[2]s/key.pem", s.tlsName, dir)
 }
 
 // kamalYML is the Kamal configuration of what kamalAppOn starts.
-func kamalYML(t *testing.T, l *LabEnv, service string, proxied bool) string {
+func kamalYML(t *testing.T, l *LabEnv, service string, s kamalShape) string {
 	t.Helper()
 	webAccess := `
     proxy: false
     options:
       publish: "80:8080"`
-	if proxied {
+	if s.proxied {
 		webAccess = ""
+	}
+	proxyTLS := ""
+	if s.tls != nil {
+		proxyTLS = fmt.Sprintf(`
+  host: %s
+  ssl:
+    certificate_pem: KTLS_CERT
+    private_key_pem: KTLS_KEY`, s.tlsName)
 	}
 	return fmt.Sprintf(`service: %[1]s
 image: app
 proxy:
   app_port: 8080
   healthcheck:
-    path: /up
+    path: /up%[9]s
 deploy_timeout: 20
 drain_timeout: 5
 servers:
@@ -103,7 +141,7 @@ ssh:
   config: ssh_config
 builder:
   arch: amd64
-`, service, l.Host(t, "h1").Addr, l.Host(t, "h2").Addr, l.Host(t, "h3").Addr, Registry, l.RegistryUser, l.KeyPath, webAccess)
+`, service, l.Host(t, "h1").Addr, l.Host(t, "h2").Addr, l.Host(t, "h3").Addr, Registry, l.RegistryUser, l.KeyPath, webAccess, proxyTLS)
 }
 
 // importKamal writes config/deploy.yml and an OpenSSH config that names
@@ -122,19 +160,23 @@ func importKamal(t *testing.T, l *LabEnv, deployYML string) string {
 		}
 	}
 	write("config/deploy.yml", deployYML)
+	// Kamal builds from the app's Dockerfile: the import makes it berth's
+	// build block, and the tests deploy the lab's images with --no-build.
+	write("Dockerfile", "FROM "+Registry+"/app:v1\n")
 	write("ssh_config", "Host *\n  UserKnownHostsFile "+l.KnownHostsPath+"\n")
 	r := l.Berth(t, dir, "import", "kamal")
 	if r.Code != 0 {
 		t.Fatalf("berth import kamal: %s", r)
 	}
-	for _, want := range []string{"builder (config/deploy.yml:", "It validates"} {
-		if !strings.Contains(r.Stdout, want) {
-			t.Errorf("the import's report lacks %q:\n%s", want, r.Stdout)
-		}
+	if !strings.Contains(r.Stdout, "It validates") {
+		t.Errorf("the import's report lacks \"It validates\":\n%s", r.Stdout)
 	}
 	hcl, err := os.ReadFile(filepath.Join(dir, "berth.hcl"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(string(hcl), "  build {\n    context   = \".\"\n    platforms = [\"linux/amd64\"]\n  }") {
+		t.Errorf("Kamal's builder is not the build block:\n%s", hcl)
 	}
 	patched := strings.Replace(string(hcl), `password = env("REGISTRY_PASSWORD")`, "password = env(\"REGISTRY_PASSWORD\")\n  insecure = true", 1)
 	if strings.Contains(patched, "  proxy {") {
@@ -237,7 +279,7 @@ func TestKamalImportTakesOverARunningApp(t *testing.T) {
 	h1, h2 := l.Host(t, "h1").Addr+":80", l.Host(t, "h2").Addr+":80"
 	mustServeOn(t, "v1", h1, h2)
 
-	plan := l.Berth(t, dir, "plan", "--var", "version=v2")
+	plan := l.Berth(t, dir, "plan", "--no-build", "--var", "version=v2")
 	if plan.Code != 0 {
 		t.Fatalf("plan: %s", plan)
 	}
@@ -253,14 +295,14 @@ func TestKamalImportTakesOverARunningApp(t *testing.T) {
 	}
 
 	g := startGaps(h1, h2)
-	r := l.Berth(t, dir, "apply", "--auto-approve", "--var", "version=v2")
+	r := l.Berth(t, dir, "apply", "--auto-approve", "--no-build", "--var", "version=v2")
 	mustServeOn(t, "v2", h1, h2)
 	seen := g.end()
 	if r.Code != 0 {
 		t.Fatalf("apply: %s", r)
 	}
 	for addr, h := range seen {
-		t.Logf("%s: %d requests, %d failed in %d gap(s) %v while the port changed hands, versions %v", addr, h.requests, h.failures, len(h.runs), h.runs, h.versions)
+		t.Logf("%s: %d requests, %d failed in %d gap(s) %v while the port changed hands (%s), versions %v", addr, h.requests, h.failures, len(h.runs), h.runs, strings.Join(h.errors, "; "), h.versions)
 		if len(h.runs) > 1 {
 			t.Errorf("%s: %d gaps %v; the one published-port cut-over makes at most one", addr, len(h.runs), h.runs)
 		}
@@ -287,7 +329,7 @@ func TestKamalImportTakesOverARunningApp(t *testing.T) {
 		t.Errorf("h3: Kamal's accessory %+v, want one, stopped and kept", acc)
 	}
 
-	next := l.Berth(t, dir, "plan", "--detailed-exitcode", "--var", "version=v2")
+	next := l.Berth(t, dir, "plan", "--detailed-exitcode", "--no-build", "--var", "version=v2")
 	if next.Code != 0 {
 		t.Errorf("the next plan is not empty: %s", next)
 	}
@@ -306,11 +348,11 @@ func TestKamalTakeoverThroughKamalProxy(t *testing.T) {
 		}
 	})
 	svc := l.Service(t, "kpx")
-	dir := importKamal(t, l, kamalAppOn(t, l, svc, true))
+	dir := importKamal(t, l, kamalAppOn(t, l, svc, kamalShape{proxied: true}))
 	h1, h2 := l.Host(t, "h1").Addr+":80", l.Host(t, "h2").Addr+":80"
 	mustServeOn(t, "v1", h1, h2)
 
-	plan := l.Berth(t, dir, "plan", "--var", "version=v2")
+	plan := l.Berth(t, dir, "plan", "--no-build", "--var", "version=v2")
 	if plan.Code != 0 {
 		t.Fatalf("plan: %s", plan)
 	}
@@ -325,7 +367,7 @@ func TestKamalTakeoverThroughKamalProxy(t *testing.T) {
 
 	g := startGaps(h1, h2)
 	time.Sleep(300 * time.Millisecond) // the client's warm-up, not synchronisation
-	r := l.Berth(t, dir, "apply", "--auto-approve", "--var", "version=v2")
+	r := l.Berth(t, dir, "apply", "--auto-approve", "--no-build", "--var", "version=v2")
 	mustServeOn(t, "v2", h1, h2)
 	seen := g.end()
 	if r.Code != 0 {
@@ -350,8 +392,98 @@ func TestKamalTakeoverThroughKamalProxy(t *testing.T) {
 			t.Errorf("%s: kamal-proxy is %s", host, out)
 		}
 	}
-	next := l.Berth(t, dir, "plan", "--detailed-exitcode", "--var", "version=v2")
+	next := l.Berth(t, dir, "plan", "--detailed-exitcode", "--no-build", "--var", "version=v2")
 	if next.Code != 0 {
 		t.Errorf("the next plan is not empty: %s", next)
 	}
+}
+
+// TestKamalTakeoverKeepsTLS: Kamal's route has HTTPS with a certificate
+// of its own (ssl: {certificate_pem, private_key_pem}). berth import kamal
+// makes it a tls block reading both from the environment; the takeover
+// copies berth's certificate into the adopted kamal-proxy and moves the
+// route with TLS, so an HTTPS client of each web host every 20 ms sees no
+// failed request, and afterwards the hosts serve berth's certificate.
+func TestKamalTakeoverKeepsTLS(t *testing.T) {
+	l := Lab(t)
+	t.Cleanup(func() {
+		for _, h := range []string{"h1", "h2"} {
+			_, _ = l.SSH(t, h, "docker network rm berth kamal >/dev/null 2>&1; true")
+		}
+	})
+	svc := l.Service(t, "ktls")
+	name := svc + ".test"
+	kamalSet, err := testcert.New(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	berthSet, err := testcert.New(name) // another CA: which certificate a host serves shows who configured it
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := importKamal(t, l, kamalAppOn(t, l, svc, kamalShape{proxied: true, tls: &kamalSet, tlsName: name}))
+	hcl, err := os.ReadFile(filepath.Join(dir, "berth.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`certificate = env("KTLS_CERT")`, `private_key = env("KTLS_KEY")`} {
+		if !strings.Contains(string(hcl), want) {
+			t.Errorf("the import lacks %q:\n%s", want, hcl)
+		}
+	}
+	env := map[string]string{"KTLS_CERT": string(berthSet.Cert), "KTLS_KEY": string(berthSet.Key)}
+	https := []string{fmt.Sprintf("%s:%d", l.Host(t, "h1").Addr, proxyHTTPSPort), fmt.Sprintf("%s:%d", l.Host(t, "h2").Addr, proxyHTTPSPort)}
+	both := append(append([]byte(nil), kamalSet.CA...), berthSet.CA...)
+	for _, addr := range https {
+		if !sameLeaf(servedBy(t, addr, name, both), kamalSet.Cert) {
+			t.Fatalf("%s: before the takeover the route does not serve Kamal's certificate", addr)
+		}
+	}
+
+	end := httpsLoad(both, name, https...)
+	time.Sleep(300 * time.Millisecond) // the load's warm-up, not synchronisation
+	r := l.BerthEnv(t, dir, env, "apply", "--auto-approve", "--no-build", "--var", "version=v2")
+	time.Sleep(300 * time.Millisecond)
+	seen := end()
+	if r.Code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	if strings.Contains(r.Stdout+r.Stderr, "PRIVATE KEY") {
+		t.Errorf("the private key is in the apply's output")
+	}
+	for addr, h := range seen {
+		t.Logf("%s: %d HTTPS requests, %d failed, versions %v", addr, h.requests, h.failures, h.versions)
+		if h.failures > 0 || h.requests < 20 || len(h.versions) == 0 || h.versions[len(h.versions)-1] != "v2" {
+			t.Errorf("%s: %d of %d HTTPS requests failed (%s), versions %v; want none failed, v2 at the end", addr, h.failures, h.requests, strings.Join(h.errors, "; "), h.versions)
+		}
+	}
+	for _, addr := range https {
+		if got := servedBy(t, addr, name, both); !sameLeaf(got, berthSet.Cert) {
+			t.Errorf("%s: after the takeover the route does not serve the certificate berth was given", addr)
+		}
+	}
+	next := l.BerthEnv(t, dir, env, "plan", "--detailed-exitcode", "--no-build", "--var", "version=v2")
+	if next.Code != 0 {
+		t.Errorf("the next plan is not empty: %s", next)
+	}
+}
+
+// servedBy is the leaf certificate (DER) that addr serves for name, to a
+// client trusting the CAs in ca.
+func servedBy(t *testing.T, addr, name string, ca []byte) string {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	conn, err := tls.Dial("tcp", addr, &tls.Config{ServerName: name, RootCAs: pool})
+	if err != nil {
+		t.Fatalf("%s: TLS: %v", addr, err)
+	}
+	defer conn.Close()
+	return string(conn.ConnectionState().PeerCertificates[0].Raw)
+}
+
+// sameLeaf reports whether der is the first certificate of the PEM chain.
+func sameLeaf(der string, chain []byte) bool {
+	b, _ := pem.Decode(chain)
+	return b != nil && string(b.Bytes) == der
 }

@@ -21,7 +21,7 @@ var importCases = []struct {
 	unmapped                []string // keys the report must name
 	warnings                []string
 }{
-	{name: "list", file: "testdata/list/config/deploy.yml", },
+	{name: "list", file: "testdata/list/config/deploy.yml"},
 	{name: "full", file: "testdata/full/config/deploy.yml",
 		unmapped: []string{"asset_path", "hooks_path", "minimum_version", "accessories.db.files", "builder.cache",
 			"servers.cron.asset_path", "servers.web.options.gpus", "env.tags.edge", "aliases.whoami", "boot.wait", "ssh.log_level"},

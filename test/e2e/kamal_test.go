@@ -232,7 +232,7 @@ func startGaps(addrs ...string) *gaps {
 				now := time.Now()
 				if err != nil {
 					h.failures++
-					if len(h.errors) < 5 {
+					if len(h.errors) < 12 {
 						h.errors = append(h.errors, now.Format("15:04:05.000")+" "+err.Error())
 					}
 					if h.runStart.IsZero() {

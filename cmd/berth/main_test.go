@@ -13,12 +13,10 @@ import (
 	"maps"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,9 +30,10 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		// berth as main runs it: an interrupt or SIGTERM cancels the run.
+		// berth as main runs it: an interrupt, SIGTERM or SIGHUP cancels
+		// the run, SIGPIPE is dropped.
 		"berth": func() {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signals()
 			code := run(ctx, os.Args[1:], stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Environ())
 			stop()
 			os.Exit(code)
@@ -42,7 +41,7 @@ func TestMain(m *testing.M) {
 		// berth that ends its stderr with "exit status N", for scripts
 		// that check a status other than 0 or 1.
 		"berth-status": func() {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signals()
 			code := run(ctx, os.Args[1:], stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Environ())
 			stop()
 			fmt.Fprintf(os.Stderr, "exit status %d\n", code)

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -71,7 +72,7 @@ func WriteFile(path string, p *Plan) error {
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := json.NewEncoder(w).Encode(toFile(p)); err != nil {
+	if err := encodeStreamed(w, toFile(p)); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write plan file %s: %w", path, err)
 	}
@@ -90,6 +91,60 @@ func WriteFile(path string, p *Plan) error {
 		return fmt.Errorf("write plan file %s: %w", path, err)
 	}
 	return nil
+}
+
+// listsTail is how the JSON of a filePlan ends when its three lists are
+// empty: they are its last fields (encoding/json puts the fields of the
+// embedded Plan first).
+const listsTail = `,"hosts":[],"changes":[],"graph":{"steps":[]}}`
+
+// encodeStreamed writes fp as json.Encoder would, but one host, change
+// and step at a time: encoding/json builds a whole value in memory before
+// writing it, which for a plan of 10,000 hosts is a buffer of about
+// 100 MB, grown by doubling, at the moment the plan's own memory is
+// largest.
+func encodeStreamed(w *bufio.Writer, fp filePlan) error {
+	head := fp
+	head.Hosts, head.Changes, head.Graph.Steps = []fileHost{}, []fileChange{}, []fileStep{}
+	b, err := json.Marshal(head)
+	if err != nil {
+		return err
+	}
+	if !bytes.HasSuffix(b, []byte(listsTail)) {
+		return fmt.Errorf("encoding the plan: its lists are not where the writer expects them")
+	}
+	w.Write(b[:len(b)-len(listsTail)])
+	w.WriteString(`,"hosts":`)
+	if err := writeList(w, fp.Hosts); err != nil {
+		return err
+	}
+	w.WriteString(`,"changes":`)
+	if err := writeList(w, fp.Changes); err != nil {
+		return err
+	}
+	w.WriteString(`,"graph":{"steps":`)
+	if err := writeList(w, fp.Graph.Steps); err != nil {
+		return err
+	}
+	_, err = w.WriteString("}}\n")
+	return err
+}
+
+// writeList writes a JSON array element by element (a nil list as [],
+// which the reader takes as it takes null).
+func writeList[T any](w *bufio.Writer, list []T) error {
+	w.WriteByte('[')
+	for i := range list {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		b, err := json.Marshal(&list[i])
+		if err != nil {
+			return err
+		}
+		w.Write(b)
+	}
+	return w.WriteByte(']')
 }
 
 // filePlan is a Plan as its file holds it: the plan's own fields, but for

@@ -48,6 +48,15 @@ func TestPlanFileRoundTrip(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
 	}
+	// Written one element at a time, the file is byte for byte what
+	// encoding/json makes of the whole plan at once.
+	whole, err := json.Marshal(toFile(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != string(whole)+"\n" {
+		t.Errorf("streamed file differs from the whole encoding:\n%s\n%s", b, whole)
+	}
 }
 
 // A 2.0 file (indented, every step with its kind and address, every host

@@ -67,6 +67,12 @@ func New(d Dialer, opts ...Option) *Client {
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
+		// Docker's requests and answers are small, and the connection
+		// under them is an SSH channel in memory: 1 kB buffers instead of
+		// 4 kB save 6 kB per connection, 300 MB on an apply of 10,000
+		// hosts with five roles (five connections each).
+		ReadBufferSize:  1 << 10,
+		WriteBufferSize: 1 << 10,
 	}}
 	return c
 }
@@ -91,7 +97,7 @@ func (c *Client) APIVersion(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", c.wrap("ping", "", unwrapURL(err))
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	drain(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return "", c.wrap("ping", "", &APIError{Status: resp.StatusCode})
@@ -232,13 +238,27 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 	}
 	defer resp.Body.Close()
 	if out == nil || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
-		_, _ = io.Copy(io.Discard, resp.Body)
+		drain(resp.Body)
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("decoding the answer to %s %s: %w", r.method, r.path, err)
 	}
+	drain(resp.Body)
 	return nil
+}
+
+// drain reads what is left of an answer (after its JSON, a newline), up
+// to 64 kB, through a small buffer: a body read to its end gives its
+// connection back to the pool, one closed early closes it. (io.Discard
+// would take an 8 kB buffer.)
+func drain(body io.Reader) {
+	var buf [512]byte
+	for range (64 << 10) / len(buf) {
+		if _, err := body.Read(buf[:]); err != nil {
+			return
+		}
+	}
 }
 
 // wrap names the host, the operation and its object: "host h1: docker start web-1: ...".

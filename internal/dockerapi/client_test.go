@@ -537,6 +537,36 @@ func TestConcurrentRequestsReuseConnections(t *testing.T) {
 	}
 }
 
+// An answer bigger than the connection's buffers, followed by white space
+// (Docker ends its JSON with a newline), still gives the connection back:
+// the JSON decoder stops at the end of the value, and the rest is read.
+func TestBigAnswersKeepTheConnection(t *testing.T) {
+	f := newFakeDaemon(t)
+	var list []map[string]any
+	for i := range 100 {
+		list = append(list, map[string]any{"Id": fmt.Sprintf("%064d", i), "Names": []string{fmt.Sprintf("/c%d", i)},
+			"Labels": map[string]string{"berth.service": "s", "note": strings.Repeat("x", 200)}})
+	}
+	body, _ := json.Marshal(list)
+	f.routes["GET /containers/json"] = func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+		// More than a newline after the JSON (8 kB of white space), so
+		// that the decoder surely stops before the end of the body.
+		w.Write([]byte("\n" + strings.Repeat(" ", 8<<10)))
+	}
+	c, d := newTestClient(t, f)
+	for range 50 {
+		got, err := c.List(context.Background(), nil)
+		if err != nil || len(got) != 100 {
+			t.Fatalf("%d containers, %v", len(got), err)
+		}
+	}
+	if n := d.dials.Load(); n != 1 {
+		t.Fatalf("%d dials for 50 answers of %d kB, one after the other", n, len(body)>>10)
+	}
+}
+
 type failingDialer struct{}
 
 func (failingDialer) DialContext(context.Context, string, string) (net.Conn, error) {

@@ -224,7 +224,7 @@ func (c *Conn) DialContext(ctx context.Context, network, addr string) (net.Conn,
 	if !c.Alive() {
 		return nil, c.lost("forwarding to "+network+" "+addr, c.end.err)
 	}
-	conn, err := c.client.DialContext(ctx, network, addr)
+	conn, err := openChannel(ctx, c.client, network, addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("host %s: forwarding to %s %s: %w", c.host, network, addr, ctx.Err())

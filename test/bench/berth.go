@@ -15,6 +15,7 @@ import (
 type berthRun struct {
 	Wall  time.Duration
 	RSSMB float64 // peak resident set size of the process
+	CPU   float64 // seconds of CPU (user and system) the process used
 	Out   string  // stdout (only when kept) and stderr
 }
 
@@ -38,6 +39,7 @@ func runBerth(ctx context.Context, bin string, env []string, keepOut bool, args 
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.RSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+			r.CPU = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime)).Seconds()
 		}
 	}
 	if err != nil {

@@ -59,7 +59,7 @@ func runSim(ctx context.Context, args []string) error {
 			scen = fmt.Sprintf("sim, %d hosts × %d roles in batches of %d, %s/request", n, shape.roles, shape.batch, *latency)
 		}
 		plan := Row{Order: 200 + 2*i, Scenario: scen, What: "berth plan", Berth: m.plan, ConnsPerHost: median(m.planConns), RSSMB: median(m.planRSS),
-			Note: fmt.Sprintf("plan file %.1f kB per host; %.1f graph edges per host", m.fileBytes/1000/float64(n), m.edges/float64(n))}
+			Note: fmt.Sprintf("plan file %.1f kB per host; %.1f graph edges per host; berth's own CPU %.2f s", m.fileBytes/1000/float64(n), m.edges/float64(n), median(m.planCPU))}
 		// The latency bound: every request waits the latency, and at most
 		// par steps (each a sequence of requests) run at once.
 		p, how := *par, fmt.Sprintf("parallelism %d", *par)
@@ -69,7 +69,7 @@ func runSim(ctx context.Context, args []string) error {
 		bound := m.requests * latency.Seconds() / float64(p)
 		apply := Row{Order: 201 + 2*i, Scenario: scen, What: "berth apply v→v', " + how, Berth: m.apply, ConnsPerHost: median(m.applyConns), RSSMB: median(m.applyRSS),
 			RefName: "throughput bound (requests × latency ÷ parallelism)", Ref: []float64{bound},
-			Note: fmt.Sprintf("%.0f Docker requests and exec commands, %.1f Docker socket connections per host; the barrier opened %.2f s after the first step", m.requests, m.sockets, median(m.barrier))}
+			Note: fmt.Sprintf("%.0f Docker requests and exec commands, %.1f Docker socket connections per host; the barrier opened %.2f s after the first step; berth's own CPU %.2f s", m.requests, m.sockets, median(m.barrier), median(m.applyCPU))}
 		if n == 1000 && shape.roles == 2 && shape.batch == 0 {
 			plan.Target = "< 3 s, 1 conn/host"
 			plan.Met = boolp(median(m.plan) < simPlanTarget.Seconds() && median(m.planConns) == 1)
@@ -85,7 +85,7 @@ func runSim(ctx context.Context, args []string) error {
 		plans = append(plans, median(m.plan))
 		applies = append(applies, median(m.apply))
 		rss = append(rss, median(m.applyRSS))
-		fmt.Fprintf(os.Stderr, "sim %d hosts: plan %.2fs apply %.2fs rss %.0fMB conns/host %.2f/%.2f\n", n, median(m.plan), median(m.apply), median(m.applyRSS), median(m.planConns), median(m.applyConns))
+		fmt.Fprintf(os.Stderr, "sim %d hosts: plan %.2fs (cpu %.2fs, rss %.0fMB) apply %.2fs (cpu %.2fs) rss %.0fMB conns/host %.2f/%.2f\n", n, median(m.plan), median(m.planCPU), median(m.planRSS), median(m.apply), median(m.applyCPU), median(m.applyRSS), median(m.planConns), median(m.applyConns))
 	}
 	inFlight := fmt.Sprint(*par)
 	if *par == 0 {
@@ -146,6 +146,7 @@ type simMeasure struct {
 	plan, apply           []float64
 	planConns, applyConns []float64
 	planRSS, applyRSS     []float64
+	planCPU, applyCPU     []float64 // berth's own CPU seconds
 	barrier               []float64 // from the first step to the barrier opening
 	requests              float64
 	sockets               float64 // Docker socket connections forwarded per host in the last apply
@@ -222,6 +223,8 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 		m.apply = append(m.apply, a.Wall.Seconds())
 		m.planRSS = append(m.planRSS, p.RSSMB)
 		m.applyRSS = append(m.applyRSS, a.RSSMB)
+		m.planCPU = append(m.planCPU, p.CPU)
+		m.applyCPU = append(m.applyCPU, a.CPU)
 		m.planConns = append(m.planConns, float64(h1-h0)/float64(n))
 		m.applyConns = append(m.applyConns, float64(h2-h1)/float64(n))
 	}

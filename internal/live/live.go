@@ -115,22 +115,9 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 	if k != nil {
 		wg.Go(func() { kamal, kamalRoutes, kamalErr = readKamal(ctx, c, host, *k) })
 	}
-	// The two listings go one after the other over one Docker connection:
-	// at the same time they would take two (two SSH channels, two HTTP
-	// connections with their buffers and goroutines), which on a fleet of
-	// 10,000 hosts costs more than the round trip saved.
-	svc, _ := planner.SplitStateName(service)
-	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + svc}})
-	var (
-		proxies  []planner.Container
-		routes   []planner.LiveRoute
-		proxyErr error
-	)
-	if err == nil {
-		proxies, routes, proxyErr = readProxy(ctx, c, host)
-	}
+	list, proxies, routes, err := readLists(ctx, c, host, service)
 	wg.Wait()
-	if err = errors.Join(err, rostErr, proxyErr, kamalErr); err != nil {
+	if err = errors.Join(err, rostErr, kamalErr); err != nil {
 		return planner.HostState{}, err
 	}
 	st := FromSummaries(host, service, list)
@@ -150,6 +137,21 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 	r.seen[host] = seenRoster{service: service, roster: seen}
 	r.mu.Unlock()
 	return st, nil
+}
+
+// readLists lists the service's containers on host, then the host's proxy
+// containers with their routes. The two listings go one after the other
+// over one Docker connection: at the same time they would take two (two
+// SSH channels, two HTTP connections with their buffers and goroutines),
+// which on a fleet of 10,000 hosts costs more than the round trip saved.
+func readLists(ctx context.Context, c *dockerapi.Client, host, service string) ([]dockerapi.ContainerSummary, []planner.Container, []planner.LiveRoute, error) {
+	svc, _ := planner.SplitStateName(service)
+	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + svc}})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	proxies, routes, err := readProxy(ctx, c, host)
+	return list, proxies, routes, err
 }
 
 // Roster is the service's roster as host had it when this reader last read

@@ -17,9 +17,9 @@ import (
 // the Docker daemon's), direct-tcpip for "tcp" ("ip:port"). It does what
 // ssh.Client.Dial does, with one difference measured on big fleets: that
 // one drains each channel's (never used) stderr with io.Copy, which holds
-// an 8 kB buffer for the channel's whole life, 80 MB for a plan of 10,000
-// hosts and five times that for an apply with five roles; here the drain
-// reads through 256 bytes.
+// an 8 kB buffer for the channel's whole life: 80 MB for each Docker
+// connection per host of a 10,000-host fleet (a plan keeps one per host,
+// an apply with five roles five); here the drain reads through 256 bytes.
 //
 // When ctx ends before the host answered, it returns ctx's error and
 // closes the channel once the answer comes.

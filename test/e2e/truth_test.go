@@ -194,11 +194,22 @@ func TestTruthKilledWhileWorkerWaitsForHealth(t *testing.T) {
 // Finding 2: the link of a web host is cut right when its old container is
 // being stopped (the daemon stops it; the reply is lost). berth must look
 // again once it can, bring the old container back, and say only what it saw.
+//
+// The web containers ignore their stop signal, so each stop lasts the
+// stop_timeout of 5s: the link is cut while the daemon is still stopping,
+// however quickly the app would have exited on SIGTERM.
 func TestTruthStopOldReplyLost(t *testing.T) {
 	l := Lab(t)
 	svc := l.Service(t, "stoplost")
-	mustApply(t, l, l.WriteConfig(t, appConfig(l, svc, "v1", "")))
-	dir := l.WriteConfig(t, appConfig(l, svc, "v2", ""))
+	stubborn := func(version string) string {
+		return strings.Replace(appConfig(l, svc, version, ""), "cmd     = [\"/app\", \"serve\"]\n",
+			"cmd     = [\"/app\", \"serve\"]\n  stop_signal = \"SIGWINCH\" # ignored by the app\n", 1)
+	}
+	if !strings.Contains(stubborn("v1"), "SIGWINCH") {
+		t.Fatal("the web role's cmd line moved; the stop signal was not set")
+	}
+	mustApply(t, l, l.WriteConfig(t, stubborn("v1")))
+	dir := l.WriteConfig(t, stubborn("v2"))
 	b := startBerth(t, l, dir, "apply", "--auto-approve")
 	b.waitOutput(t, stepLine("h2/web", "stop_old", "started"), 60*time.Second)
 	restore := cutOff(t, l, "h2")

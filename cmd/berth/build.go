@@ -68,7 +68,7 @@ func (c *buildCmd) run(ctx context.Context, a *app) error {
 func renderBuild(w io.Writer, r imagebuild.Result) error {
 	what := "found in the registry, not built"
 	if r.Built {
-		what = fmt.Sprintf("built (%d steps cached, %d run) and pushed", r.Cached, r.Ran)
+		what = "built (" + imagebuild.StepCounts(r.Cached, r.Ran) + ") and pushed"
 	}
 	_, err := fmt.Fprintf(w, "%s@%s\n  %s\n", r.Ref, r.Digest, what)
 	return err

@@ -97,11 +97,13 @@ func TestScripts(t *testing.T) {
 //	                          ca.crt), for simconfig -proxy-tls
 //	simfiles HOST             print the files copied into HOST's
 //	                          containers ("MODE PATH")
+//	simdockerd HOST PATH      serve HOST's Docker API on the unix socket
+//	                          PATH too, as a local daemon
 var simCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"sim": simCmd, "simconfig": simConfigCmd, "simhost": simHostCmd, "simwait": simWaitCmd,
 	"simps": simPsCmd, "simrun": simRunCmd, "simroute": simRouteCmd, "simnet": simNetCmd, "simlatency": simLatencyCmd,
 	"simapi": simAPICmd, "simroster": simRosterCmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
-	"simcert": simCertCmd, "simfiles": simFilesCmd,
+	"simcert": simCertCmd, "simfiles": simFilesCmd, "simdockerd": simDockerdCmd,
 }
 
 type simKey struct{}
@@ -146,6 +148,10 @@ const (
 //	-login USER         registry username (password: $SIM_REGISTRY_PASSWORD)
 //	-registry-auth basic|bearer
 //	                    the registry asks for RegistryUser, RegistryPassword
+//	-build DIR          a build block with context DIR
+//	-builder HOST       its builder { host }: a sim host's name, or an address
+//	-build-secrets A,B  its secrets, from the environment variables A and B
+//	-build-args K=V,..  its args
 //
 // where says where writeConfig writes berth.hcl and which registry
 // authentication it sets up.
@@ -173,11 +179,22 @@ func configFlags(ts *testscript.TestScript, name string, args []string) (sim.Con
 	fs.StringVar(&o.Service, "service", "", "")
 	fs.StringVar(&w.dir, "dir", "", "")
 	fs.BoolVar(&o.Takeover, "takeover", false, "")
+	fs.StringVar(&o.BuildContext, "build", "", "")
+	fs.StringVar(&o.Builder, "builder", "", "")
+	var secrets, buildArgs string
+	fs.StringVar(&secrets, "build-secrets", "", "")
+	fs.StringVar(&buildArgs, "build-args", "", "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("%s: %v", name, err)
 	}
 	if hosts != "" {
 		o.Hosts = strings.Split(hosts, ",")
+	}
+	if secrets != "" {
+		o.BuildSecrets = strings.Split(secrets, ",")
+	}
+	if buildArgs != "" {
+		o.BuildArgs = strings.Split(buildArgs, ",")
 	}
 	return o, w, fs.Args()
 }
@@ -187,7 +204,8 @@ func configFlags(ts *testscript.TestScript, name string, args []string) (sim.Con
 // and a registry with app:v1, v2, v3, broken and hang (see sim.TagBroken,
 // sim.TagHang) and db:1, for the rest of the script. It writes berth.hcl
 // (service "sim": web on every host, h1 its primary, and a worker), the
-// SSH key and known_hosts into the working directory.
+// SSH key and known_hosts into the working directory, and sets SIM_H1 ..
+// SIM_HN to the hosts' addresses and SIM_REGISTRY to the registry's.
 func simCmd(ts *testscript.TestScript, neg bool, args []string) {
 	o, auth, rest := configFlags(ts, "sim", args)
 	if neg || len(rest) != 1 {
@@ -213,6 +231,11 @@ func simCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	reg.Push("db", "1")
 	reg.Push("kamal-proxy", "v0.9.2")
+	fleet.UseRegistry(reg)
+	for _, h := range fleet.Hosts {
+		ts.Setenv("SIM_"+strings.ToUpper(h.Name), h.Addr()) // SIM_H1=127.0.0.1:PORT
+	}
+	ts.Setenv("SIM_REGISTRY", reg.Host())
 	s.fleet, s.reg, s.dir = fleet, reg, ts.MkAbs(".")
 	if s.identity, s.khts, err = fleet.WriteClientFiles(s.dir); err != nil {
 		ts.Fatalf("sim: %v", err)

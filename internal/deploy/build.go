@@ -75,7 +75,7 @@ func (s *Session) buildDaemon(ctx context.Context, b lang.Builder) (*dockerapi.C
 		host.Name, where = b.Host, "host "+b.Host+" (over SSH)"
 	case b.Host != "":
 		host = sshx.Host{Name: builderHostName, Address: b.Host, User: b.User, Port: b.Port}
-		where = b.Host + " (over SSH)"
+		where = sshTarget(b.User, b.Host, b.Port) + " (over SSH)"
 	default:
 		ep, err := imagebuild.LocateDaemon(s.env.Environ)
 		if err != nil {
@@ -86,7 +86,7 @@ func (s *Session) buildDaemon(ctx context.Context, b lang.Builder) (*dockerapi.C
 			return c, fmt.Sprintf("the Docker daemon at unix://%s (%s)", ep.Socket, ep.From), nil
 		}
 		host = sshx.Host{Name: builderHostName, Address: ep.SSHHost, User: ep.SSHUser, Port: ep.SSHPort}
-		socket, where = ep.Socket, ep.SSHHost+" (over SSH, "+ep.From+")"
+		socket, where = ep.Socket, sshTarget(ep.SSHUser, ep.SSHHost, ep.SSHPort)+" (over SSH, "+ep.From+")"
 	}
 	if host.Address != "" {
 		if err := s.pool.AddHost(host); err != nil {
@@ -102,4 +102,15 @@ func (s *Session) buildDaemon(ctx context.Context, b lang.Builder) (*dockerapi.C
 	}
 	c := dockerapi.New(conn, dockerapi.WithSocket(socket), dockerapi.WithHost(host.Name), dockerapi.WithLogger(s.log))
 	return c, where, nil
+}
+
+// sshTarget is a build machine as the user wrote it: [user@]host[:port].
+func sshTarget(user, host string, port int) string {
+	if user != "" {
+		host = user + "@" + host
+	}
+	if port != 0 {
+		host = fmt.Sprintf("%s:%d", host, port)
+	}
+	return host
 }

@@ -121,7 +121,7 @@ func (b *Builder) build(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("pushing %s: %w", ref, err)
 	}
-	fmt.Fprintf(b.Out, "build: pushed %s (%s; %d steps cached, %d run, %s sent)\n", ref, short(digest), p.Cached, p.Ran, humanBytes(p.Bytes))
+	fmt.Fprintf(b.Out, "build: pushed %s (%s; %s, %s sent)\n", ref, short(digest), StepCounts(p.Cached, p.Ran), humanBytes(p.Bytes))
 	return Result{Ref: ref, Digest: digest, Built: true, Cached: p.Cached, Ran: p.Ran, Bytes: p.Bytes}, nil
 }
 
@@ -182,6 +182,16 @@ func (b *Builder) session(ctx context.Context, name string, secrets map[string]s
 		_ = s.Serve(sctx, conn)
 	}()
 	return s.ID, func() { cancel(); conn.Close(); <-done }, nil
+}
+
+// StepCounts says how many steps came from the cache and how many ran:
+// "1 step cached, 2 run".
+func StepCounts(cached, ran int) string {
+	noun := "steps"
+	if cached == 1 {
+		noun = "step"
+	}
+	return fmt.Sprintf("%d %s cached, %d run", cached, noun, ran)
 }
 
 func short(d string) string {

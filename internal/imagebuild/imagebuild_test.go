@@ -100,6 +100,7 @@ func TestBuildAndPush(t *testing.T) {
 	d := &fakeDaemon{trace: []buildkit.Status{{Vertexes: []buildkit.Vertex{
 		{Digest: "a", Name: "[1/2] RUN make", Started: true, Completed: true, Cached: true},
 		{Digest: "b", Name: "[2/2] COPY . /", Started: true, Completed: true},
+		{Digest: "c", Name: "exporting to image", Started: true, Completed: true}, // shown, not a step
 	}}}}
 	var out bytes.Buffer
 	b := &Builder{Daemon: d, Registry: fakeRegistry{}, Out: &out}
@@ -117,7 +118,7 @@ func TestBuildAndPush(t *testing.T) {
 	if d.opts.Session == "" || d.opts.Args["BUILDKIT_INLINE_CACHE"] != "1" || d.opts.Labels["org.opencontainers.image.version"] != "abc1234" {
 		t.Errorf("options %+v", d.opts)
 	}
-	if !strings.Contains(out.String(), "[1/2] RUN make  CACHED") || !strings.Contains(out.String(), "layer abc pushed (2.0 kB)") {
+	if !strings.Contains(out.String(), "[1/2] RUN make  CACHED") || !strings.Contains(out.String(), "exporting to image  done") || !strings.Contains(out.String(), "layer abc pushed (2.0 kB)") {
 		t.Errorf("progress:\n%s", out.String())
 	}
 }

@@ -107,11 +107,20 @@ func (p *progress) vertex(v buildkit.Vertex) {
 	if internal || v.Error != "" {
 		return
 	}
-	if v.Cached {
-		p.Cached++
+	// Only the Dockerfile's own steps ("[2/3] RUN make", "[builder 1/2]
+	// FROM ...") count; BuildKit's own work, such as "exporting to
+	// image", is shown but is no step of the build.
+	step := strings.HasPrefix(st.name, "[")
+	switch {
+	case v.Cached:
+		if step {
+			p.Cached++
+		}
 		fmt.Fprintf(p.w, "build: %s  CACHED\n", st.name)
-	} else {
-		p.Ran++
+	default:
+		if step {
+			p.Ran++
+		}
 		fmt.Fprintf(p.w, "build: %s  done\n", st.name)
 	}
 }

@@ -53,6 +53,14 @@ type ConfigOptions struct {
 	// ProxyTLS gives the web route the certificate tls.crt and the key
 	// tls.key of the configuration's directory (see `simcert`).
 	ProxyTLS bool
+	// BuildContext gives the service a build block with this context
+	// (relative to the configuration); Builder is its builder's host (a
+	// host of the fleet by name, else an address as written; "" = none,
+	// DOCKER_HOST's daemon), BuildSecrets the names of its secrets, each
+	// read from the environment variable of the same name.
+	BuildContext, Builder string
+	BuildSecrets          []string
+	BuildArgs             []string // "NAME=VALUE"
 }
 
 // WriteConfig writes dir/berth.hcl: a web role with a published port and
@@ -73,7 +81,7 @@ func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 	if o.Takeover {
 		takeover = "  takeover { from = \"kamal\" }\n"
 	}
-	fmt.Fprintf(&b, "service %q {\n  image = %q\n%s}\n\n", o.Service, o.Registry+"/app", takeover)
+	fmt.Fprintf(&b, "service %q {\n  image = %q\n%s%s}\n\n", o.Service, o.Registry+"/app", takeover, f.buildBlock(o))
 	b.WriteString("variable \"version\" {\n  type    = string\n  default = \"v1\"\n}\n\n")
 	fmt.Fprintf(&b, "registry {\n  server   = %q\n  insecure = true\n", o.Registry)
 	if o.RegistryUsername != "" {
@@ -190,4 +198,36 @@ func (f *Fleet) Host(name string) *Host {
 		}
 	}
 	return nil
+}
+
+// buildBlock is the service's build block of o ("" = none).
+func (f *Fleet) buildBlock(o ConfigOptions) string {
+	if o.BuildContext == "" {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "  build {\n    context = %q\n", o.BuildContext)
+	if len(o.BuildArgs) > 0 {
+		b.WriteString("    args = {\n")
+		for _, kv := range o.BuildArgs {
+			k, v, _ := strings.Cut(kv, "=")
+			fmt.Fprintf(&b, "      %s = %q\n", k, v)
+		}
+		b.WriteString("    }\n")
+	}
+	if len(o.BuildSecrets) > 0 {
+		b.WriteString("    secrets = {\n")
+		for _, s := range o.BuildSecrets {
+			fmt.Fprintf(&b, "      %s = env(%q)\n", s, s)
+		}
+		b.WriteString("    }\n")
+	}
+	switch h := f.Host(o.Builder); {
+	case h != nil:
+		fmt.Fprintf(&b, "    builder {\n      host = host.%s\n    }\n", h.Name)
+	case o.Builder != "":
+		fmt.Fprintf(&b, "    builder {\n      host = %q\n    }\n", o.Builder)
+	}
+	b.WriteString("  }\n")
+	return b.String()
 }

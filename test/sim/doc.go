@@ -18,6 +18,15 @@
 // daemon keeps the routes that `kamal-proxy deploy|remove|stop|resume`
 // change in a proxy container, and `kamal-proxy list` prints them.
 //
+// Builds (build.go, buildsession.go, push.go): POST /build?version=2
+// reads the context tar and "runs" its Dockerfile into BuildKit's
+// progress trace, with a build cache per daemon; a step that needs a
+// secret, or a FROM on the fleet's registry that asks for a login, asks
+// the client's build session (POST /session, HTTP/2 gRPC, the sim in the
+// daemon's place); POST /images/NAME/push pushes a built image to the
+// fleet's registry (Fleet.UseRegistry) with the login of X-Registry-Auth.
+// A host's daemon can answer on a local unix socket too (Host.ServeUnix).
+//
 // It does not simulate network faults, slow handshakes or other users of a
 // host; the lab (test/lab) has real hosts for that.
 package sim

@@ -59,6 +59,8 @@ type Docker struct {
 	networks   map[string]bool        // by name (see networks.go)
 	routes     map[string]*proxyRoute // the kamal-proxy routes (see kamalproxy.go)
 	files      map[string]int64       // files copied into containers: path -> mode (see archive.go)
+	buildCache map[string]bool        // cache keys of built steps (see build.go)
+	registry   *Registry              // where pushes go (see push.go); nil = none
 }
 
 func newDocker() *Docker {
@@ -165,6 +167,8 @@ func (d *Docker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.pull(w, q.Get("fromImage"), q.Get("tag"))
 	case path == "/images/json" && r.Method == http.MethodGet:
 		d.listImages(w)
+	case strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/push") && r.Method == http.MethodPost:
+		d.push(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/push"), q.Get("tag"))
 	case strings.HasPrefix(path, "/images/"):
 		d.image(w, r, strings.TrimPrefix(path, "/images/"))
 	case strings.HasPrefix(path, "/networks/"):

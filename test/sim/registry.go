@@ -16,6 +16,7 @@ type Registry struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
 	digests  map[string]string // "name:tag" -> digest
+	blobs    map[string]bool   // layers pushed (see push.go)
 	auth     RegistryAuth
 	requests atomic.Int64
 }
@@ -78,7 +79,7 @@ func (r *Registry) authorized(w http.ResponseWriter, req *http.Request) bool {
 
 // StartRegistry listens on a 127.0.0.1 port.
 func StartRegistry() *Registry {
-	r := &Registry{digests: map[string]string{}}
+	r := &Registry{digests: map[string]string{}, blobs: map[string]bool{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	return r
 }
@@ -131,4 +132,39 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 	if req.Method == http.MethodGet {
 		_, _ = w.Write([]byte(body))
 	}
+}
+
+// pushDigest makes name:tag known with a digest of its own (a built image).
+func (r *Registry) pushDigest(name, tag, digest string) {
+	r.mu.Lock()
+	r.digests[name+":"+tag] = digest
+	r.mu.Unlock()
+}
+
+// has reports whether name:tag was pushed.
+func (r *Registry) has(name, tag string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.digests[name+":"+tag]
+	return ok
+}
+
+// addBlob records a pushed layer; false if the registry had it.
+func (r *Registry) addBlob(layer string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.blobs[layer] {
+		return false
+	}
+	r.blobs[layer] = true
+	return true
+}
+
+// accepts reports whether a login would do for the registry (any, when
+// it asks for none).
+func (r *Registry) accepts(user, pass string) bool {
+	r.mu.Lock()
+	a := r.auth
+	r.mu.Unlock()
+	return a.Username == "" || user == a.Username && pass == a.Password
 }

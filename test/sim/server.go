@@ -95,9 +95,11 @@ type Host struct {
 	unknown []string          // exec commands not simulated
 	conns   map[*ssh.ServerConn]bool
 	raws    map[net.Conn]bool // connections held without a handshake (FaultSilent)
-	done    bool
-	fault   Fault
-	quit    chan struct{} // closed by close
+	// sessions are the build sessions open on the host (buildsession.go).
+	sessions map[string]*buildSession
+	done     bool
+	fault    Fault
+	quit     chan struct{} // closed by close
 }
 
 // Fault is how a host misbehaves, set with Host.SetFault.
@@ -487,9 +489,16 @@ func (h *Host) forward(nc ssh.NewChannel, addr string) {
 	}
 }
 
+// dockerConn is a connection to the Docker socket: a forwarded SSH
+// channel, or a unix socket connection (ServeUnix).
+type dockerConn interface {
+	io.ReadWriteCloser
+	CloseWrite() error
+}
+
 // serveDocker answers HTTP/1.1 requests on one forwarded connection until
 // the client closes it.
-func (h *Host) serveDocker(ch ssh.Channel) {
+func (h *Host) serveDocker(ch dockerConn) {
 	defer ch.Close()
 	br := bufio.NewReader(ch)
 	bw := bufio.NewWriter(ch)
@@ -503,8 +512,18 @@ func (h *Host) serveDocker(ch ssh.Channel) {
 			h.serveAttach(ch, br, bw, id)
 			return
 		}
+		p := apiPath(req)
+		if p == "/session" && req.Method == http.MethodPost {
+			h.openBuildSession(ch, br, bw, req)
+			return
+		}
 		rec := httptest.NewRecorder()
-		h.Docker.ServeHTTP(rec, req)
+		if p == "/build" && req.Method == http.MethodPost {
+			rec.Header().Set("Api-Version", h.Docker.APIVersion())
+			h.build(rec, req)
+		} else {
+			h.Docker.ServeHTTP(rec, req)
+		}
 		_, _ = io.Copy(io.Discard, req.Body)
 		_ = req.Body.Close()
 		resp := rec.Result()
@@ -520,15 +539,20 @@ func (h *Host) serveDocker(ch ssh.Channel) {
 	}
 }
 
-// attachPath reports whether req is POST /containers/ID/attach, and ID.
-func attachPath(req *http.Request) (string, bool) {
+// apiPath is req's path without its "/v1.NN" prefix.
+func apiPath(req *http.Request) string {
 	path := req.URL.Path
 	if strings.HasPrefix(path, "/v1.") {
 		if i := strings.Index(path[1:], "/"); i >= 0 {
 			path = path[i+1:]
 		}
 	}
-	rest, ok := strings.CutPrefix(path, "/containers/")
+	return path
+}
+
+// attachPath reports whether req is POST /containers/ID/attach, and ID.
+func attachPath(req *http.Request) (string, bool) {
+	rest, ok := strings.CutPrefix(apiPath(req), "/containers/")
 	id, isAttach := strings.CutSuffix(rest, "/attach")
 	return id, ok && isAttach && req.Method == http.MethodPost && !strings.Contains(id, "/")
 }
@@ -537,7 +561,7 @@ func attachPath(req *http.Request) (string, bool) {
 // container: once the container starts it runs the container's program
 // with what the client sends as stdin (up to its end of writing, when
 // the container keeps stdin open), writes the output and closes.
-func (h *Host) serveAttach(ch ssh.Channel, br *bufio.Reader, bw *bufio.Writer, id string) {
+func (h *Host) serveAttach(ch dockerConn, br *bufio.Reader, bw *bufio.Writer, id string) {
 	c, started, ok := h.Docker.attach(id)
 	if !ok {
 		_, _ = bw.WriteString("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n")

@@ -114,6 +114,7 @@ type simState struct {
 	reg            *sim.Registry
 	dir            string
 	identity, khts string
+	localPort      int // of -local-registry
 }
 
 func state(ts *testscript.TestScript) *simState {
@@ -152,10 +153,14 @@ const (
 //	-builder HOST       its builder { host }: a sim host's name, or an address
 //	-build-secrets A,B  its secrets, from the environment variables A and B
 //	-build-args K=V,..  its args
+//	-local-registry     registry { local = true } on a free port
 //
 // where says where writeConfig writes berth.hcl and which registry
 // authentication it sets up.
-type where struct{ auth, dir string }
+type where struct {
+	auth, dir string
+	local     bool // registry { local = true } on a free port (the same for the whole script)
+}
 
 func configFlags(ts *testscript.TestScript, name string, args []string) (sim.ConfigOptions, where, []string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -184,6 +189,7 @@ func configFlags(ts *testscript.TestScript, name string, args []string) (sim.Con
 	var secrets, buildArgs string
 	fs.StringVar(&secrets, "build-secrets", "", "")
 	fs.StringVar(&buildArgs, "build-args", "", "")
+	fs.BoolVar(&w.local, "local-registry", false, "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("%s: %v", name, err)
 	}
@@ -264,6 +270,12 @@ func writeConfig(ts *testscript.TestScript, s *simState, o sim.ConfigOptions, w 
 		o.ProxyJump = h.Addr()
 	}
 	o.Registry, o.Identity, o.KnownHosts = s.reg.Host(), s.identity, s.khts
+	if w.local {
+		if s.localPort == 0 {
+			s.localPort = freePort(ts)
+		}
+		o.LocalRegistry = s.localPort
+	}
 	dir := s.dir
 	if w.dir != "" {
 		dir = filepath.Join(s.dir, w.dir)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net"
+
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -16,4 +18,14 @@ func simDockerdCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("simdockerd: %v", err)
 	}
 	ts.Defer(stop)
+}
+
+// freePort is a loopback TCP port nothing listens on now.
+func freePort(ts *testscript.TestScript) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ts.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

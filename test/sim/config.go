@@ -61,6 +61,9 @@ type ConfigOptions struct {
 	BuildContext, Builder string
 	BuildSecrets          []string
 	BuildArgs             []string // "NAME=VALUE"
+	// LocalRegistry, when not 0, is `registry { local = true }` on this
+	// port instead of the fleet's registry.
+	LocalRegistry int
 }
 
 // WriteConfig writes dir/berth.hcl: a web role with a published port and
@@ -83,7 +86,11 @@ func (f *Fleet) WriteConfig(dir string, o ConfigOptions) error {
 	}
 	fmt.Fprintf(&b, "service %q {\n  image = %q\n%s%s}\n\n", o.Service, o.Registry+"/app", takeover, f.buildBlock(o))
 	b.WriteString("variable \"version\" {\n  type    = string\n  default = \"v1\"\n}\n\n")
-	fmt.Fprintf(&b, "registry {\n  server   = %q\n  insecure = true\n", o.Registry)
+	if o.LocalRegistry != 0 {
+		fmt.Fprintf(&b, "registry {\n  local = true\n  port  = %d\n", o.LocalRegistry)
+	} else {
+		fmt.Fprintf(&b, "registry {\n  server   = %q\n  insecure = true\n", o.Registry)
+	}
 	if o.RegistryUsername != "" {
 		fmt.Fprintf(&b, "  username = %q\n  password = env(\"SIM_REGISTRY_PASSWORD\")\n", o.RegistryUsername)
 	}

@@ -60,7 +60,10 @@ type Docker struct {
 	routes     map[string]*proxyRoute // the kamal-proxy routes (see kamalproxy.go)
 	files      map[string]int64       // files copied into containers: path -> mode (see archive.go)
 	buildCache map[string]bool        // cache keys of built steps (see build.go)
-	registry   *Registry              // where pushes go (see push.go); nil = none
+	// loopback reaches 127.0.0.1:PORT as the daemon would (forwards.go):
+	// from a local daemon directly, else through the client's forward.
+	loopback func(local bool, port uint32) *http.Client
+	registry *Registry // where pushes go (see push.go); nil = none
 }
 
 func newDocker() *Docker {
@@ -164,7 +167,7 @@ func (d *Docker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id, op, _ := strings.Cut(strings.TrimPrefix(path, "/exec/"), "/")
 		d.exec(w, r, id, op)
 	case path == "/images/create" && r.Method == http.MethodPost:
-		d.pull(w, q.Get("fromImage"), q.Get("tag"))
+		d.pull(w, r, q.Get("fromImage"), q.Get("tag"))
 	case path == "/images/json" && r.Method == http.MethodGet:
 		d.listImages(w)
 	case strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/push") && r.Method == http.MethodPost:
@@ -614,7 +617,7 @@ func frame(stream byte, s string) []byte {
 	return b
 }
 
-func (d *Docker) pull(w http.ResponseWriter, repo, tag string) {
+func (d *Docker) pull(w http.ResponseWriter, r *http.Request, repo, tag string) {
 	if repo == "" {
 		apiError(w, http.StatusBadRequest, "fromImage is required")
 		return
@@ -623,7 +626,11 @@ func (d *Docker) pull(w http.ResponseWriter, repo, tag string) {
 	if strings.HasPrefix(tag, "sha256:") {
 		ref = repo + "@" + tag
 	} else if tag == "" {
-		ref = repo + ":latest"
+		ref, tag = repo+":latest", "latest"
+	}
+	if err := d.pullLoopback(r, repo, tag); err != nil {
+		apiError(w, http.StatusNotFound, err.Error())
+		return
 	}
 	d.addImageLocked(ref)
 	w.Header().Set("Content-Type", "application/json")

@@ -3,6 +3,7 @@ package sim
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -97,6 +98,7 @@ type Host struct {
 	raws    map[net.Conn]bool // connections held without a handshake (FaultSilent)
 	// sessions are the build sessions open on the host (buildsession.go).
 	sessions map[string]*buildSession
+	forwards map[uint32]*remoteForward // loopback ports forwarded to clients (forwards.go)
 	done     bool
 	fault    Fault
 	quit     chan struct{} // closed by close
@@ -237,6 +239,7 @@ func (f *Fleet) startHost(name string, i int) (*Host, error) {
 	h := &Host{Name: name, IP: "127.0.0.1", Docker: newDocker(), fleet: f,
 		hostKey: signer.PublicKey(), roster: map[string]string{}, conns: map[*ssh.ServerConn]bool{},
 		raws: map[net.Conn]bool{}, quit: make(chan struct{})}
+	h.Docker.loopback = h.loopbackClient
 	if f.shared != nil {
 		h.IP, h.Port = sharedIP(i), f.shared.Addr().(*net.TCPAddr).Port
 		f.byIP[h.IP] = h
@@ -430,7 +433,7 @@ func (h *Host) serveConn(raw net.Conn) {
 		h.mu.Unlock()
 		_ = sc.Close()
 	}()
-	go ssh.DiscardRequests(reqs)
+	go h.globalRequests(sc, reqs)
 	var wg sync.WaitGroup
 	for nc := range chans {
 		switch nc.ChannelType() {
@@ -508,6 +511,9 @@ func (h *Host) serveDocker(ch dockerConn) {
 			return
 		}
 		h.fleet.sleep()
+		if _, local := ch.(*net.UnixConn); local {
+			req = req.WithContext(context.WithValue(req.Context(), localKey{}, true))
+		}
 		if id, ok := attachPath(req); ok {
 			h.serveAttach(ch, br, bw, id)
 			return

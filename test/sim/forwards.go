@@ -272,11 +272,13 @@ func isLocal(r *http.Request) bool { return r.Context().Value(localKey{}) != nil
 
 // pullLoopback asks a registry on the daemon's loopback (berth's local
 // registry) for the manifest a pull names; the fleet's registry, and any
-// other, are taken to have it.
+// other, are taken to have it. Only a fleet that knows its registry
+// (UseRegistry) can tell the two apart: in any other, every pull is
+// taken to succeed.
 func (d *Docker) pullLoopback(r *http.Request, repo, ref string) error {
 	host, path, ok := strings.Cut(repo, "/")
 	port, loop := loopbackPort(host)
-	if !ok || !loop || d.loopback == nil || d.registry != nil && host == d.registry.Host() {
+	if !ok || !loop || d.loopback == nil || d.registry == nil || host == d.registry.Host() {
 		return nil
 	}
 	return v2Has(r.Context(), d.loopback(isLocal(r), port), host, path, ref)

@@ -40,7 +40,7 @@ func Import(opts Options) (*Result, error) {
 	if opts.File == "" {
 		opts.File = DefaultFile
 	}
-	erbs := &erbTable{}
+	erbs := newERBTable()
 	base, err := readFile(opts.File, erbs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -183,17 +183,21 @@ func (c *conv) serviceBlock(body *hclwrite.Body, root *obj, name string) {
 // str is the source of a string value: a quoted literal, or, where it
 // holds ERB, a variable reference or a template with it.
 func (c *conv) str(s string) string {
-	if !hasERB(s) {
+	if !c.erbs.has(s) {
 		return quote(s)
 	}
-	if e := c.erbs.lookup(s); e != nil && erbMarker.FindString(s) == s {
+	if e := c.erbs.lookup(s); e != nil && c.erbs.marker.FindString(s) == s {
 		return "var." + e.varName
 	}
 	var b strings.Builder
 	last := 0
-	for _, m := range erbMarker.FindAllStringIndex(s, -1) {
+	for _, m := range c.erbs.marker.FindAllStringIndex(s, -1) {
 		b.WriteString(strings.Trim(quote(s[last:m[0]]), `"`))
-		b.WriteString("${var." + c.erbs.lookup(s[m[0]:m[1]]).varName + "}")
+		if e := c.erbs.lookup(s[m[0]:m[1]]); e != nil {
+			b.WriteString("${var." + e.varName + "}")
+		} else {
+			b.WriteString(strings.Trim(quote(s[m[0]:m[1]]), `"`))
+		}
 		last = m[1]
 	}
 	b.WriteString(strings.Trim(quote(s[last:]), `"`))

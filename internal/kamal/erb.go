@@ -1,6 +1,7 @@
 package kamal
 
 import (
+	"crypto/rand"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -21,18 +22,27 @@ type erb struct {
 	sensitive bool
 }
 
-// erbTable collects the ERB of every file read, numbered in order.
+// erbTable collects the ERB of every file read, numbered in order. Each
+// ERB is a marker in the YAML text, __BERTH_ERB_TOKEN_N__, where TOKEN is
+// random for each table: no text of the user's can be taken for one.
 type erbTable struct {
-	list  []*erb
-	byVar map[string]*erb
-	code  []string // <% … %> blocks that were dropped, with where they were
+	list   []*erb
+	byVar  map[string]*erb
+	code   []string // <% … %> blocks that were dropped, with where they were
+	prefix string   // "__BERTH_ERB_TOKEN_"
+	marker *regexp.Regexp
+}
+
+// newERBTable is an empty table with a marker of its own.
+func newERBTable() *erbTable {
+	prefix := "__BERTH_ERB_" + strings.ToLower(rand.Text()) + "_"
+	return &erbTable{prefix: prefix, marker: regexp.MustCompile(regexp.QuoteMeta(prefix) + `([0-9]+)__`)}
 }
 
 var (
 	erbTag     = regexp.MustCompile(`(?s)<%(=|#|-)?(.*?)-?%>`)
 	erbEnv     = regexp.MustCompile(`^ENV\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\]$`)
 	erbFetch   = regexp.MustCompile(`^ENV\.fetch\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*(?:,\s*["']([^"']*)["']\s*)?\)$`)
-	erbMarker  = regexp.MustCompile(`__BERTH_ERB_([0-9]+)__`)
 	notVarChar = regexp.MustCompile(`[^a-z0-9_]+`)
 )
 
@@ -53,7 +63,7 @@ func (t *erbTable) extract(file, text string) (string, error) {
 		}
 		switch kind {
 		case "=":
-			fmt.Fprintf(&out, "__BERTH_ERB_%d__", t.add(code, at))
+			fmt.Fprintf(&out, "%s%d__", t.prefix, t.add(code, at))
 		case "#":
 		default:
 			t.code = append(t.code, at+": <% "+code+" %>")
@@ -91,14 +101,17 @@ func (t *erbTable) add(code, at string) int {
 	return len(t.list) - 1
 }
 
-// lookup returns the ERB a marker stands for.
+// lookup returns the ERB a marker stands for; nil when marker holds none.
 func (t *erbTable) lookup(marker string) *erb {
-	m := erbMarker.FindStringSubmatch(marker)
+	if t.marker == nil {
+		return nil
+	}
+	m := t.marker.FindStringSubmatch(marker)
 	if m == nil {
 		return nil
 	}
 	i, err := strconv.Atoi(m[1])
-	if err != nil || i >= len(t.list) {
+	if err != nil || i < 0 || i >= len(t.list) {
 		return nil
 	}
 	return t.list[i]
@@ -107,7 +120,10 @@ func (t *erbTable) lookup(marker string) *erb {
 // restore writes a string with its markers back as the ERB they were,
 // for comments.
 func (t *erbTable) restore(s string) string {
-	return erbMarker.ReplaceAllStringFunc(s, func(m string) string {
+	if t.marker == nil {
+		return s
+	}
+	return t.marker.ReplaceAllStringFunc(s, func(m string) string {
 		if e := t.lookup(m); e != nil {
 			return "<%= " + e.code + " %>"
 		}
@@ -115,13 +131,16 @@ func (t *erbTable) restore(s string) string {
 	})
 }
 
-// hasERB reports whether s holds a marker.
-func hasERB(s string) bool { return erbMarker.MatchString(s) }
+// has reports whether s holds a marker.
+func (t *erbTable) has(s string) bool { return t.marker != nil && t.marker.MatchString(s) }
 
 // restoreName is s with each marker as its variable's name, for names
 // made from values.
 func (t *erbTable) restoreName(s string) string {
-	return erbMarker.ReplaceAllStringFunc(s, func(m string) string {
+	if t.marker == nil {
+		return s
+	}
+	return t.marker.ReplaceAllStringFunc(s, func(m string) string {
 		if e := t.lookup(m); e != nil {
 			return e.varName
 		}

@@ -37,7 +37,7 @@ func (c *conv) registry(body *hclwrite.Body, root *obj, image string) string {
 		name := "KAMAL_REGISTRY_PASSWORD"
 		if names := stringList(p); p.Kind == yaml.SequenceNode && len(names) > 0 {
 			name = names[0]
-		} else if s, _ := scalar(p); hasERB(s) {
+		} else if s, _ := scalar(p); c.erbs.has(s) {
 			name = s
 		} else {
 			c.warn(p, "registry.password", "a password written in deploy.yml is not copied: berth reads it from $KAMAL_REGISTRY_PASSWORD")

@@ -192,16 +192,22 @@ func (c *conv) str(s string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range c.erbs.marker.FindAllStringIndex(s, -1) {
-		b.WriteString(strings.Trim(quote(s[last:m[0]]), `"`))
+		b.WriteString(unquoted(s[last:m[0]]))
 		if e := c.erbs.lookup(s[m[0]:m[1]]); e != nil {
 			b.WriteString("${var." + e.varName + "}")
 		} else {
-			b.WriteString(strings.Trim(quote(s[m[0]:m[1]]), `"`))
+			b.WriteString(unquoted(s[m[0]:m[1]]))
 		}
 		last = m[1]
 	}
-	b.WriteString(strings.Trim(quote(s[last:]), `"`))
+	b.WriteString(unquoted(s[last:]))
 	return `"` + b.String() + `"`
+}
+
+// unquoted is s escaped for the inside of an HCL quoted string.
+func unquoted(s string) string {
+	q := quote(s)
+	return q[1 : len(q)-1]
 }
 
 // value is the source of a scalar node: numbers and booleans as they are.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-sh/berth/internal/kamal"
@@ -53,8 +54,13 @@ that the first berth apply replaces Kamal's running containers.`,
 			if o.out == "" {
 				o.out = a.chdir
 			}
+			// berth's own commands, not the aliases of a berth.hcl already
+			// in --chdir (re-importing keeps their names).
 			for _, c := range cmd.Root().Commands() {
-				o.reserved = append(o.reserved, c.Name())
+				if c.GroupID != aliasGroup {
+					o.reserved = append(o.reserved, c.Name())
+					o.reserved = append(o.reserved, c.Aliases...)
+				}
 			}
 			return a.importKamal(cmd.Context(), o)
 		},
@@ -76,6 +82,11 @@ func (a *app) importKamal(ctx context.Context, o importOptions) error {
 		return err
 	}
 	lr := lang.Load(ctx, lang.Options{Dir: o.out, Environ: a.environ, Validate: true})
+	if res.RequireDestination {
+		// Validated as berth runs it, with a destination: the overlays the
+		// user writes or imports next are not there yet.
+		lr.Diags = withoutDestinationCheck(lr.Diags)
+	}
 	if o.json {
 		enc := json.NewEncoder(a.Out)
 		enc.SetIndent("", "  ")
@@ -97,10 +108,24 @@ func (a *app) importKamal(ctx context.Context, o importOptions) error {
 	if lr.Diags.HasErrors() {
 		return fmt.Errorf("%s does not validate (see above): fix it by hand", path)
 	}
-	if !o.json {
+	if !o.json && res.RequireDestination {
+		fmt.Fprintln(a.Out, "It validates, but for its destination: require_destination = true makes berth run only with --destination NAME, with NAME's override files (*.NAME.hcl); import a destination of Kamal's with berth import kamal -d NAME.")
+	} else if !o.json {
 		fmt.Fprintln(a.Out, "It validates. Next: berth plan (it lists the Kamal containers it takes over).")
 	}
 	return nil
+}
+
+// withoutDestinationCheck is diags without the error of a configuration
+// that requires a destination and was loaded without one.
+func withoutDestinationCheck(diags hcl.Diagnostics) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError || d.Summary != "A destination is required" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // errImportExists refuses to overwrite a configuration.

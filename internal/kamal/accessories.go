@@ -15,36 +15,38 @@ func (c *conv) accessories(root *obj) {
 		return
 	}
 	for _, name := range acc.keys() {
-		a := acc.sub(name)
-		if a == nil {
+		body := c.section()
+		if a := acc.sub(name); a != nil {
+			c.accessory(body, name, a)
 			continue
 		}
-		c.accessory(c.section(), name, a)
+		c.unmapped(body, keyNode(acc, name), c.valueOf(acc, keyNode(acc, name)), acc.key(name),
+			"an accessory is a mapping (image:, host:, ...), not "+kindName(c.valueOf(acc, keyNode(acc, name))))
 	}
 }
 
 func (c *conv) accessory(body *hclwrite.Body, name string, a *obj) {
 	b := body.AppendNewBlock("accessory", []string{name}).Body()
-	img, _ := scalar(a.get("image"))
+	img, _ := a.text("image")
 	if !hasTag(img) {
 		c.warn(keyNode(a, "image"), a.key("image"), "berth pins an accessory's image: the tag latest was added")
 		img += ":latest"
 	}
 	attr(b, "image", c.str(img))
 	c.accessoryHosts(b, a)
-	if v, ok := scalar(a.get("cmd")); ok {
+	if v, ok := a.text("cmd"); ok {
 		c.cmd(b, v)
 	}
 	c.writeEnv(b, c.readEnv(b, a.sub("env")))
-	if ls := pairs(a.get("labels")); len(ls) > 0 {
+	if ls := pairs(a.mapping("labels")); len(ls) > 0 {
 		kv := make([][2]string, len(ls))
 		for i, p := range ls {
 			kv[i] = [2]string{p[0], c.str(p[1])}
 		}
 		attr(b, "labels", mapSrc(kv))
 	}
-	opts := &containerOpts{volumes: c.strs(stringList(a.get("volumes")))}
-	if p, ok := scalar(a.get("port")); ok {
+	opts := &containerOpts{volumes: c.strs(a.list("volumes"))}
+	if p, ok := a.text("port"); ok {
 		opts.ports = append(opts.ports, c.str(accessoryPort(p)))
 	}
 	c.directories(b, a, name, opts)
@@ -91,7 +93,7 @@ func (c *conv) accessoryHosts(b *hclwrite.Body, a *obj) {
 		names = appendNew(names, c.hostList(v)...)
 	}
 	for _, k := range []string{"role", "roles"} {
-		for _, r := range stringList(a.get(k)) {
+		for _, r := range a.list(k) {
 			hosts, ok := c.roleHosts(r)
 			if !ok {
 				c.warn(keyNode(a, k), a.key(k), "no role "+r)
@@ -100,7 +102,7 @@ func (c *conv) accessoryHosts(b *hclwrite.Body, a *obj) {
 		}
 	}
 	for _, k := range []string{"tag", "tags"} {
-		for _, t := range stringList(a.get(k)) {
+		for _, t := range a.list(k) {
 			names = appendNew(names, c.hostsTagged(t)...)
 		}
 	}
@@ -111,10 +113,26 @@ func (c *conv) accessoryHosts(b *hclwrite.Body, a *obj) {
 	attr(b, "hosts", hostRefs(names))
 }
 
+// directory is an entry of directories: "local:remote[:options]" or a
+// mapping of local and remote; "" where it lacks one.
+func directory(e *yaml.Node) (local, remote string) {
+	if e.Kind == yaml.MappingNode {
+		m := newObj(e, "")
+		local, _ = m.text("local")
+		remote, _ = m.text("remote")
+		return local, remote
+	}
+	parts := strings.SplitN(e.Value, ":", 3)
+	if e.Kind != yaml.ScalarNode || len(parts) < 2 {
+		return "", ""
+	}
+	return parts[0], parts[1]
+}
+
 // directories mounts Kamal's directories the way Kamal does: a relative
 // one is ~/SERVICE-NAME/DIR of the SSH user on the host.
 func (c *conv) directories(b *hclwrite.Body, a *obj, name string, o *containerOpts) {
-	v := a.get("directories")
+	v := a.ofKind("directories", yaml.SequenceNode, "a list")
 	if v == nil {
 		return
 	}
@@ -124,17 +142,14 @@ func (c *conv) directories(b *hclwrite.Body, a *obj, name string, o *containerOp
 	}
 	var notes []string
 	for _, e := range v.Content {
-		local, remote := "", ""
-		if e.Kind == yaml.MappingNode {
-			m := newObj(e, "")
-			local, _ = scalar(m.get("local"))
-			remote, _ = scalar(m.get("remote"))
-		} else {
-			parts := strings.SplitN(e.Value, ":", 3)
-			if len(parts) < 2 {
-				continue
+		local, remote := directory(e)
+		if local == "" || remote == "" {
+			what := "a mapping without both"
+			if e.Kind == yaml.ScalarNode {
+				what = quote(c.erbs.restore(e.Value))
 			}
-			local, remote = parts[0], parts[1]
+			c.unmapped(b, e, nil, a.key("directories"), "a directory is LOCAL:REMOTE or {local: LOCAL, remote: REMOTE}, not "+what)
+			continue
 		}
 		if !path.IsAbs(local) {
 			local = path.Join(home, c.service+"-"+name, local)

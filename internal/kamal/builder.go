@@ -32,24 +32,24 @@ func (c *conv) build(b *hclwrite.Body, root *obj) {
 	b.AppendNewline()
 	bb := b.AppendNewBlock("build", nil).Body()
 	ctx := "."
-	if v, ok := scalar(bo.get("context")); ok {
+	if v, ok := bo.text("context"); ok {
 		ctx = v
 	}
 	attr(bb, "context", quote(c.contextDir(ctx)))
 	for _, k := range []string{"dockerfile", "target"} {
-		if v, ok := scalar(bo.get(k)); ok {
+		if v, ok := bo.text(k); ok {
 			attr(bb, k, c.str(v))
 		}
 	}
 	if args := bo.sub("args"); args != nil {
 		var kv [][2]string
 		for _, k := range args.keys() {
-			v, _ := scalar(args.get(k))
+			v, _ := args.text(k)
 			kv = append(kv, [2]string{k, c.str(v)})
 		}
 		attr(bb, "args", mapSrc(kv))
 	}
-	if names := stringList(bo.get("secrets")); len(names) > 0 {
+	if names := bo.list("secrets"); len(names) > 0 {
 		kv := make([][2]string, len(names))
 		for i, n := range names {
 			kv[i] = [2]string{n, c.secret(n)}
@@ -59,7 +59,7 @@ func (c *conv) build(b *hclwrite.Body, root *obj) {
 		attr(bb, "secrets", mapSrc(kv))
 	}
 	c.buildArch(bb, bo)
-	if v, ok := scalar(bo.get("remote")); ok {
+	if v, ok := bo.text("remote"); ok {
 		host := strings.TrimPrefix(v, "ssh://")
 		if host == v || strings.ContainsAny(host, "/?") {
 			bo.used["remote"] = false // not ssh://[user@]host[:port]: reported below
@@ -73,7 +73,7 @@ func (c *conv) build(b *hclwrite.Body, root *obj) {
 // buildArch writes arch as platforms. berth builds one platform: of
 // several, the first is kept, with a warning.
 func (c *conv) buildArch(bb *hclwrite.Body, bo *obj) {
-	arch := stringList(bo.get("arch"))
+	arch := bo.list("arch")
 	if len(arch) == 0 {
 		return
 	}
@@ -85,6 +85,16 @@ func (c *conv) buildArch(bb *hclwrite.Body, bo *obj) {
 	if len(arch) > 1 {
 		c.warn(keyNode(bo, "arch"), bo.key("arch"), "berth builds one platform (multi-platform images need buildx): "+p+" is built, not "+strings.Join(slices.Clone(arch[1:]), ", "))
 	}
+}
+
+// appPath is the source of a path Kamal takes from the app's root (where
+// kamal runs): relative to the folder berth.hcl is written to, like
+// contextDir; one under ~, absolute or with ERB as written.
+func (c *conv) appPath(p string) string {
+	if c.erbs.has(p) || p == "~" || strings.HasPrefix(p, "~/") {
+		return c.str(p)
+	}
+	return quote(c.contextDir(p))
 }
 
 // contextDir is Kamal's build context, relative to the app's root (the

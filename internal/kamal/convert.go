@@ -109,11 +109,11 @@ func (c *conv) section() *hclwrite.Body {
 }
 
 func (c *conv) convert(root *obj) error {
-	svc, ok := scalar(root.get("service"))
+	svc, ok := root.text("service")
 	if !ok {
 		return errors.New("no service: Kamal's configuration names its service (service: myapp)")
 	}
-	img, ok := scalar(root.get("image"))
+	img, ok := root.text("image")
 	if !ok {
 		return errors.New("no image: Kamal's configuration names its image (image: myuser/myapp)")
 	}
@@ -164,6 +164,7 @@ func (c *conv) serviceBlock(body *hclwrite.Body, root *obj, name string) {
 	if v := root.get("require_destination"); v != nil {
 		if s, _ := scalar(v); s == "true" && c.opts.Destination == "" {
 			attr(b, "require_destination", "true")
+			c.res.RequireDestination = true
 			c.warn(v, "require_destination", "Kamal refuses to run without a destination; this import is of the base file alone: import each destination with --destination NAME")
 		} else if s == "true" {
 			comment(b, "kamal: require_destination: this file is the merge for destination "+c.opts.Destination)
@@ -210,14 +211,28 @@ func unquoted(s string) string {
 	return q[1 : len(q)-1]
 }
 
-// value is the source of a scalar node: numbers and booleans as they are.
+// value is the source of a scalar where berth takes a number: an integer
+// as Kamal's Ruby reads it (0x1F is 31, 1_000 is 1000) in decimal, any
+// other value a string.
 func (c *conv) value(n *yaml.Node) string {
-	s, _ := scalar(n)
-	switch n.Tag {
-	case "!!int", "!!float", "!!bool":
-		return s
+	if t, k := rubyScalar(n); k == rubyInteger {
+		return t
 	}
+	s, _ := scalar(n)
 	return c.str(s)
+}
+
+// envValue is the source of an env value: the string Kamal passes to
+// docker, Ruby's to_s of what its YAML reader made of the scalar (yes is
+// "true", 0x1F "31", .inf "Infinity", 1e3 "1e3"); null is "".
+func (c *conv) envValue(n *yaml.Node) string {
+	if n == nil {
+		return quote("")
+	}
+	if t, k := rubyScalar(n); k != rubyString {
+		return quote(t)
+	}
+	return c.str(n.Value)
 }
 
 // secret is the source of a secret of that name: from the environment,
@@ -290,11 +305,15 @@ func stripped(n *yaml.Node) *yaml.Node {
 // rest notes every key of o that nothing read, with why.
 func (c *conv) rest(body *hclwrite.Body, o *obj, why map[string]string) {
 	for _, k := range o.unread() {
+		v := c.valueOf(o, k)
 		msg, ok := why[k.Value]
 		if !ok {
 			msg = "berth has no equivalent for it"
 		}
-		c.unmapped(body, k, c.valueOf(o, k), o.key(k.Value), msg)
+		if want, bad := o.want[k.Value]; bad {
+			msg = "Kamal takes " + want + " here, not " + kindName(v)
+		}
+		c.unmapped(body, k, v, o.key(k.Value), msg)
 		o.used[k.Value] = true
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/lang"
+	"go.yaml.in/yaml/v3"
 )
 
 // importCases are the test configurations: every key the import knows,
@@ -206,5 +207,83 @@ func TestImportERBSecretIsASensitiveVariable(t *testing.T) {
 	}
 	if lr := lang.Load(context.Background(), lang.Options{Dir: dir, Validate: true}); lr.Diags.HasErrors() {
 		t.Errorf("does not validate: %s", lr.Diags.Error())
+	}
+}
+
+// importText imports a deploy.yml of text, failing the test on an error.
+func importText(t *testing.T, text string) *Result {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "deploy.yml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(Options{File: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestImportTextLikeERBMarkersIsText(t *testing.T) {
+	res := importText(t, "service: a\nimage: a/b\nservers: [10.0.0.1]\n"+
+		"env: {A: x__BERTH_ERB_99__y, B: __BERTH_ERB_0__, C: '<%= ENV[\"X\"] %>\"'}\n")
+	out := string(res.HCL)
+	for _, want := range []string{`A = "x__BERTH_ERB_99__y"`, `B = "__BERTH_ERB_0__"`, `C = "${var.x}\""`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in\n%s", want, out)
+		}
+	}
+}
+
+func TestRubyScalar(t *testing.T) {
+	for in, want := range map[string]string{
+		"0x1F": "31", "0o17": "0o17", "0b101": "5", "+1": "1", "1_000": "1000", "1,000": "1000", "017": "15", "09": "09",
+		".inf": "Infinity", "-.inf": "-Infinity", ".NaN": "NaN", "1.": "1.0", "1.5": "1.5", "1e3": "1e3", "1.0e+3": "1000.0",
+		"1.0e+16": "1.0e+16", "0.00001": "1.0e-05", "0.0001": "0.0001", "yes": "true", "Off": "false", "~": "", "null": "",
+		"1:30": "5400", "1:00:00": "3600", ":sym": "sym", "2024-1-5": "2024-01-05", "2024-02-31": "2024-02-31", "web": "web",
+		"123456789012345678901234567890": "123456789012345678901234567890", "-0x10": "-16", "0": "0", "-0.0": "-0.0",
+	} {
+		if got, _ := rubyScalar(&yaml.Node{Kind: yaml.ScalarNode, Value: in}); got != want {
+			t.Errorf("rubyScalar(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got, k := rubyScalar(&yaml.Node{Kind: yaml.ScalarNode, Value: "0x1F", Style: yaml.DoubleQuotedStyle}); got != "0x1F" || k != rubyString {
+		t.Errorf("a quoted scalar is %q, %v", got, k)
+	}
+}
+
+func TestImportMergeKeyEarlierWins(t *testing.T) {
+	res := importText(t, "service: a\nimage: a/b\nservers: [10.0.0.1]\nx-a: &a {A: a, B: a}\nx-b: &b {A: b, C: b}\n"+
+		"env: {<<: [*a, *b], B: own}\n")
+	out := string(res.HCL)
+	for _, want := range []string{`A = "a"`, `B = "own"`, `C = "b"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in\n%s", want, out)
+		}
+	}
+}
+
+func TestImportReportsTheLineThatWon(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "deploy.yml")
+	over := filepath.Join(dir, "deploy.p.yml")
+	_ = os.WriteFile(base, []byte("service: a\nimage: a/b\nservers:\n  web:\n    hosts: [10.0.0.1]\n    proxy:\n      ssl: auto\n"+
+		"proxy:\n  host: a.example.com\n  ssl: true\ndrain_timeout: 30\n"), 0o644)
+	_ = os.WriteFile(over, []byte("drain_timeout: soon\n"), 0o644)
+	res, err := Import(Options{File: base, Destination: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"drain_timeout": over + ":1", "proxy.ssl": base + ":7"}
+	for _, n := range res.Unmapped {
+		if at, ok := want[n.Key]; ok {
+			if n.At != at {
+				t.Errorf("%s reported at %s, want %s", n.Key, n.At, at)
+			}
+			delete(want, n.Key)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not reported: %v in %+v", want, res.Unmapped)
 	}
 }

@@ -5,15 +5,25 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"go.yaml.in/yaml/v3"
 )
 
 // containerOpts are the container attributes that Kamal's `options`
 // (docker run flags), `volumes` and `port` give.
 type containerOpts struct {
-	ports, volumes []string    // sources
-	attrs          [][2]string // name, source, in flag order
-	lists          map[string][]string
-	maps           map[string][][2]string
+	ports, volumes []string // sources
+	// published are the options (publish, p) that gave ports, for the
+	// report of a role behind the proxy.
+	published []optionKey
+	attrs     [][2]string // name, source, in flag order
+	lists     map[string][]string
+	maps      map[string][][2]string
+}
+
+// optionKey is one key of options: its key and value nodes and its path.
+type optionKey struct {
+	key, val *yaml.Node
+	path     string
 }
 
 // The docker run flags of Kamal's options that berth has an attribute for.
@@ -48,6 +58,7 @@ func (c *conv) options(body *hclwrite.Body, opts *obj, o *containerOpts) {
 		switch name := scalarFlags[flag]; {
 		case flag == "publish" || flag == "p":
 			o.ports = append(o.ports, c.strs(vals)...)
+			o.published = append(o.published, optionKey{keyNode(opts, flag), v, opts.key(flag)})
 		case flag == "volume" || flag == "v":
 			o.volumes = append(o.volumes, c.strs(vals)...)
 		case flag == "entrypoint":

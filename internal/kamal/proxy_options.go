@@ -13,8 +13,8 @@ import (
 // other secret.
 func (c *conv) routeTLS(pb *hclwrite.Body, p *obj) {
 	if own := p.sub("ssl"); own != nil {
-		cert, okC := scalar(own.get("certificate_pem"))
-		key, okK := scalar(own.get("private_key_pem"))
+		cert, okC := own.text("certificate_pem")
+		key, okK := own.text("private_key_pem")
 		if !okC || !okK {
 			c.unmapped(pb, keyNode(p, "ssl"), own.n, p.key("ssl"), "a custom certificate needs both certificate_pem and private_key_pem")
 			return
@@ -25,7 +25,7 @@ func (c *conv) routeTLS(pb *hclwrite.Body, p *obj) {
 		attr(tb, "certificate", c.secret(cert))
 		attr(tb, "private_key", c.secret(key))
 		c.rest(tb, own, nil)
-	} else if v, ok := scalar(p.get("ssl")); ok {
+	} else if v, ok := p.text("ssl"); ok {
 		switch v {
 		case "true":
 			attr(pb, "tls", "true")
@@ -40,7 +40,7 @@ func (c *conv) routeTLS(pb *hclwrite.Body, p *obj) {
 // boolAttr writes o's key, when it is true or false, as the attribute
 // name; any other value is left unread, for the report.
 func boolAttr(body *hclwrite.Body, o *obj, key, name string) {
-	v, ok := scalar(o.get(key))
+	v, ok := o.text(key)
 	switch {
 	case ok && (v == "true" || v == "false"):
 		attr(body, name, v)
@@ -53,7 +53,7 @@ func boolAttr(body *hclwrite.Body, o *obj, key, name string) {
 // buffering and logging as the proxy block's options of the same names.
 func (c *conv) routeOptions(pb *hclwrite.Body, p *obj) {
 	boolAttr(pb, p, "forward_headers", "forward_headers")
-	if v, ok := scalar(p.get("response_timeout")); ok {
+	if v, ok := p.text("response_timeout"); ok {
 		if d, ok := seconds(v); ok {
 			attr(pb, "response_timeout", quote(d))
 		} else {
@@ -66,7 +66,7 @@ func (c *conv) routeOptions(pb *hclwrite.Body, p *obj) {
 			boolAttr(bb, b, k, k)
 		}
 		for _, k := range []string{"max_request_body", "max_response_body", "memory"} {
-			if v, ok := scalar(b.get(k)); ok {
+			if v, ok := b.text(k); ok {
 				if n, err := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 10, 64); err == nil && n >= 0 {
 					attr(bb, k, strconv.FormatInt(n, 10))
 				} else {

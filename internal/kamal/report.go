@@ -23,6 +23,9 @@ type Result struct {
 	Service  string   `json:"service"`
 	Unmapped []Note   `json:"unmapped"`
 	Warnings []Note   `json:"warnings"`
+	// RequireDestination: the HCL says require_destination = true, so
+	// berth runs it only with --destination NAME.
+	RequireDestination bool `json:"require_destination"`
 }
 
 // WriteReport renders the report for a person.

@@ -22,18 +22,14 @@ func (c *conv) readEnv(body *hclwrite.Body, o *obj) envSet {
 	if o == nil {
 		return e
 	}
-	if o.get("clear") == nil && o.get("secret") == nil && o.n != nil && !hasKey(o, "tags") {
-		for _, k := range o.keys() {
-			e.clear = append(e.clear, [2]string{k, c.value(o.get(k))})
-		}
+	if !hasKey(o, "clear") && !hasKey(o, "secret") && !hasKey(o, "tags") {
+		c.envPairs(body, o, &e)
 		return e
 	}
-	if cl := o.get("clear"); cl != nil {
-		for i := 0; i+1 < len(cl.Content); i += 2 {
-			e.clear = append(e.clear, [2]string{cl.Content[i].Value, c.value(cl.Content[i+1])})
-		}
+	if cl := o.sub("clear"); cl != nil {
+		c.envPairs(body, cl, &e)
 	}
-	for _, s := range stringList(o.get("secret")) {
+	for _, s := range o.list("secret") {
 		key, name, ok := strings.Cut(s, ":")
 		if !ok {
 			name = key
@@ -43,6 +39,20 @@ func (c *conv) readEnv(body *hclwrite.Body, o *obj) envSet {
 	o.get("tags")
 	c.rest(body, o, nil)
 	return e
+}
+
+// envPairs reads o's clear values into e; a value that is a list or a
+// mapping is reported.
+func (c *conv) envPairs(body *hclwrite.Body, o *obj, e *envSet) {
+	for i := 0; i+1 < len(o.n.Content); i += 2 {
+		k, v := o.n.Content[i], o.n.Content[i+1]
+		o.used[k.Value] = true
+		if v.Kind != yaml.ScalarNode {
+			c.unmapped(body, k, v, o.key(k.Value), "an env value is a single value, not "+kindName(v))
+			continue
+		}
+		e.clear = append(e.clear, [2]string{k.Value, c.envValue(v)})
+	}
 }
 
 func hasKey(o *obj, key string) bool {
@@ -109,12 +119,12 @@ func (c *conv) readShared(body *hclwrite.Body, root *obj) shared {
 	if envObj != nil {
 		s.tags = envObj.sub("tags")
 	}
-	for _, p := range pairs(root.get("labels")) {
+	for _, p := range pairs(root.mapping("labels")) {
 		s.labels = append(s.labels, [2]string{p[0], c.str(p[1])})
 	}
-	s.volumes = stringList(root.get("volumes"))
-	s.logging = root.get("logging")
-	s.proxy = root.get("proxy")
+	s.volumes = root.list("volumes")
+	s.logging = root.mapping("logging")
+	s.proxy = root.mapping("proxy")
 	return s
 }
 
@@ -148,7 +158,7 @@ func (c *conv) role(body *hclwrite.Body, r roleDecl, ro *obj, sh shared) {
 		ro.get("hosts")
 	}
 	if ro != nil {
-		if v, ok := scalar(ro.get("cmd")); ok {
+		if v, ok := ro.text("cmd"); ok {
 			c.cmd(b, v)
 		}
 	}
@@ -156,7 +166,7 @@ func (c *conv) role(body *hclwrite.Body, r roleDecl, ro *obj, sh shared) {
 	labels := sh.labels
 	if ro != nil {
 		env = env.merge(c.readEnv(b, ro.sub("env")))
-		for _, p := range pairs(ro.get("labels")) {
+		for _, p := range pairs(ro.mapping("labels")) {
 			labels = append(labels, [2]string{p[0], c.str(p[1])})
 		}
 	}
@@ -167,6 +177,9 @@ func (c *conv) role(body *hclwrite.Body, r roleDecl, ro *obj, sh shared) {
 	opts := &containerOpts{volumes: c.strs(sh.volumes)}
 	if ro != nil {
 		c.options(b, ro.sub("options"), opts)
+	}
+	if running, _ := c.proxyRuns(r, ro); running {
+		c.proxiedPorts(b, opts)
 	}
 	opts.write(b)
 	c.logging(b, sh.logging, ro)
@@ -202,7 +215,7 @@ func (c *conv) strs(list []string) []string {
 func (c *conv) logging(b *hclwrite.Body, top *yaml.Node, ro *obj) {
 	var n *yaml.Node = top
 	if ro != nil {
-		if own := ro.get("logging"); own != nil {
+		if own := ro.mapping("logging"); own != nil {
 			n = deepMerge(top, own)
 		}
 	}
@@ -211,10 +224,10 @@ func (c *conv) logging(b *hclwrite.Body, top *yaml.Node, ro *obj) {
 	}
 	lo := newObj(n, "logging")
 	lb := b.AppendNewBlock("logging", nil).Body()
-	if d, ok := scalar(lo.get("driver")); ok {
+	if d, ok := lo.text("driver"); ok {
 		attr(lb, "driver", c.str(d))
 	}
-	if opts := pairs(lo.get("options")); len(opts) > 0 {
+	if opts := pairs(lo.mapping("options")); len(opts) > 0 {
 		kv := make([][2]string, len(opts))
 		for i, p := range opts {
 			kv[i] = [2]string{p[0], c.str(p[1])}

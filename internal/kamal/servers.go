@@ -14,7 +14,7 @@ import (
 func (c *conv) servers(root *obj) {
 	srv := root.get("servers")
 	c.primary = "web"
-	if p, ok := scalar(root.get("primary_role")); ok {
+	if p, ok := root.text("primary_role"); ok {
 		c.primary = p
 	}
 	if srv == nil {

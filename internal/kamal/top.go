@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"go.yaml.in/yaml/v3"
 )
@@ -19,7 +20,7 @@ func (c *conv) registry(body *hclwrite.Body, root *obj, image string) string {
 		return image
 	}
 	b := body.AppendNewBlock("registry", nil).Body()
-	server, ok := scalar(reg.get("server"))
+	server, ok := reg.text("server")
 	if !ok {
 		server = "docker.io"
 		comment(b, "kamal: no registry.server: Docker Hub")
@@ -59,32 +60,32 @@ func (c *conv) ssh(body *hclwrite.Body, root *obj) {
 		return
 	}
 	b := body.AppendNewBlock("ssh", nil).Body()
-	if u, ok := scalar(s.get("user")); ok {
+	if u, ok := s.text("user"); ok {
 		c.sshUser = u
 		attr(b, "user", c.str(u))
 	}
 	if p := s.get("port"); p != nil {
 		attr(b, "port", c.value(p))
 	}
-	if p, ok := scalar(s.get("proxy")); ok {
+	if p, ok := s.text("proxy"); ok {
 		attr(b, "proxy_jump", c.str(p))
 	}
 	if k := s.get("keys"); k != nil {
 		keys := stringList(k)
 		if len(keys) > 0 {
-			attr(b, "identity", c.str(keys[0]))
+			attr(b, "identity", c.appPath(keys[0]))
 		}
 		if len(keys) > 1 {
 			c.unmapped(b, keyNode(s, "keys"), k, "ssh.keys", "berth takes one identity file (the first) plus the ssh-agent; add the others to the agent")
 		}
 	}
-	if v, ok := scalar(s.get("config")); ok {
+	if v, ok := s.text("config"); ok {
 		switch v {
 		case "true":
 		case "false":
 			attr(b, "config", "false")
 		default:
-			attr(b, "config", c.str(v))
+			attr(b, "config", c.appPath(v))
 		}
 	}
 	c.rest(b, s, map[string]string{
@@ -109,7 +110,7 @@ func keyNode(o *obj, key string) *yaml.Node {
 // seconds is a Kamal duration (whole seconds) as a Go duration string.
 func seconds(s string) (string, bool) {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 {
+	if err != nil || f < 0 || math.IsNaN(f) || f > 1e9 {
 		return "", false
 	}
 	if f == math.Trunc(f) {
@@ -124,24 +125,7 @@ func seconds(s string) (string, bool) {
 func (c *conv) deploy(body *hclwrite.Body, root *obj) {
 	blk := hclwrite.NewBlock("deploy", nil)
 	b := blk.Body()
-	n := 0
-	if v, ok := scalar(root.get("retain_containers")); ok {
-		attr(b, "retain", v)
-		n++
-	}
-	if v, ok := scalar(root.get("readiness_delay")); ok {
-		if d, ok := seconds(v); ok {
-			attr(b, "readiness_delay", quote(d))
-			n++
-		}
-	}
-	if v, ok := scalar(root.get("drain_timeout")); ok {
-		if d, ok := seconds(v); ok {
-			comment(b, "kamal: drain_timeout: also each proxied role's proxy.drain_timeout")
-			attr(b, "stop_timeout", quote(d))
-			n++
-		}
-	}
+	n := c.deployTimes(b, root)
 	if boot := root.sub("boot"); boot != nil {
 		if v := boot.get("limit"); v != nil {
 			s, _ := scalar(v)
@@ -167,6 +151,40 @@ func (c *conv) deploy(body *hclwrite.Body, root *obj) {
 	}
 }
 
+// deployTimes writes retain_containers, readiness_delay and drain_timeout
+// into the deploy block b, reporting a value that is not a number, and
+// returns how many keys it wrote or reported.
+func (c *conv) deployTimes(b *hclwrite.Body, root *obj) int {
+	n := 0
+	if v := root.get("retain_containers"); v != nil {
+		n++
+		if t, k := rubyScalar(v); k == rubyInteger && !strings.HasPrefix(t, "-") {
+			attr(b, "retain", t)
+		} else {
+			c.unmapped(b, keyNode(root, "retain_containers"), v, "retain_containers", "not a number of containers")
+		}
+	}
+	for _, k := range []string{"readiness_delay", "drain_timeout"} {
+		v := root.get(k)
+		if v == nil {
+			continue
+		}
+		n++
+		s, _ := scalar(v)
+		d, ok := seconds(s)
+		switch {
+		case !ok:
+			c.unmapped(b, keyNode(root, k), v, k, "not a number of seconds")
+		case k == "readiness_delay":
+			attr(b, "readiness_delay", quote(d))
+		default:
+			comment(b, "kamal: drain_timeout: also each proxied role's proxy.drain_timeout")
+			attr(b, "stop_timeout", quote(d))
+		}
+	}
+	return n
+}
+
 // batch is boot.limit as a number of hosts.
 func (c *conv) batch(s string) (int, bool) {
 	if p, ok := strings.CutSuffix(s, "%"); ok {
@@ -187,7 +205,9 @@ func (c *conv) batch(s string) (int, bool) {
 // extraVar is a variable the output needs besides ERB's.
 type extraVar struct{ name, doc string }
 
-// variables writes a variable per ERB and per extra value to fill in.
+// variables writes a variable per ERB and per extra value to fill in
+// that the HCL written uses: an ERB that became env() or sits in a key
+// that is not imported needs no value.
 func (c *conv) variables(body *hclwrite.Body) {
 	done := map[string]bool{}
 	if c.opts.VersionVariable {
@@ -198,27 +218,16 @@ func (c *conv) variables(body *hclwrite.Body) {
 		attr(b, "type", "string")
 		attr(b, "description", quote("The image tag to deploy."))
 	}
+	used := c.references()
 	for _, e := range c.erbs.list {
-		if done[e.varName] {
+		if done[e.varName] || !used[e.varName] {
 			continue
 		}
 		done[e.varName] = true
-		c.notes.add(&c.notes.warnings, Note{At: e.at, Key: "<%= " + e.code + " %>", Message: "ERB is not evaluated: it is variable \"" + e.varName + "\"; give it a value (--var " + e.varName + "=..., BERTH_VAR_" + e.varName + ")"})
-		comment(body, "ERB at "+e.at+": <%= "+e.code+" %>: berth cannot run Ruby; fill this in.")
-		b := body.AppendNewBlock("variable", []string{e.varName}).Body()
-		attr(b, "type", "string")
-		if e.hasDef {
-			attr(b, "default", quote(e.def))
-		}
-		if e.env != "" {
-			attr(b, "description", quote("Kamal read $"+e.env+"; set BERTH_VAR_"+e.varName+"."))
-		}
-		if e.sensitive {
-			attr(b, "sensitive", "true")
-		}
+		c.erbVariable(body, e)
 	}
 	for _, v := range c.vars {
-		if done[v.name] {
+		if done[v.name] || !used[v.name] {
 			continue
 		}
 		done[v.name] = true
@@ -229,6 +238,39 @@ func (c *conv) variables(body *hclwrite.Body) {
 	for _, code := range c.erbs.code {
 		c.notes.add(&c.notes.warnings, Note{At: strings.SplitN(code, ": ", 2)[0], Key: "ERB code", Message: "not run (" + strings.SplitN(code, ": ", 2)[1] + "): check what it made of the lines around it"})
 	}
+}
+
+// erbVariable writes the variable that stands for e, with a note.
+func (c *conv) erbVariable(body *hclwrite.Body, e *erb) {
+	c.notes.add(&c.notes.warnings, Note{At: e.at, Key: "<%= " + e.code + " %>", Message: "ERB is not evaluated: it is variable \"" + e.varName + "\"; give it a value (--var " + e.varName + "=..., BERTH_VAR_" + e.varName + ")"})
+	comment(body, "ERB at "+e.at+": <%= "+e.code+" %>: berth cannot run Ruby; fill this in.")
+	b := body.AppendNewBlock("variable", []string{e.varName}).Body()
+	attr(b, "type", "string")
+	if e.hasDef {
+		attr(b, "default", quote(e.def))
+	}
+	if e.env != "" {
+		attr(b, "description", quote("Kamal read $"+e.env+"; set BERTH_VAR_"+e.varName+"."))
+	}
+	if e.sensitive {
+		attr(b, "sensitive", "true")
+	}
+}
+
+// references are the names of the variables the sections written so far
+// use (var.NAME).
+func (c *conv) references() map[string]bool {
+	refs := map[string]bool{}
+	for _, f := range c.sections {
+		toks := f.BuildTokens(nil)
+		for i := 0; i+2 < len(toks); i++ {
+			if toks[i].Type == hclsyntax.TokenIdent && string(toks[i].Bytes) == "var" &&
+				toks[i+1].Type == hclsyntax.TokenDot && toks[i+2].Type == hclsyntax.TokenIdent {
+				refs[string(toks[i+2].Bytes)] = true
+			}
+		}
+	}
+	return refs
 }
 
 // knownUnmapped say why the top-level keys berth has no feature for are

@@ -61,8 +61,10 @@ type resolver struct {
 }
 
 // resolve returns a copy of n with aliases replaced by what they point to
-// and `<<` merge keys applied; each node's HeadComment holds the file it
-// came from, for notes.
+// and `<<` merge keys applied as YAML's merge key and Ruby's Psych apply
+// them: the mapping's own keys win over merged ones, and of the mappings
+// of `<<: [*a, *b]` the earlier wins. Each node's HeadComment holds the
+// file it came from, for notes.
 func (r *resolver) resolve(n *yaml.Node, depth int) *yaml.Node {
 	r.budget--
 	if depth > 100 || r.budget < 0 {
@@ -85,7 +87,7 @@ func (r *resolver) resolve(n *yaml.Node, depth int) *yaml.Node {
 		k, v := n.Content[i], r.resolve(n.Content[i+1], depth+1)
 		if k.Value == "<<" && k.Tag == "!!merge" {
 			for _, m := range mergeSources(v) {
-				c.Content = setKeys(c.Content, m.Content)
+				c.Content = addKeys(c.Content, m.Content)
 			}
 			continue
 		}
@@ -125,6 +127,20 @@ func setKeys(content, kv []*yaml.Node) []*yaml.Node {
 	return content
 }
 
+// addKeys adds the key/value pairs of kv whose key content lacks.
+func addKeys(content, kv []*yaml.Node) []*yaml.Node {
+	for i := 0; i+1 < len(kv); i += 2 {
+		found := false
+		for j := 0; j+1 < len(content); j += 2 {
+			found = found || content[j].Value == kv[i].Value
+		}
+		if !found {
+			content = append(content, kv[i], kv[i+1])
+		}
+	}
+	return content
+}
+
 // deepMerge lays over on base the way Kamal merges a destination's file
 // (ActiveSupport's deep_merge): mappings merge key by key, recursively;
 // any other value of over (a list, a scalar) replaces base's.
@@ -139,6 +155,9 @@ func deepMerge(base, over *yaml.Node) *yaml.Node {
 		found := false
 		for j := 0; j+1 < len(out.Content); j += 2 {
 			if out.Content[j].Value == k.Value {
+				if out.Content[j+1].Kind != yaml.MappingNode || v.Kind != yaml.MappingNode {
+					out.Content[j] = k // over's value wins: the report names its line
+				}
 				out.Content[j+1] = deepMerge(out.Content[j+1], v)
 				found = true
 			}
@@ -161,10 +180,13 @@ type obj struct {
 	n    *yaml.Node
 	path string // "servers.web", "" for the root
 	used map[string]bool
+	// want holds, for a key left unread because its value is of the wrong
+	// kind, the kind Kamal takes there ("a mapping").
+	want map[string]string
 }
 
 func newObj(n *yaml.Node, path string) *obj {
-	return &obj{n: n, path: path, used: map[string]bool{}}
+	return &obj{n: n, path: path, used: map[string]bool{}, want: map[string]string{}}
 }
 
 // get returns the value of key and marks it read; nil when absent or null.
@@ -175,6 +197,7 @@ func (o *obj) get(key string) *yaml.Node {
 	for i := 0; i+1 < len(o.n.Content); i += 2 {
 		if o.n.Content[i].Value == key {
 			o.used[key] = true
+			delete(o.want, key)
 			v := o.n.Content[i+1]
 			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 				return nil
@@ -185,13 +208,59 @@ func (o *obj) get(key string) *yaml.Node {
 	return nil
 }
 
-// sub returns key's value as an obj (nil unless it is a mapping).
+// sub returns key's value as an obj: nil when absent or null, and when
+// it is no mapping (the key is then left unread, for the report).
 func (o *obj) sub(key string) *obj {
-	v := o.get(key)
-	if v == nil || v.Kind != yaml.MappingNode {
+	v := o.mapping(key)
+	if v == nil {
 		return nil
 	}
 	return newObj(v, o.key(key))
+}
+
+// mapping returns key's value when it is a mapping; any other value is
+// left unread, for the report.
+func (o *obj) mapping(key string) *yaml.Node { return o.ofKind(key, yaml.MappingNode, "a mapping") }
+
+// text returns key's value when it is a scalar; a list or a mapping is
+// left unread, for the report.
+func (o *obj) text(key string) (string, bool) {
+	return scalar(o.ofKind(key, yaml.ScalarNode, "a single value"))
+}
+
+// list returns key's value as a list of scalars (one scalar is a list of
+// one); a mapping is left unread, for the report.
+func (o *obj) list(key string) []string {
+	v := o.get(key)
+	if v != nil && v.Kind == yaml.MappingNode {
+		o.used[key], o.want[key] = false, "a list"
+		return nil
+	}
+	return stringList(v)
+}
+
+// ofKind returns key's value (nil when absent or null) unless it is not of
+// kind k: then nil, and the key is left unread with what Kamal takes.
+func (o *obj) ofKind(key string, k yaml.Kind, what string) *yaml.Node {
+	v := o.get(key)
+	if v == nil || v.Kind == k {
+		return v
+	}
+	o.used[key], o.want[key] = false, what
+	return nil
+}
+
+// kindName names the kind of a value for the report.
+func kindName(v *yaml.Node) string {
+	switch {
+	case v == nil || v.Kind == yaml.ScalarNode && v.Tag == "!!null":
+		return "nothing (null)"
+	case v.Kind == yaml.SequenceNode:
+		return "a list"
+	case v.Kind == yaml.MappingNode:
+		return "a mapping"
+	}
+	return "a single value"
 }
 
 // key is the dotted path of one of o's keys.

@@ -5,7 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
 )
 
 func TestAliases(t *testing.T) {
@@ -43,5 +47,44 @@ func TestLoadAliasesWithoutConfiguration(t *testing.T) {
 	aliases, _, diags := LoadAliases(context.Background(), t.TempDir())
 	if len(aliases) != 0 || diags.HasErrors() {
 		t.Fatalf("got %v, %v", aliases, diags)
+	}
+}
+
+// The files LoadAliases parsed are not parsed again by Load: a parsed
+// file whose bytes are the file's own is used as it is (here one whose
+// body was parsed from other text, which shows it), and one whose bytes
+// changed since is parsed again.
+func TestLoadUsesFilesParsedBefore(t *testing.T) {
+	dir := t.TempDir()
+	src := `service "shop" { image = "10.77.0.1:5000/shop" }
+host "h1" { address = "10.77.0.11" }
+role "web" { hosts = [host.h1] }
+deploy { version = "v1" }
+`
+	path := filepath.Join(dir, "berth.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, files, diags := LoadAliases(context.Background(), dir)
+	if diags.HasErrors() || files[path] == nil {
+		t.Fatalf("LoadAliases: %v, files %v", diags, files)
+	}
+	other := hclparse.NewParser()
+	f, diags := other.ParseHCL([]byte(strings.Replace(src, `"v1"`, `"v9"`, 1)), path)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	f.Bytes = []byte(src) // the bytes of the file as it is, the body of another
+	res := Load(context.Background(), Options{Dir: dir, Environ: testEnviron, Parsed: map[string]*hcl.File{path: f}})
+	if res.Diags.HasErrors() || res.Config.Version.Full != "v9" {
+		t.Fatalf("the parsed file was not used: %v, version %v", res.Diags, res.Config.Version)
+	}
+	if res.Files[path] != f {
+		t.Errorf("the diagnostics' files do not hold the parsed file")
+	}
+	f.Bytes = []byte(src + "\n# changed\n")
+	res = Load(context.Background(), Options{Dir: dir, Environ: testEnviron, Parsed: map[string]*hcl.File{path: f}})
+	if res.Diags.HasErrors() || res.Config.Version.Full != "v1" {
+		t.Fatalf("a file that changed since was not parsed again: %v, version %v", res.Diags, res.Config.Version)
 	}
 }

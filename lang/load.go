@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -33,6 +34,10 @@ type Options struct {
 	Destination string
 	// SecretCommand runs the commands of secret_cmd; nil = ExecSecretCommand.
 	SecretCommand RunSecretCommand
+	// Parsed are files parsed before without an error (LoadAliases'), by
+	// path: one whose bytes are still the same is not parsed again (a
+	// 10,000-host configuration takes a second to parse).
+	Parsed map[string]*hcl.File
 }
 
 // Result is what Load returns. Files holds every parsed file, keyed by the
@@ -164,6 +169,10 @@ func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
 			Summary:  "Cannot read file",
 			Detail:   err.Error(),
 		}}
+	}
+	if pf := l.opts.Parsed[path]; pf != nil && pf.Body != nil && bytes.Equal(pf.Bytes, src) {
+		l.parser.AddFile(path, pf)
+		return pf, nil
 	}
 	f, diags := l.parser.ParseHCL(src, path)
 	if f == nil || f.Body == nil {

@@ -22,7 +22,10 @@ const aliasGroup = "aliases"
 // that cannot be read has no aliases here: the command itself says why.
 func (a *app) withAliases(ctx context.Context, root *cobra.Command, args []string) ([]string, error) {
 	i, chdir := commandIndex(args)
-	aliases, files, _ := lang.LoadAliases(ctx, chdir)
+	aliases, files, loadDiags := lang.LoadAliases(ctx, chdir)
+	if !loadDiags.HasErrors() {
+		a.parsed, a.parsedDir = files, chdir // loadConfig does not parse them again
+	}
 	if len(aliases) == 0 {
 		return args, nil
 	}

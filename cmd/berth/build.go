@@ -111,6 +111,7 @@ func (a *app) buildAndPlan(ctx context.Context, cfg *lang.Config, noBuild bool, 
 	if err := a.buildImage(ctx, sess, cfg, noBuild); err != nil {
 		return nil, err
 	}
+	sess.ReadOnly()
 	p, err := sess.Plan(ctx, opts)
 	if err != nil && noBuild && cfg.Service.Build != nil && errors.Is(err, registry.ErrNotFound) {
 		return nil, fmt.Errorf("%w\n(--no-build plans only images in the registry: run berth build first)", err)

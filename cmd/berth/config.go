@@ -34,7 +34,11 @@ func (a *app) loadOptions(vf varFlags) lang.Options {
 		}
 		files[i] = f
 	}
-	return lang.Options{Dir: a.chdir, Vars: vf.vars, VarFiles: files, Environ: a.environ, Destination: a.destinationName()}
+	o := lang.Options{Dir: a.chdir, Vars: vf.vars, VarFiles: files, Environ: a.environ, Destination: a.destinationName()}
+	if a.parsedDir == a.chdir {
+		o.Parsed = a.parsed
+	}
+	return o
 }
 
 // destinationName is --destination, else BERTH_DESTINATION, else "".

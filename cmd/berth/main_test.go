@@ -99,11 +99,13 @@ func TestScripts(t *testing.T) {
 //	                          containers ("MODE PATH")
 //	simdockerd HOST PATH      serve HOST's Docker API on the unix socket
 //	                          PATH too, as a local daemon
+//	simpeak                   print "peak N": the most SSH connections
+//	                          open at once since the last simpeak
 var simCmds = map[string]func(*testscript.TestScript, bool, []string){
 	"sim": simCmd, "simconfig": simConfigCmd, "simhost": simHostCmd, "simwait": simWaitCmd,
 	"simps": simPsCmd, "simrun": simRunCmd, "simroute": simRouteCmd, "simnet": simNetCmd, "simlatency": simLatencyCmd,
 	"simapi": simAPICmd, "simroster": simRosterCmd, "knownhosts": knownHostsCmd, "sshagent": sshAgentCmd,
-	"simcert": simCertCmd, "simfiles": simFilesCmd, "simdockerd": simDockerdCmd,
+	"simcert": simCertCmd, "simfiles": simFilesCmd, "simdockerd": simDockerdCmd, "simpeak": simPeakCmd,
 }
 
 type simKey struct{}

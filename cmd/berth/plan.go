@@ -104,6 +104,7 @@ func (a *app) buildPlan(ctx context.Context, cfg *lang.Config, opts planner.Opti
 		return nil, err
 	}
 	defer sess.Close()
+	sess.ReadOnly()
 	return sess.Plan(ctx, opts)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 )
 
@@ -19,6 +20,10 @@ type app struct {
 	chdir   string
 	// destination is --destination; destinationName adds BERTH_DESTINATION.
 	destination string
+	// parsed are the configuration files the aliases were read from, in
+	// parsedDir, for loadConfig to use again.
+	parsed    map[string]*hcl.File
+	parsedDir string
 }
 
 // exitError carries an exit code other than 1 through cobra.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -28,4 +29,13 @@ func freePort(ts *testscript.TestScript) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// simPeakCmd is `simpeak`: prints "peak N", the most SSH connections the
+// fleet had open at once since the last simpeak (or the start).
+func simPeakCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: simpeak")
+	}
+	fmt.Fprintf(ts.Stdout(), "peak %d\n", fleetOf(ts).fleet.PeakConnections())
 }

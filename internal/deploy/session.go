@@ -38,6 +38,7 @@ type Session struct {
 	live     *live.Reader
 	registry *registry.Resolver
 	local    *localState // registry { local = true }
+	readOnly bool        // see ReadOnly
 
 	warnMu sync.Mutex // warnings may come from several goroutines at once
 }
@@ -117,7 +118,31 @@ func (s *Session) ReadState(ctx context.Context, host string) (planner.HostState
 
 // Deps are what planner.Build needs from the connections.
 func (s *Session) Deps() planner.Deps {
-	return planner.Deps{State: s.live, Digests: s.digests(), Volumes: volumeReader{s}}
+	var state planner.StateReader = s.live
+	if s.readOnly {
+		state = releasing{s.live}
+	}
+	return planner.Deps{State: state, Digests: s.digests(), Volumes: volumeReader{s}}
+}
+
+// ReadOnly says the session only reads the hosts (plan, status): each
+// host's connection is closed as soon as it is read, so a big fleet holds
+// no more connections at once than it reads at once. A command that goes
+// on to change the hosts (apply) keeps them, to use them again.
+func (s *Session) ReadOnly() { s.readOnly = true }
+
+// releasing is a state reader that lets go of each host once read. It
+// adds departed hosts as the reader does (planner.HostAdder).
+type releasing struct{ r *live.Reader }
+
+var _ planner.HostAdder = releasing{}
+
+func (l releasing) AddHost(h planner.RosterHost) error { return l.r.AddHost(h) }
+
+func (l releasing) ReadState(ctx context.Context, host, service string) (planner.HostState, error) {
+	st, err := l.r.ReadState(ctx, host, service)
+	l.r.Release(host)
+	return st, err
 }
 
 // warnf prints a warning line.

@@ -78,6 +78,19 @@ func (r *Reader) Client(ctx context.Context, host string) (*dockerapi.Client, er
 	return c, nil
 }
 
+// Release closes the Docker client and the SSH connection of host: a
+// command that only reads is done with a host once it is read.
+func (r *Reader) Release(host string) {
+	r.mu.Lock()
+	c, ok := r.clients[host]
+	delete(r.clients, host)
+	r.mu.Unlock()
+	if ok {
+		c.client.Close()
+	}
+	r.pool.Release(host)
+}
+
 // ReadState lists the containers of service on host, running or not, and
 // the host's proxy containers with their routes. Containers without the
 // label berth.service=service are never returned, but for the proxy.

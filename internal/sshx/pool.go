@@ -190,6 +190,19 @@ func (p *Pool) runDial(ctx context.Context, h Host, call *dialCall) {
 	close(call.done)
 }
 
+// Release closes the connection to host, if the pool has one: a command
+// that is done with a host gives its memory and descriptor back (a later
+// Conn dials again). Conns of the host handed out stop working.
+func (p *Pool) Release(host string) {
+	p.mu.Lock()
+	c := p.conns[host]
+	delete(p.conns, host)
+	p.mu.Unlock()
+	if c != nil {
+		_ = c.Close()
+	}
+}
+
 // Close closes every connection. Conns handed out stop working.
 func (p *Pool) Close() error {
 	p.mu.Lock()

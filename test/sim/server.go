@@ -71,6 +71,26 @@ type Fleet struct {
 	internMu  sync.Mutex
 	interned  map[string]string // file contents written to many hosts, kept once
 	byIP      map[string]*Host  // with Options.SharedPort
+	open      atomic.Int64      // SSH connections open now, on every host
+	peak      atomic.Int64      // the most open at once
+}
+
+// connOpened counts an SSH connection in, and the peak.
+func (f *Fleet) connOpened() {
+	n := f.open.Add(1)
+	for {
+		p := f.peak.Load()
+		if n <= p || f.peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+// PeakConnections is the most SSH connections the fleet had open at once
+// since the last call, which starts counting again from those open now.
+func (f *Fleet) PeakConnections() int64 {
+	p := f.peak.Swap(f.open.Load())
+	return p
 }
 
 // Host is one simulated host.
@@ -427,10 +447,12 @@ func (h *Host) serveConn(raw net.Conn) {
 	}
 	h.conns[sc] = true
 	h.mu.Unlock()
+	h.fleet.connOpened()
 	defer func() {
 		h.mu.Lock()
 		delete(h.conns, sc)
 		h.mu.Unlock()
+		h.fleet.open.Add(-1)
 		_ = sc.Close()
 	}()
 	go h.globalRequests(sc, reqs)

@@ -115,6 +115,7 @@ type walker struct {
 	results map[string]Result
 
 	remaining, running int
+	workers            int // goroutines that run vertices (see start)
 	done               chan ended
 	canceled           bool // a vertex was not started because of the cancel
 	// cancelCtx is the walk's own context: once it ends, a vertex that
@@ -170,6 +171,8 @@ func (w *walker) push(i int) {
 func (w *walker) run(ctx context.Context) {
 	runCtx := context.WithoutCancel(ctx)
 	cancelled := ctx.Done()
+	jobs := make(chan int)
+	defer close(jobs)
 	for w.remaining > 0 {
 		w.decide(ctx)
 		if ctx.Err() != nil && w.waiting.Len() > 0 { // nothing new starts
@@ -179,8 +182,7 @@ func (w *walker) run(ctx context.Context) {
 			continue
 		}
 		for w.running < w.par && w.waiting.Len() > 0 {
-			w.running++
-			go w.exec(runCtx, w.ix.order[heap.Pop(&w.waiting).(int)])
+			w.start(runCtx, jobs, w.ix.order[heap.Pop(&w.waiting).(int)])
 		}
 		if w.remaining == 0 || w.running == 0 {
 			return
@@ -193,6 +195,24 @@ func (w *walker) run(ctx context.Context) {
 			cancelled = nil // noticed: what is waiting is canceled above
 		}
 	}
+}
+
+// start hands vertex i to a worker. The workers (at most par) live for
+// the whole walk, so a big fleet's thousands of steps do not each start a
+// goroutine and grow its stack again. There is always one free: every
+// worker not running a vertex counted in running waits on jobs (done is
+// buffered for every vertex, so none waits to report).
+func (w *walker) start(ctx context.Context, jobs chan int, i int) {
+	w.running++
+	if w.workers < w.running {
+		w.workers++
+		go func() {
+			for j := range jobs {
+				w.exec(ctx, j)
+			}
+		}()
+	}
+	jobs <- i
 }
 
 // decide settles the candidates, lowest topological position first: a

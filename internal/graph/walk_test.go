@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -280,5 +281,32 @@ type skipWatch struct {
 func (s *skipWatch) Finished(id string, r Result) {
 	if id == s.id && r.Status == Skipped {
 		close(s.skipped)
+	}
+}
+
+// The vertices run on at most Parallelism goroutines, reused for the whole
+// walk: a fleet's many thousands of steps do not each start a goroutine
+// (and grow its stack again).
+func TestWalkReusesItsWorkers(t *testing.T) {
+	const n, bound = 200, 3
+	var g []Vertex
+	for i := range n {
+		g = append(g, v(fmt.Sprint(i)))
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	_, err := Walk(context.Background(), g, func(context.Context, string) error {
+		buf := make([]byte, 64)
+		id, _, _ := strings.Cut(strings.TrimPrefix(string(buf[:runtime.Stack(buf, false)]), "goroutine "), " ")
+		mu.Lock()
+		seen[id] = true
+		mu.Unlock()
+		return nil
+	}, Options{Parallelism: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) > bound {
+		t.Fatalf("%d vertices ran on %d goroutines, want at most %d", n, len(seen), bound)
 	}
 }

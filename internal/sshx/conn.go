@@ -26,6 +26,7 @@ type Conn struct {
 	end        *connEnd      // why it ended, once dead is closed
 	sessions   chan struct{} // one token per session open at once
 	probe      *time.Timer   // the next keepalive
+	activity   *activity     // when it last read and wrote; nil = probe every interval
 }
 
 // MaxSessions is how many commands one connection runs at once; more
@@ -36,9 +37,9 @@ const MaxSessions = 8
 // newConn wraps a connection made by handshake. It starts no goroutine of
 // its own: the one serving the server's global requests notices the end
 // (connEnd), and a timer sends the keepalives.
-func newConn(host, addr string, client *ssh.Client, end *connEnd, cmdTimeout, keepalive time.Duration, log *slog.Logger) *Conn {
+func newConn(host, addr string, client *ssh.Client, end *connEnd, act *activity, cmdTimeout, keepalive time.Duration, log *slog.Logger) *Conn {
 	c := &Conn{host: host, addr: addr, client: client, cmdTimeout: cmdTimeout, log: log,
-		dead: end.done, end: end, sessions: make(chan struct{}, MaxSessions)}
+		dead: end.done, end: end, activity: act, sessions: make(chan struct{}, MaxSessions)}
 	c.probe = time.AfterFunc(time.Hour, func() { c.keepalive(keepalive) })
 	c.probe.Stop()
 	c.probe.Reset(keepalive)
@@ -65,10 +66,15 @@ func (c *Conn) Close() error {
 
 // keepalive sends keepalive@openssh.com, then schedules the next one an
 // interval later; a connection whose reply has not come back within two
-// intervals is closed. It runs on the timer's goroutine, which exists
+// intervals is closed. A connection that awaits nothing, and was heard
+// from within idleProbeEvery intervals, is not probed this time. It runs on the timer's goroutine, which exists
 // only while a probe is out.
 func (c *Conn) keepalive(interval time.Duration) {
 	if !c.Alive() {
+		return
+	}
+	if c.activity != nil && !c.activity.needsProbe(time.Now(), interval) {
+		c.probe.Reset(interval)
 		return
 	}
 	watchdog := time.AfterFunc(2*interval, func() {

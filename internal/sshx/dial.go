@@ -111,11 +111,12 @@ func (p *Pool) dial(ctx context.Context, h Host) (*Conn, error) {
 		return nil, err
 	}
 	p.dials.Add(1)
-	client, end, err := p.handshake(ctx, raw, h.Name, addr, user, creds, keys)
+	act := newActivity(raw)
+	client, end, err := p.handshake(ctx, act, h.Name, addr, user, creds, keys)
 	if err != nil {
 		return nil, err
 	}
-	return newConn(h.Name, addr, client, end, p.cfg.CommandTimeout, p.keepalive, p.log), nil
+	return newConn(h.Name, addr, client, end, act, p.cfg.CommandTimeout, p.keepalive, p.log), nil
 }
 
 // handshake runs the SSH handshake over raw, bounded by ctx.

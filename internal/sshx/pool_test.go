@@ -598,3 +598,71 @@ func TestSessionsPerConnectionAreBounded(t *testing.T) {
 		t.Fatalf("peak sessions = %d, want 2..%d", peak, MaxSessions)
 	}
 }
+
+// frozenFixture is a pool whose one host h1 is reached through a freezer.
+func frozenFixture(t *testing.T, interval time.Duration) (*Pool, *freezer) {
+	t.Helper()
+	f := newFixture(t)
+	fr := startFreezer(t, f.srv.addr)
+	writeKnownHosts(t, f.knownHosts, fr.ln.Addr().String(), f.srv.hostKeys[0].PublicKey())
+	_, portStr, _ := net.SplitHostPort(fr.ln.Addr().String())
+	var port int
+	fmt.Sscan(portStr, &port)
+	return f.pool(t, func(o *Options) {
+		o.Hosts[0].Port = port
+		o.KeepaliveInterval = interval
+	}), fr
+}
+
+// An idle connection (nothing awaits an answer, the host was heard from
+// lately) is not probed every interval: a fleet of idle connections costs
+// no keepalive traffic until idleProbeEvery intervals have passed.
+func TestIdleConnectionIsNotProbedEveryInterval(t *testing.T) {
+	p, fr := frozenFixture(t, 50*time.Millisecond)
+	if _, err := run(t, p, "echo x"); err != nil {
+		t.Fatal(err)
+	}
+	// The session's last message (its close) was ours: one probe may
+	// follow it. From then on the connection awaits nothing.
+	time.Sleep(3 * 50 * time.Millisecond)
+	before := fr.sent.Load()
+	time.Sleep(8 * 50 * time.Millisecond) // a window of 8 intervals, fewer than idleProbeEvery
+	if got := fr.sent.Load(); got != before {
+		t.Fatalf("an idle connection sent %d bytes in 8 intervals, want none", got-before)
+	}
+}
+
+// A connection that awaits an answer is probed every interval: frozen
+// while a command runs, it is closed within about three intervals, long
+// before an idle one would be probed at all.
+func TestConnectionAwaitingAnAnswerIsProbed(t *testing.T) {
+	p, fr := frozenFixture(t, 100*time.Millisecond)
+	c, err := p.Conn(context.Background(), "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		_, _ = c.Run(context.Background(), "sleep 30", nil)
+	}()
+	<-started
+	Eventually := func(d time.Duration, cond func() bool) bool {
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+			if cond() {
+				return true
+			}
+		}
+		return cond()
+	}
+	// The command's request has gone out before the cable is pulled.
+	if !Eventually(2*time.Second, func() bool { return fr.sent.Load() > 0 && c.activity.lastWrite.Load() > 0 }) {
+		t.Fatal("the command was not sent")
+	}
+	time.Sleep(20 * time.Millisecond)
+	fr.frozen.Store(true)
+	t0 := time.Now()
+	if !Eventually(time.Duration(idleProbeEvery)*100*time.Millisecond, func() bool { return !c.Alive() }) {
+		t.Fatalf("a connection awaiting an answer was still alive %s after it froze", time.Since(t0))
+	}
+}

@@ -12,6 +12,9 @@ import (
 // after the handshake. The kernel clears the flag again by itself, so it is
 // set after the handshake and before each channel open.
 func quickAck(c net.Conn) {
+	if a, ok := c.(*activity); ok {
+		c = a.Conn
+	}
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return

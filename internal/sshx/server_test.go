@@ -127,6 +127,7 @@ func (s *testServer) exec(sess *sshxtest.Session) (status int) {
 type freezer struct {
 	ln     net.Listener
 	frozen atomic.Bool
+	sent   atomic.Int64 // bytes from the client to the server
 }
 
 func startFreezer(t *testing.T, target string) *freezer {
@@ -149,17 +150,20 @@ func startFreezer(t *testing.T, target string) *freezer {
 				continue
 			}
 			t.Cleanup(func() { _ = c.Close(); _ = u.Close() })
-			go f.pipe(c, u)
-			go f.pipe(u, c)
+			go f.pipe(c, u, nil)
+			go f.pipe(u, c, &f.sent)
 		}
 	}()
 	return f
 }
 
-func (f *freezer) pipe(dst, src net.Conn) {
+func (f *freezer) pipe(dst, src net.Conn, count *atomic.Int64) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if n > 0 && count != nil {
+			count.Add(int64(n))
+		}
 		if n > 0 && !f.frozen.Load() {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return

@@ -1,6 +1,7 @@
 package kamal
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,10 +37,9 @@ func (c *conv) build(b *hclwrite.Body, root *obj) {
 		ctx = v
 	}
 	attr(bb, "context", quote(c.contextDir(ctx)))
-	for _, k := range []string{"dockerfile", "target"} {
-		if v, ok := bo.text(k); ok {
-			attr(bb, k, c.str(v))
-		}
+	c.dockerfile(bb, bo, ctx)
+	if v, ok := bo.text("target"); ok {
+		attr(bb, "target", c.str(v))
 	}
 	if args := bo.sub("args"); args != nil {
 		var kv [][2]string
@@ -68,6 +68,33 @@ func (c *conv) build(b *hclwrite.Body, root *obj) {
 		}
 	}
 	c.rest(bb, bo, builderUnmapped)
+}
+
+// dockerfile writes Kamal's dockerfile (default "Dockerfile"), which
+// Kamal hands docker as --file, relative to the app's root, as berth's,
+// which is relative to the context. One outside the context berth cannot
+// read: it is said, and berth's default (the context's own Dockerfile)
+// is left, which is another file.
+func (c *conv) dockerfile(bb *hclwrite.Body, bo *obj, ctx string) {
+	df, given := bo.text("dockerfile")
+	if given && (c.erbs.has(df) || filepath.IsAbs(df) || c.erbs.has(ctx) || filepath.IsAbs(ctx)) {
+		attr(bb, "dockerfile", c.str(df))
+		return
+	}
+	if !given {
+		df = "Dockerfile"
+	}
+	rel, err := filepath.Rel(filepath.Clean(ctx), filepath.Clean(df))
+	switch {
+	case err != nil || rel == ".." || strings.HasPrefix(rel, "../"):
+		at, key := keyNode(bo, "context"), bo.key("context")
+		if given {
+			at, key = keyNode(bo, "dockerfile"), bo.key("dockerfile")
+		}
+		c.warn(at, key, fmt.Sprintf("Kamal builds with %s of the app's root, outside the context %s; berth reads the Dockerfile from inside the context (%s): move it there, or set dockerfile to a path in the context", df, ctx, filepath.ToSlash(filepath.Join(ctx, "Dockerfile"))))
+	case rel != "Dockerfile":
+		attr(bb, "dockerfile", quote(filepath.ToSlash(rel)))
+	}
 }
 
 // buildArch writes arch as platforms. berth builds one platform: of

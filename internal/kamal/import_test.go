@@ -287,3 +287,30 @@ func TestImportReportsTheLineThatWon(t *testing.T) {
 		t.Errorf("not reported: %v in %+v", want, res.Unmapped)
 	}
 }
+
+// Kamal's dockerfile is relative to the app's root (docker --file, run
+// there), berth's to the context: one inside the context is rewritten,
+// one outside it is a warning.
+func TestImportDockerfileRelativeToTheContext(t *testing.T) {
+	base := "service: a\nimage: a/b\nservers: [10.0.0.1]\n"
+	for _, c := range []struct{ builder, want, warn string }{
+		{"{context: app, dockerfile: app/Dockerfile.prod}", `dockerfile = "Dockerfile.prod"`, ""},
+		{"{context: ., dockerfile: docker/Dockerfile}", `dockerfile = "docker/Dockerfile"`, ""},
+		{"{dockerfile: Dockerfile}", "", ""},
+		{"{context: app, dockerfile: Dockerfile.prod}", "", "Kamal builds with Dockerfile.prod of the app's root, outside the context app"},
+		{"{context: app}", "", "Kamal builds with Dockerfile of the app's root, outside the context app"},
+	} {
+		res := importText(t, base+"builder: "+c.builder+"\n")
+		out := string(res.HCL)
+		if c.want != "" && !strings.Contains(out, c.want) || c.want == "" && strings.Contains(out, "dockerfile =") {
+			t.Errorf("builder %s: want %q in\n%s", c.builder, c.want, out)
+		}
+		var warned string
+		for _, w := range res.Warnings {
+			warned += w.Message + "\n"
+		}
+		if c.warn != "" && !strings.Contains(warned, c.warn) || c.warn == "" && strings.Contains(warned, "Dockerfile") {
+			t.Errorf("builder %s: warnings %q, want %q", c.builder, warned, c.warn)
+		}
+	}
+}

@@ -33,6 +33,9 @@ type fleet struct {
 	// lose makes the next call of an operation ("start", "stop") on a
 	// host happen and then fail as if its reply was lost: "h2 stop".
 	lose map[string]bool
+	// drop makes the next call of an operation on a host fail as if its
+	// connection dropped before the daemon acted on it: "h3 start".
+	drop map[string]bool
 	// unreachable makes the next n calls of Docker for a host fail;
 	// cutOnLoss is the n a lost reply sets for its host (the link went).
 	unreachable map[string]int
@@ -70,7 +73,7 @@ var (
 )
 
 func newFleet(hosts ...string) *fleet {
-	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}, unreachable: map[string]int{}, networks: map[string]bool{}}
+	f := &fleet{hosts: map[string]*fakeHost{}, slow: make(chan struct{}), failStart: map[string]string{}, lose: map[string]bool{}, drop: map[string]bool{}, unreachable: map[string]int{}, networks: map[string]bool{}}
 	for _, h := range hosts {
 		f.hosts[h] = &fakeHost{f: f, name: h, containers: map[string]*fakeContainer{}}
 	}
@@ -254,6 +257,10 @@ func (h *fakeHost) Start(_ context.Context, id string) error {
 	c, err := h.find(id)
 	if err != nil {
 		return err
+	}
+	if k := h.name + " start"; h.f.drop[k] {
+		delete(h.f.drop, k)
+		return errLost
 	}
 	if h.f.failStart[h.name] == tagOf(c.image) {
 		h.f.event("%s start-failed %s", h.name, c.name)

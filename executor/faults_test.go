@@ -103,6 +103,25 @@ func TestStopOldAfterADroppedConnectionIsRunAgain(t *testing.T) {
 	}
 }
 
+// A start whose connection dropped before the daemon acted on it (the
+// container is still "created" when berth looks over a new connection)
+// is started again, once, and the apply goes through.
+func TestStartDroppedBeforeItTookEffectIsStartedAgain(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	mustApply(t, f, config("v1"))
+	f.drop["h2 start"] = true
+	res, err := apply(t, f, config("v2"))
+	if err != nil {
+		t.Fatalf("apply failed although the start never reached h2 and h2 answered a new dial: %v", err)
+	}
+	if got := f.running("h2"); !slices.Equal(got, []string{"shop-web-v2"}) {
+		t.Errorf("h2 runs %v, want only shop-web-v2", got)
+	}
+	if len(res.Discarded) != 0 {
+		t.Errorf("discarded %v", res.Discarded)
+	}
+}
+
 // A stop_old whose reply was lost with the link (the host does not answer
 // the next dial) fails the step; the clean-up sees it through.
 func TestLostStopReplyOnCutoverIsSeenThrough(t *testing.T) {

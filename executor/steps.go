@@ -184,19 +184,41 @@ func (r *run) start(ctx context.Context, d Docker, b *branch) error {
 	if err == nil {
 		return nil
 	}
-	if uncertain(err) {
-		// Go by what the host says: a container seen running over a new
-		// connection was started, and the branch goes on.
-		if info, ok := r.lookUp(context.WithoutCancel(ctx), b.addr().Host, b.newID); ok && info.State.Running {
-			r.rep.Event(b.addr(), "the reply to start was lost; "+b.change.Desired.Name+" runs")
-			return nil
-		}
+	if uncertain(err) && r.startSeen(ctx, b) {
+		return nil
 	}
 	err = fmt.Errorf("start %s: %w", b.change.Desired.Name, err)
 	if cerr := r.discardNew(context.WithoutCancel(ctx), d, b); cerr != nil && !uncertain(cerr) {
 		err = errors.Join(err, cerr) // an uncertain one is the clean-up's to retry and report
 	}
 	return err
+}
+
+// startSeen goes by what the host says after a start whose connection
+// dropped: a container seen running over a new connection was started;
+// one that was never started (the request was lost before the daemon
+// acted on it) is started again over that connection, once. One that
+// started and ended is not: its health is what failed.
+func (r *run) startSeen(ctx context.Context, b *branch) bool {
+	ctx = context.WithoutCancel(ctx)
+	info, ok := r.lookUp(ctx, b.addr().Host, b.newID)
+	switch {
+	case !ok:
+		return false
+	case info.State.Running:
+		r.rep.Event(b.addr(), "the reply to start was lost; "+b.change.Desired.Name+" runs")
+		return true
+	case !info.State.StartedAt.IsZero() || info.State.Status != "created":
+		return false
+	}
+	d, err := r.redial(ctx, b.addr().Host)
+	if err != nil {
+		return false
+	}
+	r.rep.Event(b.addr(), "the connection dropped before "+b.change.Desired.Name+" started; redialled, starting it again")
+	octx, cancel := r.op(ctx)
+	defer cancel()
+	return d.Start(octx, b.newID) == nil
 }
 
 // stopOld stops the container that served until now, and every other

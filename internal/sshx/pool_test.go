@@ -357,17 +357,7 @@ func waitEnded(t *testing.T, srv *testServer, cmd string) {
 }
 
 func TestDeadHostNoticedAndRedialled(t *testing.T) {
-	f := newFixture(t)
-	fr := startFreezer(t, f.srv.addr)
-	// known_hosts must hold the key under the proxy's address.
-	writeKnownHosts(t, f.knownHosts, fr.ln.Addr().String(), f.srv.hostKeys[0].PublicKey())
-	_, portStr, _ := net.SplitHostPort(fr.ln.Addr().String())
-	var port int
-	fmt.Sscan(portStr, &port)
-	p := f.pool(t, func(o *Options) {
-		o.Hosts[0].Port = port
-		o.KeepaliveInterval = 100 * time.Millisecond
-	})
+	p, fr := frozenFixture(t, 100*time.Millisecond)
 	c, err := p.Conn(context.Background(), "h1")
 	if err != nil {
 		t.Fatal(err)
@@ -599,7 +589,8 @@ func TestSessionsPerConnectionAreBounded(t *testing.T) {
 	}
 }
 
-// frozenFixture is a pool whose one host h1 is reached through a freezer.
+// frozenFixture is a pool whose one host h1 is reached through a freezer
+// (known_hosts holds the key under the freezer's address).
 func frozenFixture(t *testing.T, interval time.Duration) (*Pool, *freezer) {
 	t.Helper()
 	f := newFixture(t)

@@ -128,7 +128,7 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 	if k != nil {
 		wg.Go(func() { kamal, kamalRoutes, kamalErr = readKamal(ctx, c, host, *k) })
 	}
-	list, proxies, routes, err := readLists(ctx, c, host, service)
+	list, proxies, routes, err := readLists(ctx, c, host)
 	wg.Wait()
 	if err = errors.Join(err, rostErr, kamalErr); err != nil {
 		return planner.HostState{}, err
@@ -152,18 +152,20 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 	return st, nil
 }
 
-// readLists lists the service's containers on host, then the host's proxy
-// containers with their routes. The two listings go one after the other
-// over one Docker connection: at the same time they would take two (two
-// SSH channels, two HTTP connections with their buffers and goroutines),
-// which on a fleet of 10,000 hosts costs more than the round trip saved.
-func readLists(ctx context.Context, c *dockerapi.Client, host, service string) ([]dockerapi.ContainerSummary, []planner.Container, []planner.LiveRoute, error) {
-	svc, _ := planner.SplitStateName(service)
-	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelService + "=" + svc}})
+// readLists lists, in one request, every container berth started on host
+// (each carries berth.config): the service's own, those of the other
+// services that share the host, and the host's proxy containers, which
+// belong to no service. It then reads the routes of the running proxy.
+// One listing instead of one for the service and one for the proxy: a
+// round trip less per host, and on a fleet of 10,000 hosts 10,000 requests
+// less for both ends to encrypt and answer; the other services' entries
+// cost far less than the round trip.
+func readLists(ctx context.Context, c *dockerapi.Client, host string) ([]dockerapi.ContainerSummary, []planner.Container, []planner.LiveRoute, error) {
+	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelConfig}})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	proxies, routes, err := readProxy(ctx, c, host)
+	proxies, routes, err := readProxy(ctx, c, host, list)
 	return list, proxies, routes, err
 }
 

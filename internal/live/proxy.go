@@ -9,16 +9,12 @@ import (
 	"github.com/berth-sh/berth/planner"
 )
 
-// readProxy lists the host's proxy containers (labelled berth.proxy=true,
+// readProxy picks from list the host's proxy containers (labelled berth.proxy=true,
 // whichever service started them: the proxy is shared) and, when one
 // runs, every service's routes in it (`kamal-proxy list`). A running
 // proxy whose routes cannot be read fails the read: a plan must know
 // which other services route through it.
-func readProxy(ctx context.Context, c *dockerapi.Client, host string) ([]planner.Container, []planner.LiveRoute, error) {
-	list, err := c.List(ctx, map[string][]string{"label": {planner.LabelProxy + "=true"}})
-	if err != nil {
-		return nil, nil, err
-	}
+func readProxy(ctx context.Context, c *dockerapi.Client, host string, list []dockerapi.ContainerSummary) ([]planner.Container, []planner.LiveRoute, error) {
 	var proxies []planner.Container
 	for _, s := range list {
 		if s.Labels[planner.LabelProxy] == "true" {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -306,11 +307,23 @@ func runServe(ctx context.Context, args []string) error {
 	par := fs.Int("parallelism", 100, "deploy.parallelism (0: berth's default for the fleet size)")
 	roles := fs.Int("roles", 2, "roles on every host: web and roles-1 workers")
 	batch := fs.Int("batch", 0, "deploy.rolling.batch (0: no rolling batches)")
+	cpuprofile := fs.String("cpuprofile", "", "write the simulated fleet's CPU profile to `FILE` (from start to interrupt)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := raiseNoFile(); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	fleet, err := sim.Start(sim.Options{Hosts: *hosts, Latency: *latency, SharedPort: *hosts >= sharedPortFrom})
 	if err != nil {

@@ -112,6 +112,7 @@ type run struct {
 	barrierDeadline time.Time
 	order           []*branch // plan order
 	nets            networks  // the Docker networks made sure of
+	imgs            images    // what the hosts said of the images
 	stopped         stoppedProxies
 
 	warnMu   sync.Mutex

@@ -51,6 +51,8 @@ type fakeHost struct {
 	containers map[string]*fakeContainer
 	nextID     int
 	files      map[string]dockerapi.File // copied in with CopyTo, by "CONTAINER:DIR/PATH"
+	pulled     map[string]bool           // the images pulled, by reference
+	inspects   map[string]int            // InspectImage requests, by reference
 }
 
 type fakeContainer struct {
@@ -208,11 +210,19 @@ func (h *fakeHost) find(id string) (*fakeContainer, error) {
 	return nil, fmt.Errorf("container %s: %w", id, dockerapi.ErrNotFound)
 }
 
-func (h *fakeHost) ImageExists(context.Context, string) (bool, error) { return false, nil }
-
-// InspectImage: an image tagged "quit" sets STOPSIGNAL SIGQUIT, one tagged
-// "wrapped" also an ENTRYPOINT.
+// InspectImage finds the images pulled before: an image tagged "quit"
+// sets STOPSIGNAL SIGQUIT, one tagged "wrapped" also an ENTRYPOINT.
 func (h *fakeHost) InspectImage(_ context.Context, ref string) (dockerapi.ImageInfo, error) {
+	h.f.mu.Lock()
+	if h.inspects == nil {
+		h.inspects = map[string]int{}
+	}
+	h.inspects[ref]++
+	pulled := h.pulled[ref]
+	h.f.mu.Unlock()
+	if !pulled {
+		return dockerapi.ImageInfo{}, fmt.Errorf("image %s: %w", ref, dockerapi.ErrNotFound)
+	}
 	switch tagOf(ref) {
 	case "quit":
 		return dockerapi.ImageInfo{StopSignal: "SIGQUIT"}, nil
@@ -226,6 +236,10 @@ func (h *fakeHost) Pull(_ context.Context, ref string, _ *dockerapi.Auth) error 
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
 	h.f.event("%s pull %s", h.name, tagOf(ref))
+	if h.pulled == nil {
+		h.pulled = map[string]bool{}
+	}
+	h.pulled[ref] = true
 	return nil
 }
 

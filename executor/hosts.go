@@ -10,7 +10,6 @@ import (
 
 // Docker is what an apply needs of one host's Docker daemon.
 type Docker interface {
-	ImageExists(ctx context.Context, ref string) (bool, error)
 	Pull(ctx context.Context, ref string, auth *dockerapi.Auth) error
 	InspectImage(ctx context.Context, ref string) (dockerapi.ImageInfo, error)
 	Create(ctx context.Context, name string, spec dockerapi.CreateSpec) (string, error)

@@ -18,7 +18,7 @@ func (r *run) pull(ctx context.Context, d Docker, b *branch) error {
 	ref := b.change.Desired.Image
 	octx, cancel := r.op(ctx)
 	defer cancel()
-	if ok, err := d.ImageExists(octx, ref); err == nil && ok {
+	if _, err := r.image(octx, d, b.change.Address.Host, ref); err == nil {
 		return nil
 	}
 	if err := d.Pull(octx, ref, r.auth(ref)); err != nil {

@@ -21,7 +21,7 @@ func (r *run) stopSignal(ctx context.Context, d Docker, b *branch) string {
 	if len(spec.Cmd) == 0 && !ownEntrypoint {
 		return ""
 	}
-	img, err := d.InspectImage(ctx, spec.Image)
+	img, err := r.image(ctx, d, b.change.Address.Host, spec.Image)
 	if err != nil {
 		return "" // the image's own, as before: not worth failing the create for
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -22,8 +23,10 @@ import (
 // an apply with five roles five); here the drain reads through 256 bytes.
 //
 // When ctx ends before the host answered, it returns ctx's error and
-// closes the channel once the answer comes.
-func openChannel(ctx context.Context, client ssh.Conn, network, addr string) (net.Conn, error) {
+// closes the channel once the answer comes. act (nil: none) counts the
+// open, and each request written on the channel until its answer, as
+// awaited.
+func openChannel(ctx context.Context, client ssh.Conn, act *activity, network, addr string) (net.Conn, error) {
 	kind, payload, err := channelOpen(network, addr)
 	if err != nil {
 		return nil, err
@@ -37,14 +40,16 @@ func openChannel(ctx context.Context, client ssh.Conn, network, addr string) (ne
 	}
 	done := make(chan result, 1)
 	go func() {
+		answered := act.await()
 		ch, reqs, err := client.OpenChannel(kind, payload)
+		answered()
 		if err != nil {
 			done <- result{nil, err}
 			return
 		}
 		go ssh.DiscardRequests(reqs)
 		go drain(ch.Stderr())
-		done <- result{&channelConn{Channel: ch, network: network, addr: addr}, nil}
+		done <- result{&channelConn{Channel: ch, network: network, addr: addr, act: act}, nil}
 	}()
 	select {
 	case r := <-done:
@@ -99,10 +104,47 @@ func drain(r io.Reader) {
 }
 
 // channelConn is a channel as a net.Conn, without deadlines (as
-// ssh.Client.Dial's connections).
+// ssh.Client.Dial's connections). What is written on it awaits an answer
+// until something is read (an HTTP request, its response).
 type channelConn struct {
 	ssh.Channel
 	network, addr string
+	act           *activity
+
+	mu       sync.Mutex
+	answered func() // non-nil while a write awaits its answer
+}
+
+func (c *channelConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.answered == nil && len(p) > 0 {
+		c.answered = c.act.await()
+	}
+	c.mu.Unlock()
+	return c.Channel.Write(p)
+}
+
+func (c *channelConn) Read(p []byte) (int, error) {
+	n, err := c.Channel.Read(p)
+	if n > 0 || err != nil {
+		c.heard()
+	}
+	return n, err
+}
+
+func (c *channelConn) Close() error {
+	c.heard()
+	return c.Channel.Close()
+}
+
+// heard ends the wait of the last write, if any.
+func (c *channelConn) heard() {
+	c.mu.Lock()
+	if c.answered != nil {
+		c.answered()
+		c.answered = nil
+	}
+	c.mu.Unlock()
 }
 
 var _ net.Conn = (*channelConn)(nil)

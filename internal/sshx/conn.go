@@ -112,6 +112,7 @@ func (c *Conn) lost(what string, err error) error {
 func (c *Conn) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cmdTimeout)
 	defer cancel()
+	defer c.activity.await()()
 	select {
 	case c.sessions <- struct{}{}:
 		defer func() { <-c.sessions }()
@@ -230,7 +231,7 @@ func (c *Conn) DialContext(ctx context.Context, network, addr string) (net.Conn,
 	if !c.Alive() {
 		return nil, c.lost("forwarding to "+network+" "+addr, c.end.err)
 	}
-	conn, err := openChannel(ctx, c.client, network, addr)
+	conn, err := openChannel(ctx, c.client, c.activity, network, addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("host %s: forwarding to %s %s: %w", c.host, network, addr, ctx.Err())

@@ -607,19 +607,99 @@ func frozenFixture(t *testing.T, interval time.Duration) (*Pool, *freezer) {
 
 // An idle connection (nothing awaits an answer, the host was heard from
 // lately) is not probed every interval: a fleet of idle connections costs
-// no keepalive traffic until idleProbeEvery intervals have passed.
+// no keepalive traffic until idleProbeEvery intervals have passed. That
+// holds right after a command, whose last packet is ours (the reply to
+// the host's channel close), and with a forwarded connection kept open
+// after its answer (Docker's HTTP connection between requests).
 func TestIdleConnectionIsNotProbedEveryInterval(t *testing.T) {
 	p, fr := frozenFixture(t, 50*time.Millisecond)
-	if _, err := run(t, p, "echo x"); err != nil {
+	c, err := p.Conn(context.Background(), "h1")
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The session's last message (its close) was ours: one probe may
-	// follow it. From then on the connection awaits nothing.
-	time.Sleep(3 * 50 * time.Millisecond)
+	sock := filepath.Join(t.TempDir(), "d.sock")
+	ul, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pong") }))
+	srv.Listener = ul
+	srv.Start()
+	t.Cleanup(srv.Close)
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return c.DialContext(ctx, "unix", sock)
+	}}}
+	t.Cleanup(hc.CloseIdleConnections)
+	resp, err := hc.Get("http://remote/_ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if _, err := c.Run(context.Background(), "echo x", nil); err != nil {
+		t.Fatal(err)
+	}
+	// Once the host has had everything written so far (the close reply
+	// among it), nothing more goes out.
+	for deadline := time.Now().Add(2 * time.Second); fr.sent.Load() < c.activity.written.Load() && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+	}
 	before := fr.sent.Load()
+	if w := c.activity.written.Load(); before != w {
+		t.Fatalf("the host had %d of the %d bytes written", before, w)
+	}
 	time.Sleep(8 * 50 * time.Millisecond) // a window of 8 intervals, fewer than idleProbeEvery
 	if got := fr.sent.Load(); got != before {
 		t.Fatalf("an idle connection sent %d bytes in 8 intervals, want none", got-before)
+	}
+}
+
+// A request written on a forwarded connection awaits its answer: frozen
+// before the answer, the connection is probed and closed within about
+// three intervals.
+func TestForwardedRequestAwaitingAnAnswerIsProbed(t *testing.T) {
+	p, fr := frozenFixture(t, 100*time.Millisecond)
+	c, err := p.Conn(context.Background(), "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "slow.sock")
+	ul, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ul.Close() })
+	got := make(chan struct{})
+	go func() {
+		conn, err := ul.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf := make([]byte, 64)
+		if n, _ := conn.Read(buf); n > 0 {
+			close(got) // the request came; its answer never will
+		}
+		_, _ = io.Copy(io.Discard, conn)
+	}()
+	fc, err := c.DialContext(context.Background(), "unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fc.Close()
+	if _, err := io.WriteString(fc, "GET /containers/x/stop HTTP/1.1\r\nHost: docker\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request did not arrive")
+	}
+	fr.frozen.Store(true)
+	t0 := time.Now()
+	for deadline := t0.Add(time.Duration(idleProbeEvery) * 100 * time.Millisecond); c.Alive() && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	}
+	if c.Alive() {
+		t.Fatalf("a connection whose request awaits an answer was still alive %s after it froze", time.Since(t0))
 	}
 }
 

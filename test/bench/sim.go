@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
@@ -76,7 +77,7 @@ func runSim(ctx context.Context, args []string) error {
 		}
 		apply := Row{Order: 201 + 2*i, Scenario: scen, What: "berth apply v→v', " + how, Berth: m.apply, ConnsPerHost: median(m.applyConns), RSSMB: median(m.applyRSS),
 			RefName: "throughput bound (requests × latency ÷ parallelism)", Ref: bounds,
-			Note: fmt.Sprintf("%.0f Docker requests and exec commands (median), %.1f Docker socket connections per host; the barrier opened %.2f s after the first step; berth's own CPU %.2f s", median(m.requests), m.sockets, median(m.barrier), median(m.applyCPU))}
+			Note: fmt.Sprintf("%.0f Docker requests and exec commands (median), %.1f Docker socket connections and %.1f keepalive probes per host; the barrier opened %.2f s after the first step; berth's own CPU %.2f s", median(m.requests), m.sockets, m.keepalives, median(m.barrier), median(m.applyCPU))}
 		if n == 1000 && shape.roles == 2 && shape.batch == 0 {
 			plan.Target = "< 3 s, 1 conn/host"
 			plan.Met = boolp(median(m.plan) < simPlanTarget.Seconds() && median(m.planConns) == 1)
@@ -157,6 +158,7 @@ type simMeasure struct {
 	barrier               []float64 // from the first step to the barrier opening
 	requests              []float64 // per run
 	sockets               float64   // Docker socket connections forwarded per host in the last apply
+	keepalives            float64   // keepalive probes per host in the last apply
 	tty                   float64   // one apply on a terminal
 	ttyRan                bool
 }
@@ -216,6 +218,7 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 		h1 := fleet.Handshakes()
 		r0 := fleet.Requests() + fleet.Execs()
 		s0 := fleet.Sockets()
+		k0 := fleet.Keepalives()
 		a, err := runBerth(ctx, bin, env, true, append(base, "apply", "--auto-approve", "--var", "version="+v)...)
 		if err != nil {
 			return nil, err
@@ -226,6 +229,7 @@ func simFleet(ctx context.Context, bin string, n int, latency time.Duration, run
 		h2 := fleet.Handshakes()
 		m.requests = append(m.requests, float64(fleet.Requests()+fleet.Execs()-r0))
 		m.sockets = float64(fleet.Sockets()-s0) / float64(n)
+		m.keepalives = float64(fleet.Keepalives()-k0) / float64(n)
 		m.plan = append(m.plan, p.Wall.Seconds())
 		m.apply = append(m.apply, a.Wall.Seconds())
 		m.planRSS = append(m.planRSS, p.RSSMB)
@@ -350,8 +354,24 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("%d simulated hosts; try: bin/berth --chdir %s plan --var version=v2\n", *hosts, *dir)
-	<-ctx.Done()
-	fmt.Printf("SSH connections accepted: %d, Docker requests: %d\n", fleet.Handshakes(), fleet.Requests())
+	// SIGUSR1 prints the counters so far (kill -USR1 PID), an interrupt
+	// prints them and stops.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	counters := func() {
+		fmt.Printf("SSH connections accepted: %d, Docker requests: %d, exec commands: %d, keepalives: %d\n", fleet.Handshakes(), fleet.Requests(), fleet.Execs(), fleet.Keepalives())
+	}
+	for {
+		select {
+		case <-usr1:
+			counters()
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	counters()
 	return nil
 }
 

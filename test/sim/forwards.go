@@ -52,6 +52,8 @@ func (h *Host) globalRequests(sc *ssh.ServerConn, reqs <-chan *ssh.Request) {
 		}
 		ok := false
 		switch req.Type {
+		case "keepalive@openssh.com":
+			h.keepalives.Add(1)
 		case "tcpip-forward":
 			if ssh.Unmarshal(req.Payload, &m) == nil && m.Port != 0 && net.ParseIP(m.Addr).IsLoopback() {
 				ok = h.addForward(&remoteForward{sc: sc, addr: m.Addr, port: m.Port})

@@ -108,6 +108,7 @@ type Host struct {
 	handshakes atomic.Int64
 	execs      atomic.Int64
 	sockets    atomic.Int64 // forwarded connections to the Docker socket
+	keepalives atomic.Int64 // keepalive@openssh.com requests answered
 
 	mu      sync.Mutex
 	home    string            // a HOME for the deploy lock's scripts, made on first use
@@ -320,6 +321,15 @@ func (h *Host) Locked() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.lockHeld()
+}
+
+// Keepalives is the fleet's total of keepalive probes answered.
+func (f *Fleet) Keepalives() int64 {
+	var n int64
+	for _, h := range f.Hosts {
+		n += h.keepalives.Load()
+	}
+	return n
 }
 
 // Handshakes is the fleet's total of accepted SSH connections.

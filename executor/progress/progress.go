@@ -16,10 +16,18 @@ import (
 )
 
 // Lines writes one timestamped line per step start, end and event.
+//
+// A line is written at once unless another caller is writing: then it
+// joins the lines that caller writes next, in order. Hundreds of steps
+// end at once on a big fleet (280,000 lines in a 10,000-host apply), and
+// a write per line was a system call per line, each under the lock.
 type Lines struct {
-	mu  sync.Mutex
-	w   io.Writer
-	now func() time.Time
+	mu      sync.Mutex
+	w       io.Writer
+	now     func() time.Time
+	pending []byte // lines for the writer, in order
+	spare   []byte
+	writing bool // a caller is writing; it writes pending too
 }
 
 // NewLines reports to w; now defaults to time.Now.
@@ -32,8 +40,23 @@ func NewLines(w io.Writer, now func() time.Time) *Lines {
 
 func (l *Lines) printf(format string, a ...any) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, "%s  "+format+"\n", append([]any{l.now().Format("15:04:05.000")}, a...)...)
+	l.pending = l.now().AppendFormat(l.pending, "15:04:05.000")
+	l.pending = fmt.Appendf(append(l.pending, ' ', ' '), format+"\n", a...)
+	if l.writing {
+		l.mu.Unlock()
+		return // the caller writing takes it next
+	}
+	l.writing = true
+	for len(l.pending) > 0 {
+		out := l.pending
+		l.pending = l.spare[:0]
+		l.mu.Unlock()
+		_, _ = l.w.Write(out)
+		l.mu.Lock()
+		l.spare = out[:0]
+	}
+	l.writing = false
+	l.mu.Unlock()
 }
 
 func (l *Lines) StepStarted(s planner.Step) {

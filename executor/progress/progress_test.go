@@ -2,7 +2,9 @@ package progress
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,5 +93,69 @@ func TestBatchJoinIsNotShown(t *testing.T) {
 	v.Tick()
 	if strings.Contains(live.String(), "batch") {
 		t.Errorf("live: %q", live.String())
+	}
+}
+
+// slowWriter blocks its first Write until release is closed, and counts
+// the writes.
+type slowWriter struct {
+	mu      sync.Mutex
+	b       strings.Builder
+	writes  int
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (w *slowWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.writes++
+	first := w.writes == 1
+	w.mu.Unlock()
+	if first {
+		close(w.entered)
+		<-w.release
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+// Lines reported while another is being written do not wait for it: the
+// caller writing takes them next, in order, in one write.
+func TestLinesWhileAWriteIsInProgressJoinIt(t *testing.T) {
+	w := &slowWriter{entered: make(chan struct{}), release: make(chan struct{})}
+	l := NewLines(w, fixed)
+	first := make(chan struct{})
+	go func() {
+		l.Event(planner.Address{Host: "h1", Role: "web"}, "first")
+		close(first)
+	}()
+	<-w.entered
+	others := make(chan struct{})
+	go func() {
+		for i := range 10 {
+			l.Event(planner.Address{Host: fmt.Sprintf("h%d", i+2), Role: "web"}, "next")
+		}
+		close(others)
+	}()
+	select {
+	case <-others:
+	case <-time.After(5 * time.Second):
+		close(w.release)
+		t.Fatal("lines reported during a write waited for it")
+	}
+	close(w.release)
+	<-first
+	if w.writes != 2 {
+		t.Errorf("%d writes for 11 lines, want 2 (the first line, then the 10 that came during it)", w.writes)
+	}
+	lines := strings.Split(strings.TrimSuffix(w.b.String(), "\n"), "\n")
+	if len(lines) != 11 || !strings.HasSuffix(lines[0], "first") {
+		t.Fatalf("output:\n%s", w.b.String())
+	}
+	for i, line := range lines[1:] {
+		if want := fmt.Sprintf("08:01:02.345  %-28s next", fmt.Sprintf("h%d/web", i+2)); line != want {
+			t.Errorf("line %d = %q, want %q", i+2, line, want)
+		}
 	}
 }

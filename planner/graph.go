@@ -74,7 +74,8 @@ var ErrGraph = errors.New("invalid step graph")
 //     "batch", ID "batch/K" (BatchID), which does nothing: it depends on the
 //     final step of every role change in batch K-1, and the first cutover
 //     step of every role change in batch K depends on it (and on the
-//     barrier). A boundary costs about 2 × hosts × roles of a batch edges,
+//     barrier). The final step of a change is its last but the prune (see
+//     finalStep). A boundary costs about 2 × hosts × roles of a batch edges,
 //     not their square. The primary host is always in batch 0, so no batch
 //     ever waits on a barrier that nothing can open.
 //
@@ -206,7 +207,13 @@ func assignBatches(changes []Change, batch int) map[string]int {
 
 func stepID(a Address, k StepKind) string { return a.String() + "/" + string(k) }
 
-// finalStep is the ID of the last step of a change.
+// finalStep is the ID of the step that ends a change's cutover, which the
+// next rolling batch waits for: its last step, but the prune. A batch is
+// through once its new containers serve and its old ones are stopped;
+// removing the old containers beyond retain changes nothing the next batch
+// depends on, so it runs beside that batch instead of before it (a round
+// trip less per batch: 100 batches of a 10,000-host fleet in batches of
+// 100 are 100 round trips one after the other).
 func finalStep(c Change) string {
 	switch c.Action {
 	case ActionRemove:
@@ -216,7 +223,28 @@ func finalStep(c Change) string {
 	case ActionRestart:
 		return stepID(c.Address, StepHealth)
 	}
-	return stepID(c.Address, StepPrune)
+	kinds := cutoverKinds(c)
+	return stepID(c.Address, kinds[len(kinds)-1])
+}
+
+// cutoverKinds are the steps of a create or replace between its create and
+// its prune, in order: the first waits for the gate (the barrier, the
+// batch before). A container that holds what the new one needs (an
+// accessory's or the proxy's data and ports, a role's published ports) is
+// stopped first; otherwise the new one starts and passes its check before
+// the old one stops.
+func cutoverKinds(c Change) []StepKind {
+	hasOld := c.Running != nil
+	check := checkKind(c)
+	switch {
+	case c.Address.Accessory != "" && hasOld, c.Address.Proxy && hasOld,
+		c.Desired != nil && len(c.Desired.Ports) > 0 && hasOld,
+		check == StepSwitch && publishesPorts(c.Running):
+		return []StepKind{StepStopOld, StepStart, check}
+	case hasOld:
+		return []StepKind{StepStart, check, StepStopOld}
+	}
+	return []StepKind{StepStart, check}
 }
 
 // changeSteps lists the steps of one change; gate are the dependencies of
@@ -235,22 +263,9 @@ func changeSteps(c Change, batch int, gate []string) []Step {
 		start := mk(StepStart, stop.ID)
 		return []Step{stop, start, mk(StepHealth, start.ID)}
 	}
-	var seq []StepKind
-	hasOld := c.Running != nil
-	check := checkKind(c)
-	switch {
-	case c.Address.Accessory != "" && hasOld, c.Address.Proxy && hasOld,
-		c.Desired != nil && len(c.Desired.Ports) > 0 && hasOld,
-		check == StepSwitch && publishesPorts(c.Running):
-		seq = []StepKind{StepStopOld, StepStart, check}
-	case hasOld:
-		seq = []StepKind{StepStart, check, StepStopOld}
-	default:
-		seq = []StepKind{StepStart, check}
-	}
 	steps := []Step{mk(StepPull), mk(StepCreate, stepID(c.Address, StepPull))}
 	prev := stepID(c.Address, StepCreate)
-	for i, k := range append(seq, StepPrune) {
+	for i, k := range append(cutoverKinds(c), StepPrune) {
 		deps := []string{prev}
 		if i == 0 {
 			deps = append(deps, gate...)

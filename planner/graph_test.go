@@ -27,13 +27,14 @@ func TestGraphRollingBatches(t *testing.T) {
 	p := fourHostPlan(t, 2, []string{"h1", "h2", "h3", "h4"})
 	golden(t, "graph_batches", p.Graph.String())
 	// The first cutover step of batch 1 waits for the barrier and for the
-	// join of batch 1, which waits for every final step of batch 0.
+	// join of batch 1, which waits for the end of every cutover of batch 0
+	// (not its prune, which runs beside batch 1).
 	s, _ := p.Graph.Step("h3/web/stop_old")
 	if s.Batch != 1 || !slices.Equal(s.DependsOn, []string{"h3/web/create", BarrierID, BatchID(1)}) {
 		t.Errorf("h3/web/stop_old = %+v", s)
 	}
 	j, _ := p.Graph.Step(BatchID(1))
-	if j.Kind != StepBatch || j.Batch != 1 || j.Address != (Address{}) || !slices.Equal(j.DependsOn, []string{"h1/web/prune", "h2/web/prune"}) {
+	if j.Kind != StepBatch || j.Batch != 1 || j.Address != (Address{}) || !slices.Equal(j.DependsOn, []string{"h1/web/health", "h2/web/health"}) {
 		t.Errorf("%s = %+v", BatchID(1), j)
 	}
 	// pull and create may run ahead of the barrier and of earlier batches.
@@ -63,12 +64,19 @@ func TestGraphBatchJoinKeepsTheGraphLinear(t *testing.T) {
 			continue
 		}
 		joins++
-		// batch/K waits for the final step of both roles on every host of batch K-1.
+		// batch/K waits for the end of the cutover of both roles on every
+		// host of batch K-1: the web's check (it publishes ports, so its
+		// old container stops first), the worker's stop_old.
 		if s.ID != BatchID(s.Batch) || len(s.DependsOn) != 2*batch {
 			t.Errorf("%s [batch %d] waits for %d steps: %v", s.ID, s.Batch, len(s.DependsOn), s.DependsOn)
 		}
 		for _, d := range s.DependsOn {
-			if ds, _ := p.Graph.Step(d); ds.Batch != s.Batch-1 || (ds.Kind != StepPrune && ds.Kind != StepRemove) {
+			ds, _ := p.Graph.Step(d)
+			want := StepStopOld
+			if ds.Address.Role == "web" {
+				want = checkKind(Change{Address: ds.Address})
+			}
+			if ds.Batch != s.Batch-1 || ds.Kind != want {
 				t.Errorf("%s waits for %s [batch %d]", s.ID, d, ds.Batch)
 			}
 		}

@@ -605,14 +605,12 @@ func frozenFixture(t *testing.T, interval time.Duration) (*Pool, *freezer) {
 	}), fr
 }
 
-// An idle connection (nothing awaits an answer, the host was heard from
-// lately) is not probed every interval: a fleet of idle connections costs
-// no keepalive traffic until idleProbeEvery intervals have passed. That
-// holds right after a command, whose last packet is ours (the reply to
-// the host's channel close), and with a forwarded connection kept open
-// after its answer (Docker's HTTP connection between requests).
-func TestIdleConnectionIsNotProbedEveryInterval(t *testing.T) {
-	p, fr := frozenFixture(t, 50*time.Millisecond)
+// frozenConn is a connection to h1 through a freezer, with keepalives
+// every interval, and a unix socket (listening, closed with the test) to
+// forward to.
+func frozenConn(t *testing.T, interval time.Duration) (*Conn, *freezer, string, net.Listener) {
+	t.Helper()
+	p, fr := frozenFixture(t, interval)
 	c, err := p.Conn(context.Background(), "h1")
 	if err != nil {
 		t.Fatal(err)
@@ -622,6 +620,18 @@ func TestIdleConnectionIsNotProbedEveryInterval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { ul.Close() })
+	return c, fr, sock, ul
+}
+
+// An idle connection (nothing awaits an answer, the host was heard from
+// lately) is not probed every interval: a fleet of idle connections costs
+// no keepalive traffic until idleProbeEvery intervals have passed. That
+// holds right after a command, whose last packet is ours (the reply to
+// the host's channel close), and with a forwarded connection kept open
+// after its answer (Docker's HTTP connection between requests).
+func TestIdleConnectionIsNotProbedEveryInterval(t *testing.T) {
+	c, fr, sock, ul := frozenConn(t, 50*time.Millisecond)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pong") }))
 	srv.Listener = ul
 	srv.Start()
@@ -657,17 +667,7 @@ func TestIdleConnectionIsNotProbedEveryInterval(t *testing.T) {
 // before the answer, the connection is probed and closed within about
 // three intervals.
 func TestForwardedRequestAwaitingAnAnswerIsProbed(t *testing.T) {
-	p, fr := frozenFixture(t, 100*time.Millisecond)
-	c, err := p.Conn(context.Background(), "h1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(t.TempDir(), "slow.sock")
-	ul, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ul.Close() })
+	c, fr, sock, ul := frozenConn(t, 100*time.Millisecond)
 	got := make(chan struct{})
 	go func() {
 		conn, err := ul.Accept()

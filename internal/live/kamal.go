@@ -34,9 +34,6 @@ func (r *Reader) TakeOver(k Kamal) {
 	r.kamal = &k
 }
 
-// kamalFilter lists every container with Kamal's service label.
-var kamalFilter = map[string][]string{"label": {kamalService}}
-
 // FromKamal maps the containers of Kamal's app k in a listing: its roles'
 // containers by their labels, its accessories' by their service label
 // SERVICE-NAME. A container berth started, and Kamal's proxy, are never
@@ -83,24 +80,13 @@ func kamalContainer(k Kamal, s dockerapi.ContainerSummary) (planner.Container, b
 	return c, true
 }
 
-// kamalProxyFilter lists Kamal's proxy container by its name (a regular
-// expression to Docker; the exact name is checked again).
-var kamalProxyFilter = map[string][]string{"name": {"^" + planner.KamalProxy + "$"}}
-
-// readKamal lists k's containers on a host and, when Kamal's proxy runs
-// there, the proxy and every route in it (`kamal-proxy list`): a host
-// whose berth proxy does not run adopts it (planner decides).
-func readKamal(ctx context.Context, c *dockerapi.Client, host string, k Kamal) ([]planner.Container, []planner.LiveRoute, error) {
-	list, err := c.List(ctx, kamalFilter)
-	if err != nil {
-		return nil, nil, err
-	}
+// readKamal picks from a host's listing (every container: readLists)
+// k's containers and, when Kamal's proxy runs there, the proxy and every
+// route in it (`kamal-proxy list`): a host whose berth proxy does not run
+// adopts it (planner decides).
+func readKamal(ctx context.Context, c *dockerapi.Client, host string, k Kamal, list []dockerapi.ContainerSummary) ([]planner.Container, []planner.LiveRoute, error) {
 	out := FromKamal(k, list)
-	proxies, err := c.List(ctx, kamalProxyFilter)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, s := range proxies {
+	for _, s := range list {
 		if s.Name != planner.KamalProxy || s.Labels[planner.LabelProxy] != "" {
 			continue
 		}

@@ -125,10 +125,11 @@ func (r *Reader) ReadState(ctx context.Context, host, service string) (planner.H
 	r.mu.Lock()
 	k := r.kamal
 	r.mu.Unlock()
-	if k != nil {
-		wg.Go(func() { kamal, kamalRoutes, kamalErr = readKamal(ctx, c, host, *k) })
-	}
 	list, proxies, routes, err := readLists(ctx, c, host)
+	if err == nil && k != nil {
+		// Kamal's containers and proxy are in the same listing.
+		kamal, kamalRoutes, kamalErr = readKamal(ctx, c, host, *k, list)
+	}
 	wg.Wait()
 	if err = errors.Join(err, rostErr, kamalErr); err != nil {
 		return planner.HostState{}, err

@@ -180,3 +180,19 @@ func TestFromSummariesNeverReturnsOtherContainers(t *testing.T) {
 	}
 	var _ planner.StateReader = (*Reader)(nil)
 }
+
+// Taking over a Kamal app reads its containers from the same listing:
+// still one request per host.
+func TestKamalTakeoverReadsTheSameListing(t *testing.T) {
+	s, fd := startHost(t)
+	r, _ := newReader(t, s)
+	r.TakeOver(Kamal{Service: "shop"})
+	if _, err := r.ReadState(context.Background(), "h1", "shop"); err != nil {
+		t.Fatal(err)
+	}
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
+	if len(fd.queries) != 1 {
+		t.Errorf("requests = %q, want one listing", fd.queries)
+	}
+}

@@ -53,18 +53,17 @@ func (a *activity) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// await counts one more exchange awaiting an answer, until the returned
-// func is called (once). a may be nil.
-func (a *activity) await() (answered func()) {
-	if a == nil {
-		return func() {}
+// begin and end count an exchange that awaits the host's answer, from its
+// request to its answer (or its end). a may be nil.
+func (a *activity) begin() {
+	if a != nil {
+		a.awaiting.Add(1)
 	}
-	a.awaiting.Add(1)
-	var once atomic.Bool
-	return func() {
-		if once.CompareAndSwap(false, true) {
-			a.awaiting.Add(-1)
-		}
+}
+
+func (a *activity) end() {
+	if a != nil {
+		a.awaiting.Add(-1)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -40,9 +40,9 @@ func openChannel(ctx context.Context, client ssh.Conn, act *activity, network, a
 	}
 	done := make(chan result, 1)
 	go func() {
-		answered := act.await()
+		act.begin()
 		ch, reqs, err := client.OpenChannel(kind, payload)
-		answered()
+		act.end()
 		if err != nil {
 			done <- result{nil, err}
 			return
@@ -110,17 +110,13 @@ type channelConn struct {
 	ssh.Channel
 	network, addr string
 	act           *activity
-
-	mu       sync.Mutex
-	answered func() // non-nil while a write awaits its answer
+	waiting       atomic.Bool // a write awaits its answer (counted in act)
 }
 
 func (c *channelConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	if c.answered == nil && len(p) > 0 {
-		c.answered = c.act.await()
+	if len(p) > 0 && c.waiting.CompareAndSwap(false, true) {
+		c.act.begin()
 	}
-	c.mu.Unlock()
 	return c.Channel.Write(p)
 }
 
@@ -139,12 +135,9 @@ func (c *channelConn) Close() error {
 
 // heard ends the wait of the last write, if any.
 func (c *channelConn) heard() {
-	c.mu.Lock()
-	if c.answered != nil {
-		c.answered()
-		c.answered = nil
+	if c.waiting.CompareAndSwap(true, false) {
+		c.act.end()
 	}
-	c.mu.Unlock()
 }
 
 var _ net.Conn = (*channelConn)(nil)

@@ -112,7 +112,8 @@ func (c *Conn) lost(what string, err error) error {
 func (c *Conn) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cmdTimeout)
 	defer cancel()
-	defer c.activity.await()()
+	c.activity.begin()
+	defer c.activity.end()
 	select {
 	case c.sessions <- struct{}{}:
 		defer func() { <-c.sessions }()

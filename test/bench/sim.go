@@ -362,14 +362,13 @@ func runServe(ctx context.Context, args []string) error {
 	counters := func() {
 		fmt.Printf("SSH connections accepted: %d, Docker requests: %d, exec commands: %d, keepalives: %d\n", fleet.Handshakes(), fleet.Requests(), fleet.Execs(), fleet.Keepalives())
 	}
-	for {
+	for done := false; !done; {
 		select {
 		case <-usr1:
 			counters()
-			continue
 		case <-ctx.Done():
+			done = true
 		}
-		break
 	}
 	counters()
 	return nil
